@@ -1,0 +1,491 @@
+"""The domain as frozen values: maquettes, terrains, internes, couples, rounds, instances.
+
+Every value is an ``@attrs.frozen`` class; sequences become tuples on the way in, so a
+what-if is ``attrs.evolve(...)`` and never a mutation. Field validators check one field;
+:meth:`Instance.__attrs_post_init__` checks the references between entities and raises
+:class:`~affectation.errors.InstanceError` naming the entity and the key (FORMAT.md, Errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any, Literal
+
+import attrs
+
+from affectation.errors import InstanceError
+
+__all__ = [
+    "ALL",
+    "AMBULATORY_CATEGORIES",
+    "CATEGORIES",
+    "DEFAULT_OBLIGATOIRES",
+    "DEFAULT_ROUND",
+    "Couple",
+    "Instance",
+    "Interne",
+    "Maquette",
+    "Round",
+    "Slot",
+    "Terrain",
+]
+
+ALL = "*"
+"""Written in place of a category list: every category (a ``libre`` slot, the last round)."""
+
+CATEGORIES: tuple[str, ...] = (
+    "urgences",
+    "praticien_n1",
+    "medecine_adulte",
+    "pediatrie",
+    "gynecologie",
+    "ped_gyn",
+    "saspas",
+    "niveau_3",
+    "libre",
+)
+"""The built-in vocabulary of agréments; a maquette may name more in its slots."""
+
+AMBULATORY_CATEGORIES = frozenset({"praticien_n1", "saspas", "niveau_3"})
+"""Categories that make a terrain ambulatory by default (R-SUR-4)."""
+
+DEFAULT_OBLIGATOIRES: tuple[str, ...] = ("urgences", "praticien_n1")
+"""Mandatory categories when the instance says nothing (R-IMP-1)."""
+
+Surnombre = Literal["validant", "non_validant"] | None
+
+
+def _tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _categories(value: str | Iterable[str] | None) -> frozenset[str] | None:
+    """``"*"`` (or ``None``) means every category; anything else becomes a frozenset."""
+    if value is None or value == ALL:
+        return None
+    return frozenset(value)
+
+
+def _non_empty_str(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise InstanceError(
+            f"expected a non-empty string, got {value!r}", key=attribute.name
+        )
+
+
+def _int_at_least(minimum: int):
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InstanceError(
+                f"expected an integer >= {minimum}, got {value!r}", key=attribute.name
+            )
+
+    return check
+
+
+def _bool(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InstanceError(f"expected true or false, got {value!r}", key=attribute.name)
+
+
+def _strings(instance: Any, attribute: attrs.Attribute, value: tuple) -> None:
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise InstanceError(
+                f"expected a list of non-empty strings, found {item!r}", key=attribute.name
+            )
+
+
+def _no_repeats(instance: Any, attribute: attrs.Attribute, value: tuple) -> None:
+    seen: set = set()
+    for item in value:
+        if item in seen:
+            raise InstanceError(f"{item!r} appears twice", key=attribute.name)
+        seen.add(item)
+
+
+@attrs.frozen(cache_hash=True)
+class Slot:
+    """One stage the maquette requires (R-MAQ Reading): what fills it and when."""
+
+    id: str = attrs.field(validator=_non_empty_str)
+    """Slot id, unique in its maquette (``urgences``, ``libre``, ``saspas``…)."""
+    categories: frozenset[str] | None = attrs.field(converter=_categories)
+    """Categories that fill the slot; ``None`` for every category (``"*"``, a libre slot)."""
+    window: tuple[int, int] = attrs.field(converter=tuple)
+    """Inclusive window of semester numbers in which the slot may be done (R-ELI-3)."""
+
+    @window.validator
+    def _check_window(self, attribute: attrs.Attribute, value: tuple) -> None:
+        if (
+            len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            or not 1 <= value[0] <= value[1]
+        ):
+            raise InstanceError(
+                f"expected [first, last] semesters with 1 <= first <= last, got {list(value)}",
+                key="semestres",
+            )
+
+    def accepts(self, categories: frozenset[str]) -> bool:
+        """Whether a terrain agréé for ``categories`` can fill this slot."""
+        return self.categories is None or not self.categories.isdisjoint(categories)
+
+
+@attrs.frozen(cache_hash=True)
+class Maquette:
+    """The stages of a DES as data: a list of slots over a number of semesters (R-MAQ)."""
+
+    nom: str = attrs.field(validator=_non_empty_str)
+    semestres: int = attrs.field(validator=_int_at_least(1))
+    """Number of semesters of the DES."""
+    stages: tuple[Slot, ...] = attrs.field(converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        ids = [slot.id for slot in self.stages]
+        if not ids:
+            raise InstanceError("a maquette needs at least one stage", key="stages")
+        for slot in self.stages:
+            if ids.count(slot.id) > 1:
+                raise InstanceError(f"slot id {slot.id!r} appears twice", key="stages")
+            if slot.window[1] > self.semestres:
+                raise InstanceError(
+                    f"slot {slot.id!r} ends after semester {self.semestres}", key="stages"
+                )
+
+    @cached_property
+    def slot_ids(self) -> frozenset[str]:
+        return frozenset(slot.id for slot in self.stages)
+
+    @cached_property
+    def categories(self) -> frozenset[str]:
+        """Categories the slots name explicitly."""
+        named: set[str] = set()
+        for slot in self.stages:
+            named |= slot.categories or set()
+        return frozenset(named)
+
+
+def _default_ambulatoire(terrain: Terrain) -> bool:
+    return not AMBULATORY_CATEGORIES.isdisjoint(terrain.categories)
+
+
+@attrs.frozen(cache_hash=True)
+class Terrain:
+    """A service or practice agréé for the DES, opening ``postes`` this semester (R-POS-1)."""
+
+    id: str = attrs.field(validator=_non_empty_str)
+    categories: tuple[str, ...] = attrs.field(converter=_tuple_of_str, validator=_strings)
+    """Agréments, in the order of the file (R-MAQ Reading)."""
+    postes: int = attrs.field(validator=_int_at_least(0))
+    ambulatoire: bool = attrs.field(
+        default=attrs.Factory(_default_ambulatoire, takes_self=True), validator=_bool
+    )
+    """Ambulatory stage (no surnombre there, R-SUR-4)."""
+    nom: str = ""
+    ville: str = ""
+
+    @categories.validator
+    def _check_categories(self, attribute: attrs.Attribute, value: tuple) -> None:
+        if not value:
+            raise InstanceError("expected a non-empty list of categories", key="categories")
+        _no_repeats(self, attribute, value)
+
+    @cached_property
+    def category_set(self) -> frozenset[str]:
+        return frozenset(self.categories)
+
+
+def _surnombre(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value not in (None, "validant", "non_validant"):
+        raise InstanceError(
+            f"expected null, 'validant' or 'non_validant', got {value!r}", key="surnombre"
+        )
+
+
+@attrs.frozen(cache_hash=True)
+class Interne:
+    """A resident choosing a stage this semester, given by their ordered wish list (R-VOE-1)."""
+
+    id: str = attrs.field(validator=_non_empty_str)
+    rang: int = attrs.field(validator=_int_at_least(1))
+    """Rank in the promotion, ECN/EDN (R-ORD-1)."""
+    semestres_valides: int = attrs.field(validator=_int_at_least(0))
+    """Validated semesters (R-VAL-2); the stage chosen is semester ``semestres_valides + 1``."""
+    voeux: tuple[str, ...] = attrs.field(
+        default=(), converter=_tuple_of_str, validator=[_strings, _no_repeats]
+    )
+    """Terrain ids, best first."""
+    semestres_effectues: int = attrs.field(
+        default=attrs.Factory(lambda self: self.semestres_valides, takes_self=True),
+        validator=_int_at_least(0),
+    )
+    """Semesters done, validated or not; the seniority used for the order (R-VAL-3)."""
+    valides: tuple[str, ...] = attrs.field(
+        default=(), converter=_tuple_of_str, validator=[_strings, _no_repeats]
+    )
+    """Maquette slots already validated (R-ELI-1)."""
+    impose: bool = attrs.field(default=False, validator=_bool)
+    """Already imposed once in this DES (R-IMP-3)."""
+    surnombre: Surnombre = attrs.field(default=None, validator=_surnombre)
+    derogations: tuple[str, ...] = attrs.field(
+        default=(), converter=_tuple_of_str, validator=[_strings, _no_repeats]
+    )
+    """Slots this interne may validate a second time (R-ELI-1)."""
+    dernier_de_son_semestre: bool = attrs.field(default=False, validator=_bool)
+    """Chooses after every interne of the same seniority (R-ORD-4)."""
+    effectif_promotion: int | None = attrs.field(default=None)
+    """Size of the national exam cohort, for percentile interclassement (R-ORD-6)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.semestres_effectues < self.semestres_valides:
+            raise InstanceError(
+                f"expected at least semestres_valides ({self.semestres_valides}), "
+                f"got {self.semestres_effectues}",
+                key="semestres_effectues",
+            )
+        if len(self.valides) > self.semestres_valides:
+            raise InstanceError(
+                f"{len(self.valides)} slots validated but only {self.semestres_valides} "
+                "semesters validated",
+                key="valides",
+            )
+        if self.effectif_promotion is not None and (
+            isinstance(self.effectif_promotion, bool)
+            or not isinstance(self.effectif_promotion, int)
+            or self.effectif_promotion < self.rang
+        ):
+            raise InstanceError(
+                f"expected an integer >= rang ({self.rang}), got {self.effectif_promotion!r}",
+                key="effectif_promotion",
+            )
+        if self.surnombre == "non_validant" and self.semestres_effectues == 0:
+            raise InstanceError(
+                "a surnombre non validant is possible from the 2nd semester on (R-SUR-3)",
+                key="surnombre",
+            )
+
+    @property
+    def semestre(self) -> int:
+        """The semester being chosen (R-ELI-2 Reading)."""
+        return self.semestres_valides + 1
+
+
+def _pair(value: Iterable[str]) -> tuple[str, str]:
+    return tuple(value)  # type: ignore[return-value]
+
+
+def _pairs(value: Iterable[Iterable[str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(tuple(pair) for pair in value)  # type: ignore[misc]
+
+
+@attrs.frozen(cache_hash=True)
+class Couple:
+    """Two internes choosing together at the later turn, from a joint list of pairs (R-ORD-2)."""
+
+    internes: tuple[str, str] = attrs.field(converter=_pair)
+    voeux: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
+    """Pairs of terrain ids, one for each interne in the order of ``internes``, best first."""
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.internes) != 2 or not all(
+            isinstance(i, str) and i for i in self.internes
+        ):
+            raise InstanceError("expected two interne ids", key="internes")
+        if self.internes[0] == self.internes[1]:
+            raise InstanceError(
+                f"an interne cannot be in a couple with themself ({self.internes[0]})",
+                key="internes",
+            )
+        for pair in self.voeux:
+            if len(pair) != 2 or not all(isinstance(t, str) and t for t in pair):
+                raise InstanceError(
+                    f"expected pairs of two terrain ids, found {list(pair)!r}", key="voeux"
+                )
+        if len(set(self.voeux)) != len(self.voeux):
+            raise InstanceError("a pair appears twice", key="voeux")
+
+
+@attrs.frozen(cache_hash=True)
+class Round:
+    """A round of the choice day: the terrains of some categories (R-ROUND-1)."""
+
+    nom: str = attrs.field(validator=_non_empty_str)
+    categories: frozenset[str] | None = attrs.field(default=None, converter=_categories)
+    """Categories the round takes; ``None`` (``"*"``) for every terrain left."""
+
+
+DEFAULT_ROUND = Round("choix", None)
+"""The single round of an instance that declares none."""
+
+
+def _entity(kind: str, index: int, ident: Any) -> str:
+    return f"{kind}[{index}] ({ident})" if isinstance(ident, str) and ident else f"{kind}[{index}]"
+
+
+def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value not in ("rang", "percentile"):
+        raise InstanceError(
+            f"expected 'rang' or 'percentile', got {value!r}", key="interclassement"
+        )
+
+
+@attrs.frozen(cache_hash=True)
+class Instance:
+    """One subdivision's semester: everything the choice day needs (FORMAT.md, Instance)."""
+
+    maquette: Maquette
+    terrains: tuple[Terrain, ...] = attrs.field(converter=tuple)
+    internes: tuple[Interne, ...] = attrs.field(converter=tuple)
+    couples: tuple[Couple, ...] = attrs.field(default=(), converter=tuple)
+    obligatoires: tuple[str, ...] = attrs.field(
+        default=DEFAULT_OBLIGATOIRES, converter=_tuple_of_str, validator=[_strings, _no_repeats]
+    )
+    """Categories whose postes must all be filled, by imposition if need be (R-IMP-1)."""
+    rounds: tuple[Round, ...] = attrs.field(default=(DEFAULT_ROUND,), converter=tuple)
+    interclassement: str = attrs.field(default="rang", validator=_interclassement)
+    nom: str = ""
+    maquette_name: str | None = None
+    """The built-in name the maquette was given by (``mg-2017``), kept for writing it back."""
+
+    def __attrs_post_init__(self) -> None:
+        self._check_references()
+        from affectation.rules.order import choice_order  # rules depend on the model
+
+        choice_order(self)  # a full tie in the order is an input error (R-ORD Reading)
+
+    def _check_references(self) -> None:
+        known = frozenset(CATEGORIES) | self.maquette.categories
+        slot_ids = self.maquette.slot_ids
+        for key, categories in (("obligatoires", self.obligatoires),):
+            for category in categories:
+                if category not in known:
+                    raise InstanceError(
+                        f"unknown category {category!r}", entity="instance", key=key
+                    )
+        if not self.rounds:
+            raise InstanceError("expected at least one round", entity="instance", key="rounds")
+        for index, round_ in enumerate(self.rounds):
+            for category in round_.categories or ():
+                if category not in known:
+                    raise InstanceError(
+                        f"unknown category {category!r}",
+                        entity=_entity("rounds", index, round_.nom),
+                        key="categories",
+                    )
+        if len({r.nom for r in self.rounds}) != len(self.rounds):
+            raise InstanceError("two rounds have the same nom", entity="instance", key="rounds")
+
+        terrain_ids: set[str] = set()
+        for index, terrain in enumerate(self.terrains):
+            entity = _entity("terrains", index, terrain.id)
+            if terrain.id in terrain_ids:
+                raise InstanceError(f"duplicate terrain id {terrain.id!r}", entity=entity, key="id")
+            terrain_ids.add(terrain.id)
+            for category in terrain.categories:
+                if category not in known:
+                    raise InstanceError(
+                        f"unknown category {category!r} (known: {', '.join(sorted(known))})",
+                        entity=entity,
+                        key="categories",
+                    )
+            if self.round_index_of(terrain) is None:
+                raise InstanceError(
+                    "no round takes this terrain's categories", entity=entity, key="categories"
+                )
+
+        interne_ids: set[str] = set()
+        for index, interne in enumerate(self.internes):
+            entity = _entity("internes", index, interne.id)
+            if interne.id in interne_ids:
+                raise InstanceError(f"duplicate interne id {interne.id!r}", entity=entity, key="id")
+            interne_ids.add(interne.id)
+            for terrain_id in interne.voeux:
+                if terrain_id not in terrain_ids:
+                    raise InstanceError(
+                        f"unknown terrain {terrain_id!r} in the wish list",
+                        entity=entity,
+                        key="voeux",
+                    )
+            for key, slots in (("valides", interne.valides), ("derogations", interne.derogations)):
+                for slot in slots:
+                    if slot not in slot_ids:
+                        raise InstanceError(
+                            f"unknown slot {slot!r} (maquette {self.maquette.nom}: "
+                            f"{', '.join(s.id for s in self.maquette.stages)})",
+                            entity=entity,
+                            key=key,
+                        )
+            if self.interclassement == "percentile" and interne.effectif_promotion is None:
+                raise InstanceError(
+                    "percentile interclassement needs effectif_promotion",
+                    entity=entity,
+                    key="effectif_promotion",
+                )
+
+        in_couple: set[str] = set()
+        for index, couple in enumerate(self.couples):
+            entity = _entity("couples", index, None)
+            for interne_id in couple.internes:
+                if interne_id not in interne_ids:
+                    raise InstanceError(
+                        f"unknown interne {interne_id!r}", entity=entity, key="internes"
+                    )
+                if interne_id in in_couple:
+                    raise InstanceError(
+                        f"interne {interne_id!r} is in two couples", entity=entity, key="internes"
+                    )
+                in_couple.add(interne_id)
+                if self.interne(interne_id).surnombre is not None:
+                    raise InstanceError(
+                        f"interne {interne_id!r} is in surnombre; a couple chooses two postes "
+                        "(docs/rules.md, R-ORD-2)",
+                        entity=entity,
+                        key="internes",
+                    )
+            for pair in couple.voeux:
+                for terrain_id in pair:
+                    if terrain_id not in terrain_ids:
+                        raise InstanceError(
+                            f"unknown terrain {terrain_id!r} in the joint wish list",
+                            entity=entity,
+                            key="voeux",
+                        )
+
+    # --- look-ups -------------------------------------------------------------------------
+
+    @cached_property
+    def terrain_by_id(self) -> dict[str, Terrain]:
+        return {terrain.id: terrain for terrain in self.terrains}
+
+    @cached_property
+    def interne_by_id(self) -> dict[str, Interne]:
+        return {interne.id: interne for interne in self.internes}
+
+    def terrain(self, terrain_id: str) -> Terrain:
+        return self.terrain_by_id[terrain_id]
+
+    def interne(self, interne_id: str) -> Interne:
+        return self.interne_by_id[interne_id]
+
+    @cached_property
+    def couple_of(self) -> dict[str, Couple]:
+        """The couple each interne belongs to, if any."""
+        return {member: couple for couple in self.couples for member in couple.internes}
+
+    def round_index_of(self, terrain: Terrain) -> int | None:
+        """The first round that takes one of the terrain's categories (R-ROUND-1 Reading)."""
+        for index, round_ in enumerate(self.rounds):
+            if round_.categories is None or not round_.categories.isdisjoint(terrain.categories):
+                return index
+        return None
+
+    @cached_property
+    def terrain_round(self) -> dict[str, int]:
+        """Round index of every terrain."""
+        return {t.id: self.round_index_of(t) for t in self.terrains}  # type: ignore[misc]
+
+    def is_mandatory(self, terrain: Terrain) -> bool:
+        """A terrain is mandatory when one of its categories is (R-IMP Reading)."""
+        return not terrain.category_set.isdisjoint(self.obligatoires)

@@ -1,0 +1,199 @@
+"""What a solve returns: one affectation per interne, the vacant postes, the impositions, the trace.
+
+Both engines (``serial`` and ``cpsat``) return the same :class:`Result`; the result file of
+FORMAT.md is written from it by :func:`affectation.io.save_result`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Affectation",
+    "Refusal",
+    "RefusalReason",
+    "Result",
+    "SolveInfo",
+    "Turn",
+]
+
+RefusalReason = Literal["full", "not_eligible", "would_leave_mandatory_empty", "pair_unavailable"]
+
+REASON_WORDS: dict[str, str] = {
+    "full": "no poste was left there",
+    "not_eligible": "it would not fit the maquette (already validated, outside its semester "
+    "window, or leaving the maquette incompletable; R-ELI)",
+    "would_leave_mandatory_empty": "taking it would have left a mandatory poste empty (R-IMP)",
+    "pair_unavailable": "the pair was not available to both (R-ORD-2)",
+}
+
+
+@attrs.frozen
+class Affectation:
+    """Where one interne goes (FORMAT.md, Result ``affectations``)."""
+
+    interne: str
+    terrain: str | None
+    """``None`` when the interne got no poste; ``raison`` then says why."""
+    stage: str | None = None
+    """The maquette slot the stage fills (``None`` for a surnombre non validant)."""
+    voeu: int | None = None
+    """1-based position of the terrain in the interne's wish list (in the couple's joint list
+    for a pair); ``None`` when imposed outside the list."""
+    impose: bool = False
+    surnombre: str | None = None
+    round: str | None = None
+    raison: str | None = None
+
+
+@attrs.frozen
+class Refusal:
+    """A better wish that was not granted at the interne's turn, and why."""
+
+    terrain: str
+    voeu: int
+    reason: RefusalReason
+
+
+@attrs.frozen
+class Turn:
+    """One interne's turn in one round: the audit trail of the choice day."""
+
+    interne: str
+    round: str
+    terrain: str | None
+    voeu: int | None
+    postes_left: int | None
+    """Free postes left on that terrain after the choice (surnombre postes never count)."""
+    impose: bool = False
+    why_imposed: str | None = None
+    refusals: tuple[Refusal, ...] = attrs.field(default=(), converter=tuple)
+    joint: bool = False
+    """Taken as a pair from the couple's joint list (R-ORD-2)."""
+
+
+@attrs.frozen
+class SolveInfo:
+    """What the solver says about a ``cpsat`` solve, kept in the result rather than in logs."""
+
+    status: str
+    wall_time: float
+    variables: int
+    constraints: int
+    optimal: bool
+    conflict: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """Rule groups the solver's core blames when the solve is infeasible."""
+
+
+def _vacants(value: Mapping[str, int] | tuple) -> tuple[tuple[str, int], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple((str(k), int(v)) for k, v in items)
+
+
+@attrs.frozen
+class Result:
+    """The allocation of one instance, whatever the engine."""
+
+    methode: str
+    ordre: tuple[str, ...] = attrs.field(converter=tuple)
+    affectations: tuple[Affectation, ...] = attrs.field(converter=tuple)
+    vacants_items: tuple[tuple[str, int], ...] = attrs.field(converter=_vacants)
+    """``(terrain, postes left empty)`` in file order; see :attr:`vacants`."""
+    impositions: tuple[str, ...] = attrs.field(converter=tuple)
+    trace: tuple[Turn, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    info: SolveInfo | None = attrs.field(default=None, eq=False)
+
+    @property
+    def vacants(self) -> dict[str, int]:
+        """Postes left empty per terrain (surnombre postes never count)."""
+        return dict(self.vacants_items)
+
+    def affectation(self, interne_id: str) -> Affectation:
+        """The affectation of one interne."""
+        for affectation in self.affectations:
+            if affectation.interne == interne_id:
+                return affectation
+        raise KeyError(interne_id)
+
+    @property
+    def by_interne(self) -> dict[str, Affectation]:
+        return {a.interne: a for a in self.affectations}
+
+    def same_allocation(self, other: Result) -> bool:
+        """Same affectations, vacants and impositions (engine, trace and timings aside)."""
+        return (
+            self.ordre == other.ordre
+            and self.affectations == other.affectations
+            and self.vacants_items == other.vacants_items
+            and self.impositions == other.impositions
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per interne, in the order of choice."""
+        import pandas as pd
+
+        rows = [attrs.asdict(a) for a in self.affectations]
+        frame = pd.DataFrame(
+            rows,
+            columns=[f.name for f in attrs.fields(Affectation)],
+        )
+        frame.insert(1, "position", range(1, len(frame) + 1))
+        frame["voeu"] = frame["voeu"].astype("Int64")
+        return frame
+
+    def summary(self) -> dict[str, float | int]:
+        """Headline figures: placed, unplaced, impositions, first-wish share, vacant postes."""
+        placed = [a for a in self.affectations if a.terrain is not None]
+        ranks = sorted(a.voeu for a in placed if a.voeu is not None)
+        n = len(self.affectations)
+        return {
+            "internes": n,
+            "places": len(placed),
+            "sans_poste": n - len(placed),
+            "impositions": len(self.impositions),
+            "premier_voeu": sum(1 for r in ranks if r == 1) / n if n else 0.0,
+            "top3": sum(1 for r in ranks if r <= 3) / n if n else 0.0,
+            "rang_median": float(ranks[len(ranks) // 2]) if ranks else float("nan"),
+            "postes_vacants": sum(v for _, v in self.vacants_items),
+        }
+
+    def explain(self, interne_id: str) -> str:
+        """The story of one interne's turn(s) in plain words, from the trace."""
+        affectation = self.affectation(interne_id)
+        position = self.ordre.index(interne_id) + 1
+        lines = [f"{interne_id} chose in position {position} of {len(self.ordre)}."]
+        turns = [t for t in self.trace if t.interne == interne_id]
+        if not turns and self.methode != "serial":
+            lines.append("(No turn-by-turn trace: this result comes from the "
+                         f"{self.methode} engine; the serial engine gives the same allocation "
+                         "with its trace.)")
+        for turn in turns:
+            head = f"Round '{turn.round}': "
+            for refusal in turn.refusals:
+                lines.append(
+                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: "
+                    f"{REASON_WORDS[refusal.reason]}."
+                )
+            if turn.terrain is None:
+                continue
+            how = (
+                f"joint wish {turn.voeu} of the couple" if turn.joint
+                else f"wish {turn.voeu}" if turn.voeu is not None
+                else "a poste outside the wish list"
+            )
+            left = "" if turn.postes_left is None else f" ({turn.postes_left} poste(s) left there)"
+            lines.append(f"{head}got {turn.terrain}, {how}{left}.")
+            if turn.impose:
+                lines.append(f"This is an imposition: {turn.why_imposed}")
+        if affectation.terrain is None:
+            lines.append(f"No poste: {affectation.raison}")
+        else:
+            slot = f", filling the maquette slot '{affectation.stage}'" if affectation.stage else ""
+            lines.append(f"Final: {affectation.terrain}{slot}.")
+        return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""The order of choice (R-ORD-1, R-ORD-2, R-ORD-4, R-ORD-6, R-VAL-2, R-VAL-3)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from affectation.errors import InstanceError
+
+if TYPE_CHECKING:
+    from affectation.model import Instance, Interne
+
+__all__ = ["choice_order", "order_key", "seniority"]
+
+
+def seniority(interne: Interne) -> int:
+    """Seniority for the order: semesters done (R-VAL-2; R-VAL-3 counts a non-validated one)."""
+    return interne.semestres_effectues
+
+
+def order_key(interne: Interne, interclassement: str = "rang") -> tuple:
+    """Sort key: more seniority first (R-ORD-1), the ``dernier_de_son_semestre`` after their
+    seniority group (R-ORD-4), then rank (R-ORD-1) or percentile rang/effectif (R-ORD-6)."""
+    if interclassement == "percentile":
+        position: Fraction | int = Fraction(interne.rang, interne.effectif_promotion or 1)
+    else:
+        position = interne.rang
+    return (-seniority(interne), interne.dernier_de_son_semestre, position)
+
+
+def choice_order(instance: Instance) -> tuple[str, ...]:
+    """Interne ids in the order they choose.
+
+    R-ORD-1 / R-ORD-6 give the base order; a full tie is an input error (R-ORD Reading).
+    R-ORD-2: the better-placed member of a couple is moved to just before the other, so both
+    choose at the later turn, one right after the other. A surnombre non validant keeps its
+    place: it takes no poste, so its place changes nobody's allocation (R-ORD-3).
+    """
+    keyed = sorted(
+        ((order_key(i, instance.interclassement), index, i.id) for index, i in
+         enumerate(instance.internes)),
+    )
+    for (key_a, index_a, id_a), (key_b, index_b, id_b) in zip(keyed, keyed[1:], strict=False):
+        if key_a == key_b:
+            raise InstanceError(
+                f"same seniority and {instance.interclassement} as {id_a!r}: the order of choice "
+                "is tied (R-ORD-1)",
+                entity=f"internes[{index_b}] ({id_b})",
+                key="rang",
+            )
+    order = [interne_id for _, _, interne_id in keyed]
+    position = {interne_id: p for p, interne_id in enumerate(order)}
+    for couple in instance.couples:
+        first, later = sorted(couple.internes, key=position.__getitem__)
+        order.remove(first)
+        order.insert(order.index(later), first)
+    return tuple(order)
