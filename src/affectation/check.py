@@ -1,0 +1,337 @@
+"""A solver-independent checker: verify any result against the rules.
+
+It knows neither engine. It walks the result in the order of choice, rebuilds the free postes
+and the mandatory fill *from the result's own choices*, and at every turn checks that the
+interne got what the rules give them: capacities, eligibility and maquette (R-ELI), rank
+priority (no justified envy, R-ORD-1, R-VOE-1), couples (R-ORD-2), surnombre (R-SUR), the
+mandatory fill and the impositions (R-IMP), rounds (R-ROUND-1), and the bookkeeping of the file
+(FORMAT.md). An empty list means the result is the one the rules give.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import attrs
+
+from affectation.model import Instance, Interne, Terrain
+from affectation.result import Affectation, Result
+from affectation.rules.eligibility import profile, slot_for
+from affectation.rules.mandatory import (
+    is_imposable,
+    lowers_fill,
+    mandatory_classes,
+    max_matching,
+)
+from affectation.rules.order import choice_order
+
+__all__ = ["Violation", "check"]
+
+
+@attrs.frozen
+class Violation:
+    """One way a result breaks a rule."""
+
+    rule: str
+    """Rule id (``R-ORD-1``…) or ``FORMAT`` for bookkeeping."""
+    interne: str | None
+    terrain: str | None
+    message: str
+
+    def __str__(self) -> str:
+        who = ", ".join(x for x in (self.interne, self.terrain) if x)
+        return f"[{self.rule}] {who}: {self.message}"
+
+
+def check(instance: Instance, result: Result) -> list[Violation]:
+    """Every violation of the rules in ``result``; ``[]`` when it is the rules' allocation."""
+    return _Checker(instance, result).run()
+
+
+class _Checker:
+    def __init__(self, instance: Instance, result: Result) -> None:
+        self.instance = instance
+        self.result = result
+        self.violations: list[Violation] = []
+
+    def flag(self, rule: str, interne: str | None, terrain: str | None, message: str) -> None:
+        self.violations.append(Violation(rule, interne, terrain, message))
+
+    def run(self) -> list[Violation]:
+        if not self.check_bookkeeping():
+            return self.violations
+        self.check_each_affectation()
+        self.check_capacities()
+        for r in range(len(self.instance.rounds)):
+            self.check_round(r)
+        return self.violations
+
+    # --- the file -----------------------------------------------------------------------------
+
+    def check_bookkeeping(self) -> bool:
+        instance, result = self.instance, self.result
+        order = choice_order(instance)
+        if tuple(result.ordre) != order:
+            self.flag("R-ORD-1", None, None, "ordre is not the order of choice")
+            return False
+        if [a.interne for a in result.affectations] != list(order):
+            self.flag("FORMAT", None, None, "affectations are not one per interne in ordre")
+            return False
+        self.by_interne = result.by_interne
+        round_names = [r.nom for r in instance.rounds]
+        for a in result.affectations:
+            if a.terrain is None:
+                if not a.raison:
+                    self.flag("R-VOE-1", a.interne, None, "no poste and no raison")
+                if a.impose or a.voeu is not None or a.stage is not None:
+                    self.flag("FORMAT", a.interne, None, "no poste but voeu/stage/impose set")
+                continue
+            if a.terrain not in instance.terrain_by_id:
+                self.flag("FORMAT", a.interne, a.terrain, "unknown terrain")
+                return False
+            if a.round not in round_names or (
+                round_names.index(a.round) != instance.terrain_round[a.terrain]
+            ):
+                self.flag("R-ROUND-1", a.interne, a.terrain, f"round {a.round!r} is wrong")
+        computed_vacants = self.vacants()
+        if dict(result.vacants_items) != computed_vacants:
+            self.flag("FORMAT", None, None,
+                      f"vacants {result.vacants} differ from the postes left {computed_vacants}")
+        imposed = tuple(a.interne for a in result.affectations if a.impose)
+        if tuple(result.impositions) != imposed:
+            self.flag("FORMAT", None, None, "impositions differ from the imposed affectations")
+        return True
+
+    def vacants(self) -> dict[str, int]:
+        used = Counter(
+            a.terrain for a in self.result.affectations if a.terrain and a.surnombre is None
+        )
+        return {
+            t.id: t.postes - used[t.id] for t in self.instance.terrains if t.postes > used[t.id]
+        }
+
+    def check_capacities(self) -> None:
+        used = Counter(
+            a.terrain for a in self.result.affectations if a.terrain and a.surnombre is None
+        )
+        for terrain in self.instance.terrains:
+            if used[terrain.id] > terrain.postes:
+                self.flag("R-POS-1", None, terrain.id,
+                          f"{used[terrain.id]} internes for {terrain.postes} postes")
+
+    def check_each_affectation(self) -> None:
+        instance = self.instance
+        for a in self.result.affectations:
+            interne = instance.interne(a.interne)
+            if a.surnombre != interne.surnombre:
+                self.flag("R-SUR-1", a.interne, a.terrain, "surnombre differs from the instance")
+            if a.terrain is None:
+                continue
+            terrain = instance.terrain(a.terrain)
+            if interne.surnombre is not None and terrain.ambulatoire:
+                self.flag("R-SUR-4", a.interne, a.terrain, "surnombre in an ambulatory stage")
+            expected = (
+                None if interne.surnombre == "non_validant"
+                else slot_for(profile(instance.maquette, interne), terrain.category_set)
+            )
+            if interne.surnombre != "non_validant" and expected is None:
+                self.flag("R-ELI-2", a.interne, a.terrain, "not eligible for this terrain")
+            elif a.stage != expected:
+                self.flag("R-ELI-1", a.interne, a.terrain,
+                          f"fills slot {a.stage!r}, expected {expected!r}")
+            if a.impose and not is_imposable(interne, instance):
+                self.flag("R-IMP-3", a.interne, a.terrain,
+                          "imposed but not imposable (T1 never imposed, no surnombre, no couple)")
+
+    # --- one round: priority, couples, fill ---------------------------------------------------
+
+    def check_round(self, r: int) -> None:
+        instance, result = self.instance, self.result
+        name = instance.rounds[r].nom
+        imposable = [i for i in instance.internes if is_imposable(i, instance)]
+        classes = mandatory_classes(instance, r, imposable)
+        placed_before = {
+            a.interne for a in result.affectations
+            if a.terrain is not None and instance.terrain_round[a.terrain] < r
+        }
+        taken = Counter(
+            a.terrain for a in result.affectations
+            if a.terrain and a.surnombre is None and a.interne in placed_before
+        )
+        caps = [0] * classes.n_classes
+        for terrain_id, c in classes.class_of.items():
+            caps[c] += instance.terrain(terrain_id).postes - taken[terrain_id]
+        counts = Counter(classes.mask(i.id) for i in imposable if i.id not in placed_before)
+        counts.pop(0, None)
+        mandatory_taken = 0
+        fill_start = max_matching(caps, counts)
+        state = _State(instance, taken, caps, counts, classes)
+        done: set[str] = set()
+        for interne_id in result.ordre:
+            if interne_id in placed_before or interne_id in done:
+                continue
+            interne = instance.interne(interne_id)
+            couple = instance.couple_of.get(interne_id)
+            if couple is not None:
+                partner = next(m for m in couple.internes if m != interne_id)
+                if partner not in placed_before:
+                    done.add(partner)
+                    self.check_couple(couple, state, r)
+                    for member in sorted(couple.internes, key=result.ordre.index):
+                        mandatory_taken += state.advance(self.by_interne[member], r, member)
+                    continue
+            self.check_turn(interne, state, r)
+            mandatory_taken += state.advance(self.by_interne[interne_id], r, interne_id)
+        if fill_start > mandatory_taken:
+            self.flag("R-IMP-1", None, None,
+                      f"round {name!r}: {mandatory_taken} mandatory postes filled, "
+                      f"{fill_start} could be")
+
+    def outcome_rank(self, a: Affectation, r: int) -> float:
+        """Wish rank of the outcome if placed in round ``r``; infinity otherwise."""
+        if a.terrain is None or self.instance.terrain_round[a.terrain] != r or a.voeu is None:
+            return float("inf")
+        return a.voeu
+
+    def check_turn(self, interne: Interne, state: _State, r: int) -> None:
+        """No justified envy at this turn (R-ORD-1, R-VOE-1) and the fill kept (R-IMP)."""
+        instance = self.instance
+        a = self.by_interne[interne.id]
+        in_round = a.terrain is not None and instance.terrain_round[a.terrain] == r
+        outcome = self.outcome_rank(a, r)
+        if in_round and a.voeu is not None and (
+            a.voeu > len(interne.voeux) or interne.voeux[a.voeu - 1] != a.terrain
+        ):
+            self.flag("FORMAT", interne.id, a.terrain, f"voeu {a.voeu} is not this terrain")
+        mask = state.mask(interne)
+        first_open = None
+        for rank, terrain_id in enumerate(interne.voeux, start=1):
+            if rank >= outcome:
+                break
+            terrain = instance.terrain(terrain_id)
+            if instance.terrain_round[terrain_id] != r or not state.open_to(interne, terrain):
+                continue
+            first_open = first_open or rank
+            if mask and lowers_fill(state.caps, state.counts, mask, state.class_of(terrain)):
+                continue  # R-IMP: justified, the imposable interne had to leave it
+            self.flag("R-ORD-1", interne.id, terrain_id,
+                      f"wish {rank} was open and eligible at their turn but they got "
+                      f"{a.terrain or 'nothing'}")
+        if in_round and mask:
+            if lowers_fill(state.caps, state.counts, mask, state.class_of(
+                    instance.terrain(a.terrain))):
+                self.flag("R-IMP-1", interne.id, a.terrain, "this choice lowered the fill")
+            if a.voeu is None:
+                self.check_outside_list(interne, a, state)
+        if not in_round and mask and lowers_fill(state.caps, state.counts, mask, None):
+            self.flag("R-IMP-2", interne.id, None,
+                      "took nothing in the round although that left a mandatory poste empty")
+        if in_round and interne.surnombre is None:
+            first = first_open if first_open is not None else a.voeu
+            should_be_imposed = a.voeu is None or first != a.voeu
+            if a.impose != should_be_imposed:
+                self.flag("R-IMP-2", interne.id, a.terrain,
+                          f"impose is {a.impose} but should be {should_be_imposed}")
+        if in_round and a.voeu is None and not a.impose:
+            self.flag("R-VOE-1", interne.id, a.terrain, "placed outside the list, not imposed")
+
+    def check_outside_list(self, interne: Interne, a: Affectation, state: _State) -> None:
+        """R-IMP Reading step 4: only when taking nothing lowers the fill, on the first
+        mandatory terrain in file order that is open, eligible and keeps the fill."""
+        mask = state.mask(interne)
+        if not lowers_fill(state.caps, state.counts, mask, None):
+            self.flag("R-IMP-2", interne.id, a.terrain,
+                      "imposed outside the list though taking nothing kept the fill")
+        for terrain in self.instance.terrains:
+            c = state.class_of(terrain)
+            if c is None or not state.open_to(interne, terrain):
+                continue
+            if not lowers_fill(state.caps, state.counts, mask, c):
+                if terrain.id != a.terrain:
+                    self.flag("R-IMP-2", interne.id, a.terrain,
+                              f"imposed there, but {terrain.id} comes first in file order")
+                return
+
+    def check_couple(self, couple, state: _State, r: int) -> None:
+        """R-ORD-2 Reading: the first pair open to both, else each on their own list."""
+        instance = self.instance
+        a, b = (instance.interne(m) for m in couple.internes)
+        fa, fb = self.by_interne[a.id], self.by_interne[b.id]
+        first_pair = None
+        for rank, (ta, tb) in enumerate(couple.voeux, start=1):
+            if not instance.terrain_round[ta] == r == instance.terrain_round[tb]:
+                continue
+            terrain_a, terrain_b = instance.terrain(ta), instance.terrain(tb)
+            need = 2 if ta == tb else 1
+            if (
+                state.open_to(a, terrain_a)
+                and state.open_to(b, terrain_b)
+                and state.free(terrain_a) >= need
+            ):
+                first_pair = (rank, ta, tb)
+                break
+        if first_pair is not None:
+            rank, ta, tb = first_pair
+            if (fa.terrain, fa.voeu, fb.terrain, fb.voeu) != (ta, rank, tb, rank):
+                self.flag("R-ORD-2", a.id, None,
+                          f"the couple should take joint wish {rank} ({ta}, {tb})")
+            return
+        ordered = sorted((a, b), key=lambda i: self.result.ordre.index(i.id))
+        self.check_turn(ordered[0], state, r)
+        state.advance(self.by_interne[ordered[0].id], r, ordered[0].id, count=False)
+        self.check_turn(ordered[1], state, r)
+        state.undo(self.by_interne[ordered[0].id], r)
+
+
+class _State:
+    """Free postes and mandatory fill along the order, rebuilt from the result's choices."""
+
+    def __init__(self, instance: Instance, taken: Counter, caps: list[int], counts: Counter,
+                 classes) -> None:
+        self.instance = instance
+        self.taken = taken
+        self.caps = caps
+        self.counts = counts
+        self.classes = classes
+
+    def free(self, terrain: Terrain) -> int:
+        return terrain.postes - self.taken[terrain.id]
+
+    def class_of(self, terrain: Terrain) -> int | None:
+        return self.classes.class_of.get(terrain.id)
+
+    def mask(self, interne: Interne) -> int:
+        return self.classes.mask(interne.id) if interne.surnombre is None else 0
+
+    def open_to(self, interne: Interne, terrain: Terrain) -> bool:
+        """Free poste and eligible for this interne (R-ELI, R-SUR-3, R-SUR-4)."""
+        if interne.surnombre is not None and terrain.ambulatoire:
+            return False
+        if interne.surnombre == "non_validant":
+            return True
+        if self.free(terrain) <= 0:
+            return False
+        return slot_for(profile(self.instance.maquette, interne), terrain.category_set) is not None
+
+    def advance(self, a: Affectation, r: int, interne_id: str, count: bool = True) -> int:
+        """Apply one interne's outcome in round ``r``; returns mandatory postes taken."""
+        gained = 0
+        if a.terrain is not None and self.instance.terrain_round[a.terrain] == r:
+            if a.surnombre is None:
+                self.taken[a.terrain] += 1
+                c = self.class_of(self.instance.terrain(a.terrain))
+                if c is not None:
+                    self.caps[c] -= 1
+                    gained = 1
+        mask = self.classes.mask(interne_id)
+        if count and mask:
+            self.counts[mask] -= 1
+        return gained
+
+    def undo(self, a: Affectation, r: int) -> None:
+        if a.terrain is not None and self.instance.terrain_round[a.terrain] == r:
+            if a.surnombre is None:
+                self.taken[a.terrain] -= 1
+                c = self.class_of(self.instance.terrain(a.terrain))
+                if c is not None:
+                    self.caps[c] += 1

@@ -1,0 +1,553 @@
+"""The instance and result documents of FORMAT.md, as plain dicts.
+
+:func:`instance_from_dict` checks every key and type itself *before* building the model, so
+that a bad document is refused whole with an :class:`~affectation.errors.InstanceError` naming
+the entity (``internes[3] (I004)``, ``terrains[0] (URG-CHU)``, ``couples[1]``, ``rounds[0]
+(nom)``, ``maquette.stages[2] (saspas)`` or ``instance``), the key and what was expected
+(FORMAT.md, Errors). Unknown keys are refused: the contract is strict.
+
+The writers give keys in the order of FORMAT.md and write every optional key explicitly, so
+that the same value always gives the same document.
+
+Allowed extension of ``affectation-result/1``: a result solved by the exact model may carry a
+last key ``"solveur"``, written only when :attr:`Result.info` is set::
+
+    "solveur": {"status": "OPTIMAL", "wall_time": 0.42, "variables": 1200,
+                "constraints": 3400, "optimal": true, "conflict": []}
+
+The loader accepts it and restores :class:`~affectation.result.SolveInfo`. The trace of the
+choice day (:attr:`Result.trace`) is never written.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from affectation.errors import InstanceError
+from affectation.maquettes import BUILTIN, builtin_maquette
+from affectation.model import (
+    ALL,
+    Couple,
+    Instance,
+    Interne,
+    Maquette,
+    Round,
+    Slot,
+    Terrain,
+)
+from affectation.result import Affectation, Result, SolveInfo
+
+__all__ = [
+    "AFFECTATION_KEYS",
+    "COUPLE_KEYS",
+    "INSTANCE_FORMAT",
+    "INSTANCE_KEYS",
+    "INTERNE_KEYS",
+    "MAQUETTE_KEYS",
+    "RESULT_FORMAT",
+    "RESULT_KEYS",
+    "ROUND_KEYS",
+    "SLOT_KEYS",
+    "SOLVEUR_KEYS",
+    "TERRAIN_KEYS",
+    "instance_from_dict",
+    "instance_to_dict",
+    "maquette_to_dict",
+    "result_from_dict",
+    "result_to_dict",
+    "show",
+]
+
+INSTANCE_FORMAT = "affectation-instance/1"
+RESULT_FORMAT = "affectation-result/1"
+
+# Keys in the order of FORMAT.md; the writers follow it.
+INSTANCE_KEYS = (
+    "format", "nom", "maquette", "obligatoires", "interclassement", "rounds",
+    "terrains", "internes", "couples",
+)
+TERRAIN_KEYS = ("id", "nom", "ville", "categories", "postes", "ambulatoire")
+INTERNE_KEYS = (
+    "id", "rang", "effectif_promotion", "semestres_valides", "semestres_effectues", "valides",
+    "impose", "voeux", "surnombre", "derogations", "dernier_de_son_semestre",
+)
+COUPLE_KEYS = ("internes", "voeux")
+ROUND_KEYS = ("nom", "categories")
+MAQUETTE_KEYS = ("nom", "semestres", "stages")
+SLOT_KEYS = ("id", "categories", "semestres")
+RESULT_KEYS = ("format", "methode", "ordre", "affectations", "vacants", "impositions", "solveur")
+AFFECTATION_KEYS = (
+    "interne", "terrain", "stage", "voeu", "impose", "surnombre", "round", "raison",
+)
+SOLVEUR_KEYS = ("status", "wall_time", "variables", "constraints", "optimal", "conflict")
+
+_MISSING: Any = object()
+T = TypeVar("T")
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it: JSON words for null and booleans, else Python's repr."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _kind(value: Any) -> str:
+    for kind, name in ((dict, "an object"), (list, "a list"), (str, "a string")):
+        if isinstance(value, kind):
+            return name
+    return show(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _Fields:
+    """One JSON object of the document, read key by key with typed checks.
+
+    Every error names ``entity`` and the key. Unknown keys and missing required keys are
+    refused on construction.
+    """
+
+    def __init__(
+        self,
+        doc: Any,
+        entity: str,
+        allowed: Sequence[str],
+        required: Iterable[str] = (),
+        *,
+        id_key: str | None = None,
+    ) -> None:
+        if not isinstance(doc, dict):
+            raise InstanceError(f"expected an object, got {_kind(doc)}", entity=entity)
+        ident = doc.get(id_key) if id_key else None
+        self.entity = f"{entity} ({ident})" if isinstance(ident, str) and ident else entity
+        self.doc = doc
+        for key in doc:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.error(
+                    str(key), f"unknown key (expected one of: {', '.join(allowed)}){hint}"
+                )
+        for key in required:
+            if key not in doc:
+                raise self.error(key, "missing required key")
+
+    def error(self, key: str | None, message: str) -> InstanceError:
+        return InstanceError(message, entity=self.entity, key=key)
+
+    def has(self, key: str) -> bool:
+        return key in self.doc
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        return self.doc.get(key, default)
+
+    def integer(
+        self, key: str, minimum: int, default: Any = _MISSING, *, nullable: bool = False
+    ) -> Any:
+        value = self.doc.get(key, default)
+        if value is default or (nullable and value is None):
+            return value
+        if not _is_int(value) or value < minimum:
+            raise self.error(key, f"expected an integer >= {minimum}, got {show(value)}")
+        return value
+
+    def number(self, key: str) -> float:
+        value = self.doc.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"expected a number, got {show(value)}")
+        return value
+
+    def string(
+        self, key: str, default: Any = _MISSING, *, nullable: bool = False, empty: bool = True
+    ) -> Any:
+        value = self.doc.get(key, default)
+        if value is default or (nullable and value is None):
+            return value
+        if not isinstance(value, str) or (not empty and not value):
+            what = "a string" if empty else "a non-empty string"
+            raise self.error(key, f"expected {what}{' or null' if nullable else ''}, "
+                                  f"got {show(value)}")
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        value = self.doc.get(key, default)
+        if value is default:
+            return value
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {show(value)}")
+        return value
+
+    def choice(self, key: str, choices: Sequence[Any], default: Any = _MISSING) -> Any:
+        value = self.doc.get(key, default)
+        if value is default:
+            return value
+        if value not in choices or isinstance(value, bool):
+            raise self.error(
+                key, f"expected one of {', '.join(show(c) for c in choices)}, got {show(value)}"
+            )
+        return value
+
+    def list(self, key: str, default: Any = _MISSING) -> Any:
+        value = self.doc.get(key, default)
+        if value is default:
+            return value
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list, got {_kind(value)}")
+        return value
+
+    def strings(self, key: str, default: Any = _MISSING, *, non_empty: bool = False) -> Any:
+        """A list of non-empty strings (ids, categories)."""
+        value = self.list(key, default)
+        if value is default:
+            return value
+        for item in value:
+            if not isinstance(item, str) or not item:
+                raise self.error(
+                    key, f"expected a list of non-empty strings, found {show(item)}"
+                )
+        if non_empty and not value:
+            raise self.error(key, "expected a non-empty list")
+        return value
+
+    def categories(self, key: str, default: Any = _MISSING) -> Any:
+        """A non-empty list of categories, or ``"*"`` for all of them."""
+        value = self.doc.get(key, default)
+        if value is default or value == ALL:
+            return value
+        if not isinstance(value, list) or not value:
+            raise self.error(
+                key, f"expected a non-empty list of categories or \"*\", got {show(value)}"
+            )
+        return self.strings(key)
+
+    def build(self, make: Callable[[], T]) -> T:
+        """Build the model value; a validator's error gets this entity (FORMAT.md, Errors)."""
+        try:
+            return make()
+        except InstanceError as err:
+            if err.entity:
+                raise
+            raise InstanceError(err.message, entity=self.entity, key=err.key) from None
+
+
+def _kwargs(**values: Any) -> dict[str, Any]:
+    """Keyword arguments without the keys the document left out (the model's defaults)."""
+    return {key: value for key, value in values.items() if value is not _MISSING}
+
+
+# --- instance: reading ----------------------------------------------------------------------
+
+
+def _maquette(value: Any) -> tuple[Maquette, str | None]:
+    """A built-in name (R-MAQ-1, R-MAQ-2) or an inline maquette (R-MAQ Reading)."""
+    if isinstance(value, str):
+        return builtin_maquette(value), value
+    if not isinstance(value, dict):
+        raise InstanceError(
+            f"expected a built-in name or an inline maquette object, got {_kind(value)}",
+            entity="instance",
+            key="maquette",
+        )
+    fields = _Fields(value, "maquette", MAQUETTE_KEYS, MAQUETTE_KEYS)
+    nom = fields.string("nom", empty=False)
+    semestres = fields.integer("semestres", 1)
+    stages = fields.list("stages")
+    slots = []
+    for index, stage in enumerate(stages):
+        slot = _Fields(stage, f"maquette.stages[{index}]", SLOT_KEYS, SLOT_KEYS, id_key="id")
+        slot_id = slot.string("id", empty=False)
+        categories = slot.categories("categories")
+        window = slot.raw("semestres")
+        if (
+            not isinstance(window, list)
+            or len(window) != 2
+            or not all(_is_int(v) for v in window)
+            or not 1 <= window[0] <= window[1] <= semestres
+        ):
+            raise slot.error(
+                "semestres",
+                f"expected [first, last] with 1 <= first <= last <= {semestres} "
+                f"(the maquette's semestres), got {show(window)}",
+            )
+        slots.append(slot.build(lambda: Slot(slot_id, categories, tuple(window))))
+    return fields.build(lambda: Maquette(nom, semestres, slots)), None
+
+
+def _round(index: int, doc: Any) -> Round:
+    fields = _Fields(doc, f"rounds[{index}]", ROUND_KEYS, ROUND_KEYS, id_key="nom")
+    nom = fields.string("nom", empty=False)
+    categories = fields.categories("categories")
+    return fields.build(lambda: Round(nom, categories))
+
+
+def _terrain(index: int, doc: Any) -> Terrain:
+    fields = _Fields(doc, f"terrains[{index}]", TERRAIN_KEYS, ("id", "categories", "postes"),
+                     id_key="id")
+    kwargs = _kwargs(
+        id=fields.string("id", empty=False),
+        categories=fields.strings("categories", non_empty=True),
+        postes=fields.integer("postes", 0),
+        ambulatoire=fields.boolean("ambulatoire", _MISSING),
+        nom=fields.string("nom", _MISSING),
+        ville=fields.string("ville", _MISSING),
+    )
+    return fields.build(lambda: Terrain(**kwargs))
+
+
+def _interne(index: int, doc: Any) -> Interne:
+    fields = _Fields(doc, f"internes[{index}]", INTERNE_KEYS,
+                     ("id", "rang", "semestres_valides", "voeux"), id_key="id")
+    kwargs = _kwargs(
+        id=fields.string("id", empty=False),
+        rang=fields.integer("rang", 1),
+        effectif_promotion=fields.integer("effectif_promotion", 1, _MISSING, nullable=True),
+        semestres_valides=fields.integer("semestres_valides", 0),
+        semestres_effectues=fields.integer("semestres_effectues", 0, _MISSING),
+        valides=fields.strings("valides", _MISSING),
+        impose=fields.boolean("impose", _MISSING),
+        voeux=fields.strings("voeux"),
+        surnombre=fields.choice("surnombre", (None, "validant", "non_validant"), _MISSING),
+        derogations=fields.strings("derogations", _MISSING),
+        dernier_de_son_semestre=fields.boolean("dernier_de_son_semestre", _MISSING),
+    )
+    return fields.build(lambda: Interne(**kwargs))
+
+
+def _couple(index: int, doc: Any) -> Couple:
+    fields = _Fields(doc, f"couples[{index}]", COUPLE_KEYS, ("internes",))
+    internes = fields.strings("internes")
+    if len(internes) != 2:
+        raise fields.error("internes", f"expected two interne ids, got {len(internes)}")
+    voeux = fields.list("voeux", [])
+    for position, pair in enumerate(voeux):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(t, str) and t for t in pair)
+        ):
+            raise fields.error(
+                "voeux",
+                f"expected pairs [terrain of {internes[0]}, terrain of {internes[1]}], "
+                f"got {show(pair)} at position {position + 1}",
+            )
+    return fields.build(lambda: Couple(internes, voeux))
+
+
+def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
+    """The instance of a FORMAT.md ``affectation-instance/1`` document.
+
+    Raises :class:`InstanceError` naming the entity and the key on any breach of the contract:
+    types and required keys here, references and the order tie in :class:`Instance`.
+    """
+    top = _Fields(doc, "instance", INSTANCE_KEYS, ("format", "maquette", "terrains", "internes"))
+    fmt = top.raw("format")
+    if fmt != INSTANCE_FORMAT:
+        raise top.error("format", f"expected {INSTANCE_FORMAT!r}, got {show(fmt)}")
+    maquette, maquette_name = _maquette(top.raw("maquette"))
+    rounds = top.list("rounds", _MISSING)
+    couples = top.list("couples", [])
+    kwargs = _kwargs(
+        nom=top.string("nom", _MISSING),
+        obligatoires=top.strings("obligatoires", _MISSING),
+        interclassement=top.choice("interclassement", ("rang", "percentile"), _MISSING),
+        rounds=_MISSING if rounds is _MISSING else [_round(i, r) for i, r in enumerate(rounds)],
+    )
+    terrains = [_terrain(i, t) for i, t in enumerate(top.list("terrains"))]
+    internes = [_interne(i, t) for i, t in enumerate(top.list("internes"))]
+    couple_values = [_couple(i, c) for i, c in enumerate(couples)]
+    return top.build(
+        lambda: Instance(
+            maquette=maquette,
+            terrains=terrains,
+            internes=internes,
+            couples=couple_values,
+            maquette_name=maquette_name,
+            **kwargs,
+        )
+    )
+
+
+# --- instance: writing ----------------------------------------------------------------------
+
+
+def _categories_out(categories: frozenset[str] | None) -> list[str] | str:
+    """``"*"`` for every category; else a sorted list (the model keeps a set)."""
+    return ALL if categories is None else sorted(categories)
+
+
+def maquette_to_dict(maquette: Maquette) -> dict[str, Any]:
+    """An inline maquette (FORMAT.md, Instance)."""
+    return {
+        "nom": maquette.nom,
+        "semestres": maquette.semestres,
+        "stages": [
+            {"id": s.id, "categories": _categories_out(s.categories), "semestres": list(s.window)}
+            for s in maquette.stages
+        ],
+    }
+
+
+def instance_to_dict(instance: Instance) -> dict[str, Any]:
+    """The FORMAT.md document of ``instance``, every key explicit, in the order of FORMAT.md.
+
+    The maquette is written by name when it is the built-in one the instance was loaded by,
+    else inline.
+    """
+    name = instance.maquette_name
+    maquette: str | dict[str, Any] = (
+        name if name is not None and BUILTIN.get(name) == instance.maquette
+        else maquette_to_dict(instance.maquette)
+    )
+    return {
+        "format": INSTANCE_FORMAT,
+        "nom": instance.nom,
+        "maquette": maquette,
+        "obligatoires": list(instance.obligatoires),
+        "interclassement": instance.interclassement,
+        "rounds": [
+            {"nom": r.nom, "categories": _categories_out(r.categories)} for r in instance.rounds
+        ],
+        "terrains": [
+            {
+                "id": t.id,
+                "nom": t.nom,
+                "ville": t.ville,
+                "categories": list(t.categories),
+                "postes": t.postes,
+                "ambulatoire": t.ambulatoire,
+            }
+            for t in instance.terrains
+        ],
+        "internes": [_interne_to_dict(i) for i in instance.internes],
+        "couples": [
+            {"internes": list(c.internes), "voeux": [list(pair) for pair in c.voeux]}
+            for c in instance.couples
+        ],
+    }
+
+
+def _interne_to_dict(interne: Interne) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": interne.id, "rang": interne.rang}
+    if interne.effectif_promotion is not None:
+        doc["effectif_promotion"] = interne.effectif_promotion
+    doc.update(
+        semestres_valides=interne.semestres_valides,
+        semestres_effectues=interne.semestres_effectues,
+        valides=list(interne.valides),
+        impose=interne.impose,
+        voeux=list(interne.voeux),
+        surnombre=interne.surnombre,
+        derogations=list(interne.derogations),
+        dernier_de_son_semestre=interne.dernier_de_son_semestre,
+    )
+    return doc
+
+
+# --- result ---------------------------------------------------------------------------------
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    """The FORMAT.md ``affectation-result/1`` document of ``result`` (trace not written)."""
+    doc: dict[str, Any] = {
+        "format": RESULT_FORMAT,
+        "methode": result.methode,
+        "ordre": list(result.ordre),
+        "affectations": [
+            {
+                "interne": a.interne,
+                "terrain": a.terrain,
+                "stage": a.stage,
+                "voeu": a.voeu,
+                "impose": a.impose,
+                "surnombre": a.surnombre,
+                "round": a.round,
+                "raison": a.raison,
+            }
+            for a in result.affectations
+        ],
+        "vacants": dict(result.vacants_items),
+        "impositions": list(result.impositions),
+    }
+    if result.info is not None:
+        info = result.info
+        doc["solveur"] = {
+            "status": info.status,
+            "wall_time": info.wall_time,
+            "variables": info.variables,
+            "constraints": info.constraints,
+            "optimal": info.optimal,
+            "conflict": list(info.conflict),
+        }
+    return doc
+
+
+def _affectation(index: int, doc: Any) -> Affectation:
+    fields = _Fields(doc, f"affectations[{index}]", AFFECTATION_KEYS, AFFECTATION_KEYS,
+                     id_key="interne")
+    return Affectation(
+        interne=fields.string("interne", empty=False),
+        terrain=fields.string("terrain", nullable=True, empty=False),
+        stage=fields.string("stage", nullable=True, empty=False),
+        voeu=fields.integer("voeu", 1, nullable=True),
+        impose=fields.boolean("impose"),
+        surnombre=fields.choice("surnombre", (None, "validant", "non_validant")),
+        round=fields.string("round", nullable=True, empty=False),
+        raison=fields.string("raison", nullable=True),
+    )
+
+
+def _solve_info(doc: Any) -> SolveInfo:
+    fields = _Fields(doc, "result.solveur", SOLVEUR_KEYS, SOLVEUR_KEYS)
+    return SolveInfo(
+        status=fields.string("status", empty=False),
+        wall_time=fields.number("wall_time"),
+        variables=fields.integer("variables", 0),
+        constraints=fields.integer("constraints", 0),
+        optimal=fields.boolean("optimal"),
+        conflict=fields.strings("conflict"),
+    )
+
+
+def result_from_dict(doc: Mapping[str, Any]) -> Result:
+    """The result of a FORMAT.md ``affectation-result/1`` document (``solveur`` optional).
+
+    Checks types, and that ``affectations`` has one entry per interne of ``ordre`` in that
+    order; errors are :class:`InstanceError` naming ``result`` or ``affectations[i] (id)``.
+    """
+    top = _Fields(doc, "result", RESULT_KEYS, RESULT_KEYS[:-1])
+    fmt = top.raw("format")
+    if fmt != RESULT_FORMAT:
+        raise top.error("format", f"expected {RESULT_FORMAT!r}, got {show(fmt)}")
+    methode = top.string("methode", empty=False)
+    ordre = top.strings("ordre")
+    affectations = [_affectation(i, a) for i, a in enumerate(top.list("affectations"))]
+    if [a.interne for a in affectations] != ordre:
+        raise top.error("affectations", "expected one entry per interne of 'ordre', in that order")
+    vacants = top.raw("vacants")
+    if not isinstance(vacants, dict) or not all(
+        _is_int(n) and n >= 1 for n in vacants.values()
+    ):
+        raise top.error(
+            "vacants", f"expected an object terrain -> integer >= 1, got {show(vacants)}"
+        )
+    impositions = top.strings("impositions")
+    unknown = [i for i in impositions if i not in ordre]
+    if unknown:
+        raise top.error("impositions", f"interne {unknown[0]!r} is not in 'ordre'")
+    info = _solve_info(top.raw("solveur")) if top.has("solveur") else None
+    return Result(
+        methode=methode,
+        ordre=ordre,
+        affectations=affectations,
+        vacants_items=tuple(vacants.items()),
+        impositions=impositions,
+        info=info,
+    )
+

@@ -1,0 +1,139 @@
+"""Hypothesis strategies: small instances that exercise every rule.
+
+Impositions and prior impositions (R-IMP-2, -3), surnombre of both kinds (R-SUR-2, -3, -4),
+couples (R-ORD-2), rounds (R-ROUND-1), tight maquette windows (R-ELI-2, -3), dérogations
+(R-ELI-1), zero-capacity terrains, empty and short wish lists (R-VOE-1), seniority ties broken
+by ``dernier_de_son_semestre`` (R-ORD-4) and percentile interclassement (R-ORD-6).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from affectation.maquettes import MG_2010, MG_2017
+from affectation.model import Couple, Instance, Interne, Maquette, Round, Slot, Terrain
+
+TIGHT = Maquette(
+    nom="tight-4",
+    semestres=4,
+    stages=(
+        Slot("urgences", ["urgences"], (1, 2)),
+        Slot("praticien_n1", ["praticien_n1"], (1, 2)),
+        Slot("medecine_adulte", ["medecine_adulte", "urgences"], (2, 4)),
+        Slot("libre", "*", (3, 4)),
+    ),
+)
+"""A small inline maquette whose windows bind often (R-ELI-2, R-ELI-3)."""
+
+MAQUETTES = (MG_2017, MG_2010, TIGHT)
+
+PRIMES = (37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113)
+
+CATEGORY_SETS = (
+    ("urgences",),
+    ("urgences",),
+    ("praticien_n1",),
+    ("praticien_n1",),
+    ("medecine_adulte",),
+    ("ped_gyn",),
+    ("saspas",),
+    ("niveau_3",),
+    ("libre",),
+    ("urgences", "medecine_adulte"),
+)
+
+OBLIGATOIRES = (("urgences", "praticien_n1"), ("urgences",), (), ("urgences", "medecine_adulte"))
+
+ROUNDS = (
+    None,
+    (Round("ambulatoire", ["praticien_n1", "saspas"]), Round("hospitalier", "*")),
+)
+
+
+@st.composite
+def instances(
+    draw: st.DrawFn,
+    *,
+    max_internes: int = 9,
+    max_terrains: int = 6,
+) -> Instance:
+    """A small well-formed instance; ties in the order are avoided by distinct ranks."""
+    maquette = draw(st.sampled_from(MAQUETTES))
+    n_terrains = draw(st.integers(1, max_terrains))
+    terrains = []
+    for k in range(n_terrains):
+        categories = draw(st.sampled_from(CATEGORY_SETS))
+        postes = draw(st.integers(0, 3))
+        terrains.append(Terrain(f"T{k}", categories, postes))
+    terrain_ids = [t.id for t in terrains]
+    slot_ids = [s.id for s in maquette.stages]
+
+    n_internes = draw(st.integers(1, max_internes))
+    ranks = draw(st.permutations(range(1, n_internes + 1)))
+    percentile = draw(st.booleans()) and draw(st.booleans())
+    internes = []
+    for k in range(n_internes):
+        valides_count = draw(st.sampled_from((0, 0, 0, 1, 1, 2, 3, 4)))
+        valides_count = min(valides_count, maquette.semestres - 1)
+        valides = draw(
+            st.lists(st.sampled_from(slot_ids), unique=True, max_size=valides_count)
+        )
+        effectues = valides_count + draw(st.sampled_from((0, 0, 0, 0, 1)))
+        surnombre = draw(st.sampled_from((None,) * 8 + ("validant", "non_validant")))
+        if surnombre == "non_validant" and effectues == 0:
+            surnombre = None
+        voeux = draw(st.lists(st.sampled_from(terrain_ids), unique=True, max_size=n_terrains))
+        internes.append(
+            Interne(
+                id=f"I{k}",
+                rang=ranks[k],
+                semestres_valides=valides_count,
+                semestres_effectues=effectues,
+                valides=valides,
+                impose=draw(st.sampled_from((False, False, False, True))),
+                voeux=voeux,
+                surnombre=surnombre,
+                derogations=draw(
+                    st.lists(st.sampled_from(slot_ids), unique=True, max_size=1)
+                    if draw(st.integers(0, 9)) == 0 else st.just([])
+                ),
+                dernier_de_son_semestre=draw(st.integers(0, 14)) == 0,
+                # distinct primes above every rank: percentiles never tie (R-ORD-6)
+                effectif_promotion=PRIMES[k] if percentile else None,
+            )
+        )
+
+    couples = []
+    free = [i.id for i in internes if i.surnombre is None]
+    n_couples = draw(st.integers(0, min(2, len(free) // 2)))
+    for c in range(n_couples):
+        a, b = free[2 * c], free[2 * c + 1]
+        own = {i.id: list(i.voeux) or terrain_ids for i in internes}
+        pairs = draw(
+            st.lists(
+                st.tuples(st.sampled_from(own[a]), st.sampled_from(own[b])),
+                unique=True,
+                max_size=4,
+            )
+        )
+        couples.append(Couple((a, b), pairs))
+
+    rounds = draw(st.sampled_from(ROUNDS))
+    kwargs = {"rounds": rounds} if rounds else {}
+    instance = Instance(
+        maquette=maquette,
+        terrains=terrains,
+        internes=internes,
+        couples=couples,
+        obligatoires=draw(st.sampled_from(OBLIGATOIRES)),
+        interclassement="percentile" if percentile else "rang",
+        **kwargs,
+    )
+    return instance
+
+
+def t1_heavy_instances(max_internes: int = 10) -> st.SearchStrategy[Instance]:
+    """Instances where most internes are T1: impositions bind often (R-IMP)."""
+    return instances(max_internes=max_internes).filter(
+        lambda inst: sum(i.semestres_valides < 2 for i in inst.internes) >= len(inst.internes) // 2
+    )
