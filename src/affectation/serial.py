@@ -17,6 +17,7 @@ from affectation.result import Affectation, Refusal, Result, Turn
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable, lowers_fill, mandatory_classes
 from affectation.rules.order import choice_order
+from affectation.rules.voeux import no_poste_reason
 
 __all__ = ["serial_dictatorship"]
 
@@ -101,9 +102,9 @@ class _Day:
             slot_a, slot_b = self.slot(a, ta), self.slot(b, tb)
             needed_on_a = 2 if ta_id == tb_id else 1
             if slot_a is None or slot_b is None:
-                refusals.append(Refusal(f"{ta_id}+{tb_id}", rank, "not_eligible"))
+                refusals.append(Refusal(f"{ta_id}+{tb_id}", rank, "pair_unavailable"))
             elif self.free(ta) < needed_on_a or self.free(tb) < 1:
-                refusals.append(Refusal(f"{ta_id}+{tb_id}", rank, "full"))
+                refusals.append(Refusal(f"{ta_id}+{tb_id}", rank, "pair_unavailable"))
             else:
                 first = a if self.order.index(a.id) < self.order.index(b.id) else b
                 for interne, terrain, slot in sorted(
@@ -249,23 +250,6 @@ class _Day:
 
     def no_poste_reason(self, interne: Interne) -> str:
         return no_poste_reason(interne, self.refused.get(interne.id, []))
-
-
-def no_poste_reason(interne: Interne, refusals: list[Refusal]) -> str:
-    """Why an interne ends without a poste, in one sentence (R-VOE-1 Reading)."""
-    if not interne.voeux:
-        return "empty wish list: nothing to give (R-VOE-1)"
-    counts = Counter(r.reason for r in refusals if "+" not in r.terrain)
-    parts = []
-    if counts["full"]:
-        parts.append(f"{counts['full']} full")
-    if counts["not_eligible"]:
-        parts.append(f"{counts['not_eligible']} not eligible (R-ELI, R-SUR-4)")
-    if counts["would_leave_mandatory_empty"]:
-        parts.append(f"{counts['would_leave_mandatory_empty']} would leave a mandatory poste "
-                     "empty (R-IMP)")
-    detail = ", ".join(parts) if parts else "no wish was in a round"
-    return f"wish list exhausted ({len(interne.voeux)} wishes: {detail}) (R-VOE-1)"
 
 
 def serial_dictatorship(instance: Instance) -> Result:

@@ -1,0 +1,192 @@
+"""Solve the CP-SAT model and turn the solver's values into a :class:`~affectation.Result`.
+
+:func:`solve` is the exact engine (``methode = "cpsat"``). :func:`to_result` is the one place
+where solver values become domain objects: it rebuilds wish ranks, maquette slots, impositions
+and the reasons of internes left without a poste from the allocation alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from ortools.sat.python import cp_model
+
+from affectation.cpsat.builder import GROUPS, ModelBuilder
+from affectation.model import Instance
+from affectation.result import Affectation, Refusal, Result, SolveInfo
+from affectation.rules.eligibility import profile, slot_for
+from affectation.rules.mandatory import is_imposable
+from affectation.rules.voeux import no_poste_reason
+
+__all__ = ["solve", "to_result"]
+
+Choice = tuple[str, int | None, bool]
+"""``(terrain, joint pair index or None, outside the list)`` of one interne."""
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit: float | None = None,
+    workers: int = 1,
+    seed: int = 0,
+    hint: bool = False,
+    postes: Mapping[str, int] | None = None,
+    forced: Mapping[str, str | None] | None = None,
+    must_place: Sequence[str] = (),
+    explain: bool | None = None,
+) -> Result:
+    """The exact CP-SAT model of the choice day (``methode = "cpsat"``).
+
+    ``postes`` overrides the postes of some terrains (open or close postes from the same
+    builder); ``forced`` and ``must_place`` add user constraints. When they make the rules
+    unsatisfiable the result is empty and ``result.info.conflict`` names the rule groups in
+    conflict (``explain`` defaults to on when user constraints are given). ``hint=True``
+    seeds the search with the serial engine's allocation (a speed option only).
+    Deterministic for a given instance, seed and worker count.
+    """
+    if explain is None:
+        explain = bool(forced or must_place)
+    started = time.perf_counter()
+    builder = ModelBuilder(
+        instance, postes=postes, forced=forced, must_place=must_place, explain=explain
+    )
+    model = builder.build()
+    if hint:
+        _add_hint(builder, instance, postes)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if time_limit is not None:
+        solver.parameters.max_time_in_seconds = time_limit
+    status = solver.Solve(model)
+    proto = model.Proto()
+    conflict: tuple[str, ...] = ()
+    if status == cp_model.INFEASIBLE and explain:
+        core = set(solver.SufficientAssumptionsForInfeasibility())
+        conflict = tuple(
+            name for name, literal in builder.groups.items() if literal.Index() in core
+        )
+    info = SolveInfo(
+        status=solver.StatusName(status),
+        wall_time=time.perf_counter() - started,
+        variables=len(proto.variables),
+        constraints=len(proto.constraints),
+        optimal=status == cp_model.OPTIMAL,
+        conflict=conflict,
+    )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Result("cpsat", builder.order, (), (), (), info=info)
+    choices: dict[str, Choice] = {}
+    for (interne_id, terrain_id), literal in builder.vars.assign.items():
+        if solver.BooleanValue(literal):
+            outside = (interne_id, terrain_id) in builder.vars.outside
+            choices[interne_id] = (terrain_id, None, outside)
+    for (c, k), literal in builder.vars.joint.items():
+        if solver.BooleanValue(literal):
+            couple = instance.couples[c]
+            for member, terrain_id in zip(couple.internes, couple.voeux[k], strict=True):
+                choices[member] = (terrain_id, k, False)
+    return to_result(instance, builder.order, choices, builder.postes, info)
+
+
+def _add_hint(builder: ModelBuilder, instance: Instance, postes) -> None:
+    """Hint the serial allocation (speed only; the constraints alone fix the solution)."""
+    from affectation.serial import serial_dictatorship
+
+    if postes:
+        return  # the serial engine reads the instance's postes; no hint for overrides
+    result = serial_dictatorship(instance)
+    joint = {t.interne for t in result.trace if t.joint and t.terrain}
+    for (interne_id, terrain_id), literal in builder.vars.assign.items():
+        a = result.by_interne[interne_id]
+        builder.model.AddHint(literal, a.terrain == terrain_id and interne_id not in joint)
+    for (c, k), literal in builder.vars.joint.items():
+        a = result.by_interne[instance.couples[c].internes[0]]
+        builder.model.AddHint(literal, a.interne in joint and a.voeu == k + 1)
+
+
+def to_result(
+    instance: Instance,
+    order: Sequence[str],
+    choices: Mapping[str, Choice],
+    postes: Mapping[str, int],
+    info: SolveInfo | None = None,
+) -> Result:
+    """Domain objects from an allocation: wish ranks, slots, impositions, reasons, vacants.
+
+    Walks the order once, keeping the postes taken before each turn, to tell which better
+    wishes were open (an imposition, R-IMP Reading step 3) and why an unplaced interne's
+    wishes were refused (R-VOE-1).
+    """
+    maquette = instance.maquette
+    round_of = instance.terrain_round
+    taken: Counter[str] = Counter()
+    affectations = []
+    for interne_id in order:
+        interne = instance.interne(interne_id)
+        p = profile(maquette, interne)
+        choice = choices.get(interne_id)
+
+        def open_and_eligible(terrain_id: str) -> str | None:
+            terrain = instance.terrain(terrain_id)
+            if interne.surnombre is not None and terrain.ambulatoire:
+                return "not_eligible"
+            if interne.surnombre == "non_validant":
+                return None
+            if slot_for(p, terrain.category_set) is None:
+                return "not_eligible"
+            if postes[terrain_id] - taken[terrain_id] <= 0:
+                return "full"
+            return None
+
+        if choice is None:
+            refusals = [
+                Refusal(t, rank, open_and_eligible(t) or "would_leave_mandatory_empty")
+                for rank, t in enumerate(interne.voeux, start=1)
+            ]
+            affectations.append(Affectation(
+                interne=interne_id, terrain=None, surnombre=interne.surnombre,
+                raison=no_poste_reason(interne, refusals),
+            ))
+            continue
+        terrain_id, pair, outside = choice
+        terrain = instance.terrain(terrain_id)
+        r = round_of[terrain_id]
+        if pair is not None:
+            voeu: int | None = pair + 1
+            imposed = False
+        else:
+            voeu = None if outside else interne.voeux.index(terrain_id) + 1
+            first_open = next(
+                (rank for rank, t in enumerate(interne.voeux, start=1)
+                 if round_of[t] == r and open_and_eligible(t) is None),
+                None,
+            )
+            imposed = interne.surnombre is None and (voeu is None or first_open != voeu)
+            imposed = imposed and is_imposable(interne, instance)
+        affectations.append(Affectation(
+            interne=interne_id,
+            terrain=terrain_id,
+            stage=None if interne.surnombre == "non_validant" else slot_for(
+                p, terrain.category_set),
+            voeu=voeu,
+            impose=imposed,
+            surnombre=interne.surnombre,
+            round=instance.rounds[r].nom,
+        ))
+        if interne.surnombre is None:
+            taken[terrain_id] += 1
+    vacants = [
+        (t.id, postes[t.id] - taken[t.id]) for t in instance.terrains
+        if postes[t.id] - taken[t.id] > 0
+    ]
+    impositions = [a.interne for a in affectations if a.impose]
+    return Result("cpsat", order, affectations, vacants, impositions, info=info)
+
+
+def conflict_groups() -> dict[str, str]:
+    """The rule groups a conflict explanation may name, with their meaning."""
+    return dict(GROUPS)
