@@ -227,10 +227,10 @@ class _Fields:
             )
         return self.strings(key)
 
-    def build(self, make: Callable[[], T]) -> T:
-        """Build the model value; a validator's error gets this entity (FORMAT.md, Errors)."""
+    def build(self, make: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``make(*args, **kwargs)``; a validator's error gets this entity (FORMAT.md, Errors)."""
         try:
-            return make()
+            return make(*args, **kwargs)
         except InstanceError as err:
             if err.entity:
                 raise
@@ -276,15 +276,15 @@ def _maquette(value: Any) -> tuple[Maquette, str | None]:
                 f"expected [first, last] with 1 <= first <= last <= {semestres} "
                 f"(the maquette's semestres), got {show(window)}",
             )
-        slots.append(slot.build(lambda: Slot(slot_id, categories, tuple(window))))
-    return fields.build(lambda: Maquette(nom, semestres, slots)), None
+        slots.append(slot.build(Slot, slot_id, categories, tuple(window)))
+    return fields.build(Maquette, nom, semestres, slots), None
 
 
 def _round(index: int, doc: Any) -> Round:
     fields = _Fields(doc, f"rounds[{index}]", ROUND_KEYS, ROUND_KEYS, id_key="nom")
     nom = fields.string("nom", empty=False)
     categories = fields.categories("categories")
-    return fields.build(lambda: Round(nom, categories))
+    return fields.build(Round, nom, categories)
 
 
 def _terrain(index: int, doc: Any) -> Terrain:
@@ -298,7 +298,7 @@ def _terrain(index: int, doc: Any) -> Terrain:
         nom=fields.string("nom", _MISSING),
         ville=fields.string("ville", _MISSING),
     )
-    return fields.build(lambda: Terrain(**kwargs))
+    return fields.build(Terrain, **kwargs)
 
 
 def _interne(index: int, doc: Any) -> Interne:
@@ -317,7 +317,7 @@ def _interne(index: int, doc: Any) -> Interne:
         derogations=fields.strings("derogations", _MISSING),
         dernier_de_son_semestre=fields.boolean("dernier_de_son_semestre", _MISSING),
     )
-    return fields.build(lambda: Interne(**kwargs))
+    return fields.build(Interne, **kwargs)
 
 
 def _couple(index: int, doc: Any) -> Couple:
@@ -337,7 +337,7 @@ def _couple(index: int, doc: Any) -> Couple:
                 f"expected pairs [terrain of {internes[0]}, terrain of {internes[1]}], "
                 f"got {show(pair)} at position {position + 1}",
             )
-    return fields.build(lambda: Couple(internes, voeux))
+    return fields.build(Couple, internes, voeux)
 
 
 def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
@@ -363,14 +363,13 @@ def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
     internes = [_interne(i, t) for i, t in enumerate(top.list("internes"))]
     couple_values = [_couple(i, c) for i, c in enumerate(couples)]
     return top.build(
-        lambda: Instance(
-            maquette=maquette,
-            terrains=terrains,
-            internes=internes,
-            couples=couple_values,
-            maquette_name=maquette_name,
-            **kwargs,
-        )
+        Instance,
+        maquette=maquette,
+        terrains=terrains,
+        internes=internes,
+        couples=couple_values,
+        maquette_name=maquette_name,
+        **kwargs,
     )
 
 
