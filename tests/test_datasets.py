@@ -1,0 +1,255 @@
+"""The synthetic generator (docs/datasets.md): determinism, sizes and the rules' invariants."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from affectation.datasets import EXAMPLE_PARAMETERS, example, generate
+from affectation.model import Instance
+from affectation.rules.eligibility import completable, eligible_slot
+from affectation.rules.order import choice_order
+
+
+def check_invariants(instance: Instance, n_internes: int, wish_length: int | None) -> None:
+    """What every generated instance must satisfy, whatever the arguments."""
+    maquette = instance.maquette
+    slots = {slot.id: slot for slot in maquette.stages}
+    terrain_ids = {t.id for t in instance.terrains}
+    years = maquette.semestres // 2
+    assert len(instance.internes) == n_internes
+    assert len(choice_order(instance)) == n_internes  # R-ORD: no tie in the order
+
+    promotions: dict[int, list[int]] = {}
+    in_couple = {member for couple in instance.couples for member in couple.internes}
+    for interne in instance.internes:
+        year = interne.semestres_valides // 2
+        assert 0 <= year < years
+        promotions.setdefault(year, []).append(interne.rang)
+        # Histories: one slot per validated semester, in its window, never twice (R-ELI-1,
+        # R-ELI-3), the maquette still completable after each (R-ELI-2).
+        assert len(interne.valides) == interne.semestres_valides
+        assert len(set(interne.valides)) == len(interne.valides)
+        for semester, slot_id in enumerate(interne.valides, start=1):
+            start, end = slots[slot_id].window
+            assert start <= semester <= end
+            done = set(interne.valides[:semester])
+            assert completable(maquette, maquette.slot_ids - done, semester + 1)
+        assert interne.semestres_effectues - interne.semestres_valides in (0, 1)  # R-VAL-3
+        assert not interne.impose or interne.semestres_valides == 1  # R-IMP-3
+        assert set(interne.derogations) <= set(interne.valides)  # R-ELI-1
+        # Wish lists: known terrains, no more than asked, at most one the interne may not take.
+        assert set(interne.voeux) <= terrain_ids
+        assert interne.voeux
+        if wish_length is not None:
+            assert len(interne.voeux) <= wish_length
+        terrains = [instance.terrain(t) for t in interne.voeux]
+        if interne.surnombre is None:
+            refused = [t for t in terrains if eligible_slot(maquette, interne, t) is None]
+            assert len(refused) <= 1
+        else:
+            assert interne.id not in in_couple
+            assert not any(t.ambulatoire for t in terrains)  # R-SUR-4
+            if interne.surnombre == "validant":
+                assert all(eligible_slot(maquette, interne, t) for t in terrains)
+    for ranks in promotions.values():  # ranks 1..n in each promotion (R-ORD-1)
+        assert sorted(ranks) == list(range(1, len(ranks) + 1))
+
+    for couple in instance.couples:  # R-ORD-2
+        a, b = (instance.interne(member) for member in couple.internes)
+        assert a.semestres_valides // 2 == b.semestres_valides // 2
+        assert len(couple.voeux) <= 10
+        for terrain_a, terrain_b in couple.voeux:
+            assert terrain_a in a.voeux[:5] and terrain_b in b.voeux[:5]
+            if terrain_a == terrain_b:
+                assert instance.terrain(terrain_a).postes >= 2
+
+    for terrain in instance.terrains:
+        assert terrain.postes >= 1
+        assert terrain.nom and terrain.ville
+
+
+def t1s(instance: Instance) -> list:
+    return [i for i in instance.internes if i.semestres_valides < 2]
+
+
+def mandatory_postes(instance: Instance) -> int:
+    return sum(t.postes for t in instance.terrains if instance.is_mandatory(t))
+
+
+# --- determinism ---------------------------------------------------------------------------
+
+
+def test_same_seed_same_instance() -> None:
+    assert generate(200, seed=7) == generate(200, seed=7)
+    assert generate(150, seed=7, maquette="mg-2010", rounds=True) == generate(
+        150, seed=7, maquette="mg-2010", rounds=True
+    )
+
+
+def test_different_seed_different_instance() -> None:
+    first, second = generate(200, seed=7), generate(200, seed=8)
+    assert first != second
+    assert [i.voeux for i in first.internes] != [i.voeux for i in second.internes]
+
+
+# --- sizes and postes ----------------------------------------------------------------------
+
+
+def test_default_sizes() -> None:
+    instance = generate(300, seed=1)
+    assert len(instance.internes) == 300
+    assert len(instance.terrains) == 80  # 300 / 3.75
+    assert sum(t.postes for t in instance.terrains) == 330  # capacity_ratio 1.1
+    assert instance.maquette_name == "mg-2017"
+    assert instance.nom == "Synthetic subdivision, seed 1"
+    assert len(instance.couples) == 2
+    check_invariants(instance, 300, 40)
+
+
+def test_promotions_follow_the_maquette() -> None:
+    seniority_2017 = Counter(i.semestres_valides // 2 for i in generate(400, seed=2).internes)
+    assert sorted(seniority_2017) == [0, 1, 2, 3] and set(seniority_2017.values()) == {100}
+    seniority_2010 = {i.semestres_valides for i in generate(300, maquette="mg-2010").internes}
+    assert max(seniority_2010) <= 5
+
+
+def test_mandatory_postes_match_the_t1s() -> None:
+    """R-IMP-1: under mg-2017 every T1 needs urgences or praticien N1; ``mandatory_ratio``
+    sizes those postes against the T1s who take a poste (not a surnombre, R-SUR-2)."""
+    instance = generate(300, seed=3)
+    wanting = [i for i in t1s(instance) if i.surnombre is None]
+    assert mandatory_postes(instance) == len(wanting)
+    more = generate(300, seed=3, mandatory_ratio=1.5)
+    assert mandatory_postes(more) == round(1.5 * len(wanting))
+    assert generate(300, seed=3, obligatoires=()).obligatoires == ()
+
+
+def test_t1_lists_only_their_socle_stages() -> None:
+    """R-ELI-3: a T1 of mg-2017 lists urgences and praticien N1 terrains (and rarely one
+    terrain they may not take)."""
+    instance = generate(300, seed=4)
+    for interne in t1s(instance):
+        if interne.surnombre == "non_validant":
+            continue  # takes no poste and needs no maquette check (R-SUR-3)
+        others = [t for t in interne.voeux if not instance.is_mandatory(instance.terrain(t))]
+        assert len(others) <= 1
+        if interne.valides == ("urgences",) and interne.surnombre is None:
+            off = [t for t in interne.voeux if instance.terrain(t).categories != ("praticien_n1",)]
+            assert len(off) <= 1
+
+
+def test_full_lists() -> None:
+    """``wish_length=None``: every terrain a specific open slot takes is listed."""
+    instance = generate(120, seed=5, wish_length=None)
+    check_invariants(instance, 120, None)
+    slots = {slot.id: slot for slot in instance.maquette.stages}
+    for interne in instance.internes:
+        if interne.surnombre is not None or len(interne.voeux) <= 3:
+            continue  # a surnombre's list is hospital only; a short list is cut on purpose
+        wanted = {
+            t.id
+            for t in instance.terrains
+            if (slot := eligible_slot(instance.maquette, interne, t)) is not None
+            and slots[slot].categories is not None
+        }
+        assert wanted <= set(interne.voeux)
+
+
+def test_rounds_and_names() -> None:
+    instance = generate(60, seed=6, rounds=True, nom="Essai", towns=("Besançon", "Dole"))
+    assert [r.nom for r in instance.rounds] == ["ambulatoire", "hospitalier"]
+    assert instance.nom == "Essai"
+    assert {t.ville for t in instance.terrains} <= {"Besançon", "Dole"}
+    assert any(t.id.startswith("URG-BESANCON-CHU") for t in instance.terrains)
+
+
+def test_rare_cases_appear_in_a_large_instance() -> None:
+    instance = generate(1500, seed=9, n_terrains=400, couples=5)
+    internes = instance.internes
+    assert len(instance.terrains) == 400 and len(instance.couples) == 5
+    assert any(i.impose for i in internes)  # R-IMP-3
+    assert {i.surnombre for i in internes} == {None, "validant", "non_validant"}  # R-SUR-2, -3
+    assert any(i.semestres_effectues > i.semestres_valides for i in internes)  # R-VAL-3
+    assert any(i.derogations for i in internes)  # R-ELI-1
+    assert any(len(i.voeux) <= 3 for i in internes)  # lists that run out (R-VOE Reading)
+    check_invariants(instance, 1500, 40)
+
+
+def test_large_instance() -> None:
+    instance = generate(5000, seed=10)
+    assert len(instance.internes) == 5000
+    assert len(instance.terrains) == round(5000 / 3.75)
+    assert all(len(i.voeux) <= 40 for i in instance.internes)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"n_internes": 0},
+        {"n_terrains": 3},
+        {"wish_length": 0},
+        {"capacity_ratio": 0},
+        {"surnombre_rate": 1.5},
+        {"couples": -1},
+        {"towns": ()},
+        {"towns": ("Lyon", "Lyon")},
+    ],
+)
+def test_bad_arguments(arguments: dict) -> None:
+    with pytest.raises(ValueError):
+        generate(**{"n_internes": 50, **arguments})
+
+
+# --- the shipped example -------------------------------------------------------------------
+
+
+def test_example_is_the_documented_generation() -> None:
+    shipped = example()
+    assert shipped == generate(**EXAMPLE_PARAMETERS)
+    assert shipped.nom == EXAMPLE_PARAMETERS["nom"]
+    check_invariants(shipped, EXAMPLE_PARAMETERS["n_internes"], EXAMPLE_PARAMETERS["wish_length"])
+
+
+# --- any seed, any small size --------------------------------------------------------------
+
+
+@settings(max_examples=30)
+@given(
+    n_internes=st.integers(1, 60),
+    seed=st.integers(0, 2**32 - 1),
+    maquette=st.sampled_from(["mg-2017", "mg-2010"]),
+    wish_length=st.none() | st.integers(1, 50),
+    couples=st.integers(0, 3),
+    rounds=st.booleans(),
+    mandatory_ratio=st.floats(0.0, 2.0),
+    surnombre_rate=st.floats(0.0, 0.3),
+    prior_imposition_rate=st.floats(0.0, 1.0),
+)
+def test_any_small_subdivision(
+    n_internes: int,
+    seed: int,
+    maquette: str,
+    wish_length: int | None,
+    couples: int,
+    rounds: bool,
+    mandatory_ratio: float,
+    surnombre_rate: float,
+    prior_imposition_rate: float,
+) -> None:
+    instance = generate(
+        n_internes,
+        seed=seed,
+        maquette=maquette,
+        wish_length=wish_length,
+        couples=couples,
+        rounds=rounds,
+        mandatory_ratio=mandatory_ratio,
+        surnombre_rate=surnombre_rate,
+        prior_imposition_rate=prior_imposition_rate,
+    )
+    check_invariants(instance, n_internes, wish_length)
+    assert len(instance.couples) <= couples
