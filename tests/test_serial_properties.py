@@ -150,7 +150,7 @@ def test_mandatory_fill_is_maximal(instance: Instance) -> None:
             instance.interne(a.interne) for a in result.affectations
             if a.terrain is None and is_imposable(instance.interne(a.interne), instance)
         ]
-        for terrain_id, left in result.vacants.items():
+        for terrain_id, _left in result.vacants.items():
             terrain = instance.terrain(terrain_id)
             if instance.is_mandatory(terrain):
                 assert not any(

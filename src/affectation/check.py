@@ -315,23 +315,25 @@ class _State:
 
     def advance(self, a: Affectation, r: int, interne_id: str, count: bool = True) -> int:
         """Apply one interne's outcome in round ``r``; returns mandatory postes taken."""
-        gained = 0
-        if a.terrain is not None and self.instance.terrain_round[a.terrain] == r:
-            if a.surnombre is None:
-                self.taken[a.terrain] += 1
-                c = self.class_of(self.instance.terrain(a.terrain))
-                if c is not None:
-                    self.caps[c] -= 1
-                    gained = 1
+        gained = self._move(a, r, +1)
         mask = self.classes.mask(interne_id)
         if count and mask:
             self.counts[mask] -= 1
         return gained
 
     def undo(self, a: Affectation, r: int) -> None:
-        if a.terrain is not None and self.instance.terrain_round[a.terrain] == r:
-            if a.surnombre is None:
-                self.taken[a.terrain] -= 1
-                c = self.class_of(self.instance.terrain(a.terrain))
-                if c is not None:
-                    self.caps[c] += 1
+        self._move(a, r, -1)
+
+    def _move(self, a: Affectation, r: int, step: int) -> int:
+        """Take (``+1``) or give back (``-1``) the poste of ``a`` if it holds one in round
+        ``r``; returns 1 when it is a mandatory poste."""
+        if a.terrain is None or a.surnombre is not None or (
+            self.instance.terrain_round[a.terrain] != r
+        ):
+            return 0
+        self.taken[a.terrain] += step
+        c = self.class_of(self.instance.terrain(a.terrain))
+        if c is None:
+            return 0
+        self.caps[c] -= step
+        return 1

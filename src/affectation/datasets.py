@@ -350,7 +350,7 @@ def _kinds_of(maquette: Maquette) -> tuple[list[_Kind], dict[str, int]]:
     keys: list[frozenset[str]] = []
     slot_kind: dict[str, int] = {}
     for slot in maquette.stages:
-        if slot.categories is None:
+        if _is_libre(slot):
             continue
         if slot.categories not in keys:
             keys.append(slot.categories)
@@ -358,9 +358,14 @@ def _kinds_of(maquette: Maquette) -> tuple[list[_Kind], dict[str, int]]:
         slot_kind[slot.id] = keys.index(slot.categories)
     kinds.append(_LIBRE_ONLY)
     for slot in maquette.stages:
-        if slot.categories is None:
+        if _is_libre(slot):
             slot_kind[slot.id] = len(kinds) - 1
     return kinds, slot_kind
+
+
+def _is_libre(slot) -> bool:
+    """A libre slot: every category (``"*"``), or one that names the ``libre`` category."""
+    return slot.categories is None or "libre" in slot.categories
 
 
 def _apportion(total: int, weights: np.ndarray) -> np.ndarray:

@@ -13,8 +13,8 @@ class InstanceError(AffectationError, ValueError):
     """An instance breaks the file contract; nothing is solved and nothing is written.
 
     ``file`` is the path read (``None`` for an instance built in Python), ``entity`` the
-    part of the document at fault (``internes[3] (I004)``, ``terrains[0] (URG-CHU)``, ``couples[1]``,
-    or ``instance``), ``key`` the field, and ``message`` what was expected.
+    part of the document at fault (``internes[3] (I004)``, ``terrains[0] (URG-CHU)``,
+    ``couples[1]``, or ``instance``), ``key`` the field, and ``message`` what was expected.
     """
 
     def __init__(

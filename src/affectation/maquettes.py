@@ -12,6 +12,8 @@ from affectation.model import Maquette, Slot
 
 __all__ = ["BUILTIN", "MG_2010", "MG_2017", "builtin_maquette"]
 
+HOSPITAL = ("urgences", "medecine_adulte", "pediatrie", "gynecologie", "ped_gyn")
+
 MG_2010 = Maquette(
     nom="mg-2010",
     semestres=6,
@@ -25,7 +27,8 @@ MG_2010 = Maquette(
         Slot("pediatrie_gynecologie", ["pediatrie", "gynecologie", "ped_gyn"], (1, 6)),
         Slot("praticien_n1", ["praticien_n1"], (1, 4)),
         Slot("saspas", ["saspas"], (5, 6)),
-        Slot("libre", "*", (1, 6)),
+        # libre takes every stage but the SASPAS, kept to semesters 5-6 (R-ELI-3)
+        Slot("libre", [*HOSPITAL, "praticien_n1", "libre"], (1, 6)),
     ),
 )
 """R-MAQ-1: the 2004/2010 maquette, six semesters."""
@@ -41,7 +44,9 @@ MG_2017 = Maquette(
         Slot("medecine_adulte", ["medecine_adulte"], (3, 6)),
         Slot("pediatrie_gynecologie", ["ped_gyn", "pediatrie", "gynecologie"], (3, 6)),
         Slot("saspas", ["saspas"], (3, 6)),
-        Slot("libre", "*", (3, 6)),
+        # libre, hospital or ambulatory (SASPAS doubled as libre is common, 002), but not
+        # the niveau 3 of the 4th year (R-ELI-3)
+        Slot("libre", [*HOSPITAL, "praticien_n1", "saspas", "libre"], (3, 6)),
         # Phase de consolidation (year 4): two stages niveau 3, possibly on one terrain.
         Slot("niveau_3_a", ["niveau_3"], (7, 8)),
         Slot("niveau_3_b", ["niveau_3"], (7, 8)),

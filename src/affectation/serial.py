@@ -101,9 +101,7 @@ class _Day:
                 continue
             slot_a, slot_b = self.slot(a, ta), self.slot(b, tb)
             needed_on_a = 2 if ta_id == tb_id else 1
-            if slot_a is None or slot_b is None:
-                refusals.append(Refusal(f"{ta_id}+{tb_id}", rank, "pair_unavailable"))
-            elif self.free(ta) < needed_on_a or self.free(tb) < 1:
+            if slot_a is None or slot_b is None or self.free(ta) < needed_on_a or self.free(tb) < 1:
                 refusals.append(Refusal(f"{ta_id}+{tb_id}", rank, "pair_unavailable"))
             else:
                 first = a if self.order.index(a.id) < self.order.index(b.id) else b

@@ -186,7 +186,7 @@ class ModelBuilder:
 
     def _one_terrain_or_none(self) -> None:
         """Each interne holds at most one terrain."""
-        for interne_id, placed in self.vars.by_interne.items():
+        for _interne_id, placed in self.vars.by_interne.items():
             if len(placed) > 1:
                 self._guard(self.model.Add(sum(lit for _, lit in placed) <= 1), "one_terrain")
 

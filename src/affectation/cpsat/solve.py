@@ -130,7 +130,8 @@ def to_result(
         p = profile(maquette, interne)
         choice = choices.get(interne_id)
 
-        def open_and_eligible(terrain_id: str) -> str | None:
+        def open_and_eligible(terrain_id: str, interne=interne, p=p) -> str | None:
+            """``None`` when open to this interne at their turn, else the reason."""
             terrain = instance.terrain(terrain_id)
             if interne.surnombre is not None and terrain.ambulatoire:
                 return "not_eligible"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ def choice_order(instance: Instance) -> tuple[str, ...]:
         ((order_key(i, instance.interclassement), index, i.id) for index, i in
          enumerate(instance.internes)),
     )
-    for (key_a, index_a, id_a), (key_b, index_b, id_b) in zip(keyed, keyed[1:], strict=False):
+    for (key_a, _index_a, id_a), (key_b, index_b, id_b) in itertools.pairwise(keyed):
         if key_a == key_b:
             raise InstanceError(
                 f"same seniority and {instance.interclassement} as {id_a!r}: the order of choice "

@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each creates .venv if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint deep bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/affectation demo
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest -q
+
+deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests/test_cpsat_agreement.py tests/test_serial_properties.py
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/serial.py
+	$(BIN)/python benchmarks/cpsat.py
+	$(BIN)/python benchmarks/sweep.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

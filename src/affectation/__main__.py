@@ -1,0 +1,5 @@
+"""``python -m affectation``: the command line."""
+
+from affectation.cli import main
+
+main()
