@@ -210,8 +210,8 @@ def _free_categories(maquette: Maquette, semester: int) -> frozenset[str]:
     return frozenset(
         c
         for slot in maquette.stages
-        if slot.categories is not None and slot.window[0] <= semester <= slot.window[1]
-        for c in slot.categories
+        if not _is_libre(slot) and slot.window[0] <= semester <= slot.window[1]
+        for c in slot.categories or ()
     )
 
 
@@ -225,9 +225,9 @@ def _relevant(maquette: Maquette, interne: Interne, categories: frozenset[str]) 
     if slot_id is None:
         return False
     slot = next(s for s in maquette.stages if s.id == slot_id)
-    if slot.categories is not None:
+    if not _is_libre(slot):
         return True
-    named = maquette.categories
+    named = frozenset(c for s in maquette.stages if not _is_libre(s) for c in s.categories or ())
     return any(c not in named for c in categories) or not categories.isdisjoint(
         _free_categories(maquette, interne.semestre)
     )
