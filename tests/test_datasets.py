@@ -155,6 +155,7 @@ def test_full_lists() -> None:
             for t in instance.terrains
             if (slot := eligible_slot(instance.maquette, interne, t)) is not None
             and slots[slot].categories is not None
+            and "libre" not in slots[slot].categories  # a specific slot, not libre
         }
         assert wanted <= set(interne.voeux)
 

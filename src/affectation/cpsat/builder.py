@@ -477,21 +477,32 @@ class ModelBuilder:
                    keeps[None]]
         self._guard(model.Add(sum(nothing) >= 1), "mandatory")
         mandatory_in_file_order = [
-            t for t in self.instance.terrains if t.id in classes.class_of
+            t.id for t in self.instance.terrains if t.id in classes.class_of
             and self._slot(interne, t) is not None
         ]
-        for terrain_id, literal in in_round:
-            if (interne.id, terrain_id) not in self.vars.outside:
-                continue
-            self._guard(model.AddBoolOr([keeps[None].Not()]), "mandatory", literal)
-            for earlier in mandatory_in_file_order:
-                if earlier.id == terrain_id:
-                    break
-                c = classes.class_of[earlier.id]
+        outside = {
+            t: literal for t, literal in in_round if (interne.id, t) in self.vars.outside
+        }
+        if not outside:
+            return
+        # outside the list only when taking nothing would lower the fill
+        self._guard(model.Add(sum(outside.values()) + keeps[None] <= 1), "mandatory")
+        # ... on the first mandatory terrain in file order that is open and keeps the fill:
+        # every earlier one is full or would lower it. ``later`` = "imposed outside the list
+        # on a terrain after this one", a running literal from the end of the file.
+        later: cp_model.LinearExprT = 0
+        for k in range(len(mandatory_in_file_order) - 1, -1, -1):
+            terrain_id = mandatory_in_file_order[k]
+            if not isinstance(later, int):
+                c = classes.class_of[terrain_id]
                 self._guard(
-                    model.Add(self.before(interne.id, earlier.id) >= self.postes[earlier.id]),
-                    "mandatory", literal, keeps[c],
+                    model.Add(self.before(interne.id, terrain_id) >= self.postes[terrain_id]),
+                    "mandatory", later, keeps[c],
                 )
+            if terrain_id in outside and k > 0:
+                running = model.NewBoolVar(f"imposed_after[{interne.id},{terrain_id}]")
+                model.Add(running == later + outside[terrain_id])
+                later = running
 
     # --- what the user adds ---------------------------------------------------------------
 
