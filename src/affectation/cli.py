@@ -159,5 +159,95 @@ def demo(out: str | None) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--open", "opens", multiple=True, metavar="SPEC",
+              help="Open or close postes: CATEGORY:N (urgences:3, praticien_n1:-2), "
+                   "CATEGORY:N:even, or CATEGORY:N@TERRAIN[,TERRAIN...]. Repeatable; all "
+                   "together make one scenario (docs/howto-scenarios.md).")
+@click.option("--separately", is_flag=True,
+              help="One scenario per --open instead of one for all of them.")
+@click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
+              help="serial: the choice day replayed; cpsat: the exact model.")
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Monte Carlo: redraw the wish lists N times (affectation.sweep); "
+                   "0 compares the lists of INSTANCE as they are.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the Monte Carlo draws and of CP-SAT.")
+@click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
+@click.option("--workers", type=int, default=1, show_default=True, help="CP-SAT workers.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="JSON report (table and moves), written whole or not at all.")
+def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str, samples: int,
+           seed: int, time_limit: float | None, workers: int, out: str | None) -> None:
+    """Compare INSTANCE with postes opened or closed (R-POS-2): base vs scenario."""
+    from affectation.scenarios import Scenario, parse_change
+
+    if not opens:
+        click.echo("error: nothing to compare: give at least one --open SPEC "
+                   "(for example --open urgences:3)", err=True)
+        sys.exit(2)
+    try:
+        changes = [parse_change(spec) for spec in opens]
+    except ValueError as error:
+        click.echo(f"error: --open: {error}", err=True)
+        sys.exit(2)
+    loaded = _load(instance)
+    scenarios = ([Scenario.of(c) for c in changes] if separately
+                 else [Scenario.of(*changes)])
+    for scenario in scenarios:
+        try:
+            scenario.apply(loaded)
+        except ValueError as error:  # InstanceError included: a change the file cannot take
+            click.echo(f"error: {instance}: scenario {scenario.name!r}: {error}", err=True)
+            sys.exit(2)
+    if samples:
+        report = _whatif_sweep(loaded, scenarios, method, samples, seed)
+    else:
+        from affectation.compare import CompareError, compare
+
+        try:
+            comparison = compare(loaded, *scenarios, method=method, time_limit=time_limit,
+                                 workers=workers, seed=seed)
+        except CompareError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        click.echo(str(comparison))
+        report = comparison.to_dict()
+    if out is not None:
+        from affectation.io import dumps
+        from affectation.io._files import atomic_write_bytes
+
+        doc = {"format": "affectation-whatif/1", "instance": instance, **report}
+        atomic_write_bytes(out, dumps(doc))
+        click.echo(f"written: {out}")
+
+
+def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int,
+                  seed: int) -> dict:
+    """``whatif --samples``: the Monte Carlo sweep of the base and the scenarios (the base
+    first: the reference of the paired differences), printed; its summary as a report."""
+    try:
+        from affectation.sweep import sweep
+    except ModuleNotFoundError as error:
+        if error.name != "affectation.sweep":
+            raise
+        click.echo("error: --samples needs the Monte Carlo sweep (affectation.sweep), which "
+                   "this installation does not have; run without --samples for the "
+                   "deterministic comparison", err=True)
+        sys.exit(2)
+    import pandas as pd
+
+    from affectation.compare import records
+    from affectation.scenarios import BASE
+
+    summary = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed,
+                    method=method).summary()
+    click.echo(summary.to_string())
+    if not isinstance(summary.index, pd.RangeIndex):
+        summary = summary.reset_index()
+    return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
