@@ -326,3 +326,76 @@ def test_explain_tells_the_story() -> None:
     text = result.explain("b")
     assert "wish 1 (N1) was refused: no poste was left there" in text
     assert "imposition" in text and "R-IMP" in text
+
+
+# --- what only the model can answer (issue 3) -------------------------------------------------
+
+
+def test_conflict_explained_by_rule_groups() -> None:
+    """A forced assignment that breaks rank priority is reported with the groups in conflict,
+    never a bare "infeasible"."""
+    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
+    result = solve(instance, forced={"b": "URG"})
+    assert result.info.status == "INFEASIBLE"
+    assert "user" in result.info.conflict
+    assert "priority" in result.info.conflict or "capacity" in result.info.conflict
+    assert result.affectations == ()
+
+
+def test_conflict_with_eligibility() -> None:
+    """R-ELI: forcing a terrain the maquette forbids names the eligibility group."""
+    instance = Instance(MG_2017, [URG, MED], [t1("a", 1, ["URG"])])
+    result = solve(instance, forced={"a": "MED"})
+    assert result.info.status == "INFEASIBLE"
+    assert set(result.info.conflict) == {"user", "eligibility"}
+
+
+def test_forced_assignment_that_the_rules_allow() -> None:
+    """A forced assignment the rules already give is feasible and changes nothing."""
+    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
+    base = solve(instance)
+    forced = solve(instance, forced={"a": "URG"}, must_place=["b"])
+    assert forced.info.optimal and forced.same_allocation(base)
+
+
+def test_postes_overrides_from_the_same_builder() -> None:
+    """Opening or closing postes (R-POS-2) through the builder equals the serial engine on the
+    changed instance."""
+    import attrs
+
+    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["N1"]), t1("b", 2, ["N1", "URG"]),
+                                             t1("c", 3, ["N1"])])
+    opened = solve(instance, postes={"N1": 3})
+    changed = attrs.evolve(instance, terrains=[URG, attrs.evolve(N1, postes=3)])
+    assert opened.same_allocation(serial(changed))
+    assert not opened.same_allocation(solve(instance))
+
+
+def test_fewest_impositions_when_the_order_is_free() -> None:
+    """R-IMP-2, R-IMP-3 relaxed: a is imposed on URG1 (their 2nd wish) because taking X
+    would leave a mandatory poste empty; then b, who wanted URG1, is imposed on URG2. Had the
+    administration imposed a on URG2, b would have had their first wish: one imposition."""
+    from affectation.cpsat.whatif import fewest_impositions
+
+    urg1, urg2 = Terrain("URG1", ["urgences"], 1), Terrain("URG2", ["urgences"], 1)
+    x = Terrain("X", ["praticien_n1"], 1)
+    internes = [t1("a", 1, ["X", "URG1"]), t1("b", 2, ["URG1"])]
+    instance = Instance(MG_2017, [urg1, urg2, x], internes, obligatoires=["urgences"])
+    result = both(instance)
+    assert result.impositions == ("a", "b")
+    answer = fewest_impositions(instance)
+    assert answer.optimal
+    assert (answer.minimum, answer.rulebook, answer.filled) == (1, 2, 2)
+    assert answer.imposed == ("a",)
+
+
+def test_fewest_impositions_never_above_the_rulebook() -> None:
+    """The rulebook's allocation is feasible for the free model, so the minimum is at most
+    the rulebook's count."""
+    from affectation.cpsat.whatif import fewest_impositions
+    from affectation.datasets import generate
+
+    instance = generate(120, seed=4, maquette="mg-2010")
+    answer = fewest_impositions(instance)
+    assert answer.optimal
+    assert 0 <= answer.minimum <= answer.rulebook

@@ -121,8 +121,8 @@ class ModelBuilder:
     def _group_literals(self) -> None:
         if self.explain:
             for name in GROUPS:
-                self.groups[name] = self.model.NewBoolVar(f"group[{name}]")
-            self.model.AddAssumptions(list(self.groups.values()))
+                self.groups[name] = self.model.new_bool_var(f"group[{name}]")
+            self.model.add_assumptions(list(self.groups.values()))
 
     def _guard(self, constraint: cp_model.Constraint, group: str, *when: Literal) -> None:
         """Enforce ``constraint`` when ``when`` hold and, when explaining, its group is on."""
@@ -130,7 +130,7 @@ class ModelBuilder:
         if self.explain:
             literals.append(self.groups[group])
         if literals:
-            constraint.OnlyEnforceIf(literals)
+            constraint.only_enforce_if(literals)
 
     def _slot(self, interne: Interne, terrain: Terrain) -> str | None:
         return slot_for(self.profiles[interne.id], terrain.category_set)
@@ -146,7 +146,7 @@ class ModelBuilder:
     def _new_assign(self, interne_id: str, terrain_id: str) -> Literal:
         key = (interne_id, terrain_id)
         if key not in self.vars.assign:
-            literal = self.model.NewBoolVar(f"x[{interne_id},{terrain_id}]")
+            literal = self.model.new_bool_var(f"x[{interne_id},{terrain_id}]")
             self.vars.assign[key] = literal
             self.vars.by_interne.setdefault(interne_id, []).append((terrain_id, literal))
         return self.vars.assign[key]
@@ -179,7 +179,7 @@ class ModelBuilder:
                     and self._slot(a, instance.terrain(ta)) is not None
                     and self._slot(b, instance.terrain(tb)) is not None
                 ):
-                    literal = self.model.NewBoolVar(f"y[{a.id}+{b.id},{ta}+{tb}]")
+                    literal = self.model.new_bool_var(f"y[{a.id}+{b.id},{ta}+{tb}]")
                     self.vars.joint[(c, k)] = literal
                     self.vars.by_interne.setdefault(a.id, []).append((ta, literal))
                     self.vars.by_interne.setdefault(b.id, []).append((tb, literal))
@@ -188,7 +188,7 @@ class ModelBuilder:
         """Each interne holds at most one terrain."""
         for _interne_id, placed in self.vars.by_interne.items():
             if len(placed) > 1:
-                self._guard(self.model.Add(sum(lit for _, lit in placed) <= 1), "one_terrain")
+                self._guard(self.model.add(sum(lit for _, lit in placed) <= 1), "one_terrain")
 
     # --- R-POS, R-SUR: capacities --------------------------------------------------------------
 
@@ -215,7 +215,7 @@ class ModelBuilder:
             literals = [lit for _, lits in holders for lit in lits]
             if len(literals) > self.postes[terrain_id]:
                 self._guard(
-                    self.model.Add(sum(literals) <= self.postes[terrain_id]), "capacity"
+                    self.model.add(sum(literals) <= self.postes[terrain_id]), "capacity"
                 )
 
     def _running_counts(self) -> None:
@@ -231,8 +231,8 @@ class ModelBuilder:
                 # the domain carries the capacity too, unless the capacity group must be
                 # blameable on its own
                 upper = k + 1 if self.explain else min(k + 1, cap)
-                total = self.model.NewIntVar(0, upper, f"count[{terrain_id},{k}]")
-                self.model.Add(total == running + sum(literals))
+                total = self.model.new_int_var(0, upper, f"count[{terrain_id},{k}]")
+                self.model.add(total == running + sum(literals))
                 positions.append(position)
                 counts.append(total)
                 running = total
@@ -256,8 +256,8 @@ class ModelBuilder:
                 if not earlier:
                     self.placed_before[(interne.id, r)] = None
                     continue
-                literal = self.model.NewBoolVar(f"pb[{interne.id},{r}]")
-                self.model.Add(literal == sum(earlier))
+                literal = self.model.new_bool_var(f"pb[{interne.id},{r}]")
+                self.model.add(literal == sum(earlier))
                 self.placed_before[(interne.id, r)] = literal
 
     def _out_of_round(self, interne_id: str, r: int) -> list[Literal]:
@@ -285,8 +285,8 @@ class ModelBuilder:
                     literal = self.vars.assign.get((interne.id, terrain_id))
                     if literal is None:
                         continue  # not eligible: no envy possible
-                    g = self.model.NewBoolVar(f"g[{interne.id},{r},{rank}]")
-                    self.model.Add(g == got + literal)
+                    g = self.model.new_bool_var(f"g[{interne.id},{r},{rank}]")
+                    self.model.add(g == got + literal)
                     got = g
                     self.better_or_equal[(interne.id, terrain_id)] = g
                     if (interne.id, terrain_id) in self.vars.outside:
@@ -294,21 +294,21 @@ class ModelBuilder:
                     self._no_envy(interne, terrain_id, g, r)
 
     def _no_envy(self, interne: Interne, terrain_id: str, g: Literal, r: int) -> None:
-        unless = [g.Not(), *[lit.Not() for lit in self._out_of_round(interne.id, r)]]
-        unless += [lit.Not() for lit in self._pair_taken(interne.id, r)]
+        unless = [g.negated(), *[lit.negated() for lit in self._out_of_round(interne.id, r)]]
+        unless += [lit.negated() for lit in self._pair_taken(interne.id, r)]
         if interne.surnombre == "non_validant":
             # R-SUR-3 Reading: free poste or not; the first non-ambulatory wish
-            self._guard(self.model.AddBoolOr([g, *self._out_of_round(interne.id, r)]),
+            self._guard(self.model.add_bool_or([g, *self._out_of_round(interne.id, r)]),
                         "priority")
             return
         if interne.surnombre == "validant":
             # R-SUR-2: needs a free poste, takes none
             x = self.vars.assign[(interne.id, terrain_id)]
             self._guard(
-                self.model.Add(self.before(interne.id, terrain_id) <= self.postes[terrain_id] - 1),
+                self.model.add(self.before(interne.id, terrain_id) <= self.postes[terrain_id] - 1),
                 "capacity", x,
             )
-        constraint = self.model.Add(self.before(interne.id, terrain_id) >= self.postes[terrain_id])
+        constraint = self.model.add(self.before(interne.id, terrain_id) >= self.postes[terrain_id])
         keep = self._keep_literal(interne, terrain_id, r)
         self._guard(constraint, "priority", *unless, *([keep] if keep is not None else []))
 
@@ -337,19 +337,19 @@ class ModelBuilder:
                     literal = self.vars.joint.get((c, k))
                     if literal is None or self.round_of[ta] != r:
                         continue
-                    g = self.model.NewBoolVar(f"gp[{c},{r},{k}]")
-                    self.model.Add(g == got + literal)
+                    g = self.model.new_bool_var(f"gp[{c},{r},{k}]")
+                    self.model.add(g == got + literal)
                     got = g
-                    out = [lit.Not() for m in couple.internes for lit in self._out_of_round(m, r)]
-                    full_a = self.model.NewBoolVar(f"full_a[{c},{k}]")
-                    full_b = self.model.NewBoolVar(f"full_b[{c},{k}]")
+                    out = [lit.negated() for m in couple.internes for lit in self._out_of_round(m, r)]
+                    full_a = self.model.new_bool_var(f"full_a[{c},{k}]")
+                    full_b = self.model.new_bool_var(f"full_b[{c},{k}]")
                     need = 1 if ta == tb else 0
-                    self._guard(self.model.Add(
+                    self._guard(self.model.add(
                         self.before(first, ta) >= self.postes[ta] - need), "couples", full_a)
-                    self._guard(self.model.Add(
+                    self._guard(self.model.add(
                         self.before(first, tb) >= self.postes[tb] - need), "couples", full_b)
-                    self._guard(self.model.AddBoolOr([full_a, full_b]), "couples",
-                                g.Not(), *out)
+                    self._guard(self.model.add_bool_or([full_a, full_b]), "couples",
+                                g.negated(), *out)
 
     # --- R-IMP: mandatory fill -----------------------------------------------------------------
 
@@ -408,27 +408,27 @@ class ModelBuilder:
                     sum(caps[c] for c in range(n) if subset >> c & 1)
                     + sum(count for mask, count in counts.items() if mask & outside)
                 )
-            m = model.NewIntVar(0, total + len(members), f"M[{interne.id},{r}]")
+            m = model.new_int_var(0, total + len(members), f"M[{interne.id},{r}]")
             witnesses = []
             for b, cut in zip(subsets, cuts, strict=True):
-                self._guard(model.Add(m <= cut), "mandatory")
-                w = model.NewBoolVar(f"min[{interne.id},{r},{b}]")
-                self._guard(model.Add(cut <= m), "mandatory", w)
+                self._guard(model.add(m <= cut), "mandatory")
+                w = model.new_bool_var(f"min[{interne.id},{r},{b}]")
+                self._guard(model.add(cut <= m), "mandatory", w)
                 witnesses.append(w)
-            self._guard(model.AddBoolOr(witnesses), "mandatory")
+            self._guard(model.add_bool_or(witnesses), "mandatory")
             keeps: dict[int | None, Literal] = {}
             alternatives: list[int | None] = [None, *[c for c in range(n) if tau >> c & 1]]
             for a in alternatives:
-                keep = model.NewBoolVar(f"keep[{interne.id},{r},{'none' if a is None else a}]")
+                keep = model.new_bool_var(f"keep[{interne.id},{r},{'none' if a is None else a}]")
                 lowers_by = []
                 for b, cut in zip(subsets, cuts, strict=True):
                     shift = (1 if a is not None and b >> a & 1 else 0) + (1 if tau & ~b else 0)
                     after = cut - shift + (1 if a is not None else 0)
-                    self._guard(model.Add(after >= m), "mandatory", keep)
-                    z = model.NewBoolVar(f"lower[{interne.id},{r},{a},{b}]")
-                    self._guard(model.Add(after <= m - 1), "mandatory", z)
+                    self._guard(model.add(after >= m), "mandatory", keep)
+                    z = model.new_bool_var(f"lower[{interne.id},{r},{a},{b}]")
+                    self._guard(model.add(after <= m - 1), "mandatory", z)
                     lowers_by.append(z)
-                self._guard(model.AddBoolOr([keep, *lowers_by]), "mandatory")
+                self._guard(model.add_bool_or([keep, *lowers_by]), "mandatory")
                 keeps[a] = keep
             self.keeps[(interne.id, r)] = keeps
             self._imposable_choices(interne, r, keeps, classes)
@@ -448,8 +448,8 @@ class ModelBuilder:
                 if not out and isinstance(values[k + 1], int):
                     values[k] = values[k + 1] + 1
                 else:
-                    total = self.model.NewIntVar(0, len(group) - k, f"left[{r},{mask},{k}]")
-                    self.model.Add(total == values[k + 1] + 1 - sum(out))
+                    total = self.model.new_int_var(0, len(group) - k, f"left[{r},{mask},{k}]")
+                    self.model.add(total == values[k + 1] + 1 - sum(out))
                     values[k] = total
 
             def at(position: int, positions=positions, values=values):
@@ -472,10 +472,10 @@ class ModelBuilder:
         ]
         for terrain_id, literal in in_round:
             keep = keeps[classes.class_of.get(terrain_id)]
-            self._guard(model.AddBoolOr([keep]), "mandatory", literal)
+            self._guard(model.add_bool_or([keep]), "mandatory", literal)
         nothing = [*self._out_of_round(interne.id, r), *(lit for _, lit in in_round),
                    keeps[None]]
-        self._guard(model.Add(sum(nothing) >= 1), "mandatory")
+        self._guard(model.add(sum(nothing) >= 1), "mandatory")
         mandatory_in_file_order = [
             t.id for t in self.instance.terrains if t.id in classes.class_of
             and self._slot(interne, t) is not None
@@ -486,7 +486,7 @@ class ModelBuilder:
         if not outside:
             return
         # outside the list only when taking nothing would lower the fill
-        self._guard(model.Add(sum(outside.values()) + keeps[None] <= 1), "mandatory")
+        self._guard(model.add(sum(outside.values()) + keeps[None] <= 1), "mandatory")
         # ... on the first mandatory terrain in file order that is open and keeps the fill:
         # every earlier one is full or would lower it. ``later`` = "imposed outside the list
         # on a terrain after this one", a running literal from the end of the file.
@@ -496,12 +496,12 @@ class ModelBuilder:
             if not isinstance(later, int):
                 c = classes.class_of[terrain_id]
                 self._guard(
-                    model.Add(self.before(interne.id, terrain_id) >= self.postes[terrain_id]),
+                    model.add(self.before(interne.id, terrain_id) >= self.postes[terrain_id]),
                     "mandatory", later, keeps[c],
                 )
             if terrain_id in outside and k > 0:
-                running = model.NewBoolVar(f"imposed_after[{interne.id},{terrain_id}]")
-                model.Add(running == later + outside[terrain_id])
+                running = model.new_bool_var(f"imposed_after[{interne.id},{terrain_id}]")
+                model.add(running == later + outside[terrain_id])
                 later = running
 
     # --- what the user adds ---------------------------------------------------------------
@@ -514,19 +514,19 @@ class ModelBuilder:
             placed = self.vars.literals_of(interne_id)
             if terrain_id is None:
                 for literal in placed:
-                    self._guard(model.AddBoolOr([literal.Not()]), "user")
+                    self._guard(model.add_bool_or([literal.negated()]), "user")
                 continue
             literals = self.vars.is_assigned(interne_id, terrain_id)
             if literals:
-                self._guard(model.Add(sum(literals) == 1), "user")
+                self._guard(model.add(sum(literals) == 1), "user")
             else:
                 self._forbidden_by_eligibility()
         for interne_id in self.must_place:
-            self._guard(model.Add(sum(self.vars.literals_of(interne_id)) >= 1), "user")
+            self._guard(model.add(sum(self.vars.literals_of(interne_id)) >= 1), "user")
 
     def _forbidden_by_eligibility(self) -> None:
         """A user constraint asks for a pair that no variable allows (R-ELI)."""
         clause = []
         if self.explain:
-            clause = [self.groups["user"].Not(), self.groups["eligibility"].Not()]
-        self.model.AddBoolOr(clause)
+            clause = [self.groups["user"].negated(), self.groups["eligibility"].negated()]
+        self.model.add_bool_or(clause)

@@ -37,6 +37,7 @@ def solve(
     forced: Mapping[str, str | None] | None = None,
     must_place: Sequence[str] = (),
     explain: bool | None = None,
+    presolve: bool = False,
 ) -> Result:
     """The exact CP-SAT model of the choice day (``methode = "cpsat"``).
 
@@ -45,6 +46,8 @@ def solve(
     unsatisfiable the result is empty and ``result.info.conflict`` names the rule groups in
     conflict (``explain`` defaults to on when user constraints are given). ``hint=True``
     seeds the search with the serial engine's allocation (a speed option only).
+    ``presolve`` is off by default: the constraints fix the allocation by propagation alone,
+    and CP-SAT's presolve costs more than it saves here (benchmarks/README.md).
     Deterministic for a given instance, seed and worker count.
     """
     if explain is None:
@@ -59,18 +62,19 @@ def solve(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
+    solver.parameters.cp_model_presolve = presolve
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = time_limit
-    status = solver.Solve(model)
-    proto = model.Proto()
+    status = solver.solve(model)
+    proto = model.proto
     conflict: tuple[str, ...] = ()
     if status == cp_model.INFEASIBLE and explain:
-        core = set(solver.SufficientAssumptionsForInfeasibility())
+        core = set(solver.sufficient_assumptions_for_infeasibility())
         conflict = tuple(
-            name for name, literal in builder.groups.items() if literal.Index() in core
+            name for name, literal in builder.groups.items() if literal.index in core
         )
     info = SolveInfo(
-        status=solver.StatusName(status),
+        status=solver.status_name(status),
         wall_time=time.perf_counter() - started,
         variables=len(proto.variables),
         constraints=len(proto.constraints),
@@ -81,11 +85,11 @@ def solve(
         return Result("cpsat", builder.order, (), (), (), info=info)
     choices: dict[str, Choice] = {}
     for (interne_id, terrain_id), literal in builder.vars.assign.items():
-        if solver.BooleanValue(literal):
+        if solver.boolean_value(literal):
             outside = (interne_id, terrain_id) in builder.vars.outside
             choices[interne_id] = (terrain_id, None, outside)
     for (c, k), literal in builder.vars.joint.items():
-        if solver.BooleanValue(literal):
+        if solver.boolean_value(literal):
             couple = instance.couples[c]
             for member, terrain_id in zip(couple.internes, couple.voeux[k], strict=True):
                 choices[member] = (terrain_id, k, False)
@@ -102,10 +106,10 @@ def _add_hint(builder: ModelBuilder, instance: Instance, postes) -> None:
     joint = {t.interne for t in result.trace if t.joint and t.terrain}
     for (interne_id, terrain_id), literal in builder.vars.assign.items():
         a = result.by_interne[interne_id]
-        builder.model.AddHint(literal, a.terrain == terrain_id and interne_id not in joint)
+        builder.model.add_hint(literal, a.terrain == terrain_id and interne_id not in joint)
     for (c, k), literal in builder.vars.joint.items():
         a = result.by_interne[instance.couples[c].internes[0]]
-        builder.model.AddHint(literal, a.interne in joint and a.voeu == k + 1)
+        builder.model.add_hint(literal, a.interne in joint and a.voeu == k + 1)
 
 
 def to_result(
