@@ -340,7 +340,9 @@ class ModelBuilder:
                     g = self.model.new_bool_var(f"gp[{c},{r},{k}]")
                     self.model.add(g == got + literal)
                     got = g
-                    out = [lit.negated() for m in couple.internes for lit in self._out_of_round(m, r)]
+                    out = [
+                        lit.negated() for m in couple.internes for lit in self._out_of_round(m, r)
+                    ]
                     full_a = self.model.new_bool_var(f"full_a[{c},{k}]")
                     full_b = self.model.new_bool_var(f"full_b[{c},{k}]")
                     need = 1 if ta == tb else 0
