@@ -56,6 +56,7 @@ def instances(
     *,
     max_internes: int = 9,
     max_terrains: int = 6,
+    couple_heavy: bool = False,
 ) -> Instance:
     """A small well-formed instance; ties in the order are avoided by distinct ranks."""
     maquette = draw(st.sampled_from(MAQUETTES))
@@ -68,18 +69,22 @@ def instances(
     terrain_ids = [t.id for t in terrains]
     slot_ids = [s.id for s in maquette.stages]
 
-    n_internes = draw(st.integers(1, max_internes))
+    n_internes = draw(st.integers(4 if couple_heavy else 1, max_internes))
     ranks = draw(st.permutations(range(1, n_internes + 1)))
     percentile = draw(st.booleans()) and draw(st.booleans())
     internes = []
     for k in range(n_internes):
         valides_count = draw(st.sampled_from((0, 0, 0, 1, 1, 2, 3, 4)))
+        if couple_heavy and k < 4:
+            valides_count = 0  # the couples' members: T1s choosing their first stage
         valides_count = min(valides_count, maquette.semestres - 1)
         valides = draw(
             st.lists(st.sampled_from(slot_ids), unique=True, max_size=valides_count)
         )
         effectues = valides_count + draw(st.sampled_from((0, 0, 0, 0, 1)))
         surnombre = draw(st.sampled_from((None,) * 8 + ("validant", "non_validant")))
+        if couple_heavy and k < 4:
+            surnombre = None
         if surnombre == "non_validant" and effectues == 0:
             surnombre = None
         voeux = draw(st.lists(st.sampled_from(terrain_ids), unique=True, max_size=n_terrains))
@@ -106,9 +111,14 @@ def instances(
     couples = []
     free = [i.id for i in internes if i.surnombre is None]
     n_couples = draw(st.integers(0, min(2, len(free) // 2)))
+    if couple_heavy:
+        n_couples = 2
+    socle = [t.id for t in terrains if t.category_set & {"urgences", "praticien_n1"}]
     for c in range(n_couples):
         a, b = free[2 * c], free[2 * c + 1]
         own = {i.id: list(i.voeux) or terrain_ids for i in internes}
+        if couple_heavy and socle:
+            own = {a: socle, b: socle}
         pairs = draw(
             st.lists(
                 st.tuples(st.sampled_from(own[a]), st.sampled_from(own[b])),
@@ -130,6 +140,12 @@ def instances(
         **kwargs,
     )
     return instance
+
+
+def couple_heavy_instances(max_internes: int = 10) -> st.SearchStrategy[Instance]:
+    """Two couples of T1s whose joint lists name socle terrains: pairs are taken often
+    (R-ORD-2)."""
+    return instances(max_internes=max_internes, couple_heavy=True)
 
 
 def t1_heavy_instances(max_internes: int = 10) -> st.SearchStrategy[Instance]:

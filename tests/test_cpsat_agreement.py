@@ -6,7 +6,7 @@ The model is solved without hints: the proof does not lean on the baseline.
 from __future__ import annotations
 
 from hypothesis import given, settings
-from strategies import instances, t1_heavy_instances
+from strategies import couple_heavy_instances, instances, t1_heavy_instances
 
 from affectation import serial_dictatorship
 from affectation.check import check
@@ -36,4 +36,11 @@ def test_cpsat_equals_serial(instance: Instance) -> None:
 @given(t1_heavy_instances())
 def test_cpsat_equals_serial_when_impositions_bind(instance: Instance) -> None:
     """R-IMP-1, -2, -3: mostly T1 internes, so the mandatory fill binds."""
+    assert_same(instance)
+
+
+@settings(max_examples=N)
+@given(couple_heavy_instances())
+def test_cpsat_equals_serial_with_couples(instance: Instance) -> None:
+    """R-ORD-2: couples of T1s on socle terrains, pairs taken or refused."""
     assert_same(instance)

@@ -7,7 +7,7 @@ from collections import Counter
 
 import attrs
 from hypothesis import given, settings
-from strategies import instances, t1_heavy_instances
+from strategies import couple_heavy_instances, instances, t1_heavy_instances
 
 from affectation import serial_dictatorship
 from affectation.check import check
@@ -183,3 +183,10 @@ def test_same_instance_same_bytes(instance: Instance) -> None:
     first = json.dumps(result_to_dict(serial_dictatorship(instance)), ensure_ascii=False)
     second = json.dumps(result_to_dict(serial_dictatorship(instance)), ensure_ascii=False)
     assert first == second
+
+
+@settings(max_examples=N)
+@given(couple_heavy_instances())
+def test_checker_accepts_serial_results_with_couples(instance: Instance) -> None:
+    """R-ORD-2: the checker's couple rule agrees with the serial engine."""
+    assert check(instance, serial_dictatorship(instance)) == []

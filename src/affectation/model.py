@@ -128,6 +128,12 @@ class Slot:
                 key="semestres",
             )
 
+    @categories.validator
+    def _check_categories(self, attribute: attrs.Attribute, value: frozenset | None) -> None:
+        if value is not None and not value:
+            raise InstanceError("expected a non-empty list of categories or '*'",
+                                key="categories")
+
     def accepts(self, categories: frozenset[str]) -> bool:
         """Whether a terrain agréé for ``categories`` can fill this slot."""
         return self.categories is None or not self.categories.isdisjoint(categories)
