@@ -12,10 +12,12 @@ that the same value always gives the same document.
 Allowed extension of ``affectation-result/1``: a result solved by the exact model may carry a
 last key ``"solveur"``, written only when :attr:`Result.info` is set::
 
-    "solveur": {"status": "OPTIMAL", "wall_time": 0.42, "variables": 1200,
+    "solveur": {"status": "OPTIMAL", "variables": 1200,
                 "constraints": 3400, "optimal": true, "conflict": []}
 
-The loader accepts it and restores :class:`~affectation.result.SolveInfo`. The trace of the
+The loader accepts it and restores :class:`~affectation.result.SolveInfo`. The solve's wall
+time is not written, so that the same instance and seed give the same bytes; a ``wall_time``
+key is still read if present. The trace of the
 choice day (:attr:`Result.trace`) is never written.
 """
 
@@ -478,7 +480,6 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         info = result.info
         doc["solveur"] = {
             "status": info.status,
-            "wall_time": info.wall_time,
             "variables": info.variables,
             "constraints": info.constraints,
             "optimal": info.optimal,
@@ -503,10 +504,11 @@ def _affectation(index: int, doc: Any) -> Affectation:
 
 
 def _solve_info(doc: Any) -> SolveInfo:
-    fields = _Fields(doc, "result.solveur", SOLVEUR_KEYS, SOLVEUR_KEYS)
+    required = [key for key in SOLVEUR_KEYS if key != "wall_time"]
+    fields = _Fields(doc, "result.solveur", SOLVEUR_KEYS, required)
     return SolveInfo(
         status=fields.string("status", empty=False),
-        wall_time=fields.number("wall_time"),
+        wall_time=fields.number("wall_time") if fields.has("wall_time") else 0.0,
         variables=fields.integer("variables", 0),
         constraints=fields.integer("constraints", 0),
         optimal=fields.boolean("optimal"),

@@ -1,0 +1,106 @@
+"""The command line contract: solve, validate, explain, demo; exit 2 and no file on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from affectation.cli import main
+from affectation.datasets import generate
+from affectation.io import load_result, save_instance
+
+
+@pytest.fixture(scope="module")
+def instance_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "instance.json"
+    save_instance(generate(60, seed=11, maquette="mg-2010"), path)
+    return path
+
+
+@pytest.fixture
+def broken_file(tmp_path: Path, instance_file: Path) -> Path:
+    doc = json.loads(instance_file.read_text(encoding="utf-8"))
+    doc["internes"][2]["voeux"].append("NO-SUCH-TERRAIN")
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("method", ["serial", "cpsat"])
+def test_solve_writes_the_result_file(instance_file: Path, tmp_path: Path, method: str) -> None:
+    out = tmp_path / "result.json"
+    run = CliRunner().invoke(main, ["solve", str(instance_file), "--method", method,
+                                    "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "impositions" in run.output and f"written: {out}" in run.output
+    result = load_result(out)
+    assert result.methode == method
+    assert len(result.affectations) == 60
+    if method == "cpsat":
+        assert "OPTIMAL" in run.output
+
+
+def test_both_methods_write_the_same_allocation(instance_file: Path, tmp_path: Path) -> None:
+    files = {}
+    for method in ("serial", "cpsat"):
+        files[method] = tmp_path / f"{method}.json"
+        CliRunner().invoke(main, ["solve", str(instance_file), "--method", method,
+                                  "--out", str(files[method])])
+    assert load_result(files["serial"]).same_allocation(load_result(files["cpsat"]))
+
+
+def test_bad_input_exits_2_and_writes_nothing(broken_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    run = CliRunner().invoke(main, ["solve", str(broken_file), "--out", str(out)])
+    assert run.exit_code == 2
+    assert "NO-SUCH-TERRAIN" in run.output and "voeux" in run.output
+    assert "broken.json" in run.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [broken_file]
+
+
+def test_validate(instance_file: Path, broken_file: Path) -> None:
+    ok = CliRunner().invoke(main, ["validate", str(instance_file)])
+    assert ok.exit_code == 0 and ok.output.startswith("OK: 60 internes")
+    bad = CliRunner().invoke(main, ["validate", str(broken_file)])
+    assert bad.exit_code == 2 and "internes[2]" in bad.output
+
+
+def test_validate_missing_file(tmp_path: Path) -> None:
+    run = CliRunner().invoke(main, ["validate", str(tmp_path / "nope.json")])
+    assert run.exit_code == 2 and "nope.json" in run.output
+
+
+def test_explain(instance_file: Path) -> None:
+    run = CliRunner().invoke(main, ["explain", str(instance_file), "I0001"])
+    assert run.exit_code == 0 and "I0001 chose in position" in run.output
+    unknown = CliRunner().invoke(main, ["explain", str(instance_file), "NOBODY"])
+    assert unknown.exit_code == 2
+
+
+def test_demo_runs_both_engines_on_the_bundled_example() -> None:
+    run = CliRunner().invoke(main, ["demo"])
+    assert run.exit_code == 0, run.output
+    assert "Same allocation, interne by interne: yes" in run.output
+    assert "Checker: 0 violation(s)" in run.output
+
+
+def test_python_dash_m(instance_file: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "affectation", "validate", str(instance_file)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "OK:" in done.stdout
+
+
+def test_result_bytes_are_deterministic(instance_file: Path, tmp_path: Path) -> None:
+    """The same instance gives the same result file, byte for byte (both engines)."""
+    for method in ("serial", "cpsat"):
+        a, b = tmp_path / f"a-{method}.json", tmp_path / f"b-{method}.json"
+        for out in (a, b):
+            CliRunner().invoke(main, ["solve", str(instance_file), "--method", method,
+                                      "--out", str(out)])
+        assert a.read_bytes() == b.read_bytes()
