@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/affectation demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 deep: $(STAMP)
