@@ -410,6 +410,11 @@ class _Sampler:
         self.row_of = {interne.id: row for row, interne in enumerate(instance.internes)}
         self.postes = np.array([t.postes for t in terrains], dtype=np.int64)
         self.layout = _layout(instance, reference)
+        self.fixed = [  # what attrs.evolve(interne, voeux=...) would pass, once for all draws
+            (type(i), {a.alias: getattr(i, a.name) for a in attrs.fields(type(i))
+                       if a.init and a.name != "voeux"})
+            for i in instance.internes
+        ]
 
     def gumbel(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Gumbel(0, noise) = -noise · log(Exp(1)), in float32: a ranking needs no more
@@ -448,9 +453,9 @@ class _Sampler:
             top = np.argsort(-utility, axis=1, kind="stable")
         ids = self.ids
         internes = tuple(
-            attrs.evolve(interne, voeux=[ids[k] for k in row[:length]])
-            for interne, row, length in zip(self.instance.internes, top.tolist(),
-                                            self.lengths.tolist(), strict=True)
+            cls(voeux=[ids[k] for k in row[:length]], **fixed)
+            for (cls, fixed), row, length in zip(self.fixed, top.tolist(),
+                                                 self.lengths.tolist(), strict=True)
         )
         couples = tuple(self._couple(c, top, utility) for c in self.instance.couples)
         return attrs.evolve(self.instance, internes=internes, couples=couples)

@@ -259,7 +259,7 @@ def sweep(
     ]
     if progress is None:
         progress = _is_tty()
-    outputs = _execute(tasks, executor, progress, key)
+    outputs = _execute(tasks, executor, progress, key, payload)
     return _assemble(outputs, names, applied, categories, method, seed, n_samples)
 
 
@@ -286,12 +286,14 @@ def _categories(instances: Sequence[Instance]) -> tuple[str, ...]:
 
 
 def _execute(
-    tasks: list[_Task], executor: Any, progress: bool, key: str
+    tasks: list[_Task], executor: Any, progress: bool, key: str, payload: _Payload
 ) -> list[tuple[int, tuple[int, ...], np.ndarray, np.ndarray]]:
     """Run the tasks; results in the order they finish (sorted later)."""
     from tqdm.auto import tqdm
 
     if isinstance(executor, str):
+        with _LOCK:  # in this process, the payload is the caller's objects, not a copy:
+            _PAYLOADS[key] = payload  # the rules' caches then hit by identity
         try:
             with tqdm(total=len(tasks), disable=not progress, unit="task", desc="sweep") as bar:
                 outputs = []
