@@ -80,7 +80,10 @@ def test_r_ord_2_couple_chooses_at_the_later_turn_with_a_joint_list() -> None:
     result = both(instance)
     # x took one URG2 poste first, so the pair on URG2 (two postes) is gone: second pair
     assert (placed(result, "a"), placed(result, "b")) == ("URG2", "N1")
-    assert result.affectation("a").voeu == result.affectation("b").voeu == 2
+    # FORMAT.md: voeu is the place in their own list (a: URG2 is wish 1; b never listed URG2)
+    assert result.affectation("a").voeu == 1 and result.affectation("b").voeu == 1
+    joint_turns = [t for t in result.trace if t.joint and t.terrain]
+    assert [t.voeu for t in joint_turns] == [2, 2]  # the trace keeps the joint rank
 
 
 def test_r_ord_2_couple_falls_back_to_own_lists() -> None:
@@ -399,3 +402,14 @@ def test_fewest_impositions_never_above_the_rulebook() -> None:
     answer = fewest_impositions(instance)
     assert answer.optimal
     assert 0 <= answer.minimum <= answer.rulebook
+
+
+def test_forcing_an_unlisted_terrain_blames_the_wish_list() -> None:
+    """R-VOE-1: an eligible terrain the interne did not list is no eligibility problem."""
+    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"])], obligatoires=[])
+    result = solve(instance, forced={"a": "N1"})
+    assert set(result.info.conflict) == {"user", "priority"}
+    with pytest.raises(ValueError, match="unknown interne"):
+        solve(instance, forced={"zz": "N1"})
+    with pytest.raises(ValueError, match="unknown terrain"):
+        solve(instance, forced={"a": "ZZ"})

@@ -24,6 +24,7 @@ from affectation.rules.mandatory import (
     max_matching,
 )
 from affectation.rules.order import choice_order
+from affectation.rules.voeux import own_rank
 
 __all__ = ["Violation", "check"]
 
@@ -272,7 +273,8 @@ class _Checker:
                 break
         if first_pair is not None:
             rank, ta, tb = first_pair
-            if (fa.terrain, fa.voeu, fb.terrain, fb.voeu) != (ta, rank, tb, rank):
+            expected = (ta, own_rank(a, ta), tb, own_rank(b, tb))
+            if (fa.terrain, fa.voeu, fb.terrain, fb.voeu) != expected:
                 self.flag("R-ORD-2", a.id, None,
                           f"the couple should take joint wish {rank} ({ta}, {tb})")
             return

@@ -87,10 +87,16 @@ def solve(instance: str, method: str, out: str | None, time_limit: float | None,
           workers: int, seed: int) -> None:
     """Allocate the postes of INSTANCE (JSON file, CSV folder or .xlsx)."""
     loaded = _load(instance)
-    result = _run(loaded, method, time_limit, workers, seed)
+    try:
+        result = _run(loaded, method, time_limit, workers, seed)
+    except InstanceError as error:
+        click.echo(f"error: {instance}: {error}", err=True)
+        sys.exit(2)
     if not result.affectations and loaded.internes:
-        click.echo(summary_table(result))
-        click.echo("error: no allocation found", err=True)
+        info = result.info
+        click.echo(f"error: no allocation found (solver status {info.status if info else '?'}"
+                   f"{', try a longer --time-limit' if info and info.status == 'UNKNOWN' else ''})",
+                   err=True)
         sys.exit(1)
     if out is not None:
         from affectation.io import save_result

@@ -17,7 +17,7 @@ from affectation.result import Affectation, Refusal, Result, Turn
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable, lowers_fill, mandatory_classes
 from affectation.rules.order import choice_order
-from affectation.rules.voeux import no_poste_reason
+from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["serial_dictatorship"]
 
@@ -220,7 +220,7 @@ class _Day:
             interne=interne.id,
             terrain=terrain.id,
             stage=slot,
-            voeu=rank,
+            voeu=own_rank(interne, terrain.id) if joint else rank,
             impose=imposed,
             surnombre=interne.surnombre,
             round=self.round_name,

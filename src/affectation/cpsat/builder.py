@@ -87,6 +87,12 @@ class ModelBuilder:
         self.postes = {t.id: t.postes for t in instance.terrains} | dict(postes or {})
         self.forced = dict(forced or {})
         self.must_place = tuple(must_place)
+        for interne_id in [*self.forced, *self.must_place]:
+            if interne_id not in instance.interne_by_id:
+                raise ValueError(f"user constraint on unknown interne {interne_id!r}")
+        for terrain_id in [*self.forced.values(), *self.postes]:
+            if terrain_id is not None and terrain_id not in instance.terrain_by_id:
+                raise ValueError(f"user constraint on unknown terrain {terrain_id!r}")
         self.explain = explain
         self.model = cp_model.CpModel()
         self.vars = Variables()
@@ -521,14 +527,18 @@ class ModelBuilder:
             literals = self.vars.is_assigned(interne_id, terrain_id)
             if literals:
                 self._guard(model.add(sum(literals) == 1), "user")
+            elif self._may_take(self.instance.interne(interne_id),
+                                self.instance.terrain(terrain_id)):
+                self._forbidden_by("priority")  # eligible, but not in their wish list (R-VOE-1)
             else:
-                self._forbidden_by_eligibility()
+                self._forbidden_by("eligibility")
         for interne_id in self.must_place:
             self._guard(model.add(sum(self.vars.literals_of(interne_id)) >= 1), "user")
 
-    def _forbidden_by_eligibility(self) -> None:
-        """A user constraint asks for a pair that no variable allows (R-ELI)."""
+    def _forbidden_by(self, group: str) -> None:
+        """A user constraint asks for a pair that no variable allows: eligibility (R-ELI), or
+        a terrain outside the wish list that is no imposition either (R-VOE-1)."""
         clause = []
         if self.explain:
-            clause = [self.groups["user"].negated(), self.groups["eligibility"].negated()]
+            clause = [self.groups["user"].negated(), self.groups[group].negated()]
         self.model.add_bool_or(clause)

@@ -18,7 +18,7 @@ from affectation.model import Instance
 from affectation.result import Affectation, Refusal, Result, SolveInfo
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable
-from affectation.rules.voeux import no_poste_reason
+from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["solve", "to_result"]
 
@@ -103,13 +103,13 @@ def _add_hint(builder: ModelBuilder, instance: Instance, postes) -> None:
     if postes:
         return  # the serial engine reads the instance's postes; no hint for overrides
     result = serial_dictatorship(instance)
-    joint = {t.interne for t in result.trace if t.joint and t.terrain}
+    joint = {t.interne: t.voeu for t in result.trace if t.joint and t.terrain}
     for (interne_id, terrain_id), literal in builder.vars.assign.items():
         a = result.by_interne[interne_id]
         builder.model.add_hint(literal, a.terrain == terrain_id and interne_id not in joint)
     for (c, k), literal in builder.vars.joint.items():
         a = result.by_interne[instance.couples[c].internes[0]]
-        builder.model.add_hint(literal, a.interne in joint and a.voeu == k + 1)
+        builder.model.add_hint(literal, joint.get(a.interne) == k + 1)
 
 
 def to_result(
@@ -161,7 +161,7 @@ def to_result(
         terrain = instance.terrain(terrain_id)
         r = round_of[terrain_id]
         if pair is not None:
-            voeu: int | None = pair + 1
+            voeu = own_rank(interne, terrain_id)  # FORMAT.md: the place in their own list
             imposed = False
         else:
             voeu = None if outside else interne.voeux.index(terrain_id) + 1

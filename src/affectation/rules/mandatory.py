@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from affectation.errors import InstanceError
 from affectation.model import Instance, Interne
 from affectation.rules.eligibility import Profile, profile, slot_for
 
@@ -81,9 +82,12 @@ def mandatory_classes(
             class_categories.append(terrain.category_set)
         class_of[terrain.id] = signature_class[signature]
     if len(class_categories) > MAX_CLASSES:
-        raise NotImplementedError(
-            f"{len(class_categories)} classes of mandatory terrains; at most {MAX_CLASSES} "
-            "are supported (docs/rules.md, R-IMP)"
+        raise InstanceError(
+            f"{len(class_categories)} classes of mandatory terrains (terrains whose categories "
+            f"the imposable internes judge differently); at most {MAX_CLASSES} are supported "
+            "(docs/rules.md, R-IMP)",
+            entity="instance",
+            key="obligatoires",
         )
     type_of = {}
     for interne in imposable:

@@ -8,7 +8,19 @@ from collections.abc import Iterable
 from affectation.model import Interne
 from affectation.result import Refusal
 
-__all__ = ["no_poste_reason"]
+__all__ = ["no_poste_reason", "own_rank"]
+
+
+def own_rank(interne: Interne, terrain_id: str) -> int | None:
+    """1-based position of ``terrain_id`` in the interne's own wish list, ``None`` if absent.
+
+    The result's ``voeu`` (FORMAT.md): a pair taken from a couple's joint list (R-ORD-2)
+    reports the terrain's place in the member's own list, or ``None`` when it is not there.
+    """
+    try:
+        return interne.voeux.index(terrain_id) + 1
+    except ValueError:
+        return None
 
 
 def no_poste_reason(interne: Interne, refusals: Iterable[Refusal]) -> str:
