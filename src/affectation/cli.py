@@ -154,8 +154,10 @@ def demo(out: str | None) -> None:
     violations = check(instance, serial) + check(instance, exact)
     click.echo(f"Same allocation, interne by interne: {'yes' if same else 'NO'}")
     click.echo(f"Checker: {len(violations)} violation(s)")
-    if serial.impositions:
-        click.echo("\n" + serial.explain(serial.impositions[0]))
+    # the story of one turn: an imposition if there is one, else the longest list of refusals
+    story = serial.impositions[0] if serial.impositions else max(
+        serial.trace, key=lambda turn: len(turn.refusals)).interne
+    click.echo("\n" + serial.explain(story))
     if out is not None:
         from affectation.io import save_result
 
