@@ -25,8 +25,16 @@ Profile = tuple[Maquette, frozenset[str], frozenset[str], int]
 """What eligibility depends on: maquette, validated slots, dérogations, semester chosen."""
 
 
+_CANONICAL: dict[Maquette, Maquette] = {}
+
+
 def profile(maquette: Maquette, interne: Interne) -> Profile:
-    """The part of an interne that eligibility reads; internes with equal profiles share it."""
+    """The part of an interne that eligibility reads; internes with equal profiles share it.
+
+    Equal maquettes are replaced by one canonical object, so the caches below find their keys
+    by identity instead of comparing maquettes field by field (an unpickled copy in a worker
+    process is equal but not identical)."""
+    maquette = _CANONICAL.setdefault(maquette, maquette)
     return (maquette, frozenset(interne.valides), frozenset(interne.derogations), interne.semestre)
 
 
