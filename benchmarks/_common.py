@@ -23,10 +23,11 @@ pure-Python code several times and sees only the Python heap.
 Time is wall-clock ``time.perf_counter`` around the call alone, the best of at least
 ``repeat`` calls, more for fast calls until ``min_time`` seconds of calls (the best run is the
 least disturbed one on a machine shared with other work; later calls run with warm caches).
-The garbage collector stays on; the inputs are ``gc.freeze()``-d after unpickling and a
-collection runs between calls, so each call starts with the same heap. A ``summarize``
-function, applied in the child outside the timed region, turns the last value into something
-small to send back.
+CPU time (``time.process_time``, best of the same calls) is reported beside it: when other
+processes compete for the cores, it is inflated less than wall time. The garbage collector
+stays on; the inputs are ``gc.freeze()``-d after unpickling and a collection runs between
+calls, so each call starts with the same heap. A ``summarize`` function, applied in the child
+outside the timed region, turns the last value into something small to send back.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ class Measurement(NamedTuple):
     """The last call's return value, through ``summarize`` if given."""
     calls: int
     """How many calls the best was taken from."""
+    cpu_seconds: float
+    """Best CPU time of one call (``time.process_time``, every thread of the process): less
+    sensitive than wall time to other processes competing for the cores."""
 
 
 class TimeBudgetExceeded(Exception):
@@ -156,10 +160,11 @@ def measure(
     min_time: float = 0.0,
 ) -> Measurement:
     """Call ``fn(*args)`` ``repeat`` times in a fresh spawned process; return the best time,
-    the peak extra memory, the last value (``summarize(value)`` when given) and the number of
-    calls made: more than ``repeat`` when they took less than ``min_time`` seconds together
-    (then calls go on until ``min_time`` is reached, at most 1,000 of them: a millisecond
-    call needs many tries for its best one to be undisturbed on a shared machine).
+    the peak extra memory, the last value (``summarize(value)`` when given), the number of
+    calls made and the best CPU time of one call. There are more than ``repeat`` calls when
+    they took less than ``min_time`` seconds together: calls go on until ``min_time`` is
+    reached, at most 1,000 of them (a millisecond call needs many tries for its best one to
+    be undisturbed on a shared machine).
 
     ``fn``, ``args``, ``summarize`` and the value sent back must pickle (module-level
     functions; a script's functions pickle when it guards its entry point with
@@ -234,27 +239,28 @@ def _catching(fn, *args):
         return error
 
 
-def _repeat(fn, args, repeat, min_time, summarize) -> tuple[float, float, Any, int]:
+def _repeat(fn, args, repeat, min_time, summarize) -> tuple[float, float, Any, int, float]:
     gc.collect()
     gc.freeze()  # the inputs: not walked again by the collections between calls
     baseline_kib, peak_reset = _reset_peak()
-    best = float("inf")
+    best = best_cpu = float("inf")
     value = None
     calls = 0
     total = 0.0
     while calls < repeat or (total < min_time and calls < _MAX_CALLS):
         value = None  # the previous value is garbage before the next call
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = fn(*args)
         elapsed = time.perf_counter() - start
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
         best = min(best, elapsed)
         total += elapsed
         calls += 1
     peak_kib = _status_kib("VmHWM") if peak_reset else _maxrss_kib()
     if summarize is not None:
         value = summarize(value)
-    return best, max(0, peak_kib - baseline_kib) / 1024, value, calls
+    return best, max(0, peak_kib - baseline_kib) / 1024, value, calls, best_cpu
 
 
 _MAX_CALLS = 1000
