@@ -7,7 +7,7 @@ FORMAT.md is written from it by :func:`affectation.io.save_result`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import attrs
 
@@ -52,9 +52,11 @@ class Affectation:
     raison: str | None = None
 
 
-@attrs.frozen
-class Refusal:
-    """A better wish that was not granted at the interne's turn, and why."""
+class Refusal(NamedTuple):
+    """A better wish that was not granted at the interne's turn, and why.
+
+    A named tuple rather than an attrs class: the replay makes one per refused wish, and this
+    is the cheapest immutable value to build (benchmarks/README.md)."""
 
     terrain: str
     voeu: int

@@ -11,11 +11,17 @@ Every refusal of a better wish is recorded with its reason.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, Turn
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import is_imposable, lowers_fill, mandatory_classes
+from affectation.rules.mandatory import (
+    is_imposable,
+    lowers_fill,
+    mandatory_classes,
+    max_matching,
+)
 from affectation.rules.order import choice_order
 from affectation.rules.voeux import no_poste_reason, own_rank
 
@@ -32,7 +38,10 @@ class _Day:
         self.placed: dict[str, Affectation] = {}
         self.trace: list[Turn] = []
         self.refused: dict[str, list[Refusal]] = {}
+        # one {categories: slot} table per eligibility profile, shared by equal profiles
         self.profiles = {i.id: profile(instance.maquette, i) for i in instance.internes}
+        tables: dict = {}
+        self.slots = {i: tables.setdefault(p, {}) for i, p in self.profiles.items()}
         self.imposable = [i for i in instance.internes if is_imposable(i, instance)]
 
     # --- state queries ----------------------------------------------------------------------
@@ -41,7 +50,13 @@ class _Day:
         return terrain.postes - self.taken[terrain.id]
 
     def slot(self, interne: Interne, terrain: Terrain) -> str | None:
-        return slot_for(self.profiles[interne.id], terrain.category_set)
+        table = self.slots[interne.id]
+        categories = terrain.category_set
+        try:
+            return table[categories]
+        except KeyError:
+            table[categories] = slot = slot_for(self.profiles[interne.id], categories)
+            return slot
 
     # --- one round ----------------------------------------------------------------------------
 
@@ -77,13 +92,14 @@ class _Day:
                     continue
             self.individual_turn(instance.interne(interne_id))
 
-    def wishes_in_round(self, interne: Interne) -> list[tuple[int, Terrain]]:
+    def wishes_in_round(self, interne: Interne) -> Iterator[tuple[int, Terrain]]:
+        """The interne's wishes in this round, lazily: a turn reads only until it grants."""
         terrain_round = self.instance.terrain_round
-        return [
-            (rank, self.instance.terrain(t))
-            for rank, t in enumerate(interne.voeux, start=1)
-            if terrain_round[t] == self.round_index
-        ]
+        terrain_by_id = self.instance.terrain_by_id
+        r = self.round_index
+        for rank, t in enumerate(interne.voeux, start=1):
+            if terrain_round[t] == r:
+                yield rank, terrain_by_id[t]
 
     def couple_turn(
         self, members: tuple[str, str], pairs: tuple[tuple[str, str], ...], later: str
@@ -128,22 +144,26 @@ class _Day:
         refusals: list[Refusal] = []
         first_open: tuple[int, Terrain] | None = None
         chosen: tuple[int | None, Terrain, str] | None = None
+        taken = self.taken
+        fill = max_matching(self.caps, self.counts) if mask else 0
         for rank, terrain in wishes:
             slot = self.slot(interne, terrain)
             if slot is None or (surnombre and terrain.ambulatoire):  # R-ELI, R-SUR-4
                 refusals.append(Refusal(terrain.id, rank, "not_eligible"))
                 continue
-            if self.free(terrain) <= 0:  # R-SUR-2: a surnombre too needs a free poste
+            if terrain.postes - taken[terrain.id] <= 0:  # R-SUR-2: a surnombre needs one too
                 refusals.append(Refusal(terrain.id, rank, "full"))
                 continue
             if first_open is None:
                 first_open = (rank, terrain)
-            if mask and lowers_fill(self.caps, self.counts, mask, self.class_index(terrain)):
+            if mask and lowers_fill(self.caps, self.counts, mask, self.class_index(terrain),
+                                    before=fill):
                 refusals.append(Refusal(terrain.id, rank, "would_leave_mandatory_empty"))
                 continue
             chosen = (rank, terrain, slot)
             break
-        if chosen is None and mask and lowers_fill(self.caps, self.counts, mask, None):
+        if chosen is None and mask and lowers_fill(self.caps, self.counts, mask, None,
+                                                   before=fill):
             chosen = self.imposed_outside_list(interne, mask)  # R-IMP Reading, step 4
         if mask:
             self.counts[mask] -= 1  # their turn in this round is over

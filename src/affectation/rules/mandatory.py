@@ -130,14 +130,21 @@ def max_matching(caps: Sequence[int], counts: Mapping[int, int]) -> int:
 
 
 def lowers_fill(
-    caps: Sequence[int], counts: Mapping[int, int], mask: int, taken_class: int | None
+    caps: Sequence[int],
+    counts: Mapping[int, int],
+    mask: int,
+    taken_class: int | None,
+    *,
+    before: int | None = None,
 ) -> bool:
     """Whether an imposable interne of type ``mask``, still counted in ``counts``, lowers the
     fill by taking a poste of class ``taken_class`` (``None``: a non-mandatory terrain or
-    nothing) (R-IMP Reading, step 2)."""
+    nothing) (R-IMP Reading, step 2). ``before`` is ``max_matching(caps, counts)`` if the
+    caller already has it."""
     if mask == 0:
         return False  # eligible for no mandatory class: not part of the matching
-    before = max_matching(caps, counts)
+    if before is None:
+        before = max_matching(caps, counts)
     after_counts = dict(counts)
     after_counts[mask] -= 1
     after_caps = list(caps)
