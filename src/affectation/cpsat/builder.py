@@ -399,13 +399,15 @@ class ModelBuilder:
         class_terrains: dict[int, list[str]] = {}
         for terrain_id, c in classes.class_of.items():
             class_terrains.setdefault(c, []).append(terrain_id)
+        taken_before = [self._class_counts(r, c, class_terrains.get(c, [])) for c in range(n)]
         suffix = self._suffix_counts(r, members, classes)
         subsets = list(cut_subsets(n))
         total = sum(max(self.postes[t], 0) for t in classes.class_of)
         for interne in members:
             tau = classes.mask(interne.id)
             caps = [
-                sum(self.postes[t] - self.before(interne.id, t) for t in class_terrains.get(c, []))
+                sum(self.postes[t] for t in class_terrains.get(c, []))
+                - taken_before[c](self.position[interne.id])
                 for c in range(n)
             ]
             counts = {mask: fn(self.position[interne.id]) for mask, fn in suffix.items()}
@@ -440,6 +442,28 @@ class ModelBuilder:
                 keeps[a] = keep
             self.keeps[(interne.id, r)] = keeps
             self._imposable_choices(interne, r, keeps, classes)
+
+    def _class_counts(self, r: int, c: int, terrain_ids: list[str]):
+        """Postes of class ``c`` taken before a position: one running count over the class's
+        holders, so the fill reads one integer per class instead of one per terrain."""
+        by_position: dict[int, list[Literal]] = {}
+        for terrain_id in terrain_ids:
+            for position, literals in self.holders[terrain_id]:
+                by_position.setdefault(position, []).extend(literals)
+        positions = sorted(by_position)
+        counts: list[cp_model.LinearExprT] = []
+        running: cp_model.LinearExprT = 0
+        for k, position in enumerate(positions):
+            total = self.model.new_int_var(0, k + 1, f"class_count[{r},{c},{k}]")
+            self.model.add(total == running + sum(by_position[position]))
+            counts.append(total)
+            running = total
+
+        def before(position: int) -> cp_model.LinearExprT:
+            k = bisect.bisect_left(positions, position)
+            return counts[k - 1] if k else 0
+
+        return before
 
     def _suffix_counts(self, r: int, members: list[Interne], classes: MandatoryClasses):
         """Imposable internes of each type still to choose in round ``r`` from a position on:
