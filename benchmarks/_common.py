@@ -360,3 +360,36 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+# --- shared by the scripts --------------------------------------------------------------------
+
+
+def bare_loop(instance) -> dict[str, str]:
+    """Serial dictatorship without rules: in ``choice_order``, the first wish with a free poste.
+
+    Plain Python, written to be fast: one dict of free postes, one pass over each list up to
+    the first free wish. The order is computed inside, as the engine does.
+    """
+    from affectation.rules.order import choice_order
+
+    free = {terrain.id: terrain.postes for terrain in instance.terrains}
+    by_id = instance.interne_by_id
+    placed: dict[str, str] = {}
+    for interne_id in choice_order(instance):
+        for terrain_id in by_id[interne_id].voeux:
+            if free[terrain_id] > 0:
+                free[terrain_id] -= 1
+                placed[interne_id] = terrain_id
+                break
+    return placed
+
+
+def identity(value):
+    """``summarize`` that sends the value back as it is."""
+    return value
+
+
+def wish_length(wishes: str) -> int | None:
+    """``"all"`` → every relevant terrain (``None``), else the number of wishes."""
+    return None if wishes == "all" else int(wishes)

@@ -68,11 +68,14 @@ from typing import Any
 
 from _common import (
     TimeBudgetExceeded,
+    bare_loop,
     git_commit,
+    identity,
     machine,
     measure,
     peak_method,
     print_table,
+    wish_length,
     write_json,
 )
 from ortools.sat.python import cp_model
@@ -170,21 +173,6 @@ def build_bare(instance: Instance) -> tuple[cp_model.CpModel, dict[tuple[str, st
     return model, x
 
 
-def bare_loop(instance: Instance) -> dict[str, str]:
-    """In ``choice_order``, each interne takes the first wish with a free poste (capacities
-    only; the same loop as ``benchmarks/serial.py``)."""
-    free = {terrain.id: terrain.postes for terrain in instance.terrains}
-    by_id = instance.interne_by_id
-    placed: dict[str, str] = {}
-    for interne_id in choice_order(instance):
-        for terrain_id in by_id[interne_id].voeux:
-            if free[terrain_id] > 0:
-                free[terrain_id] -= 1
-                placed[interne_id] = terrain_id
-                break
-    return placed
-
-
 # --- the measured calls (run in fresh processes) ----------------------------------------------
 
 
@@ -259,10 +247,6 @@ def run_serial(instance: Instance) -> dict[str, str]:
     return {a.interne: a.terrain for a in result.affectations if a.terrain is not None}
 
 
-def identity(value):
-    return value
-
-
 def _status_kib(field: str) -> int:
     try:
         text = Path("/proc/self/status").read_text()
@@ -282,10 +266,6 @@ def mem_available_mib() -> float | None:
 
 
 # --- running ----------------------------------------------------------------------------------
-
-
-def wish_length(wishes: str) -> int | None:
-    return None if wishes == "all" else int(wishes)
 
 
 def model_repeats(n: int, wishes: str, name: str, quick: bool) -> int:

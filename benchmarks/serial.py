@@ -45,11 +45,14 @@ from typing import Any
 import attrs
 from _common import (
     TimeBudgetExceeded,
+    bare_loop,
     git_commit,
+    identity,
     machine,
     measure,
     peak_method,
     print_table,
+    wish_length,
     write_json,
 )
 
@@ -75,24 +78,6 @@ MIN_TIME = 2.0
 
 
 # --- the three methods -------------------------------------------------------------------------
-
-
-def bare_loop(instance: Instance) -> dict[str, str]:
-    """Serial dictatorship without rules: in ``choice_order``, the first wish with a free poste.
-
-    Plain Python, written to be fast: one dict of free postes, one pass over each list up to
-    the first free wish. The order is computed inside, as the engine does.
-    """
-    free = {terrain.id: terrain.postes for terrain in instance.terrains}
-    by_id = instance.interne_by_id
-    placed: dict[str, str] = {}
-    for interne_id in choice_order(instance):
-        for terrain_id in by_id[interne_id].voeux:
-            if free[terrain_id] > 0:
-                free[terrain_id] -= 1
-                placed[interne_id] = terrain_id
-                break
-    return placed
 
 
 def matching_inputs(
@@ -143,15 +128,7 @@ def matching_allocation(matching) -> dict[str, str]:
     }
 
 
-def identity(value):
-    return value
-
-
 # --- instances ---------------------------------------------------------------------------------
-
-
-def wish_length(wishes: str) -> int | None:
-    return None if wishes == "all" else int(wishes)
 
 
 def timed_instance(n: int, wishes: str) -> Instance:
