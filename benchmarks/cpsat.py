@@ -21,11 +21,13 @@ generator's defaults otherwise (obligatoires urgences + praticien_n1, 2% surnomb
 * ``full-build`` and ``bare-build``: the model built, not solved: the build's share of the
   peak memory, and the model's size where a solve would not fit in memory;
 * ``serial``: ``affectation.serial_dictatorship(instance)``, for scale;
+* ``full-nolp``: with ``linearization_level=0`` (no linear relaxation, no cuts): not what
+  ``solve()`` does, measured at every size as the candidate fix for memory and for the search
+  at 5,000 internes;
 * diagnostics, up to 1,500 internes unless ``--all-variants``: ``full-presolve``, with
   ``cp_model_presolve=True`` (documents why ``solve()`` turns presolve off), and
   ``full-nosym``, with ``symmetry_level=0`` (the symmetry detection CP-SAT runs before the
-  search even without presolve), and ``full-nolp``, with ``linearization_level=0`` (no linear
-  relaxation: less memory); neither is what ``solve()`` does.
+  search even without presolve).
 
 Every case runs in a fresh process (``_common.measure``, one call per process): the peak is
 the process's resident memory during the call (``peak_mib``: extra over the process before the
@@ -41,17 +43,19 @@ variant) equals the serial engine's (interne -> terrain).
 
 Guards: a case is skipped, and recorded with the reason, when its peak or time, estimated
 from what was measured before, would not fit in 75% of the available memory, in what is left
-of ``--budget`` or in 600 s: a solve from its model built at the same size (the ``*-build``
+of ``--budget`` or in 300 s: a solve from its model built at the same size (the ``*-build``
 case) times the solve / build ratios at the previous size (the solver's memory follows the
 model's size); other cases from the same case at the previous size, scaled by :func:`growth`.
 A process running over its time is stopped (recorded too). The full model's solves above
 1,500 internes run after every other case (:func:`deferred`).
 
     .venv/bin/python benchmarks/cpsat.py             # everything, about 20 minutes on 2 cores
-    .venv/bin/python benchmarks/cpsat.py --quick     # 100 and 1,500 internes, about 3 minutes
+    .venv/bin/python benchmarks/cpsat.py --quick     # 100 and 1,500 internes, about 2 minutes
     .venv/bin/python benchmarks/cpsat.py --sizes 1500 --wishes 40
     .venv/bin/python benchmarks/cpsat.py --profile 1500 --wishes 40  # cProfile + solver log
     .venv/bin/python benchmarks/cpsat.py --profile 1500 --wishes 40 --model bare --workers 2
+    .venv/bin/python benchmarks/cpsat.py --profile 5000 --wishes 40 --time-limit 420 \
+        --param linearization_level=0
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ BUDGET = 1200.0
 """Seconds the whole run may take; cases that would not fit are skipped (recorded)."""
 MEMORY_SHARE = 0.75
 """Share of ``MemAvailable`` an extrapolated peak may use before its case is skipped."""
-CASE_TIMEOUT = 600.0
+CASE_TIMEOUT = 300.0
 """Seconds one process may take before it is stopped (and its case recorded as skipped)."""
 DIAGNOSTIC_UP_TO = 1500
 """The diagnostic variants run up to this many internes (``--all-variants``: everywhere)."""
@@ -118,8 +122,7 @@ CASES: dict[str, dict[str, Any]] = {
     "full-presolve": {"model": "full", **_SOLVE, "presolve": True, "diagnostic": True},
     "full-nosym": {"model": "full", **_SOLVE, "extra": {"symmetry_level": 0},
                    "diagnostic": True},
-    "full-nolp": {"model": "full", **_SOLVE, "extra": {"linearization_level": 0},
-                  "diagnostic": True},
+    "full-nolp": {"model": "full", **_SOLVE, "extra": {"linearization_level": 0}},
 }
 """The cases, in the order they run at each size (cheap first; see :func:`deferred`): the
 model, built only or solved, and the solver parameters. ``*-build`` cases build the model
@@ -403,16 +406,16 @@ def why_skip(run: Run, name: str, row: dict[str, Any], repeat: int) -> str | Non
         if row["internes"] > DIAGNOSTIC_UP_TO and not run.all_variants:
             return (f"diagnostic variant: run up to {DIAGNOSTIC_UP_TO:,} internes only, to keep "
                     "the run under 20 minutes (--all-variants)")
+    guess = run.estimate(name, row)
+    available = mem_available_mib()
+    if guess is not None and available is not None and guess[1] > MEMORY_SHARE * available:
+        return (f"memory: extrapolated peak {guess[1] / 1024:.1f} GiB > {MEMORY_SHARE:.0%} of "
+                f"the {available / 1024:.1f} GiB available")
     if run.left() <= 0:
         return "the run's --budget is spent"
-    guess = run.estimate(name, row)
     if guess is None:
         return None
-    seconds, peak = guess
-    available = mem_available_mib()
-    if available is not None and peak > MEMORY_SHARE * available:
-        return (f"memory: extrapolated peak {peak / 1024:.1f} GiB > {MEMORY_SHARE:.0%} of the "
-                f"{available / 1024:.1f} GiB available")
+    seconds = guess[0]
     if seconds * repeat > run.left():
         return (f"time: extrapolated {seconds * repeat:.0f} s > {max(0, run.left()):.0f} s "
                 "left of --budget")
@@ -423,7 +426,8 @@ def why_skip(run: Run, name: str, row: dict[str, Any], repeat: int) -> str | Non
 
 def deferred(name: str, n: int) -> bool:
     """Full-model solves above 1,500 internes take minutes each (search, not loading): they
-    run last, so that a budget they exhaust does not starve the cheaper cases."""
+    run last, ``full-nolp`` first, so that a budget they exhaust does not starve the cheaper
+    cases."""
     spec = CASES[name]
     return spec["model"] == "full" and spec["solve"] and n > DIAGNOSTIC_UP_TO
 
@@ -449,6 +453,7 @@ def benchmark(sizes, wishes_list, run: Run) -> list[dict[str, Any]]:
     if later:
         print("  then the full-model solves above "
               f"{DIAGNOSTIC_UP_TO:,} internes:", flush=True)
+    later.sort(key=lambda item: item[3] != "full-nolp")  # the one known to finish first
     for instance, row, allocations, name in later:
         run_case(run, instance, row, allocations, name)
     order = {name: k for k, name in enumerate(CASES)}
@@ -562,7 +567,8 @@ def targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     of the bare one and OPTIMAL on 2 cores; full lists at 1,500, peak under 2 GiB."""
     rows = []
     for label, full_name, bare_name in (("2 cores", "full-2cores", "bare-2cores"),
-                                        ("1 core", "full", "bare")):
+                                        ("1 core", "full", "bare"),
+                                        ("1 core, full-nolp", "full-nolp", "bare")):
         full, bare = _get(cases, 1500, "40", full_name), _get(cases, 1500, "40", bare_name)
         if full is None or bare is None:
             continue
@@ -574,7 +580,7 @@ def targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "met": ratio <= TARGET_RATIO and full["status"] == "OPTIMAL",
             "by": f"{ratio / TARGET_RATIO:.2f}x the target",
         })
-    for name in ("full", "full-2cores"):
+    for name in ("full", "full-2cores", "full-nolp"):
         full = _get(cases, 1500, "all", name)
         if full is None:
             continue
@@ -591,7 +597,10 @@ def targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- profiling --------------------------------------------------------------------------------
 
 
-def profile(n: int, wishes_list, *, workers: int, kind: str) -> None:
+def profile(
+    n: int, wishes_list, *, workers: int, kind: str, time_limit: float | None,
+    params: dict[str, Any],
+) -> None:
     """cProfile of a model's build, then its solve with ``log_search_progress``."""
     for wishes in wishes_list:
         instance = generate(n, seed=SEED, wish_length=wish_length(wishes))
@@ -604,8 +613,12 @@ def profile(n: int, wishes_list, *, workers: int, kind: str) -> None:
         where = r"builder\.py" if kind == "full" else r"cpsat\.py"
         stats.sort_stats("cumulative").print_stats(where, 20)
         stats.sort_stats("tottime").print_stats(15)
-        solver = solver_for(workers, False, {"log_search_progress": True})
-        print(f"=== solve, {workers} worker(s), the parameters of solve() ===", flush=True)
+        extra: dict[str, Any] = {"log_search_progress": True, **params}
+        if time_limit is not None:
+            extra["max_time_in_seconds"] = time_limit
+        solver = solver_for(workers, False, extra)
+        print(f"=== solve, {workers} worker(s), the parameters of solve() "
+              f"{'+ ' + str(params) if params else ''}===", flush=True)
         solver.solve(model)
 
 
@@ -632,10 +645,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="workers of the --profile solve (default: %(default)s)")
     parser.add_argument("--model", choices=("full", "bare"), default="full",
                         help="the model --profile builds and solves (default: %(default)s)")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds the --profile solve may take (default: none)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a CP-SAT parameter of the --profile solve (numbers; repeatable), "
+                             "e.g. linearization_level=0")
     options = parser.parse_args(argv)
 
     if options.profile:
-        profile(options.profile, options.wishes, workers=options.workers, kind=options.model)
+        params = {}
+        for item in options.param:
+            name, _, text = item.partition("=")
+            params[name] = float(text) if "." in text else int(text)
+        profile(options.profile, options.wishes, workers=options.workers, kind=options.model,
+                time_limit=options.time_limit, params=params)
         return 0
 
     sizes = options.sizes or ([100, 1500] if options.quick else list(SIZES))
