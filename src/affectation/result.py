@@ -7,8 +7,8 @@ FORMAT.md is written from it by :func:`affectation.io.save_result`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import attrs
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Affectation",
+    "Lazy",
     "Refusal",
     "RefusalReason",
     "Result",
@@ -119,6 +120,60 @@ class SolveInfo:
     """Rule groups the solver's core blames when the solve is infeasible."""
 
 
+T = TypeVar("T")
+
+
+class Lazy(Sequence[T], Generic[T]):
+    """A tuple built on first access: the serial engine records its turns as plain tuples and
+    builds the :class:`Affectation` and :class:`Turn` objects only when someone reads them
+    (a sweep reads a few numbers of thousands of results). Compares, hashes and pickles as
+    the tuple it stands for."""
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], Sequence[T]]) -> None:
+        self._build: Callable[[], Sequence[T]] | None = build
+        self._items: tuple[T, ...] | None = None
+
+    @property
+    def items(self) -> tuple[T, ...]:
+        if self._items is None:
+            self._items = tuple(self._build())  # type: ignore[misc]
+            self._build = None
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lazy):
+            other = other.items
+        return self.items == other
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+    def __reduce__(self):
+        return (tuple, (self.items,))
+
+
+def _lazy_or_tuple(value: Any) -> Any:
+    return value if isinstance(value, Lazy) else tuple(value)
+
+
 def _vacants(value: Mapping[str, int] | tuple) -> tuple[tuple[str, int], ...]:
     items = value.items() if isinstance(value, Mapping) else value
     return tuple((str(k), int(v)) for k, v in items)
@@ -130,11 +185,11 @@ class Result:
 
     methode: str
     ordre: tuple[str, ...] = attrs.field(converter=tuple)
-    affectations: tuple[Affectation, ...] = attrs.field(converter=tuple)
+    affectations: tuple[Affectation, ...] = attrs.field(converter=_lazy_or_tuple)
     vacants_items: tuple[tuple[str, int], ...] = attrs.field(converter=_vacants)
     """``(terrain, postes left empty)`` in file order; see :attr:`vacants`."""
     impositions: tuple[str, ...] = attrs.field(converter=tuple)
-    trace: tuple[Turn, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    trace: tuple[Turn, ...] = attrs.field(default=(), converter=_lazy_or_tuple, eq=False)
     info: SolveInfo | None = attrs.field(default=None, eq=False)
 
     @property
