@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from ortools.sat.python import cp_model
 
 from affectation.cpsat.builder import ModelBuilder
+from affectation.cpsat.variables import Choice
 from affectation.errors import NoAllocation
 from affectation.model import Instance
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus
@@ -24,8 +25,6 @@ from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["solve", "to_result"]
 
-Choice = tuple[str, int | None, bool]
-"""``(terrain, joint pair index or None, outside the list)`` of one interne."""
 
 
 def solve(
@@ -85,16 +84,7 @@ def solve(
     )
     if not info.status.has_allocation:
         raise NoAllocation(info)
-    choices: dict[str, Choice] = {}
-    for (interne_id, terrain_id), literal in builder.vars.assign.items():
-        if solver.boolean_value(literal):
-            outside = (interne_id, terrain_id) in builder.vars.outside
-            choices[interne_id] = (terrain_id, None, outside)
-    for (c, k), literal in builder.vars.joint.items():
-        if solver.boolean_value(literal):
-            couple = instance.couples[c]
-            for member, terrain_id in zip(couple.internes, couple.voeux[k], strict=True):
-                choices[member] = (terrain_id, k, False)
+    choices = builder.choices(solver)
     return to_result(instance, builder.order, choices, builder.postes, info)
 
 
@@ -107,12 +97,20 @@ def _add_hint(builder: ModelBuilder, instance: Instance, postes) -> None:
     result = serial_dictatorship(instance)
     joint = {t.interne: t.voeu for t in result.trace if t.joint and t.terrain}
     by_interne = result.by_interne  # built once: a property that makes a new dict
-    for (interne_id, terrain_id), literal in builder.vars.assign.items():
+    v = builder.vars
+    for (interne_id, terrain_id), literal in v.assignments().items():
         a = by_interne[interne_id]
         builder.model.add_hint(literal, a.terrain == terrain_id and interne_id not in joint)
-    for (c, k), literal in builder.vars.joint.items():
+    for (c, k), literal in v.joint.items():
         a = by_interne[instance.couples[c].internes[0]]
         builder.model.add_hint(literal, joint.get(a.interne) == k + 1)
+    for interne in v.imposable:
+        a = by_interne[interne.id]
+        outside = a.terrain is not None and a.terrain not in interne.voeux
+        for r in range(v.n_rounds):
+            for c, literal in v.imposed_in(interne.id, r).items():
+                builder.model.add_hint(literal, outside and v.class_of(a.terrain) == c
+                                       and v.round_of[a.terrain] == r)
 
 
 def to_result(

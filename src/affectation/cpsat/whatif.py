@@ -10,13 +10,14 @@ the same builder, with the mandatory group replaced (:class:`FreeImpositionBuild
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import attrs
 from ortools.sat.python import cp_model
 
 from affectation.cpsat.builder import ModelBuilder
 from affectation.cpsat.solve import solve
-from affectation.model import Instance, Interne
+from affectation.model import Instance
 
 __all__ = ["FewestImpositions", "FreeImpositionBuilder", "fewest_impositions"]
 
@@ -44,47 +45,42 @@ class FreeImpositionBuilder(ModelBuilder):
     """The choice-day model where any imposable interne may be imposed, in any order.
 
     Every interne not imposed gets the best wish open at their turn (the priority group is
-    unchanged); an imposed interne (``imp[i]``) takes a mandatory terrain they are eligible
-    for, in or outside their list; the mandatory postes filled in each round are at least the
-    rulebook's; the objective is the number of impositions.
+    unchanged: its ``keep`` literal is ``not imp[i]``); an imposed interne (``imp[i]``) takes a
+    mandatory terrain they are eligible for, in or outside their list (one literal per
+    outside pair, ``Variables(free=True)``); the mandatory postes filled in each round are at
+    least the rulebook's; the objective is the number of impositions.
     """
+
+    free = True
 
     def __init__(self, instance: Instance, *, filled: dict[int, int], **kwargs) -> None:
         super().__init__(instance, **kwargs)
         self.filled = filled
-        self.imposed: dict[str, cp_model.IntVar] = {}
+        self.rules["mandatory"] = FreeImpositionBuilder._free_mandatory
 
-    def _mandatory_fill(self) -> None:
+    @property
+    def imposed(self) -> Mapping[str, cp_model.IntVar]:
+        return self.vars.imposed_free_all()
+
+    def _free_mandatory(self) -> None:
         """R-IMP-1 kept as a count; R-IMP-2/3's order replaced by a free choice."""
-        model = self.model
-        for interne in self.imposable:
-            mandatory = [
-                lit for t, lit in self.vars.by_interne.get(interne.id, [])
-                if self.instance.is_mandatory(self.instance.terrain(t))
-            ]
-            if not mandatory:
-                continue
-            imp = model.new_bool_var(f"imp[{interne.id}]")
-            self.imposed[interne.id] = imp
-            model.add(sum(mandatory) >= 1).only_enforce_if(imp)
-            for t, lit in self.vars.by_interne[interne.id]:
-                if (interne.id, t) in self.vars.outside:
-                    model.add_implication(lit, imp)
+        model, v = self.model, self.vars
+        for interne_id, imp in v.imposed_free_all().items():
+            mandatory = [p.literal for p in v.placements(interne_id) if p.cls is not None]
+            model.add_bool_or(mandatory).only_enforce_if(imp)
+            for p in v.placements(interne_id):
+                if p.kind == "outside":
+                    model.add_implication(p.literal, imp)
         for r, target in self.filled.items():
             holders = [
                 lit
                 for terrain in self.instance.terrains
-                if self.round_of[terrain.id] == r and self.instance.is_mandatory(terrain)
-                for _, lits in self.holders[terrain.id]
+                if v.round_of[terrain.id] == r and self.instance.is_mandatory(terrain)
+                for _, lits in v.holders_of(terrain.id)
                 for lit in lits
             ]
             model.add(sum(holders) >= target)
-        model.minimize(sum(self.imposed.values()))
-
-    def _keep_literal(self, interne: Interne, terrain_id: str, r: int):
-        """Envy is allowed exactly to the imposed (priority enforced when ``not imp[i]``)."""
-        imp = self.imposed.get(interne.id)
-        return None if imp is None else imp.negated()
+        model.minimize(sum(v.imposed_free_all().values()))
 
 
 def fewest_impositions(
@@ -109,7 +105,7 @@ def fewest_impositions(
     builder = FreeImpositionBuilder(instance, filled=filled)
     model = builder.build()
     chosen = {(a.interne, a.terrain) for a in exact.affectations if a.terrain is not None}
-    for (interne_id, terrain_id), literal in builder.vars.assign.items():
+    for (interne_id, terrain_id), literal in builder.vars.assignments().items():
         model.add_hint(literal, (interne_id, terrain_id) in chosen)
     for interne_id, imp in builder.imposed.items():
         model.add_hint(imp, interne_id in exact.impositions)
