@@ -204,15 +204,8 @@ def build_model(kind: str, instance: Instance):
     model = builder.build()
 
     def allocation(solver: cp_model.CpSolver) -> dict[str, str]:
-        # as affectation.cpsat.solve reads it: individual assignments, then joint pairs
-        placed = {
-            i: t for (i, t), lit in builder.vars.assign.items() if solver.boolean_value(lit)
-        }
-        for (c, k), lit in builder.vars.joint.items():
-            if solver.boolean_value(lit):
-                couple = instance.couples[c]
-                placed.update(zip(couple.internes, couple.voeux[k], strict=True))
-        return placed
+        # as affectation.cpsat.solve reads it
+        return {i: choice[0] for i, choice in builder.choices(solver).items()}
 
     return model, allocation
 

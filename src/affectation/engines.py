@@ -64,7 +64,8 @@ ENGINES: dict[str, Engine] = {
         "cpsat",
         _cpsat,
         "the exact CP-SAT model of the same rules",
-        options=frozenset({"hint", "postes", "forced", "must_place", "explain", "presolve"}),
+        options=frozenset({"hint", "postes", "forced", "must_place", "explain", "presolve",
+                           "linearization_level"}),
         uses_common=True,
     ),
 }

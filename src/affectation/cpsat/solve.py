@@ -39,6 +39,7 @@ def solve(
     must_place: Sequence[str] = (),
     explain: bool | None = None,
     presolve: bool = False,
+    linearization_level: int = 0,
 ) -> Result:
     """The exact CP-SAT model of the choice day (``methode = "cpsat"``).
 
@@ -49,6 +50,9 @@ def solve(
     seeds the search with the serial engine's allocation (a speed option only).
     ``presolve`` is off by default: the constraints fix the allocation by propagation alone,
     and CP-SAT's presolve costs more than it saves here (benchmarks/README.md).
+    ``linearization_level`` is CP-SAT's parameter of that name, 0 by default (no linear
+    relaxation): the model has no objective for an LP to bound, and at 5,000 internes the
+    relaxation and its cuts cost more than the propagation they add (docs/model.md).
     Deterministic for a given instance, seed and worker count.
     """
     if explain is None:
@@ -64,6 +68,7 @@ def solve(
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.cp_model_presolve = presolve
+    solver.parameters.linearization_level = linearization_level
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = time_limit
     status = solver.solve(model)
