@@ -17,6 +17,7 @@ from typing import Any
 
 from affectation.errors import InstanceError
 from affectation.io._files import atomic_write_bytes
+from affectation.io._strict_json import read_json
 from affectation.io.json_format import (
     INSTANCE_FORMAT,
     RESULT_FORMAT,
@@ -55,31 +56,9 @@ def dumps(doc: Any) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """The top-level object of a JSON file; any problem is an InstanceError naming the file."""
-    file = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InstanceError("no such file", file=file) from None
-    except OSError as err:
-        raise InstanceError(f"cannot read the file ({err.strerror})", file=file) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InstanceError(f"not UTF-8 text (byte {err.start})", file=file) from None
-    if not text.strip():
-        raise InstanceError("the file is empty (expected a JSON object)", file=file)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InstanceError(
-            f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}", file=file
-        ) from None
-    if not isinstance(doc, dict):
-        kind = "a list" if isinstance(doc, list) else f"{type(doc).__name__} {doc!r}"
-        raise InstanceError(f"expected a JSON object at the top level, got {kind}", file=file)
-    return doc
+def _read_json(path: Path, top: str = "instance") -> dict[str, Any]:
+    """The top-level object of a JSON file, strictly read (io/_strict_json.py)."""
+    return read_json(path, top)
 
 
 def _in_file(err: InstanceError, path: Path) -> InstanceError:
@@ -122,7 +101,7 @@ def save_instance(instance: Instance, path: PathLike) -> None:
 def load_result(path: PathLike) -> Result:
     """The result in the JSON document ``path`` (FORMAT.md, Result)."""
     source = Path(path)
-    doc = _read_json(source)
+    doc = _read_json(source, "result")
     try:
         return result_from_dict(doc)
     except InstanceError as err:
