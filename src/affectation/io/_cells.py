@@ -11,7 +11,13 @@ a string (never a formula) with the quote-prefix style.
 
 from __future__ import annotations
 
-__all__ = ["DANGEROUS", "escape_text", "unescape_text"]
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DANGEROUS", "csv_bytes", "escape_text", "unescape_text", "write_workbook"]
 
 DANGEROUS = frozenset("=+-@\t\r")
 """First characters that make a spreadsheet read a cell as a formula."""
@@ -33,3 +39,65 @@ def escape_text(text: str) -> str:
 def unescape_text(text: str) -> str:
     """The inverse of :func:`escape_text` (the readers call it on every text cell)."""
     return text[1:] if _marked(text) else text
+
+
+# --- writers --------------------------------------------------------------------------------
+
+Cell = str | int | float | bool | None
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], *, sep: str = ",",
+              bom: bool = False, booleans: tuple[str, str] = ("true", "false")) -> bytes:
+    """A CSV file as bytes: UTF-8 (with a BOM for French Excel), ``\\n`` line ends, every text
+    cell formula-escaped; the same rows always give the same bytes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\n")
+    writer.writerow([escape_text(h) for h in header])
+    for row in rows:
+        writer.writerow([_csv_cell(value, booleans) for value in row])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Cell, booleans: tuple[str, str]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return booleans[0] if value else booleans[1]
+    if isinstance(value, int | float):
+        return str(value)
+    return escape_text(str(value))
+
+
+def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Cell]]]]
+                   ) -> None:
+    """An ``.xlsx`` workbook, one sheet per entry (header in bold, frozen); numbers and
+    booleans as such, every text stored as a string with the quote prefix, never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, (header, rows) in sheets.items():
+        sheet = book.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        head = []
+        for name in header:
+            cell = _text_cell(sheet, WriteOnlyCell, name)
+            cell.font = bold
+            head.append(cell)
+        sheet.append(head)
+        for row in rows:
+            sheet.append([
+                _text_cell(sheet, WriteOnlyCell, value) if isinstance(value, str) else value
+                for value in row
+            ])
+    book.save(path)
+
+
+def _text_cell(sheet: Any, make: Any, text: str) -> Any:
+    cell = make(sheet, value=text)
+    cell.data_type = "s"  # a text, even if it starts with '=': never a formula
+    if text[:1] in DANGEROUS:
+        cell.quotePrefix = True
+    return cell
