@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from affectation.errors import InstanceError
-from affectation.io._files import atomic_write_bytes
+from affectation.io._cells import csv_bytes, write_workbook
+from affectation.io._files import OutputError, atomic_write_bytes, check_output, write_output
 from affectation.io._strict_json import read_json
 from affectation.io.json_format import (
     INSTANCE_FORMAT,
@@ -31,7 +33,9 @@ from affectation.model import Instance
 from affectation.result import Result
 
 __all__ = [
+    "CSV_DIALECTS",
     "INSTANCE_FORMAT",
+    "RESULT_FILES",
     "RESULT_FORMAT",
     "dumps",
     "instance_from_dict",
@@ -41,11 +45,13 @@ __all__ = [
     "load_instance",
     "load_result",
     "result_from_dict",
+    "result_kind",
     "result_to_dict",
     "save_csv",
     "save_excel",
     "save_instance",
     "save_result",
+    "write_result",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -108,6 +114,81 @@ def load_result(path: PathLike) -> Result:
         raise _in_file(err, source) from None
 
 
-def save_result(result: Result, path: PathLike) -> None:
-    """Write ``result`` as a JSON document, whole or not at all (FORMAT.md, Errors)."""
-    atomic_write_bytes(path, dumps(result_to_dict(result)))
+CSV_DIALECTS: dict[str, dict[str, Any]] = {
+    "excel-fr": {"sep": ";", "bom": True},
+    "plain": {"sep": ",", "bom": False},
+}
+"""``excel-fr`` (default for results): what French Excel opens by a double click, ``;`` and
+UTF-8 with a BOM; ``plain``: comma-separated UTF-8 without BOM, for scripts."""
+
+RESULT_FILES = ("affectations.csv", "postes.csv", "impositions.csv")
+"""The files of a result written as a CSV folder."""
+
+
+def result_kind(path: PathLike) -> str:
+    """How a result goes to ``path``: ``json``, ``xlsx``, ``csv`` (the affectations table
+    alone) or ``folder`` (an existing folder, a path ending in a separator, or no suffix);
+    any other extension is an :class:`OutputError` (never a silent JSON)."""
+    text = os.fspath(path)
+    target = Path(text)
+    if target.is_dir() or text.endswith(("/", os.sep)):
+        return "folder"
+    suffix = target.suffix.lower()
+    if suffix in (".json", ".xlsx", ".csv"):
+        return suffix[1:]
+    if not suffix:
+        if target.exists() or target.is_symlink():
+            check_output(target)  # a device, FIFO…: says which
+            raise OutputError(text, "is an existing file without an extension: name the "
+                                    "result .json, .xlsx or .csv")
+        return "folder"
+    raise OutputError(text, f"unknown extension {suffix!r}: a result is written as .json "
+                            "(FORMAT.md), .xlsx, .csv or a folder of CSV files")
+
+
+def write_result(
+    result: Result, temp: Path, kind: str, *, instance: Instance | None = None,
+    csv_dialect: str = "excel-fr",
+) -> None:
+    """Write ``result`` to ``temp`` (a file, or an existing empty folder for ``folder``)."""
+    if kind == "json":
+        temp.write_bytes(dumps(result_to_dict(result)))
+        return
+    tables = result.tables(instance)
+    if kind == "xlsx":
+        write_workbook(temp, tables)
+        return
+    dialect = CSV_DIALECTS[csv_dialect]
+    def encode(table: Any) -> bytes:
+        return csv_bytes(*table, booleans=("oui", "non"), **dialect)
+    if kind == "csv":
+        temp.write_bytes(encode(tables["affectations"]))
+        return
+    for name, table in tables.items():
+        (temp / f"{name}.csv").write_bytes(encode(table))
+
+
+def save_result(
+    result: Result, path: PathLike, *, instance: Instance | None = None,
+    csv_dialect: str = "excel-fr", inputs: Iterable[PathLike] = (),
+) -> Path:
+    """Write ``result`` by the extension of ``path``, whole or not at all (FORMAT.md, Errors).
+
+    ``.json``: the FORMAT.md result document. ``.xlsx``: a workbook with the sheets
+    ``affectations`` (one row per interne in the order of choice), ``postes`` (the état des
+    postes) and ``impositions``. ``.csv``: the affectations table alone. A folder (existing,
+    or a path without suffix): the three tables as CSV files, the folder written whole.
+    Spreadsheets name the terrains and give each interne's rank when ``instance`` is given.
+    CSV is in the French Excel dialect unless ``csv_dialect="plain"``. ``inputs``: files the
+    output must not replace (the command line passes the instance); an unsafe target, an
+    unknown extension or a failed write is an :class:`OutputError`, and nothing is written.
+    """
+    if csv_dialect not in CSV_DIALECTS:
+        raise ValueError(f"unknown CSV dialect {csv_dialect!r} (known: {', '.join(CSV_DIALECTS)})")
+    kind = result_kind(path)
+    folder = kind == "folder"
+    return write_output(
+        path, lambda temp: write_result(result, temp, kind, instance=instance,
+                                        csv_dialect=csv_dialect),
+        inputs=inputs, folder=folder, replaceable=RESULT_FILES if folder else (),
+    )

@@ -63,6 +63,8 @@ def atomic_write(path: PathLike, write: Callable[[Path], None]) -> None:
     temp = _temp_path(target)
     try:
         write(temp)
+        with open(temp, "rb") as handle:  # on disk before the rename
+            os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(temp, target)
