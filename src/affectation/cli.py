@@ -14,13 +14,12 @@ from typing import Any
 
 import click
 
-from affectation.errors import InstanceError
+from affectation.engines import METHODS
+from affectation.errors import InstanceError, NoAllocation
 from affectation.model import Instance
 from affectation.result import Result
 
 __all__ = ["guard_out", "main", "write_json_out", "write_out"]
-
-METHODS = ("serial", "cpsat")
 
 
 def _load(path: str) -> Instance:
@@ -35,13 +34,15 @@ def _load(path: str) -> Instance:
 
 def _run(instance: Instance, method: str, time_limit: float | None, workers: int,
          seed: int) -> Result:
-    if method == "serial":
-        from affectation.serial import serial_dictatorship
+    """One solve through the engine registry; exit 1 when no allocation is found."""
+    from affectation.engines import solve
 
-        return serial_dictatorship(instance)
-    from affectation.cpsat import solve
-
-    return solve(instance, time_limit=time_limit, workers=workers, seed=seed)
+    try:
+        return solve(instance, method, time_limit=time_limit, workers=workers, seed=seed)
+    except NoAllocation as error:
+        hint = ", try a longer --time-limit" if error.info.status == "UNKNOWN" else ""
+        click.echo(f"error: {error}{hint}", err=True)
+        sys.exit(1)
 
 
 def summary_table(result: Result) -> str:
@@ -58,7 +59,7 @@ def summary_table(result: Result) -> str:
         ("rang médian du vœu", s["rang_median"]),
         ("postes vacants", s["postes_vacants"]),
     ]
-    if result.info is not None:
+    if result.info is not None and result.methode != "serial":
         info = result.info
         rows += [
             ("statut du solveur", info.status + (" (optimal prouvé)" if info.optimal else "")),
@@ -173,12 +174,6 @@ def solve(instance: str, method: str, out: str | None, csv_dialect: str,
     except InstanceError as error:
         click.echo(f"error: {instance}: {error}", err=True)
         sys.exit(2)
-    if not result.affectations and loaded.internes:
-        info = result.info
-        click.echo(f"error: no allocation found (solver status {info.status if info else '?'}"
-                   f"{', try a longer --time-limit' if info and info.status == 'UNKNOWN' else ''})",
-                   err=True)
-        sys.exit(1)
     click.echo(summary_table(result))
     if out is not None and kind is not None:
         write_result_out(result, out, kind, loaded, instance, csv_dialect=csv_dialect)
@@ -230,13 +225,13 @@ def check_command(instance: str, result: str) -> None:
 @click.argument("interne")
 def explain(instance: str, interne: str) -> None:
     """Tell, in plain words, how INTERNE got their poste (serial replay)."""
-    from affectation.serial import serial_dictatorship
+    from affectation.engines import solve
 
     loaded = _load(instance)
     if interne not in loaded.interne_by_id:
         click.echo(f"error: {instance}: unknown interne {interne!r}", err=True)
         sys.exit(2)
-    click.echo(serial_dictatorship(loaded).explain(interne))
+    click.echo(solve(loaded, "serial").explain(interne))
 
 
 @main.command()
@@ -246,16 +241,15 @@ def demo(out: str | None) -> None:
     """Run both engines on the bundled example and print the summary."""
     kind = _result_target(out)
     from affectation.check import check
-    from affectation.cpsat import solve as cpsat_solve
     from affectation.datasets import example
-    from affectation.serial import serial_dictatorship
+    from affectation.engines import solve
 
     instance = example()
     click.echo(f"Instance: {instance.nom} ({len(instance.internes)} internes, "
                f"{len(instance.terrains)} terrains)\n")
-    serial = serial_dictatorship(instance)
+    serial = solve(instance, "serial")
     click.echo(summary_table(serial) + "\n")
-    exact = cpsat_solve(instance)
+    exact = solve(instance, "cpsat")
     click.echo(summary_table(exact) + "\n")
     same = exact.same_allocation(serial)
     violations = check(instance, serial) + check(instance, exact)

@@ -167,14 +167,15 @@ def read_csv_table(path: Path) -> RawTable:
                 cells = cells[:width]
             if len(cells) != width:
                 raw = sep.join(record)
-                if len(raw.split(other)) == width:
+                if len(raw.split(other)) >= min(width, 3):
                     raise InstanceError(
                         f"line {line} is separated by {other!r} but the header by {sep!r}: "
                         "the file mixes separators; use one of them throughout", file=file)
-                raise InstanceError(
-                    f"line {line} has {len(cells)} cells, the header {width}"
-                    + (f" (a ';' or ',' inside a cell needs quotes: \"a{sep}b\")"
-                       if len(cells) > width else ""), file=file)
+                if len(cells) > width:
+                    raise InstanceError(
+                        f"line {line} has {len(cells)} cells, the header {width} (a ';' or ',' "
+                        f"inside a cell needs quotes: \"a{sep}b\")", file=file)
+                cells += [""] * (width - len(cells))  # trailing empty cells left out
             rows.append((line, cells))
     except csv.Error as err:
         raise InstanceError(f"line {reader.line_num}: not a valid CSV line ({err})",
