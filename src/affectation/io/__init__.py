@@ -131,11 +131,11 @@ def result_kind(path: PathLike) -> str:
     any other extension is an :class:`OutputError` (never a silent JSON)."""
     text = os.fspath(path)
     target = Path(text)
+    suffix = target.suffix.lower()
+    if suffix in (".json", ".xlsx", ".csv") and not text.endswith(("/", os.sep)):
+        return suffix[1:]  # an existing folder of that name is refused by check_output
     if target.is_dir() or text.endswith(("/", os.sep)):
         return "folder"
-    suffix = target.suffix.lower()
-    if suffix in (".json", ".xlsx", ".csv"):
-        return suffix[1:]
     if not suffix:
         if target.exists() or target.is_symlink():
             check_output(target)  # a device, FIFO…: says which

@@ -52,9 +52,11 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], *, sep: str
     cell formula-escaped; the same rows always give the same bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=sep, lineterminator="\n")
-    writer.writerow([escape_text(h) for h in header])
-    for row in rows:
-        writer.writerow([_csv_cell(value, booleans) for value in row])
+    # csv quotes a cell holding "\n" but not one holding a lone "\r": quote such rows whole
+    quoted = csv.writer(buffer, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for cells in ([escape_text(h) for h in header],
+                  *([_csv_cell(value, booleans) for value in row] for row in rows)):
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
 
 

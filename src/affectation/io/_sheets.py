@@ -233,10 +233,13 @@ def _text(value: object, ref: str, file: str) -> str:
             f"{ref}: a date or time ({value}) where a number or a text is expected: format the "
             "column as Nombre or Texte and type the value again", file=file)
     if isinstance(value, str):
-        if len(value) > MAX_CELL_CHARS:
-            raise InstanceError(f"{ref}: a text of {len(value):,} characters, more than "
-                                f"Excel's limit of {MAX_CELL_CHARS:,}", file=file)
-        return value.strip()
+        if len(value) >= MAX_CELL_CHARS:  # openpyxl cuts longer texts to the limit
+            raise InstanceError(f"{ref}: a text of {MAX_CELL_CHARS:,} characters or more "
+                                f"(Excel's limit for a cell), possibly cut: shorten it",
+                                file=file)
+        # spaces around a value are typing noise; a tab or carriage return is kept, as the
+        # writers store it (a text starting with one is never a formula: io/_cells.py)
+        return value.strip(" \u00a0\n")
     raise InstanceError(f"{ref}: an unreadable value ({type(value).__name__})", file=file)
 
 
