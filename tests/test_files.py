@@ -96,7 +96,7 @@ def test_csv_folder_as_french_excel_writes_it(csv_folder: Path, instance, sep: s
 def test_windows_1252_accents_are_read(tmp_path: Path) -> None:
     folder = tmp_path / "f"
     folder.mkdir()
-    (folder / "parametres.csv").write_bytes("parametre;valeur\nmaquette;mg-2017\n".encode())
+    (folder / "parametres.csv").write_bytes(b"parametre;valeur\nmaquette;mg-2017\n")
     (folder / "terrains.csv").write_bytes(
         "id;nom;ville;categories;postes\nURG;Urgences, hôpital;Besançon;urgences;1\n"
         .encode("cp1252"))
@@ -440,9 +440,8 @@ def test_out_that_is_not_a_regular_file_is_refused(input_json: Path, tmp_path: P
     for out, kind in (("/dev/null", "a device"), (str(fifo), "a FIFO"),
                       (str(folder), "a folder")):
         cli = run("solve", str(input_json), "--out", out)
-        assert cli.exit_code == 2, cli.output
-    assert run("solve", str(input_json), "--out", "/dev/null").output.count("a device") == 1
-    assert "a FIFO" in run("solve", str(input_json), "--out", str(fifo)).output
+        assert cli.exit_code == 2 and kind in cli.output, cli.output
+        assert "impositions" not in cli.output  # refused before solving
 
 
 def test_missing_folder_and_unknown_extension(input_json: Path, tmp_path: Path) -> None:
