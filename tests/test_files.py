@@ -692,3 +692,62 @@ def test_check_command(input_json: Path, tmp_path: Path, solved) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
     assert run("check", str(input_json), str(broken)).exit_code == 2
+
+
+# --- 9. Readable in Jupyter and on the terminal ----------------------------------------------
+
+
+def test_short_repr_and_html_views(instance, solved) -> None:
+    from affectation.compare import compare
+    from affectation.scenarios import Scenario, parse_change
+    from affectation.sweep import sweep
+
+    assert len(repr(instance)) < 300 and "25 internes" in repr(instance)
+    assert len(repr(solved)) < 400 and "1er vœu" in repr(solved)
+    page = solved._repr_html_()
+    assert "1er vœu" in page and page.count("<tr>") == 1 + 8 + 1 + 10  # headline, 10 rows
+    assert "<table>" in instance._repr_html_()
+    scenario = Scenario.of(parse_change("urgences:1"))
+    comparison = compare(instance, scenario)
+    assert len(repr(comparison)) < 200 and "urgences +1" in repr(comparison)
+    swept = sweep(instance, [scenario], n_samples=3, seed=1)
+    assert repr(swept).startswith("<SweepResult serial: 1 scenario(s) × 3 samples")
+    assert "1er vœu" in swept._repr_html_()
+
+
+def test_one_vocabulary_across_solve_whatif_and_samples(input_json: Path) -> None:
+    from affectation.metrics import label
+
+    solve_out = run("solve", str(input_json)).output
+    whatif_out = run("whatif", str(input_json), "--open", "urgences:1").output
+    samples_out = run("whatif", str(input_json), "--open", "urgences:1", "--samples",
+                      "4").output
+    for key in ("impositions", "sans_poste", "premier_voeu", "top3", "rang_median",
+                "postes_vacants"):
+        for output in (solve_out, whatif_out, samples_out):
+            assert label(key) in output, (key, output)
+
+
+def test_samples_table_one_line_per_metric_no_negative_count_bound() -> None:
+    import pandas as pd
+
+    from affectation.metrics import sweep_table
+
+    def row(scenario, metric, mean, low, high, delta, d_low, d_high):
+        return {"scenario": scenario, "metric": metric, "n": 30, "mean": mean, "std": 1.0,
+                "ci_low": low, "ci_high": high, "delta": delta, "delta_std": 1.0,
+                "delta_ci_low": d_low, "delta_ci_high": d_high}
+
+    summary = pd.DataFrame([
+        row("base", "impositions", 0.2, -0.1, 0.5, 0.0, 0.0, 0.0),
+        row("base", "premier_voeu", 0.61234, 0.6, 0.62468, 0.0, 0.0, 0.0),
+        row("plus", "impositions", 0.1, -0.2, 0.4, -0.1, -0.3, 0.1),
+        row("plus", "premier_voeu", 0.65, 0.64, 0.66, 0.03766, 0.03, 0.04532),
+    ])
+    table = sweep_table(summary)
+    assert list(table.index) == ["impositions", "1er vœu"]
+    assert list(table.columns) == ["base", "plus", "Δ plus"]
+    assert table.loc["impositions", "base"] == "0.2 [0.0; 0.5]"  # a count: no negative bound
+    assert table.loc["impositions", "Δ plus"] == "-0.1 [-0.3; +0.1]"  # a difference may be
+    assert table.loc["1er vœu", "base"] == "61.2% [60.0; 62.5%]"
+    assert table.loc["1er vœu", "Δ plus"] == "+3.8 pt [+3.0; +4.5 pt]"

@@ -47,17 +47,10 @@ def _run(instance: Instance, method: str, time_limit: float | None, workers: int
 
 def summary_table(result: Result) -> str:
     """The short summary printed after a solve."""
-    s = result.summary()
-    rows = [
-        ("methode", result.methode),
-        ("internes", s["internes"]),
-        ("placés", s["places"]),
-        ("sans poste", s["sans_poste"]),
-        ("impositions", s["impositions"]),
-        ("1er vœu", f"{s['premier_voeu']:.1%}"),
-        ("top 3", f"{s['top3']:.1%}"),
-        ("rang médian du vœu", s["rang_median"]),
-        ("postes vacants", s["postes_vacants"]),
+    from affectation.metrics import format_value, label
+
+    rows = [("methode", result.methode)] + [
+        (label(key), format_value(key, value)) for key, value in result.summary().items()
     ]
     if result.info is not None and result.methode != "serial":
         info = result.info
@@ -343,11 +336,13 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     import pandas as pd
 
     from affectation.compare import records
+    from affectation.metrics import sweep_table
     from affectation.scenarios import BASE
 
     summary = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed,
                     method=method).summary()
-    click.echo(summary.to_string())
+    tidy = {"scenario", "metric", "mean", "delta"} <= set(summary.columns)
+    click.echo((sweep_table(summary) if tidy else summary).to_string())
     if not isinstance(summary.index, pd.RangeIndex):
         summary = summary.reset_index()
     return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}

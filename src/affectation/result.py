@@ -207,6 +207,16 @@ class Result:
             "postes_vacants": sum(v for _, v in self.vacants_items),
         }
 
+    def __repr__(self) -> str:
+        from affectation.views import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import result_html
+
+        return result_html(self)
+
     def explain(self, interne_id: str) -> str:
         """The story of one interne's turn(s) in plain words, from the trace."""
         affectation = self.affectation(interne_id)
