@@ -2,10 +2,12 @@
 
 ``load_instance`` reads a JSON document (FORMAT.md), a CSV folder or an ``.xlsx`` workbook
 (:mod:`affectation.io.tabular`); every error is an :class:`~affectation.errors.InstanceError`
-naming the file, the entity and the key (FORMAT.md, Errors). Writers are atomic: a file is
-written whole or not at all, and an input file is never modified. JSON is written as UTF-8,
-two-space indented, keys in the order of FORMAT.md, with a trailing newline: the same value
-always gives the same bytes.
+naming the file, the entity and the key (FORMAT.md, Errors); JSON is read strictly
+(:mod:`affectation.io._strict_json`) and every number is bounded (:mod:`affectation.io.bounds`).
+Writers are atomic: a file, or a CSV folder, is written whole or not at all, and an input file
+is never modified (:mod:`affectation.io._files`). JSON is written as UTF-8, two-space indented,
+keys in the order of FORMAT.md, with a trailing newline: the same value always gives the same
+bytes. Results are also written as spreadsheets (:func:`save_result` by extension).
 """
 
 from __future__ import annotations

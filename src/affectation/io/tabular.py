@@ -21,12 +21,16 @@ table            required  columns
 ``maquette``     no        ``id,categories,premier_semestre,dernier_semestre``: an inline maquette
 ===============  ========  =====================================================================
 
-Cells: CSV files are comma-separated UTF-8 (a BOM is accepted); an empty cell means the key is
-absent (its FORMAT.md default; ``surnombre`` empty = null). List cells (``categories``,
-``valides``, ``derogations``, ``obligatoires``) are ``;``-separated; ``*`` stands for every
-category. Booleans are ``true/false``, ``1/0`` or ``oui/non`` (any case). Only ``id``,
-``categories`` and ``postes`` (terrains), ``id``, ``rang`` and ``semestres_valides``
-(internes) and the voeux columns are required; the other columns may be left out.
+Cells: CSV files are read as French Excel writes them (``,`` or ``;``, UTF-8 with or without
+BOM, or Windows-1252; :mod:`affectation.io._sheets`), workbooks cell by cell; file, sheet,
+column and parametre names match without regard to case, accents or surrounding spaces. An
+empty cell means the key is absent (its FORMAT.md default; ``surnombre`` empty = null). List
+cells (``categories``, ``valides``, ``derogations``, ``obligatoires``) are ``;``-separated;
+``*`` stands for every category. Booleans are ``true/false``, ``1/0`` or ``oui/non`` (any
+case); integers ``2``, ``2.0`` or ``2,0``. Only ``id``, ``categories`` and ``postes``
+(terrains), ``id``, ``rang`` and ``semestres_valides`` (internes) and the voeux columns are
+required; the other columns may be left out. The writers use ``,`` and UTF-8 and escape texts
+that a spreadsheet would run as formulas (:mod:`affectation.io._cells`).
 
 ``parametres`` keys: ``format`` (default ``affectation-instance/1``), ``nom``, ``maquette``
 (a built-in name, or the nom of the inline maquette when the ``maquette`` table is given),
