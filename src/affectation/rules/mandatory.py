@@ -308,6 +308,11 @@ class RoundFill:
     # --- queries ---------------------------------------------------------------------------
 
     @property
+    def counted(self) -> Mapping[str, int]:
+        """The imposable internes still to choose, with their type (read-only view)."""
+        return self._waiting
+
+    @property
     def caps(self) -> tuple[int, ...]:
         """Free mandatory postes per class."""
         return tuple(self._caps)
