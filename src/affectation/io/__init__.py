@@ -109,6 +109,10 @@ def save_instance(instance: Instance, path: PathLike) -> None:
 def load_result(path: PathLike) -> Result:
     """The result in the JSON document ``path`` (FORMAT.md, Result)."""
     source = Path(path)
+    if source.suffix.lower() in (".xlsx", ".csv", ".xls", ".ods") or source.is_dir():
+        raise InstanceError("a result is read from its FORMAT.md JSON document (the "
+                            "spreadsheets are written for people): give the .json result",
+                            file=str(source))
     doc = _read_json(source, "result")
     try:
         return result_from_dict(doc)

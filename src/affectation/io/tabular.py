@@ -62,6 +62,7 @@ from affectation.io.json_format import (
     TERRAIN_KEYS,
     instance_from_dict,
     instance_to_dict,
+    show,
 )
 from affectation.model import ALL, Instance
 
@@ -284,8 +285,8 @@ def _excel_source(path: Path) -> _Source:
                 f"unknown sheet {_short(title)!r} (expected: {', '.join(TABLES)})", file=file
             )
         if name in by_name:
-            raise InstanceError(f"two sheets for the table {name} ({by_name[name].sheet!r} "
-                                f"and {title!r})", file=file)
+            raise InstanceError(f"two sheets for the table {name} ({show(by_name[name].sheet)} "
+                                f"and {show(title)})", file=file)
         by_name[name] = raw
     for name in REQUIRED_TABLES:
         if name not in by_name:
@@ -328,7 +329,7 @@ def _ranked(
     for line, rank, _ in entries:
         if not isinstance(rank, int) or rank < 1:
             raise table.error(
-                f"expected an integer >= 1, got {rank!r}", line, owner, key="rang_voeu"
+                f"expected an integer >= 1, got {show(rank)}", line, owner, key="rang_voeu"
             )
     seen: dict[int, int] = {}
     for line, rank, _ in entries:
@@ -400,7 +401,7 @@ def _rounds_cell(table: _Table, line: int, text: str) -> list[dict[str, Any]]:
         nom, sep, categories = part.partition(ROUND_NAME_SEP)
         if not sep:
             raise table.error(
-                f"expected nom:cat1;cat2|nom2:* for each round, got {part.strip()!r}",
+                f"expected nom:cat1;cat2|nom2:* for each round, got {show(part.strip())}",
                 line, key="rounds",
             )
         rounds.append({"nom": nom.strip(), "categories": _categories_cell(categories.strip())})
@@ -447,17 +448,17 @@ def _voeux(
         if not interne:
             raise table.error("missing interne", line, key="interne")
         if interne not in interne_ids:
-            raise table.error(f"unknown interne {interne!r}", line, interne, key="interne")
+            raise table.error(f"unknown interne {show(interne)}", line, interne, key="interne")
         if not terrain:
             raise table.error("missing terrain", line, interne, key="terrain")
         if terrain not in terrain_ids:
             raise table.error(
-                f"unknown terrain {terrain!r} in the wish list", line, interne, key="terrain"
+                f"unknown terrain {show(terrain)} in the wish list", line, interne, key="terrain"
             )
         earlier = [ln for ln, _, t in entries.get(interne, []) if t == terrain]
         if earlier:
             raise table.error(
-                f"{terrain!r} appears twice in the wish list (line {earlier[0]} too)",
+                f"{show(terrain)} appears twice in the wish list (line {earlier[0]} too)",
                 line, interne, key="terrain",
             )
         places.voeux_lines.setdefault(interne, line)
