@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import instances
 
 import affectation
 from affectation.cli import main
@@ -464,6 +465,28 @@ def test_read_only_folder(input_json: Path, tmp_path: Path) -> None:
         locked.chmod(0o700)
 
 
+def test_read_only_folder_even_as_root(input_json: Path, tmp_path: Path, monkeypatch) -> None:
+    """The guard asks the system (os.access); as root in CI, simulate its answer."""
+    real = os.access
+    monkeypatch.setattr("affectation.io._files.os.access",
+                        lambda path, mode: False if Path(path) == tmp_path else real(path, mode))
+    cli = run("solve", str(input_json), "--out", str(tmp_path / "r.json"))
+    assert cli.exit_code == 2 and "is not writable" in cli.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_permission_denied_while_writing(input_json: Path, tmp_path: Path, monkeypatch) -> None:
+    def denied(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr("affectation.io._files.os.replace", denied)
+    out = tmp_path / "out"
+    out.mkdir()
+    cli = run("solve", str(input_json), "--out", str(out / "r.xlsx"))
+    assert cli.exit_code == 2 and "permission denied; nothing was written" in cli.output
+    assert list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["r.json", "r.xlsx", "r.csv", "resultat"])
 def test_full_disk_gives_exit_2_and_no_partial_file(input_json: Path, tmp_path: Path,
                                                     monkeypatch, name: str) -> None:
@@ -624,6 +647,32 @@ def test_escape_is_reversible_and_never_a_formula(text: str) -> None:
     escaped = escape_text(text)
     assert unescape_text(escaped) == text
     assert escaped[:1] not in DANGEROUS
+
+
+@given(instances(max_internes=4, max_terrains=4),
+       st.lists(st.text(alphabet=st.sampled_from(["=", "+", "-", "@", "\t", "'", "a", "é", ";",
+                                                   ",", '"', "\n"]), min_size=1, max_size=5),
+                min_size=4, max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_any_text_survives_csv_and_excel_and_is_never_a_formula(tmp_path_factory, instance,
+                                                                texts) -> None:
+    """Terrain noms and villes made of the characters spreadsheets treat specially: written
+    by save_csv and save_excel, read back unchanged (spaces around a cell aside), and no cell
+    of the workbook is a formula."""
+    import attrs
+
+    texts = [t.strip(" \n") or "x" for t in texts]
+    terrains = [attrs.evolve(t, nom=texts[k % 4], ville=texts[(k + 1) % 4])
+                for k, t in enumerate(instance.terrains)]
+    nasty = attrs.evolve(instance, terrains=terrains)
+    folder = tmp_path_factory.mktemp("prop")
+    save_csv(nasty, folder / "csv")
+    assert load_instance(folder / "csv") == nasty
+    save_excel(nasty, folder / "i.xlsx")
+    assert load_instance(folder / "i.xlsx") == nasty
+    book = openpyxl.load_workbook(folder / "i.xlsx")
+    assert all(cell.data_type != "f" for sheet in book.worksheets for row in sheet.iter_rows()
+               for cell in row)
 
 
 def test_instance_writers_never_write_formulas(instance, tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DANGEROUS", "csv_bytes", "escape_text", "unescape_text", "write_workbook"]
+__all__ = [
+    "DANGEROUS", "csv_bytes", "escape_text", "read_csv_cell", "unescape_text", "write_workbook",
+]
 
 DANGEROUS = frozenset("=+-@\t\r")
 """First characters that make a spreadsheet read a cell as a formula."""
@@ -37,8 +39,16 @@ def escape_text(text: str) -> str:
 
 
 def unescape_text(text: str) -> str:
-    """The inverse of :func:`escape_text` (the readers call it on every text cell)."""
+    """The inverse of :func:`escape_text`."""
     return text[1:] if _marked(text) else text
+
+
+def read_csv_cell(cell: str) -> str:
+    """A CSV cell as the readers take it: spaces around it removed, the writers' escape
+    undone; an escaped cell is taken exactly as written after its apostrophe (what follows it,
+    a tab say, is part of the text)."""
+    left = cell.lstrip()
+    return left[1:] if _marked(left) else cell.strip()
 
 
 # --- writers --------------------------------------------------------------------------------

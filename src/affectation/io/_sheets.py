@@ -13,7 +13,7 @@ column without a header. Before anything is parsed, the zip's uncompressed size,
 reading, the rows and columns, are bounded (io/bounds.py): a decompression bomb gets a
 message, and a ``MemoryError`` is reported as such.
 
-Every CSV text cell goes through :func:`~affectation.io._cells.unescape_text`, the inverse of
+Every CSV text cell goes through :func:`~affectation.io._cells.read_csv_cell`, the inverse of
 the writers' formula escape (a workbook stores such a text as a string cell: nothing to undo).
 """
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from affectation.errors import InstanceError
-from affectation.io._cells import unescape_text
+from affectation.io._cells import read_csv_cell
 from affectation.io.bounds import (
     MAX_CELL_CHARS,
     MAX_EXCEL_COLUMNS,
@@ -154,7 +154,7 @@ def read_csv_table(path: Path) -> RawTable:
             if len(rows) >= MAX_EXCEL_ROWS:
                 raise InstanceError(f"more than {MAX_EXCEL_ROWS:,} lines (docs/formats.md, "
                                     "Bounds)", file=file)
-            cells = [unescape_text(cell.strip()) for cell in record]
+            cells = [read_csv_cell(cell) for cell in record]
             for cell in cells:
                 if len(cell) > MAX_CELL_CHARS:
                     raise InstanceError(f"line {line}: a cell of {len(cell):,} characters (at "
