@@ -59,9 +59,11 @@ def norm_name(text: str) -> str:
 
 def cell_ref(sheet: str, row: int, column: int) -> str:
     """``internes!D3`` (1-based row and column)."""
-    from openpyxl.utils import get_column_letter
-
-    return f"{sheet}!{get_column_letter(column)}{row}"
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{sheet}!{letters}{row}"
 
 
 @dataclass
@@ -149,7 +151,7 @@ def read_csv_table(path: Path) -> RawTable:
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
+            if not "".join(record).strip():
                 continue
             if len(rows) >= MAX_EXCEL_ROWS:
                 raise InstanceError(f"more than {MAX_EXCEL_ROWS:,} lines (docs/formats.md, "
@@ -217,10 +219,19 @@ def _merged(workbook, sheet_path: str, path: Path) -> list[str]:
     return [m.decode() for m in _MERGE.findall(data)]
 
 
-def _text(value: object, ref: str, file: str) -> str:
-    """A cell's value as text, or a refusal for what would be read wrong."""
+def _text(value: object, where: tuple[str, int, int], file: str) -> str:
+    """A cell's value as text, or a refusal for what would be read wrong; ``where`` is
+    (sheet, row, column), turned into ``internes!D3`` only for a message."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        if len(value) >= MAX_CELL_CHARS:  # openpyxl cuts longer texts to the limit
+            raise InstanceError(f"{cell_ref(*where)}: a text of {MAX_CELL_CHARS:,} characters "
+                                f"or more (Excel's limit for a cell), possibly cut: shorten it",
+                                file=file)
+        # spaces around a value are typing noise; a tab or carriage return is kept, as the
+        # writers store it (a text starting with one is never a formula: io/_cells.py)
+        return value.strip(" \u00a0\n")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -230,17 +241,11 @@ def _text(value: object, ref: str, file: str) -> str:
     if isinstance(value, datetime.datetime | datetime.date | datetime.time |
                   datetime.timedelta):
         raise InstanceError(
-            f"{ref}: a date or time ({value}) where a number or a text is expected: format the "
-            "column as Nombre or Texte and type the value again", file=file)
-    if isinstance(value, str):
-        if len(value) >= MAX_CELL_CHARS:  # openpyxl cuts longer texts to the limit
-            raise InstanceError(f"{ref}: a text of {MAX_CELL_CHARS:,} characters or more "
-                                f"(Excel's limit for a cell), possibly cut: shorten it",
-                                file=file)
-        # spaces around a value are typing noise; a tab or carriage return is kept, as the
-        # writers store it (a text starting with one is never a formula: io/_cells.py)
-        return value.strip(" \u00a0\n")
-    raise InstanceError(f"{ref}: an unreadable value ({type(value).__name__})", file=file)
+            f"{cell_ref(*where)}: a date or time ({value}) where a number or a text is "
+            "expected: format the column as Nombre or Texte and type the value again",
+            file=file)
+    raise InstanceError(f"{cell_ref(*where)}: an unreadable value ({type(value).__name__})",
+                        file=file)
 
 
 def _sheet_rows(sheet, title: str, file: str, formulas: dict[str, object] | None
@@ -260,22 +265,21 @@ def _sheet_rows(sheet, title: str, file: str, formulas: dict[str, object] | None
             if column > MAX_EXCEL_COLUMNS:
                 raise InstanceError(f"{cell_ref(title, row_index, column)}: a value beyond "
                                     f"column {MAX_EXCEL_COLUMNS}", file=file)
-            ref = cell_ref(title, row_index, column)
             kind = getattr(cell, "data_type", None)
             if kind == "e":
-                raise InstanceError(f"{ref}: an error value ({value}): correct the cell or "
-                                    "paste values", file=file)
+                raise InstanceError(f"{cell_ref(title, row_index, column)}: an error value "
+                                    f"({value}): correct the cell or paste values", file=file)
             if kind == "f":
                 if formulas is None:
                     raise _HasFormulas
-                cached = formulas.get(ref)
+                cached = formulas.get(cell_ref(title, row_index, column))
                 if cached is None:
                     raise InstanceError(
-                        f"{ref}: a formula ({str(value)[:40]}) without a saved value: open the "
-                        "workbook in Excel and save it, or copy the column and paste values",
-                        file=file)
+                        f"{cell_ref(title, row_index, column)}: a formula ({str(value)[:40]}) "
+                        "without a saved value: open the workbook in Excel and save it, or "
+                        "copy the column and paste values", file=file)
                 value = cached
-            cells.append(_text(value, ref, file))
+            cells.append(_text(value, (title, row_index, column), file))
         yield row_index, cells
 
 

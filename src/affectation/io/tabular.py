@@ -443,6 +443,7 @@ def _voeux(
     places.voeux = table
     interne_ids = {i.get("id") for i in doc["internes"]}
     entries: dict[str, list[tuple[int, int | str, str]]] = {}
+    seen: dict[tuple[str, str], int] = {}
     for line, cells in table.rows:
         interne, terrain = cells["interne"], cells["terrain"]
         if not interne:
@@ -455,10 +456,10 @@ def _voeux(
             raise table.error(
                 f"unknown terrain {show(terrain)} in the wish list", line, interne, key="terrain"
             )
-        earlier = [ln for ln, _, t in entries.get(interne, []) if t == terrain]
-        if earlier:
+        earlier = seen.setdefault((interne, terrain), line)
+        if earlier != line:
             raise table.error(
-                f"{show(terrain)} appears twice in the wish list (line {earlier[0]} too)",
+                f"{show(terrain)} appears twice in the wish list (line {earlier} too)",
                 line, interne, key="terrain",
             )
         places.voeux_lines.setdefault(interne, line)
