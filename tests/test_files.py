@@ -278,6 +278,32 @@ def test_too_many_rows_is_refused(workbook: Path, monkeypatch) -> None:
     refused(info, "more than 5 rows")
 
 
+def test_value_far_to_the_right_is_refused(workbook: Path) -> None:
+    _edit_book(workbook, "terrains", lambda ws: ws.cell(2, 200, "loin"))
+    with pytest.raises(InstanceError) as info:
+        load_instance(workbook)
+    refused(info, "terrains!GR2", "beyond column 100")
+
+
+def test_bogus_declared_dimension_is_not_walked(workbook: Path, instance, tmp_path) -> None:
+    """A sheet that declares A1:XFD1048576 (17 billion cells) is read as stored, at once."""
+    import re
+    import zipfile
+
+    rebuilt = tmp_path / "bogus.xlsx"
+    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(rebuilt, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data, count = re.subn(rb'<dimension ref="[^"]*"\s*/>',
+                                      b'<dimension ref="A1:XFD1048576"/>', data)
+                if count == 0:
+                    data = data.replace(b"<sheetViews>",
+                                        b'<dimension ref="A1:XFD1048576"/><sheetViews>', 1)
+            dst.writestr(item, data)
+    assert load_instance(rebuilt) == instance
+
+
 def test_memory_error_is_not_an_unreadable_workbook(workbook: Path, monkeypatch) -> None:
     def boom(*args, **kwargs):
         raise MemoryError

@@ -210,13 +210,33 @@ def _zip_guard(path: Path, file: str) -> None:
             "list, or a decompression bomb", file=file)
 
 
-def _merged(workbook, sheet_path: str, path: Path) -> list[str]:
+_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*(?<!/)>(?!</)')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _scan_sheet(sheet_path: str, path: Path, title: str, file: str) -> None:
+    """Refuse, from the sheet's XML, a merged range or a filled cell beyond the columns read
+    (the cell-by-cell reader stops at column MAX_EXCEL_COLUMNS + 1, so that a bogus
+    dimension such as A1:XFD1048576 cannot make it walk 17 billion empty cells)."""
     with zipfile.ZipFile(path) as archive:
         try:
             data = archive.read(sheet_path.lstrip("/"))
         except KeyError:
-            return []
-    return [m.decode() for m in _MERGE.findall(data)]
+            return
+    for ref in _MERGE.findall(data):
+        ref_text = ref.decode()
+        raise InstanceError(f"{title}!{ref_text.split(':')[0]}: merged cells ({ref_text}): "
+                            "unmerge them and give every row its own value", file=file)
+    for letters, row in _FILLED_CELL.findall(data):
+        if len(letters) >= 2 and _column_number(letters) > MAX_EXCEL_COLUMNS:
+            raise InstanceError(f"{title}!{letters.decode()}{row.decode()}: a value beyond "
+                                f"column {MAX_EXCEL_COLUMNS}", file=file)
 
 
 def _text(value: object, where: tuple[str, int, int], file: str) -> str:
@@ -248,11 +268,21 @@ def _text(value: object, where: tuple[str, int, int], file: str) -> str:
                         file=file)
 
 
-def _sheet_rows(sheet, title: str, file: str, formulas: dict[str, object] | None
-                ) -> Iterator[tuple[int, list[str]]]:
+def _width(sheet) -> int | None:
+    """The columns to read: the rows as stored (``None``), unless the sheet declares more
+    than MAX_EXCEL_COLUMNS (a bogus A1:XFD1048576 would make the reader pad every row to
+    16,384 cells): then MAX_EXCEL_COLUMNS + 1, the XML scan having refused any filled cell
+    beyond. The declared number of rows is never used."""
+    declared = sheet.max_column
+    sheet.reset_dimensions()
+    return MAX_EXCEL_COLUMNS + 1 if declared and declared > MAX_EXCEL_COLUMNS + 1 else None
+
+
+def _sheet_rows(sheet, width: int | None, title: str, file: str,
+                formulas: dict[str, object] | None) -> Iterator[tuple[int, list[str]]]:
     """Rows of one read-only sheet; with ``formulas`` (cached values by ref), formula cells
     take their cached value, or are refused when there is none."""
-    for row_index, row in enumerate(sheet.iter_rows(), start=1):
+    for row_index, row in enumerate(sheet.iter_rows(max_col=width), start=1):
         if row_index > MAX_EXCEL_ROWS:
             raise InstanceError(f"sheet {title}: more than {MAX_EXCEL_ROWS:,} rows",
                                 file=file)
@@ -293,7 +323,8 @@ def _cached_values(path: Path, title: str) -> dict[str, object]:
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         values = {}
-        for row_index, row in enumerate(book[title].iter_rows(), start=1):
+        sheet = book[title]
+        for row_index, row in enumerate(sheet.iter_rows(max_col=_width(sheet)), start=1):
             for column, cell in enumerate(row, start=1):
                 value = getattr(cell, "value", None)
                 if value is not None:
@@ -323,14 +354,13 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
             tables = {}
             for sheet in book.worksheets:
                 title = sheet.title
-                for ref in _merged(book, getattr(sheet, "_worksheet_path", ""), path):
-                    raise InstanceError(
-                        f"{title}!{ref.split(':')[0]}: merged cells ({ref}): unmerge them and "
-                        "give every row its own value", file=file)
+                _scan_sheet(getattr(sheet, "_worksheet_path", ""), path, title, file)
+                width = _width(sheet)
                 try:
-                    rows = list(_sheet_rows(sheet, title, file, None))
+                    rows = list(_sheet_rows(sheet, width, title, file, None))
                 except _HasFormulas:
-                    rows = list(_sheet_rows(sheet, title, file, _cached_values(path, title)))
+                    rows = list(_sheet_rows(sheet, width, title, file,
+                                            _cached_values(path, title)))
                 tables[title] = _raw_table(file, title, rows)
             return tables
         finally:
