@@ -419,6 +419,18 @@ def test_r_eli_6_interne_who_finished_is_refused_by_the_cli(tmp_path: Path,
     assert not out.exists()
 
 
+def test_r_eli_6_in_a_csv_folder_names_the_line_and_the_interne(csv_folder: Path) -> None:
+    path = csv_folder / "internes.csv"
+    _set_cell(path, 3, "semestres_valides", "8")
+    _set_cell(path, 3, "semestres_effectues", "8")
+    _set_cell(path, 3, "rang", "999")
+    interne = path.read_text(encoding="utf-8").splitlines()[2].split(",")[0]
+    cli = run("validate", str(csv_folder))
+    assert cli.exit_code == 2
+    assert "internes.csv: line 3" in cli.output and interne in cli.output
+    assert "R-ELI-6" in cli.output
+
+
 # --- 5. Nothing lost on output ---------------------------------------------------------------
 
 
