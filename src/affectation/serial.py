@@ -34,7 +34,7 @@ from affectation.result import (
 )
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import RoundFill, imposables
+from affectation.rules.mandatory import RoundFill, imposables, is_imposition
 from affectation.rules.order import cached_choice_order
 from affectation.rules.surnombre import access
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -251,7 +251,7 @@ class _Day:
             )
             return
         rank, terrain, slot = chosen
-        imposed = plain and (rank is None or first_open != rank)
+        imposed = plain and is_imposition(rank, first_open)
         self.take(interne, terrain, slot, rank, refusals, imposed=imposed)
 
     def imposable_turn(self, interne: Interne) -> None:
@@ -293,7 +293,7 @@ class _Day:
             return
         rank, terrain, slot = chosen
         self.take(interne, terrain, slot, rank, refusals,
-                  imposed=rank is None or first_open != rank)
+                  imposed=is_imposition(rank, first_open))
 
     def imposed_outside_list(self, interne: Interne) -> tuple[None, Terrain, str] | None:
         """The first mandatory terrain of the round in file order that is open, that the
