@@ -389,6 +389,15 @@ def test_bad_value_is_quoted_short(tmp_path: Path, json_text: str) -> None:
     assert len(text) < 250
 
 
+def test_long_unknown_key_is_quoted_short(tmp_path: Path, json_text: str) -> None:
+    doc = json.loads(json_text)
+    doc["terrains"][0]["p" * 5000] = 1
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert len(refused(info, "unknown key")) < 400
+
+
 @pytest.mark.parametrize(("key", "value", "bound"), [
     ("rang", 1_000_001, "1,000,000"), ("semestres_effectues", 101, "100"),
 ])

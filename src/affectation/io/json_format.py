@@ -139,10 +139,12 @@ class _Fields:
         self.doc = doc
         for key in doc:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
+                close = difflib.get_close_matches(str(key)[:MAX_SHOWN_CHARS], allowed, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
+                shown = str(key) if len(str(key)) <= MAX_SHOWN_CHARS else (
+                    f"{str(key)[: MAX_SHOWN_CHARS - 1]}…")
                 raise self.error(
-                    str(key), f"unknown key (expected one of: {', '.join(allowed)}){hint}"
+                    shown, f"unknown key (expected one of: {', '.join(allowed)}){hint}"
                 )
         for key in required:
             if key not in doc:

@@ -357,7 +357,7 @@ def _parametres(source: _Source, doc: dict[str, Any], places: _Places) -> None:
         if key not in PARAMETRES:
             raise table.error(
                 f"unknown parametre (expected one of: {', '.join(PARAMETRES)})",
-                line, key=key or "parametre",
+                line, key=_short(key) or "parametre",
             )
         if key in places.parametre_lines:
             raise table.error(
