@@ -670,6 +670,22 @@ def test_save_result_from_python(tmp_path: Path, instance, solved) -> None:
     assert not (tmp_path / "r.txt").exists()
 
 
+def test_every_result_form_gives_the_same_bytes_twice(tmp_path: Path, instance, solved) -> None:
+    for name in ("a.json", "a.csv", "a.xlsx"):
+        first, again = tmp_path / name, tmp_path / f"again-{name}"
+        save_result(solved, first, instance=instance)
+        save_result(solved, again, instance=instance)
+        assert first.read_bytes() == again.read_bytes(), name
+    save_excel(instance, tmp_path / "i1.xlsx")
+    save_excel(instance, tmp_path / "i2.xlsx")
+    assert (tmp_path / "i1.xlsx").read_bytes() == (tmp_path / "i2.xlsx").read_bytes()
+    import zipfile  # no clock in a workbook: the same bytes in a second or a year
+
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert b"2000-01-01T00:00:00Z" in archive.read("docProps/core.xml")
+
+
 def test_to_frame_keeps_its_columns_and_adds_the_new_ones(instance, solved) -> None:
     frame = solved.to_frame()
     for column in ("interne", "position", "terrain", "stage", "voeu", "impose", "surnombre",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,25 @@ def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterabl
                 for value in row
             ])
     book.save(path)
+    _deterministic(path)
+
+
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _deterministic(path: Path) -> None:
+    """The same workbook, byte for byte, for the same cells: openpyxl stamps the zip entries
+    and docProps/core.xml with the time of writing; both are set to a fixed date (the file's
+    own modification time still says when it was written)."""
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
 
 
 def _text_cell(sheet: Any, make: Any, text: str) -> Any:
