@@ -94,6 +94,25 @@ def test_csv_folder_as_french_excel_writes_it(csv_folder: Path, instance, sep: s
     assert load_instance(csv_folder) == instance
 
 
+def test_new_keys_survive_every_form_and_dialect(instance, tmp_path: Path) -> None:
+    """date_choix, agrement and voeux_connus (FORMAT.md, added on main) through JSON, a CSV
+    folder rewritten as French Excel writes it, and a workbook."""
+    import attrs
+
+    terrains = [attrs.evolve(t, agrement=t.postes + 2) if k % 2 else t
+                for k, t in enumerate(instance.terrains)]
+    internes = [attrs.evolve(i, voeux_connus=False) if k % 3 == 0 else i
+                for k, i in enumerate(instance.internes)]
+    full = attrs.evolve(instance, terrains=terrains, internes=internes, date_choix="2025-11")
+    save_instance(full, tmp_path / "i.json")
+    assert load_instance(tmp_path / "i.json") == full
+    save_csv(full, tmp_path / "csv")
+    _reencode(tmp_path / "csv", ";", "cp1252")
+    assert load_instance(tmp_path / "csv") == full
+    save_excel(full, tmp_path / "i.xlsx")
+    assert load_instance(tmp_path / "i.xlsx") == full
+
+
 def test_windows_1252_accents_are_read(tmp_path: Path) -> None:
     folder = tmp_path / "f"
     folder.mkdir()
