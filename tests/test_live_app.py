@@ -1,0 +1,68 @@
+"""The room's pages: token on every write, public page read-only (issue 9, item 4)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient
+
+from affectation.datasets import example
+from affectation.live import ChoiceDay
+from affectation.live.app import create_app
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(tmp_path):
+    day = ChoiceDay.open(example(), tmp_path / "j.jsonl")
+    with TestClient(create_app(day, token=TOKEN)) as client:
+        client.day = day
+        yield client
+    day.close()
+
+
+def test_public_page_has_no_write_action(client):
+    page = client.get("/").text
+    assert "État des postes" in page and "/api/" not in page and "token" not in page
+    state = client.get("/api/state").json()
+    assert state["current"]["position"] == 1 and len(state["terrains"]) == 80
+
+
+@pytest.mark.parametrize("path", ["/api/choose", "/api/procuration", "/api/pass",
+                                  "/api/impose", "/api/undo"])
+def test_every_write_needs_the_token(client, path):
+    assert client.post(path, json={"terrain": "URG-LYON-CHU"}).status_code == 401
+    assert client.post(path, json={}, headers={"Authorization": "Bearer wrong"}
+                       ).status_code == 401
+    assert client.day.seq == 0
+    assert client.get("/operateur").status_code == 401
+    assert client.get("/api/options").status_code == 401
+    assert client.get("/api/result.json").status_code == 401
+
+
+def test_operator_records_refusals_and_undo(client):
+    assert client.get(f"/operateur?token={TOKEN}").status_code == 200
+    options = client.get("/api/options", headers=AUTH).json()
+    first = options["internes"][0]
+    allowed = [o["terrain"] for o in options["members"][0]["options"] if o["reason"] is None]
+    refused = [o for o in options["members"][0]["options"] if o["reason"]]
+    answer = client.post("/api/choose", json={"terrain": refused[0]["terrain"]}, headers=AUTH)
+    assert answer.status_code == 409 and answer.json()["rule"]
+    answer = client.post("/api/choose", json={"terrain": allowed[0]}, headers=AUTH)
+    assert answer.status_code == 200
+    entry = answer.json()["entry"]
+    assert entry["interne"] == first and entry["terrain"] == allowed[0] and entry["seq"] == 1
+    state = client.get("/api/state").json()
+    terrain = next(t for t in state["terrains"] if t["id"] == allowed[0])
+    assert terrain["pris"] == 1 and state["choices"][0]["interne"] == first
+    assert client.post("/api/procuration", headers=AUTH).status_code == 200
+    assert client.post("/api/undo", headers=AUTH).json()["entry"]["kind"] == "undo"
+    assert client.get("/api/state").json()["seq"] == 3
+    result = client.get("/api/result.json", headers=AUTH).json()
+    assert json.dumps(result)
+    assert client.get("/api/result.xlsx", headers=AUTH).content[:2] == b"PK"
