@@ -7,6 +7,7 @@ import json
 import attrs
 from click.testing import CliRunner
 from hypothesis import given, settings
+from strategies import instances, t1_heavy_instances
 
 from affectation.audit import audit, bipartite_fill
 from affectation.cli import main
@@ -15,7 +16,6 @@ from affectation.io import save_instance
 from affectation.maquettes import MG_2017
 from affectation.model import Instance, Interne, Terrain
 from affectation.serial import serial_dictatorship
-from strategies import instances, t1_heavy_instances
 
 URG = Terrain("URG", ["urgences"], 2)
 N1 = Terrain("N1", ["praticien_n1"], 2)
