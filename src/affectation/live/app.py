@@ -39,28 +39,43 @@ def public_state(day: ChoiceDay) -> dict[str, Any]:
 
 
 class Broadcast:
-    """The latest public state, serialised once, and a condition the viewers wait on."""
+    """Every public state since start-up, serialised once, and a condition the viewers wait
+    on: a viewer is sent each version in turn (every update delivered), unless it falls more
+    than ``KEEP`` versions behind, when it jumps to the latest."""
+
+    KEEP = 256
 
     def __init__(self, day: ChoiceDay) -> None:
         self.day = day
         self.version = 0
-        self.payload = json.dumps(public_state(day), ensure_ascii=False)
+        self.payloads: dict[int, tuple[int, str]] = {0: (day.seq, self._render())}
         self._changed: asyncio.Condition | None = None
+
+    def _render(self) -> str:
+        return json.dumps(public_state(self.day), ensure_ascii=False)
 
     def _condition(self) -> asyncio.Condition:
         if self._changed is None:
             self._changed = asyncio.Condition()
         return self._changed
 
+    @property
+    def payload(self) -> str:
+        return self.payloads[self.version][1]
+
     async def publish(self) -> None:
-        self.payload = json.dumps(public_state(self.day), ensure_ascii=False)
         self.version += 1
+        self.payloads[self.version] = (self.day.seq, self._render())
+        self.payloads.pop(self.version - self.KEEP, None)
         async with self._condition():
             self._condition().notify_all()
 
-    async def wait(self, seen: int) -> None:
-        async with self._condition():
-            await self._condition().wait_for(lambda: self.version != seen)
+    async def next_after(self, seen: int) -> int:
+        """The version to send after ``seen`` (waiting for one if there is none yet)."""
+        if seen == self.version:
+            async with self._condition():
+                await self._condition().wait_for(lambda: self.version != seen)
+        return seen + 1 if seen + 1 in self.payloads and seen >= 0 else self.version
 
 
 def _page(name: str) -> str:
@@ -100,10 +115,9 @@ def create_app(day: ChoiceDay, *, token: str, operator: str = "") -> Starlette:
         async def stream():
             seen = -1
             while True:
-                if seen == broadcast.version:
-                    await broadcast.wait(seen)
-                seen = broadcast.version
-                yield {"event": "state", "id": str(day.seq), "data": broadcast.payload}
+                seen = await broadcast.next_after(seen)
+                seq, payload = broadcast.payloads[seen]
+                yield {"event": "state", "id": str(seq), "data": payload}
 
         return EventSourceResponse(stream(), ping=15)
 
