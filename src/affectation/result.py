@@ -6,8 +6,9 @@ FORMAT.md is written from it by :func:`affectation.io.save_result`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, NamedTuple
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import attrs
 
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Affectation",
+    "Lazy",
     "Refusal",
     "RefusalReason",
     "Result",
     "SolveInfo",
+    "SolveStatus",
     "Turn",
 ]
 
@@ -80,17 +83,95 @@ class Turn:
     """Taken as a pair from the couple's joint list (R-ORD-2)."""
 
 
+class SolveStatus(enum.StrEnum):
+    """What an engine says of its answer (CP-SAT's status names; a ``str`` so that
+    ``info.status == "OPTIMAL"`` and JSON writing work as before).
+
+    The serial engine always returns ``OPTIMAL``: its allocation is the rules' allocation
+    by construction (RULES.md, R-IMP Consequence)."""
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    INFEASIBLE = "INFEASIBLE"
+    UNKNOWN = "UNKNOWN"
+    MODEL_INVALID = "MODEL_INVALID"
+
+    @property
+    def has_allocation(self) -> bool:
+        """Whether a solve with this status carries an allocation."""
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+def _status(value: SolveStatus | str) -> SolveStatus:
+    return SolveStatus(value)
+
+
 @attrs.frozen
 class SolveInfo:
-    """What the solver says about a ``cpsat`` solve, kept in the result rather than in logs."""
+    """What the engine says about a solve, kept in the result rather than in logs."""
 
-    status: str
-    wall_time: float
-    variables: int
-    constraints: int
-    optimal: bool
+    status: SolveStatus = attrs.field(converter=_status)
+    wall_time: float = 0.0
+    variables: int = 0
+    """Model size (CP-SAT); ``0`` for the serial engine, which builds no model."""
+    constraints: int = 0
+    optimal: bool = True
     conflict: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     """Rule groups the solver's core blames when the solve is infeasible."""
+
+
+T = TypeVar("T")
+
+
+class Lazy(Sequence[T], Generic[T]):
+    """A tuple built on first access: the serial engine records its turns as plain tuples and
+    builds the :class:`Affectation` and :class:`Turn` objects only when someone reads them
+    (a sweep reads a few numbers of thousands of results). Compares, hashes and pickles as
+    the tuple it stands for."""
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], Sequence[T]]) -> None:
+        self._build: Callable[[], Sequence[T]] | None = build
+        self._items: tuple[T, ...] | None = None
+
+    @property
+    def items(self) -> tuple[T, ...]:
+        if self._items is None:
+            self._items = tuple(self._build())  # type: ignore[misc]
+            self._build = None
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lazy):
+            other = other.items
+        return self.items == other
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+    def __reduce__(self):
+        return (tuple, (self.items,))
+
+
+def _lazy_or_tuple(value: Any) -> Any:
+    return value if isinstance(value, Lazy) else tuple(value)
 
 
 def _vacants(value: Mapping[str, int] | tuple) -> tuple[tuple[str, int], ...]:
@@ -104,11 +185,11 @@ class Result:
 
     methode: str
     ordre: tuple[str, ...] = attrs.field(converter=tuple)
-    affectations: tuple[Affectation, ...] = attrs.field(converter=tuple)
+    affectations: tuple[Affectation, ...] = attrs.field(converter=_lazy_or_tuple)
     vacants_items: tuple[tuple[str, int], ...] = attrs.field(converter=_vacants)
     """``(terrain, postes left empty)`` in file order; see :attr:`vacants`."""
     impositions: tuple[str, ...] = attrs.field(converter=tuple)
-    trace: tuple[Turn, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    trace: tuple[Turn, ...] = attrs.field(default=(), converter=_lazy_or_tuple, eq=False)
     info: SolveInfo | None = attrs.field(default=None, eq=False)
 
     @property
