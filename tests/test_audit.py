@@ -91,7 +91,8 @@ def test_r_pos_3_postes_offered():
 
 
 def test_all_semesters_validated_is_caught(tmp_path):
-    """R-ELI-6: by the loader if it refuses the file, else by the audit."""
+    """R-ELI-6: the loader refuses the file naming the interne; the audit reports the refusal
+    as its finding, exits 2 and writes nothing."""
     base = Instance(MG_2017, [URG], [t1("a", 1, ["URG"])])
     path = tmp_path / "instance.json"
     save_instance(base, path)
@@ -101,10 +102,9 @@ def test_all_semesters_validated_is_caught(tmp_path):
     path.write_text(json.dumps(doc))
     out = tmp_path / "report.json"
     run = CliRunner().invoke(main, ["audit", str(path), "--out", str(out)])
-    if run.exit_code == 2:  # the loader refuses it, naming the interne
-        assert "instance_refused" in run.output and "a" in run.output and not out.exists()
-    else:
-        assert run.exit_code == 3 and "all_semesters_validated" in run.output
+    assert run.exit_code == 2 and not out.exists()
+    assert "instance_refused" in run.output and "internes[0] (a)" in run.output
+    assert "R-ELI-6" in run.output and "Traceback" not in run.output
 
 
 def test_cli_json_and_html_are_the_same_data(tmp_path):

@@ -7,7 +7,8 @@ concerned, the rule and one sentence in French for the ARS officer. Every test i
 function of ``affectation.rules``; the mandatory maximum is the exact fill of R-IMP.
 
 The October 2019 Île-de-France re-run (R-ELI-6) is the model of what it must catch: an interne
-who has validated every semester has no place in the call list.
+who has validated every semester has no place in the call list. The loader refuses such a file
+(``model.py``); ``affectation audit`` reports that refusal as its finding (:func:`refused`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from typing import Any, Literal
 
 import attrs
 
-from affectation.live._fill import RoundFill
 from affectation.model import Instance, Interne, Terrain
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
-from affectation.rules.mandatory import is_imposable
+from affectation.rules.mandatory import RoundFill, is_imposable
+from affectation.rules.surnombre import access
 
 __all__ = ["AUDIT_FORMAT", "Audit", "Finding", "audit", "bipartite_fill"]
 
@@ -33,7 +34,6 @@ SEVERITY_FR = {"decision": "décision requise", "warning": "à vérifier", "info
 
 TITLES_FR: dict[str, str] = {
     "instance_refused": "Instance refusée au chargement",
-    "all_semesters_validated": "Interne ayant validé tous ses semestres",
     "maquette_incompletable": "Maquette impossible à terminer",
     "no_eligible_terrain": "Interne sans terrain possible",
     "last_window": "Stages à faire ce semestre (dernière fenêtre)",
@@ -119,12 +119,10 @@ def refused(message: str, instance_name: str = "") -> Audit:
 # --- the rules at the scale of the instance ----------------------------------------------------
 
 def _may_take(interne: Interne, terrain: Terrain, instance: Instance) -> bool:
-    """Whether the interne may hold the terrain at all (R-ELI, R-SUR-3, R-SUR-4)."""
-    if interne.surnombre is not None and terrain.ambulatoire:
-        return False  # R-SUR-4
-    if interne.surnombre == "non_validant":
-        return True  # R-SUR-3: no maquette check
-    return eligible_slot(instance.maquette, interne, terrain) is not None
+    """Whether the interne may hold the terrain at all, free postes aside (R-ELI, R-SUR)."""
+    slot = (eligible_slot(instance.maquette, interne, terrain)
+            if interne.surnombre != "non_validant" else None)
+    return access(interne, terrain, slot) != "no"
 
 
 def bipartite_fill(capacity: Mapping[str, int], links: Mapping[str, Iterable[str]]) -> int:
@@ -195,14 +193,6 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
     out = []
     maquette = instance.maquette
     for interne in instance.internes:
-        if interne.semestres_valides >= maquette.semestres:
-            out.append(Finding(
-                "all_semesters_validated", "decision",
-                f"{interne.id} a validé {interne.semestres_valides} semestres sur "
-                f"{maquette.semestres} (maquette {maquette.nom}) : ses stages sont terminés, "
-                "il ne doit pas être appelé (erreur du choix annulé en Île-de-France en "
-                "octobre 2019).", "R-ELI-6", internes=[interne.id]))
-            continue
         if interne.surnombre == "non_validant":
             required = frozenset()
         else:
@@ -239,8 +229,7 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
 def _last_window(instance: Instance) -> list[Finding]:
     forced: dict[str, list[str]] = {}
     for interne in instance.internes:
-        if interne.surnombre == "non_validant" or \
-                interne.semestres_valides >= instance.maquette.semestres:
+        if interne.surnombre == "non_validant":
             continue
         slot = _forced_slot(interne, instance)
         if slot is not None:
@@ -273,9 +262,7 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
     taken without imposition were taken from a wish list (own or joint), so they form a matching
     along the lists, at most ``pourvus_max_par_voeux``."""
     out = []
-    limit = instance.maquette.semestres
-    imposable = [i for i in instance.internes if is_imposable(i, instance)
-                 and i.semestres_valides < limit]
+    imposable = [i for i in instance.internes if is_imposable(i, instance)]
     joint: dict[str, set[str]] = {}
     for couple in instance.couples:
         for pair in couple.voeux:
@@ -299,8 +286,7 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
                     "postes": sum(instance.terrain(t).postes for t in in_c),
                     "remplissage_max": RoundFill.start(instance, r, only, imposable).matching()}
         capacity = {t.id: t.postes for t in terrains}
-        takers = [i for i in instance.internes
-                  if i.surnombre is None and i.semestres_valides < limit]
+        takers = [i for i in instance.internes if i.surnombre is None]
         anyone = bipartite_fill(capacity, {
             i.id: [t for t in eligible[i.id] if t in ids] for i in takers})
         wished = bipartite_fill(capacity, {
@@ -383,7 +369,7 @@ def _wishes(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Findi
     for interne in instance.internes:
         ok = set(eligible[interne.id])
         bad = [t for t in interne.voeux if t not in ok]
-        if bad and interne.semestres_valides < instance.maquette.semestres:
+        if bad:
             out.append(Finding(
                 "wish_not_eligible", "warning",
                 f"{interne.id} demande {len(bad)} terrain(s) qu’il ne peut pas prendre "

@@ -22,12 +22,14 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 from affectation.errors import AffectationError
-from affectation.live._fill import RoundFill as _RoundFill
 from affectation.live.journal import Journal, JournalError
 from affectation.model import Instance, Interne, Terrain
-from affectation.result import Affectation, Refusal, Result, Turn
+from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
+from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import eligible_slot
+from affectation.rules.mandatory import RoundFill
 from affectation.rules.order import choice_order
+from affectation.rules.surnombre import access
 from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["Caller", "ChoiceDay", "ChoiceRefused", "Option"]
@@ -190,12 +192,12 @@ class ChoiceDay:
 
     # --- the cursor -------------------------------------------------------------------------
 
-    def _start_round(self) -> _RoundFill | None:
+    def _start_round(self) -> RoundFill | None:
         if self._round >= len(self.instance.rounds):
             return None
         free = {t.id: self.free(t.id) for t in self.instance.terrains}
         waiting = [i for i in self.instance.internes if i.id not in self.placed]
-        return _RoundFill.start(self.instance, self._round, free, waiting)
+        return RoundFill.start(self.instance, self._round, free, waiting)
 
     def _settle(self) -> None:
         """Move the cursor to the next interne to call (skipping the placed)."""
@@ -265,17 +267,18 @@ class ChoiceDay:
         return dict(takers[-1]) if takers else None
 
     def _status(self, interne: Interne, terrain: Terrain) -> tuple[str | None, str | None]:
-        """``(reason, slot)``: why ``interne`` may not take ``terrain`` now, and the slot."""
+        """``(reason, slot)``: why ``interne`` may not take ``terrain`` now, and the slot
+        (R-ELI, R-SUR through ``rules.surnombre.access``, R-IMP through the round's fill)."""
         fill = self._fill
         assert fill is not None
-        if interne.surnombre == "non_validant":  # R-SUR-3: no poste, no maquette
-            return ("not_eligible" if terrain.ambulatoire else None), None
-        slot = eligible_slot(self.instance.maquette, interne, terrain)
-        if slot is None or (interne.surnombre == "validant" and terrain.ambulatoire):
+        slot = (eligible_slot(self.instance.maquette, interne, terrain)
+                if interne.surnombre != "non_validant" else None)
+        how = access(interne, terrain, slot)
+        if how == "no":
             return "not_eligible", None  # R-ELI, R-SUR-4
-        if self.free(terrain.id) <= 0:
+        if how == "free" and self.free(terrain.id) <= 0:
             return "full", slot  # R-SUR-2: a surnombre validant needs a free poste too
-        if interne.surnombre is None and fill.lowers(interne, terrain):
+        if fill.lowers(interne, terrain):
             return "would_leave_mandatory_empty", slot
         return None, slot
 
@@ -318,9 +321,8 @@ class ChoiceDay:
         a, b = (self.instance.interne(m) for m in members)
         slot_a = eligible_slot(self.instance.maquette, a, ta)
         slot_b = eligible_slot(self.instance.maquette, b, tb)
-        needed_on_a = 2 if ta_id == tb_id else 1
-        if slot_a is None or slot_b is None or self.free(ta_id) < needed_on_a or \
-                self.free(tb_id) < 1:
+        if not pair_open(ta_id, tb_id, self.free(ta_id), self.free(tb_id), slot_a is not None,
+                         slot_b is not None):
             return "pair_unavailable"
         return None
 
@@ -443,7 +445,7 @@ class ChoiceDay:
         if kind == "procuration":
             return self._plan_procuration(interne)
         if kind == "pass":
-            if interne.surnombre is None and self._fill.lowers(interne, None):  # type: ignore
+            if self._fill.lowers(interne, None):  # type: ignore[union-attr]
                 raise ChoiceRefused(
                     "not_allowed",
                     f"{interne.id} may not leave without a poste in this round: a mandatory "
@@ -499,42 +501,32 @@ class ChoiceDay:
         """The serial engine's individual turn (R-VOE-1, R-IMP Reading steps 2-5, R-SUR)."""
         fill = self._fill
         assert fill is not None
-        wishes = [(rank, self.instance.terrain(t)) for rank, t in
-                  enumerate(interne.voeux, start=1)
-                  if self.instance.terrain_round[t] == self._round]
         refusals: list[Refusal] = []
-        if interne.surnombre == "non_validant":
-            for rank, terrain in wishes:
-                if terrain.ambulatoire:  # R-SUR-4
-                    refusals.append(Refusal(terrain.id, rank, "not_eligible"))
-                    continue
-                return _Plan("procuration", (_Placement(
-                    interne.id, terrain.id, None, rank, False, None, "non_validant", False),),
-                    ((interne.id, tuple(refusals)),))
-            return _Plan("procuration", (), ((interne.id, tuple(refusals)),))
         first_open: int | None = None
-        chosen: tuple[int | None, Terrain, str] | None = None
-        for rank, terrain in wishes:
+        chosen: tuple[int | None, Terrain, str | None] | None = None
+        for rank, t in enumerate(interne.voeux, start=1):
+            if self.instance.terrain_round[t] != self._round:
+                continue
+            terrain = self.instance.terrain(t)
             reason, slot = self._status(interne, terrain)
             if reason in ("not_eligible", "full"):
-                refusals.append(Refusal(terrain.id, rank, reason))
+                refusals.append(Refusal(terrain.id, rank, reason))  # type: ignore[arg-type]
                 continue
             if first_open is None:
                 first_open = rank
             if reason is not None:
-                refusals.append(Refusal(terrain.id, rank, reason))
+                refusals.append(Refusal(terrain.id, rank, reason))  # type: ignore[arg-type]
                 continue
-            chosen = (rank, terrain, slot)  # type: ignore[assignment]
+            chosen = (rank, terrain, slot)
             break
-        if chosen is None and interne.surnombre is None and fill.lowers(interne, None):
+        if chosen is None and fill.lowers(interne, None):
             terrain = self._outside_list(interne)  # R-IMP Reading, step 4
             if terrain is not None:
-                chosen = (None, terrain, eligible_slot(self.instance.maquette, interne,
-                                                       terrain))  # type: ignore[assignment]
+                chosen = (None, terrain, eligible_slot(self.instance.maquette, interne, terrain))
         if chosen is None:
             return _Plan("procuration", (), ((interne.id, tuple(refusals)),))
         rank, terrain, slot = chosen
-        imposed = rank is None or first_open is None or first_open != rank
+        imposed = interne.surnombre is None and (rank is None or first_open != rank)
         why = None
         if imposed:
             what = ("no wish could be granted and leaving them without a poste"
@@ -552,9 +544,7 @@ class ChoiceDay:
         fill = self._fill
         assert fill is not None
         for terrain in self.instance.terrains:
-            if (self._in_round(terrain) and self.free(terrain.id) > 0
-                    and fill.imposable_on(interne, terrain)
-                    and eligible_slot(self.instance.maquette, interne, terrain) is not None
+            if (self.free(terrain.id) > 0 and fill.imposable_on(interne, terrain)
                     and not fill.lowers(interne, terrain)):
                 return terrain
         return None
@@ -562,7 +552,7 @@ class ChoiceDay:
     def _plan_imposition(self, interne: Interne, terrain_id: str | None) -> _Plan:
         fill = self._fill
         assert fill is not None
-        if interne.surnombre is not None or not fill.lowers(interne, None):
+        if not fill.lowers(interne, None):
             raise ChoiceRefused(
                 "not_allowed", f"no imposition on {interne.id} now: taking nothing would leave "
                 "no mandatory poste empty (R-IMP Reading, step 4)")
@@ -573,9 +563,7 @@ class ChoiceDay:
                                     f"{interne.id}")
         else:
             terrain = self._terrain(terrain_id)
-            if not (self._in_round(terrain) and self.free(terrain.id) > 0
-                    and fill.imposable_on(interne, terrain)
-                    and eligible_slot(self.instance.maquette, interne, terrain) is not None
+            if not (self.free(terrain.id) > 0 and fill.imposable_on(interne, terrain)
                     and not fill.lowers(interne, terrain)):
                 raise ChoiceRefused(
                     "not_allowed", f"{terrain_id} cannot be imposed on {interne.id}: it must be "
@@ -669,8 +657,7 @@ class ChoiceDay:
             self._settle()
             return
         interne = self.instance.interne(caller.internes[0])
-        if interne.surnombre is None:
-            fill.done(interne)  # their turn in this round is over
+        fill.done(interne)  # their turn in this round is over
         if plan.placements:
             refusals = plan.refusals[0][1] if plan.refusals else ()
             self._place(plan.placements[0], round_name, refusals, seq)
@@ -774,7 +761,9 @@ class ChoiceDay:
                                             surnombre=interne.surnombre, raison=raison))
         vacants = [(t.id, self.free(t.id)) for t in self.instance.terrains if self.free(t.id) > 0]
         impositions = [a.interne for a in affectations if a.impose]
-        return Result("live", self.order, affectations, vacants, impositions, self.trace)
+        status = SolveStatus.FEASIBLE if self.done else SolveStatus.UNKNOWN
+        return Result("live", self.order, affectations, vacants, impositions, self.trace,
+                      info=SolveInfo(status, optimal=False))
 
     def why_not(self, interne_id: str) -> list[str]:
         """For each better wish refused at the interne's turns: why, naming who took the last
