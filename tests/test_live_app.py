@@ -66,3 +66,21 @@ def test_operator_records_refusals_and_undo(client):
     result = client.get("/api/result.json", headers=AUTH).json()
     assert json.dumps(result)
     assert client.get("/api/result.xlsx", headers=AUTH).content[:2] == b"PK"
+
+
+def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
+    from affectation.maquettes import MG_2017
+    from affectation.model import Instance, Interne, Terrain
+
+    med = Terrain("MED", ["medecine_adulte"], 1)
+    libre = Terrain("PSY", ["libre"], 1)
+    valides = ["urgences", "praticien_n1"]
+    internes = [Interne("c", 1, 2, ["MED"], valides=valides),
+                Interne("d", 2, 2, ["MED", "PSY"], valides=valides)]
+    day = ChoiceDay.open(Instance(MG_2017, [med, libre], internes, obligatoires=[]))
+    with TestClient(create_app(day, token=TOKEN)) as client:
+        client.post("/api/procuration", headers=AUTH)
+        answer = client.post("/api/procuration", headers=AUTH).json()
+    assert answer["entry"]["terrain"] == "PSY"
+    assert answer["why_not"] == {"d": ["wish 1 (MED): full, its last poste was taken by c "
+                                       "(position 1, entry 1)"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import couple_heavy_instances, instances, t1_heavy_instances
 
 from affectation.datasets import example
@@ -29,7 +30,7 @@ def test_example_by_procuration_is_the_serial_engine():
     assert day.result().same_allocation(serial_dictatorship(instance))
 
 
-@settings(max_examples=150)
+@settings(max_examples=200)
 @given(instances())
 def test_day_by_procuration_equals_serial(instance):
     assert play_by_procuration(instance).result().same_allocation(serial_dictatorship(instance))
@@ -143,3 +144,46 @@ def test_a_couple_chooses_a_pair_or_falls_back():
     assert day2.current.internes == ("a",)
     day2.choose("URG")
     assert day2.current.internes == ("b",)
+
+
+@settings(max_examples=40)
+@given(instances(), st.randoms(use_true_random=False))
+def test_any_day_resumes_to_the_same_state(tmp_path_factory, instance, rng):
+    """Room choices, procurations, passes, impositions and undos in any order: the journal
+    replays to the same state and result, and undo is the exact inverse of the last entry."""
+    path = tmp_path_factory.mktemp("day") / "j.jsonl"
+    day = ChoiceDay.open(instance, path)
+    states = [day.state()]
+    while not day.done:
+        move = rng.random()
+        if move < 0.15 and day.entries and any(not c["undone"] for c in day.state()["choices"]):
+            before = states[-2] if len(states) > 1 else None
+            day.undo()
+            states.pop()
+            if before is not None:
+                assert _core(day.state()) == _core(states[-1])
+            continue
+        caller = day.current
+        try:
+            if caller.couple or move < 0.5:
+                day.by_procuration()
+            else:
+                open_ones = [o.terrain for o in day.options() if o.open]
+                if open_ones and move < 0.9:
+                    day.choose(rng.choice(open_ones))
+                else:
+                    try:
+                        day.pass_()
+                    except ChoiceRefused:
+                        day.impose()
+        except ChoiceRefused as error:  # pragma: no cover - a refusal here is a bug
+            raise AssertionError(f"an allowed action was refused: {error}") from None
+        states.append(day.state())
+    day.close()
+    again = ChoiceDay.resume(instance, path)
+    assert again.state() == day.state()
+    assert again.result().same_allocation(day.result())
+
+
+def _core(state):
+    return {k: state[k] for k in ("terrains", "current", "placed", "done")}

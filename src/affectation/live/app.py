@@ -155,7 +155,8 @@ def create_app(day: ChoiceDay, *, token: str, operator: str = "") -> Starlette:
                                          "rule": error.rule, "taken_by": error.taken_by},
                                         status_code=409)
                 await broadcast.publish()
-            return JSONResponse({"entry": record, "options": _options(day)})
+            why = {m: day.why_not(m) for m in str(record.get("interne") or "").split("+") if m}
+            return JSONResponse({"entry": record, "options": _options(day), "why_not": why})
         return handler
 
     async def result(request: Request) -> Response:
