@@ -84,3 +84,87 @@ def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
     assert answer["entry"]["terrain"] == "PSY"
     assert answer["why_not"] == {"d": ["wish 1 (MED): full, its last poste was taken by c "
                                        "(position 1, entry 1)"]}
+
+
+def test_live_command_refuses_a_broken_journal_naming_the_line(tmp_path):
+    from click.testing import CliRunner
+
+    from affectation.cli import main
+    from affectation.io import save_instance
+
+    source = tmp_path / "choix.json"
+    save_instance(example(), source)
+    journal = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(example(), journal)
+    day.by_procuration()
+    day.by_procuration()
+    day.close()
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join([lines[0], lines[2]]) + "\n")  # line 2 removed
+    run = CliRunner().invoke(main, ["live", str(source), "--journal", str(journal)])
+    assert run.exit_code == 2
+    assert f"{journal}: line 2: broken chain" in run.output and "Traceback" not in run.output
+
+
+def test_live_command_warns_when_serving_the_network(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from affectation.io import save_instance
+
+    source = tmp_path / "choix.json"
+    save_instance(example(), source)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "affectation", "live", str(source), "--journal",
+         str(tmp_path / "j.jsonl"), "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        warning = server.stderr.readline()
+        assert warning.startswith("warning: serving on 0.0.0.0")
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.communicate()
+
+
+def test_a_double_click_records_nothing_for_the_next_interne(client):
+    first = client.get("/api/options", headers=AUTH).json()["internes"][0]
+    assert client.post("/api/procuration", json={"interne": first}, headers=AUTH
+                       ).status_code == 200
+    again = client.post("/api/procuration", json={"interne": first}, headers=AUTH)
+    assert again.status_code == 409 and again.json()["reason"] == "not_current"
+    assert client.day.seq == 1
+
+
+def test_live_result_writes_the_journal_result(tmp_path):
+    from click.testing import CliRunner
+
+    from affectation.cli import main
+    from affectation.io import load_result, save_instance
+    from affectation.serial import serial_dictatorship
+
+    instance = example()
+    source = tmp_path / "choix.json"
+    save_instance(instance, source)
+    journal = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(instance, journal)
+    while not day.done:
+        day.by_procuration()
+    day.close()
+    with open(journal, "ab") as handle:
+        handle.write(b'{"seq":')  # a torn last line: --result must not cut it (read only)
+    size = journal.stat().st_size
+    runner = CliRunner()
+    run = runner.invoke(main, ["live", str(source), "--journal", str(journal), "--result",
+                               str(tmp_path / "r.json")])
+    assert journal.stat().st_size == size
+    assert run.exit_code == 0, run.output
+    assert "the day is over" in run.output
+    assert load_result(tmp_path / "r.json").same_allocation(serial_dictatorship(instance))
+    run = runner.invoke(main, ["live", str(source), "--journal", str(journal), "--result",
+                               str(tmp_path / "r.xlsx")])
+    assert run.exit_code == 0 and (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
+    run = runner.invoke(main, ["live", str(source), "--journal", str(tmp_path / "none.jsonl"),
+                               "--result", str(tmp_path / "x.json")])
+    assert run.exit_code == 2 and "cannot read the journal" in run.output
+    assert not (tmp_path / "x.json").exists()

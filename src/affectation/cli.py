@@ -299,21 +299,27 @@ def audit_command(instance: str, out: str | None) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--token", default=None, help="Operator token (default: a random one, printed).")
 @click.option("--operator", default="", help="Name recorded in the journal entries.")
+@click.option("--result", "result_path", type=click.Path(dir_okay=False), default=None,
+              help="Do not serve: replay the journal and write its result (.json result file "
+                   "or .xlsx spreadsheet), then exit.")
 def live_command(instance: str, journal: str, host: str, port: int, token: str | None,
-                 operator: str) -> None:
+                 operator: str, result_path: str | None) -> None:
     """Run the choice day of INSTANCE live: an operator page (token) and a public page."""
     import os
     import secrets
 
     from affectation.live import ChoiceDay, JournalError
 
+    loaded = _load(instance)
+    if result_path is not None:
+        _live_result(loaded, journal, result_path)
+        return
     try:
         from affectation.live.app import create_app, serve
     except ModuleNotFoundError as error:
         click.echo(f"error: the live pages need the 'live' extra ({error.name} is missing): "
                    "pip install 'affectation[live]'", err=True)
         sys.exit(2)
-    loaded = _load(instance)
     try:
         if os.path.exists(journal):
             day = ChoiceDay.resume(loaded, journal)
@@ -333,3 +339,30 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
     click.echo(f"operator page: http://{shown}:{port}/operateur?token={token}")
     click.echo(f"token: {token}")
     serve(create_app(day, token=token, operator=operator), host=host, port=port)
+
+
+def _live_result(instance: Instance, journal: str, path: str) -> None:
+    """``live --result``: the result of a journal, written whole or not at all."""
+    from affectation.live import ChoiceDay, JournalError
+
+    if not path.endswith((".json", ".xlsx")):
+        click.echo(f"error: --result {path}: expected a .json or .xlsx file", err=True)
+        sys.exit(2)
+    try:
+        day = ChoiceDay.replay(instance, journal)  # read only: the record is not touched
+    except JournalError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    result = day.result()
+    if path.endswith(".json"):
+        from affectation.io import save_result
+
+        save_result(result, path)
+    else:
+        from affectation.io._files import atomic_write
+
+        atomic_write(path, lambda temp: result.to_frame().to_excel(temp, index=False))
+    state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
+    click.echo(summary_table(result))
+    click.echo(f"journal: {day.seq} entries, the day is {state}")
+    click.echo(f"written: {path}")

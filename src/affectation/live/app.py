@@ -2,7 +2,9 @@
 
 ``/`` is the public page (the état des postes, read-only, updated by server-sent events from
 ``/events``); ``/operateur`` the operator page. Every write is a ``POST /api/...`` that needs
-the token (``Authorization: Bearer TOKEN``); the public routes have no write action. Each write
+the token (``Authorization: Bearer TOKEN``); the public routes have no write action. A write
+may name the ``interne`` the page showed as called: if someone else is called by then (a double
+click, a second operator), nothing is recorded and the answer is 409. Each write
 is journalled and fsynced by :class:`~affectation.live.day.ChoiceDay` before the answer is sent
 and before the update is pushed to the screens.
 """
@@ -136,6 +138,16 @@ def create_app(day: ChoiceDay, *, token: str, operator: str = "") -> Starlette:
                 return JSONResponse({"error": "the body must be JSON"}, status_code=400)
             who = str(body.get("operator") or operator)
             async with lock:
+                expected = body.get("interne")
+                caller = day.current
+                called = None if caller is None else "+".join(caller.internes)
+                if expected is not None and name != "undo" and expected != called:
+                    # a double click, or a second operator: the page showed someone else
+                    return JSONResponse({
+                        "error": f"the page shows {expected} but {called or 'nobody'} is "
+                                 "called now: nothing recorded, reload the page",
+                        "reason": "not_current", "rule": "R-ORD", "taken_by": None},
+                        status_code=409)
                 try:
                     if name == "choose":
                         terrain = body.get("terrain")

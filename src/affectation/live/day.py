@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 from affectation.errors import AffectationError
-from affectation.live.journal import Journal, JournalError
+from affectation.live.journal import Journal, JournalError, read_journal
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
 from affectation.rules.couples import pair_open
@@ -156,18 +156,34 @@ class ChoiceDay:
 
     @classmethod
     def resume(cls, instance: Instance, journal: str | os.PathLike[str]) -> ChoiceDay:
-        """Rebuild the day from its journal: exactly the state of the last acknowledged entry."""
+        """Rebuild the day from its journal: exactly the state of the last acknowledged entry,
+        the journal reopened for the next entries (a torn last line is cut)."""
         book = Journal.resume(journal, instance)
+        try:
+            day = cls._replayed(instance, book.entries, str(journal))
+        except JournalError:
+            book.close()
+            raise
+        day.journal = book
+        return day
+
+    @classmethod
+    def replay(cls, instance: Instance, journal: str | os.PathLike[str]) -> ChoiceDay:
+        """The day of a journal, read only: the file is not opened for writing, and the day
+        returned has no journal (further entries stay in memory)."""
+        records, _ = read_journal(journal, instance)
+        return cls._replayed(instance, records[1:], str(journal))
+
+    @classmethod
+    def _replayed(cls, instance: Instance, entries: list[dict[str, Any]], file: str
+                  ) -> ChoiceDay:
         day = cls(instance, None)
-        for line, record in enumerate(book.entries, start=2):
+        for line, record in enumerate(entries, start=2):
             try:
                 day._replay(record)
             except (ChoiceRefused, KeyError, TypeError, ValueError) as error:
-                book.close()
                 raise JournalError(f"entry {record.get('seq')} does not replay on this "
-                                   f"instance: {error}", file=str(journal), line=line) from None
-        day.journal = book
-        day._records = list(book.entries)
+                                   f"instance: {error}", file=file, line=line) from None
         return day
 
     def close(self) -> None:
