@@ -15,6 +15,8 @@ import attrs
 if TYPE_CHECKING:
     import pandas as pd
 
+    from affectation.model import Instance
+
 __all__ = [
     "Affectation",
     "Lazy",
@@ -246,8 +248,22 @@ class Result:
             "postes_vacants": sum(v for _, v in self.vacants_items),
         }
 
-    def explain(self, interne_id: str) -> str:
-        """The story of one interne's turn(s) in plain words, from the trace."""
+    def last_holders(self) -> dict[str, tuple[str, int]]:
+        """Per terrain, who took its last poste and at which turn (1-based position in the
+        order): the last interne placed there, surnombre aside (their postes are added)."""
+        position = {i: p for p, i in enumerate(self.ordre, start=1)}
+        holders: dict[str, tuple[str, int]] = {}
+        for a in self.affectations:
+            if a.terrain is not None and a.surnombre is None:
+                holders[a.terrain] = (a.interne, position[a.interne])
+        return holders
+
+    def explain(self, interne_id: str, instance: Instance | None = None) -> str:
+        """The story of one interne's turn(s) in plain words, from the trace.
+
+        For a better wish refused because it was full, it names who took its last poste
+        (interne, turn, and their rank when ``instance`` is given): the first question of an
+        interne who appeals; a refusal by a rule names the rule (R-ELI, R-IMP, R-ORD-2)."""
         affectation = self.affectation(interne_id)
         position = self.ordre.index(interne_id) + 1
         lines = [f"{interne_id} chose in position {position} of {len(self.ordre)}."]
@@ -256,12 +272,21 @@ class Result:
             lines.append("(No turn-by-turn trace: this result comes from the "
                          f"{self.methode} engine; the serial engine gives the same allocation "
                          "with its trace.)")
+        holders = self.last_holders() if any(
+            r.reason == "full" for t in turns for r in t.refusals) else {}
         for turn in turns:
             head = f"Round '{turn.round}': "
             for refusal in turn.refusals:
+                words = REASON_WORDS[refusal.reason]
+                holder = holders.get(refusal.terrain) if refusal.reason == "full" else None
+                if holder is not None and holder[1] < position:
+                    who, turn_of = holder
+                    rang = ""
+                    if instance is not None and who in instance.interne_by_id:
+                        rang = f"rang {instance.interne(who).rang}, "
+                    words += f"; its last poste went to {who} ({rang}turn {turn_of})"
                 lines.append(
-                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: "
-                    f"{REASON_WORDS[refusal.reason]}."
+                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: {words}."
                 )
             if turn.terrain is None:
                 continue

@@ -34,7 +34,7 @@ from affectation.result import (
 )
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import RoundFill, imposables
+from affectation.rules.mandatory import RoundFill, imposables, is_imposition
 from affectation.rules.order import cached_choice_order
 from affectation.rules.surnombre import access
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -103,14 +103,19 @@ class _Day:
     def run_round(self, r: int) -> None:
         instance = self.instance
         self.round_index = r
-        self.round_name = instance.rounds[r].nom
+        self.round_name = round_name = instance.rounds[r].nom
         placed = self.placed
-        self.fill = RoundFill.start(
+        self.fill = fill = RoundFill.start(
             instance, r, self.free, (i for i in imposables(instance) if i.id not in placed)
         )
         order = self.order
         couple_of = instance.couple_of
         interne_by_id = instance.interne_by_id
+        counted = fill.counted
+        mandatory = fill.classes.class_of
+        free, tables, trace, refused = self.free, self.tables, self.trace, self.refused
+        terrain_by_id, maquette = instance.terrain_by_id, instance.maquette
+        fast_round = self.single_round
         skip_next = False
         for position, interne_id in enumerate(order):
             if skip_next:
@@ -119,16 +124,48 @@ class _Day:
             if interne_id in placed:
                 continue
             couple = couple_of.get(interne_id) if couple_of else None
-            if (
-                couple is not None
-                and position + 1 < len(order)
+            if couple is not None and (
+                position + 1 < len(order)
                 and order[position + 1] in couple.internes
                 and order[position + 1] not in placed
             ):
                 skip_next = self.couple_turn(couple.internes, couple.voeux)
                 if skip_next:
                     continue
-            self.individual_turn(interne_by_id[interne_id])
+            interne = interne_by_id[interne_id]
+            if not fast_round or interne.surnombre is not None:
+                self.individual_turn(interne)
+                continue
+            if interne_id in counted:
+                self.imposable_turn(interne)
+                continue
+            # The common turn, inlined for speed: one round, no surnombre, not counted in the
+            # mandatory fill (so no wish can lower it): the first eligible wish with a free
+            # poste (R-VOE-1, R-ELI), exactly what individual_turn does for them.
+            table = tables[interne_id]
+            refusals: list[tuple[str, int, str]] = []
+            for rank, terrain_id in enumerate(interne.voeux, start=1):
+                slot = table.get(terrain_id, _UNKNOWN)
+                if slot is _UNKNOWN:
+                    slot = table[terrain_id] = slot_for(
+                        profile(maquette, interne), terrain_by_id[terrain_id].category_set
+                    )
+                if slot is None:
+                    refusals.append((terrain_id, rank, "not_eligible"))
+                elif free[terrain_id] <= 0:
+                    refusals.append((terrain_id, rank, "full"))
+                else:
+                    free[terrain_id] -= 1
+                    if terrain_id in mandatory:
+                        fill.take(terrain_id)
+                    placed[interne_id] = (terrain_id, slot, rank, False, round_name)
+                    trace.append((interne_id, round_name, terrain_id, rank, free[terrain_id],
+                                  False, False, refusals, False))
+                    break
+            else:
+                refused.setdefault(interne_id, []).extend(refusals)
+                trace.append((interne_id, round_name, None, None, None, False, False,
+                              refusals, False))
 
     def wishes_in_round(self, interne: Interne) -> Iterator[tuple[int, Terrain]]:
         """The interne's wishes in this round, lazily: a turn reads only until it grants."""
@@ -180,9 +217,16 @@ class _Day:
         free = self.free
         counted = fill.mask(interne) != 0  # only an imposable still to choose can lower it
         plain = interne.surnombre is None
+        non_validant = interne.surnombre == "non_validant"
+        table = self.tables[interne.id]
         for rank, terrain in self.wishes_in_round(interne):
-            slot = self.slot(interne, terrain) if interne.surnombre != "non_validant" else None
-            how = "free" if plain and slot is not None else access(interne, terrain, slot)
+            slot = None
+            if not non_validant:
+                slot = table.get(terrain.id, _UNKNOWN)
+                if slot is _UNKNOWN:
+                    slot = self.slot(interne, terrain)
+            how = ("free" if slot is not None else "no") if plain else access(
+                interne, terrain, slot)
             if how == "no":  # R-ELI, R-SUR-4
                 refusals.append((terrain.id, rank, "not_eligible"))
                 continue
@@ -198,7 +242,8 @@ class _Day:
             break
         if chosen is None and counted and fill.lowers(interne, None):
             chosen = self.imposed_outside_list(interne)  # R-IMP Reading, step 4
-        fill.done(interne)  # their turn in this round is over
+        if counted:
+            fill.done(interne)  # their turn in this round is over
         if chosen is None:
             self.refused.setdefault(interne.id, []).extend(refusals)
             self.trace.append(
@@ -206,8 +251,49 @@ class _Day:
             )
             return
         rank, terrain, slot = chosen
-        imposed = plain and (rank is None or first_open != rank)
+        imposed = plain and is_imposition(rank, first_open)
         self.take(interne, terrain, slot, rank, refusals, imposed=imposed)
+
+    def imposable_turn(self, interne: Interne) -> None:
+        """:meth:`individual_turn` for an imposable interne in a one-round day, written as a
+        tight loop (the same steps 2-5 of R-IMP Reading): the first eligible wish with a free
+        poste that keeps the fill; imposed when it is not the first open one; outside the list
+        when nothing keeps it."""
+        fill = self.fill
+        free = self.free
+        table = self.tables[interne.id]
+        terrain_by_id = self.instance.terrain_by_id
+        refusals: list[tuple[str, int, str]] = []
+        first_open: int | None = None
+        chosen: tuple[int | None, Terrain, str | None] | None = None
+        for rank, terrain_id in enumerate(interne.voeux, start=1):
+            slot = table.get(terrain_id, _UNKNOWN)
+            if slot is _UNKNOWN:
+                slot = self.slot(interne, terrain_by_id[terrain_id])
+            if slot is None:
+                refusals.append((terrain_id, rank, "not_eligible"))
+            elif free[terrain_id] <= 0:
+                refusals.append((terrain_id, rank, "full"))
+            else:
+                if first_open is None:
+                    first_open = rank
+                if fill.lowers(interne, terrain_id):
+                    refusals.append((terrain_id, rank, "would_leave_mandatory_empty"))
+                    continue
+                chosen = (rank, terrain_by_id[terrain_id], slot)
+                break
+        if chosen is None and fill.lowers(interne, None):
+            chosen = self.imposed_outside_list(interne)  # R-IMP Reading, step 4
+        fill.done(interne)
+        if chosen is None:
+            self.refused.setdefault(interne.id, []).extend(refusals)
+            self.trace.append(
+                (interne.id, self.round_name, None, None, None, False, False, refusals, False)
+            )
+            return
+        rank, terrain, slot = chosen
+        self.take(interne, terrain, slot, rank, refusals,
+                  imposed=is_imposition(rank, first_open))
 
     def imposed_outside_list(self, interne: Interne) -> tuple[None, Terrain, str] | None:
         """The first mandatory terrain of the round in file order that is open, that the
