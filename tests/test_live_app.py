@@ -83,7 +83,7 @@ def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
         answer = client.post("/api/procuration", headers=AUTH).json()
     assert answer["entry"]["terrain"] == "PSY"
     assert answer["why_not"] == {"d": ["wish 1 (MED): full, its last poste was taken by c "
-                                       "(position 1, entry 1)"]}
+                                       "(rang 1, position 1, entry 1)"]}
 
 
 def test_live_command_refuses_a_broken_journal_naming_the_line(tmp_path):

@@ -27,7 +27,7 @@ from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import eligible_slot
-from affectation.rules.mandatory import RoundFill
+from affectation.rules.mandatory import RoundFill, is_imposition
 from affectation.rules.order import choice_order
 from affectation.rules.surnombre import access
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -503,8 +503,8 @@ class ChoiceDay:
         if reason == "full":
             if taken_by:
                 return (f"{terrain_id} is full: its last poste was taken by "
-                        f"{taken_by['interne']} (position {taken_by['position']}, entry "
-                        f"{taken_by['seq']}) (R-POS-1)")
+                        f"{taken_by['interne']} (rang {taken_by['rang']}, position "
+                        f"{taken_by['position']}, entry {taken_by['seq']}) (R-POS-1)")
             return f"{terrain_id} is full: no poste was opened there (R-POS-1)"
         if reason == "not_eligible":
             return (f"{interne.id} may not take {terrain_id}: it does not fit their maquette "
@@ -542,7 +542,7 @@ class ChoiceDay:
         if chosen is None:
             return _Plan("procuration", (), ((interne.id, tuple(refusals)),))
         rank, terrain, slot = chosen
-        imposed = interne.surnombre is None and (rank is None or first_open != rank)
+        imposed = interne.surnombre is None and is_imposition(rank, first_open)
         why = None
         if imposed:
             what = ("no wish could be granted and leaving them without a poste"
@@ -695,8 +695,9 @@ class ChoiceDay:
             self.taken[terrain.id] += 1
             self._fill.take(terrain)  # type: ignore[union-attr]
             self.takers[terrain.id].append(
-                {"interne": p.interne, "position": self._position_of[p.interne] + 1,
-                 "seq": seq, "round": round_name})
+                {"interne": p.interne, "rang": interne.rang,
+                 "position": self._position_of[p.interne] + 1, "seq": seq,
+                 "round": round_name})
         else:
             self.surnombre[terrain.id] += 1
         self.passed.pop(p.interne, None)
@@ -792,8 +793,9 @@ class ChoiceDay:
                 if refusal.reason == "full":
                     taker = next((t for t in reversed(self.takers.get(refusal.terrain, []))),
                                  None)
-                    who = (f"its last poste was taken by {taker['interne']} (position "
-                           f"{taker['position']}, entry {taker['seq']})" if taker
+                    who = (f"its last poste was taken by {taker['interne']} (rang "
+                           f"{taker['rang']}, position {taker['position']}, entry "
+                           f"{taker['seq']})" if taker
                            else "no poste was opened there")
                     lines.append(f"wish {refusal.voeu} ({refusal.terrain}): full, {who}")
                 else:
