@@ -43,7 +43,7 @@ RULE_OF: dict[str, str] = {
     "pair_unavailable": "R-ORD-2",
     "not_in_round": "R-ROUND-1",
     "unknown_terrain": "FORMAT.md",
-    "not_allowed": "R-IMP",
+    "not_allowed": "",
     "day_over": "R-ORD",
 }
 
@@ -61,9 +61,9 @@ class ChoiceRefused(AffectationError, ValueError):
     ``unknown_terrain``, ``not_allowed``, ``day_over``), the ``rule`` id and a sentence."""
 
     def __init__(self, reason: str, message: str, *, terrain: str | None = None,
-                 taken_by: Mapping[str, Any] | None = None) -> None:
+                 taken_by: Mapping[str, Any] | None = None, rule: str | None = None) -> None:
         self.reason = reason
-        self.rule = RULE_OF.get(reason, "")
+        self.rule = rule if rule is not None else RULE_OF.get(reason, "")
         self.terrain = terrain
         self.taken_by = dict(taken_by) if taken_by else None
         super().__init__(message)
@@ -465,7 +465,7 @@ class ChoiceDay:
                 raise ChoiceRefused(
                     "not_allowed",
                     f"{interne.id} may not leave without a poste in this round: a mandatory "
-                    "poste would stay empty; impose one (R-IMP Reading, step 4)")
+                    "poste would stay empty; impose one (R-IMP Reading, step 4)", rule="R-IMP")
             return _Plan("pass", (), ((interne.id, ()),))
         if kind == "imposition":
             return self._plan_imposition(interne, arg)
@@ -473,7 +473,8 @@ class ChoiceDay:
 
     def _plan_choice(self, interne: Interne, terrain_id: Any) -> _Plan:
         if not isinstance(terrain_id, str):
-            raise ChoiceRefused("not_allowed", f"{interne.id} chooses alone: give one terrain")
+            raise ChoiceRefused("not_allowed", f"{interne.id} chooses alone: give one terrain",
+                                rule="R-ORD-2")
         terrain = self._terrain(terrain_id)
         if not self._in_round(terrain):
             raise ChoiceRefused(
@@ -571,12 +572,12 @@ class ChoiceDay:
         if not fill.lowers(interne, None):
             raise ChoiceRefused(
                 "not_allowed", f"no imposition on {interne.id} now: taking nothing would leave "
-                "no mandatory poste empty (R-IMP Reading, step 4)")
+                "no mandatory poste empty (R-IMP Reading, step 4)", rule="R-IMP")
         if terrain_id is None:
             terrain = self._outside_list(interne)
             if terrain is None:
                 raise ChoiceRefused("not_allowed", f"no mandatory terrain can be imposed on "
-                                    f"{interne.id}")
+                                    f"{interne.id}", rule="R-IMP")
         else:
             terrain = self._terrain(terrain_id)
             if not (self.free(terrain.id) > 0 and fill.imposable_on(interne, terrain)
@@ -585,7 +586,7 @@ class ChoiceDay:
                     "not_allowed", f"{terrain_id} cannot be imposed on {interne.id}: it must be "
                     "a mandatory terrain of the round with a free poste, in a slot they have "
                     "not validated, that keeps the fill (R-IMP Reading, step 4)",
-                    terrain=terrain_id)
+                    terrain=terrain_id, rule="R-IMP")
         slot = eligible_slot(self.instance.maquette, interne, terrain)
         why = ("taking nothing would have left a mandatory poste empty, and "
                f"{interne.id} is a T1 never imposed who can fill it (R-IMP-2, R-IMP-3)")
@@ -601,7 +602,8 @@ class ChoiceDay:
         if kind == "choice":
             if not (isinstance(arg, tuple) and len(arg) == 2):
                 raise ChoiceRefused("not_allowed", f"the couple {caller} chooses together: give "
-                                    "two terrains, one each, or pass to choose alone")
+                                    "two terrains, one each, or pass to choose alone",
+                                rule="R-ORD-2")
             reason = self._pair_reason(couple.internes, *self._in_couple_order(couple, members,
                                                                               arg))
             if reason is not None:
@@ -625,7 +627,7 @@ class ChoiceDay:
             return _Plan("procuration", (), ((couple.internes[0], tuple(refusals)),),
                          fallback=True)
         raise ChoiceRefused("not_allowed", f"a couple choosing together cannot be given "
-                            f"'{kind}'; pass to let each choose alone")
+                            f"'{kind}'; pass to let each choose alone", rule="R-ORD-2")
 
     @staticmethod
     def _in_couple_order(couple: Any, members: tuple[str, str], pair: tuple[str, str]
