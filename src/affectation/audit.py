@@ -387,6 +387,7 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3
 text-align:left;vertical-align:top}th{background:#f3f3f3}
 .decision{background:#fde2e2}.warning{background:#fff4d6}.info{background:#eef5ff}
 .summary span{display:inline-block;margin-right:1.5rem}
+td:nth-child(3){white-space:nowrap}
 """
 
 
