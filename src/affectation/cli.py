@@ -151,7 +151,7 @@ def demo(out: str | None) -> None:
     # the story of one turn: an imposition if there is one, else the longest list of refusals
     story = serial.impositions[0] if serial.impositions else max(
         serial.trace, key=lambda turn: len(turn.refusals)).interne
-    click.echo("\n" + serial.explain(story))
+    click.echo("\n" + serial.explain(story, instance))
     if out is not None:
         from affectation.io import save_result
 
