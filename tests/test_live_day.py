@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import couple_heavy_instances, instances, t1_heavy_instances
 
+from affectation.check import check
 from affectation.datasets import example
 from affectation.live import ChoiceDay, ChoiceRefused
 from affectation.maquettes import MG_2017
@@ -187,3 +188,46 @@ def test_any_day_resumes_to_the_same_state(tmp_path_factory, instance, rng):
 
 def _core(state):
     return {k: state[k] for k in ("terrains", "current", "placed", "done")}
+
+
+KEPT_BY_ANY_DAY = ("R-POS-1", "R-SUR-1", "R-SUR-4", "R-ELI-1", "R-ELI-2", "R-ROUND-1",
+                   "R-IMP-1", "R-IMP-3", "R-ORD-2")
+"""What the checker verifies that no room choice may break (the rest, R-ORD-1 priority and
+R-VOE-1 lists, compares with wish lists a room choice does not follow)."""
+
+
+@settings(max_examples=100)
+@given(instances(), st.randoms(use_true_random=False))
+def test_room_choices_keep_capacities_eligibility_and_the_fill(instance, rng):
+    day = ChoiceDay.open(instance)
+    while not day.done:
+        caller = day.current
+        open_ones = [o.terrain for o in day.options() if o.open]
+        if caller.couple:
+            pairs = [(a, b) for _, a, b, reason in day.pair_options() if reason is None]
+            if pairs and rng.random() < 0.7:
+                day.choose(rng.choice(pairs))
+            else:
+                day.pass_()
+        elif open_ones and rng.random() < 0.8:
+            day.choose(rng.choice(open_ones))
+        else:
+            try:
+                day.pass_()
+            except ChoiceRefused:
+                day.impose()
+    violations = [v for v in check(instance, day.result()) if v.rule in KEPT_BY_ANY_DAY]
+    assert violations == []
+
+
+def test_pairs_are_given_in_call_order_whatever_the_file_order():
+    # the file lists the later-called member first
+    internes = [Interne("b", 2, 0, ["URG"]), Interne("a", 1, 0, ["N1"])]
+    couple = Couple(("b", "a"), [("URG", "N1")])
+    day = ChoiceDay.open(Instance(MG_2017, [URG, N1], internes, couples=[couple],
+                                  obligatoires=[]))
+    assert day.current.internes == ("a", "b")
+    assert day.pair_options() == [(1, "N1", "URG", None)]
+    day.choose(("N1", "URG"))
+    result = day.result()
+    assert result.by_interne["a"].terrain == "N1" and result.by_interne["b"].terrain == "URG"

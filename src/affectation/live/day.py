@@ -315,7 +315,8 @@ class ChoiceDay:
         return [self._option(interne, t) for t in self.instance.terrains if self._in_round(t)]
 
     def pair_options(self) -> list[tuple[int, str, str, str | None]]:
-        """The called couple's joint list: ``(rank, terrain_a, terrain_b, reason)``."""
+        """The called couple's joint list: ``(rank, terrain of the first called, terrain of
+        the second, reason)``, in call order like :meth:`choose` takes a pair."""
         self._require_turn()
         caller = self.current
         assert caller is not None
@@ -325,7 +326,9 @@ class ChoiceDay:
         out = []
         for rank, (ta, tb) in enumerate(couple.voeux, start=1):
             reason = self._pair_reason(couple.internes, ta, tb)
-            out.append((rank, ta, tb, reason))
+            by_member = dict(zip(couple.internes, (ta, tb), strict=True))
+            out.append((rank, by_member[caller.internes[0]], by_member[caller.internes[1]],
+                        reason))
         return out
 
     def _pair_reason(self, members: tuple[str, str], ta_id: str, tb_id: str
