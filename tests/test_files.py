@@ -882,3 +882,37 @@ def test_samples_table_one_line_per_metric_no_negative_count_bound() -> None:
     assert table.loc["impositions", "Δ plus"] == "-0.1 [-0.3; +0.1]"  # a difference may be
     assert table.loc["1er vœu", "base"] == "61.2% [60.0; 62.5%]"
     assert table.loc["1er vœu", "Δ plus"] == "+3.8 pt [+3.0; +4.5 pt]"
+
+
+# --- 5 (continued). Every command's output goes through the same guard -----------------------
+
+
+def test_audit_out_is_guarded(input_json: Path, tmp_path: Path) -> None:
+    before = input_json.read_bytes()
+    cli = run("audit", str(input_json), "--out", str(input_json))
+    assert cli.exit_code == 2 and "is the input" in cli.output
+    assert input_json.read_bytes() == before
+    cli = run("audit", str(input_json), "--out", str(tmp_path / "audit.html"))
+    assert cli.exit_code in (0, 3) and (tmp_path / "audit.html").exists()
+
+
+def test_live_result_is_guarded_and_a_full_spreadsheet(input_json: Path, tmp_path: Path,
+                                                        instance) -> None:
+    from affectation.live import ChoiceDay
+
+    journal = tmp_path / "journal.json"  # a journal whose name looks like a result
+    day = ChoiceDay.open(instance, journal)
+    while not day.done:
+        day.by_procuration()
+    day.close()
+    before = journal.read_bytes(), input_json.read_bytes()
+    for target in (journal, input_json):
+        cli = run("live", str(input_json), "--journal", str(journal), "--result", str(target))
+        assert cli.exit_code == 2 and "is the input" in cli.output, cli.output
+    assert (journal.read_bytes(), input_json.read_bytes()) == before
+    out = tmp_path / "r.xlsx"
+    cli = run("live", str(input_json), "--journal", str(journal), "--result", str(out))
+    assert cli.exit_code == 0, cli.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["affectations", "postes", "impositions"]
+    assert book["affectations"]["C2"].value is not None  # the interne's rang: instance given

@@ -367,6 +367,7 @@ def audit_command(instance: str, out: str | None) -> None:
     if out is not None and not out.endswith((".json", ".html")):
         click.echo(f"error: --out {out}: expected a .json or .html file", err=True)
         sys.exit(2)
+    guard_out(out, instance)
     try:
         loaded = load_instance(instance)
     except InstanceError as error:
@@ -377,12 +378,10 @@ def audit_command(instance: str, out: str | None) -> None:
     click.echo(str(report))
     if out is not None:
         from affectation.io import dumps
-        from affectation.io._files import atomic_write_bytes
 
         data = (report.to_html().encode("utf-8") if out.endswith(".html")
                 else dumps(report.to_dict()))
-        atomic_write_bytes(out, data)
-        click.echo(f"written: {out}")
+        write_out(out, lambda temp: temp.write_bytes(data), instance)
     sys.exit(report.exit_status)
 
 
@@ -407,9 +406,15 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
 
     from affectation.live import ChoiceDay, JournalError
 
+    if result_path is not None:
+        if not result_path.endswith((".json", ".xlsx")):
+            click.echo(f"error: --result {result_path}: expected a .json or .xlsx file",
+                       err=True)
+            sys.exit(2)
+        guard_out(result_path, instance, journal)
     loaded = _load(instance)
     if result_path is not None:
-        _live_result(loaded, journal, result_path)
+        _live_result(loaded, journal, result_path, instance)
         return
     try:
         from affectation.live.app import create_app, serve
@@ -438,7 +443,7 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
     serve(create_app(day, token=token, operator=operator), host=host, port=port)
 
 
-def _live_result(instance: Instance, journal: str, path: str) -> None:
+def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> None:
     """``live --result``: the result of a journal, written whole or not at all."""
     from affectation.live import ChoiceDay, JournalError
 
@@ -451,15 +456,9 @@ def _live_result(instance: Instance, journal: str, path: str) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     result = day.result()
-    if path.endswith(".json"):
-        from affectation.io import save_result
-
-        save_result(result, path)
-    else:
-        from affectation.io._files import atomic_write
-
-        atomic_write(path, lambda temp: result.to_frame().to_excel(temp, index=False))
     state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
     click.echo(summary_table(result))
     click.echo(f"journal: {day.seq} entries, the day is {state}")
-    click.echo(f"written: {path}")
+    # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input)
+    write_result_out(result, path, "json" if path.endswith(".json") else "xlsx", instance,
+                     journal, *inputs)
