@@ -343,6 +343,24 @@ def test_explain_tells_the_story() -> None:
     assert "imposition" in text and "R-IMP" in text
 
 
+def test_explain_names_who_took_the_last_poste() -> None:
+    """Why not my better wish (choice-day issue, item 6): a full wish names the interne who
+    took its last poste, their rank and turn; the same from the CP-SAT result, which has no
+    trace but the same allocation."""
+    done = ["urgences", "praticien_n1"]
+    internes = [Interne("x", 7, 2, ["MED"], valides=done),
+                Interne("y", 3, 2, ["MED"], valides=done),
+                Interne("z", 9, 2, ["MED", "PSY"], valides=done)]
+    instance = Instance(MG_2017, [MED, PSY], internes)
+    result = both(instance)
+    text = result.explain("z", instance)
+    assert "wish 1 (MED) was refused: no poste was left there; its last poste went to x " \
+           "(rang 7, turn 2)" in text
+    assert "its last poste went to x (turn 2)" in result.explain("z")
+    assert result.last_holders() == {"MED": ("x", 2), "PSY": ("z", 3)}
+    assert solve(instance).last_holders() == result.last_holders()
+
+
 # --- what only the model can answer (issue 3) -------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Result
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import RoundFill, imposables, is_imposable
+from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
 from affectation.rules.order import cached_choice_order
 from affectation.rules.surnombre import access, takes_poste
 from affectation.rules.voeux import own_rank
@@ -221,8 +221,7 @@ class _Checker:
             self.flag("R-IMP-2", interne.id, None,
                       "took nothing in the round although that left a mandatory poste empty")
         if in_round and interne.surnombre is None:
-            first = first_open if first_open is not None else a.voeu
-            should_be_imposed = a.voeu is None or first != a.voeu
+            should_be_imposed = is_imposition(a.voeu, first_open)
             if a.impose != should_be_imposed:
                 self.flag("R-IMP-2", interne.id, a.terrain,
                           f"impose is {a.impose} but should be {should_be_imposed}")

@@ -15,7 +15,12 @@ import attrs
 if TYPE_CHECKING:
     import pandas as pd
 
+    from affectation.model import Instance
+
 __all__ = [
+    "AFFECTATION_COLUMNS",
+    "IMPOSITION_COLUMNS",
+    "POSTES_COLUMNS",
     "Affectation",
     "Lazy",
     "Refusal",
@@ -217,18 +222,29 @@ class Result:
             and self.impositions == other.impositions
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per interne, in the order of choice."""
+    def to_frame(self, instance: Instance | None = None) -> pd.DataFrame:
+        """One row per interne, in the order of choice (:data:`AFFECTATION_COLUMNS`).
+
+        With the ``instance`` the result was solved from, the interne's ``rang`` and
+        ``semestres_valides`` and the terrain's ``terrain_nom``, ``ville`` and ``categories``
+        are filled in; without it they are empty (NA)."""
         import pandas as pd
 
-        rows = [attrs.asdict(a) for a in self.affectations]
-        frame = pd.DataFrame(
-            rows,
-            columns=[f.name for f in attrs.fields(Affectation)],
-        )
-        frame.insert(1, "position", range(1, len(frame) + 1))
-        frame["voeu"] = frame["voeu"].astype("Int64")
+        header, rows = affectation_table(self, instance)
+        frame = pd.DataFrame(rows, columns=list(header))
+        for column in ("rang", "semestres_valides", "voeu"):
+            frame[column] = frame[column].astype("Int64")
+        frame["impose"] = frame["impose"].astype(bool)
         return frame
+
+    def tables(self, instance: Instance | None = None) -> dict[str, Table]:
+        """The result as the spreadsheet tables ``affectations``, ``postes`` (the état des
+        postes: opened, taken, surnombre, vacant per terrain) and ``impositions``."""
+        return {
+            "affectations": affectation_table(self, instance),
+            "postes": postes_table(self, instance),
+            "impositions": impositions_table(self, instance),
+        }
 
     def summary(self) -> dict[str, float | int]:
         """Headline figures: placed, unplaced, impositions, first-wish share, vacant postes."""
@@ -246,8 +262,32 @@ class Result:
             "postes_vacants": sum(v for _, v in self.vacants_items),
         }
 
-    def explain(self, interne_id: str) -> str:
-        """The story of one interne's turn(s) in plain words, from the trace."""
+    def __repr__(self) -> str:
+        from affectation.views import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import result_html
+
+        return result_html(self)
+
+    def last_holders(self) -> dict[str, tuple[str, int]]:
+        """Per terrain, who took its last poste and at which turn (1-based position in the
+        order): the last interne placed there, surnombre aside (their postes are added)."""
+        position = {i: p for p, i in enumerate(self.ordre, start=1)}
+        holders: dict[str, tuple[str, int]] = {}
+        for a in self.affectations:
+            if a.terrain is not None and a.surnombre is None:
+                holders[a.terrain] = (a.interne, position[a.interne])
+        return holders
+
+    def explain(self, interne_id: str, instance: Instance | None = None) -> str:
+        """The story of one interne's turn(s) in plain words, from the trace.
+
+        For a better wish refused because it was full, it names who took its last poste
+        (interne, turn, and their rank when ``instance`` is given): the first question of an
+        interne who appeals; a refusal by a rule names the rule (R-ELI, R-IMP, R-ORD-2)."""
         affectation = self.affectation(interne_id)
         position = self.ordre.index(interne_id) + 1
         lines = [f"{interne_id} chose in position {position} of {len(self.ordre)}."]
@@ -256,12 +296,21 @@ class Result:
             lines.append("(No turn-by-turn trace: this result comes from the "
                          f"{self.methode} engine; the serial engine gives the same allocation "
                          "with its trace.)")
+        holders = self.last_holders() if any(
+            r.reason == "full" for t in turns for r in t.refusals) else {}
         for turn in turns:
             head = f"Round '{turn.round}': "
             for refusal in turn.refusals:
+                words = REASON_WORDS[refusal.reason]
+                holder = holders.get(refusal.terrain) if refusal.reason == "full" else None
+                if holder is not None and holder[1] < position:
+                    who, turn_of = holder
+                    rang = ""
+                    if instance is not None and who in instance.interne_by_id:
+                        rang = f"rang {instance.interne(who).rang}, "
+                    words += f"; its last poste went to {who} ({rang}turn {turn_of})"
                 lines.append(
-                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: "
-                    f"{REASON_WORDS[refusal.reason]}."
+                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: {words}."
                 )
             if turn.terrain is None:
                 continue
@@ -280,3 +329,84 @@ class Result:
             slot = f", filling the maquette slot '{affectation.stage}'" if affectation.stage else ""
             lines.append(f"Final: {affectation.terrain}{slot}.")
         return "\n".join(lines)
+
+
+# --- the result as spreadsheet tables -------------------------------------------------------
+
+Table = tuple[tuple[str, ...], list[list[str | int | bool | None]]]
+"""A header and its rows, as the spreadsheet writers take them."""
+
+AFFECTATION_COLUMNS = (
+    "position", "interne", "rang", "semestres_valides", "terrain", "terrain_nom", "ville",
+    "categories", "stage", "voeu", "impose", "surnombre", "round", "raison",
+)
+"""One row per interne in the order of choice: position in it, the interne's rank and
+seniority, the terrain (id, name, town, categories), the maquette slot filled, the wish rank,
+imposed, surnombre, round, and the reason when there is no poste."""
+
+POSTES_COLUMNS = (
+    "terrain", "terrain_nom", "ville", "categories", "postes", "pris", "surnombre", "vacants",
+)
+"""The état des postes: per terrain, the postes opened, taken, taken in surnombre (added
+postes, R-SUR Reading) and left vacant."""
+
+IMPOSITION_COLUMNS = ("position", "interne", "terrain", "terrain_nom", "ville", "stage", "round")
+
+
+def _terrain_cells(instance: Instance | None, terrain_id: str | None) -> list[str | None]:
+    if instance is None or terrain_id is None or terrain_id not in instance.terrain_by_id:
+        return [None, None, None]
+    terrain = instance.terrain(terrain_id)
+    return [terrain.nom or None, terrain.ville or None, ";".join(terrain.categories)]
+
+
+def affectation_table(result: Result, instance: Instance | None = None) -> Table:
+    """The rows of :data:`AFFECTATION_COLUMNS`."""
+    known = instance.interne_by_id if instance is not None else {}
+    rows: list[list[str | int | bool | None]] = []
+    for position, a in enumerate(result.affectations, start=1):
+        interne = known.get(a.interne)
+        rows.append([
+            position, a.interne,
+            interne.rang if interne else None,
+            interne.semestres_valides if interne else None,
+            a.terrain, *_terrain_cells(instance, a.terrain),
+            a.stage, a.voeu, a.impose, a.surnombre, a.round, a.raison,
+        ])
+    return AFFECTATION_COLUMNS, rows
+
+
+def postes_table(result: Result, instance: Instance | None = None) -> Table:
+    """The rows of :data:`POSTES_COLUMNS`, in terrain file order (without the instance: the
+    terrains the result names, postes = taken + vacant)."""
+    vacants = result.vacants
+    surnombre: dict[str, int] = {}
+    taken: dict[str, int] = {}
+    for a in result.affectations:
+        if a.terrain is not None:
+            counts = surnombre if a.surnombre else taken
+            counts[a.terrain] = counts.get(a.terrain, 0) + 1
+    if instance is not None:
+        opened = {t.id: t.postes for t in instance.terrains}
+    else:
+        names = dict.fromkeys([*taken, *surnombre, *vacants])
+        opened = {t: taken.get(t, 0) + vacants.get(t, 0) for t in names}
+    rows: list[list[str | int | bool | None]] = [
+        [terrain, *_terrain_cells(instance, terrain), postes, postes - vacants.get(terrain, 0),
+         surnombre.get(terrain, 0), vacants.get(terrain, 0)]
+        for terrain, postes in opened.items()
+    ]
+    return POSTES_COLUMNS, rows
+
+
+def impositions_table(result: Result, instance: Instance | None = None) -> Table:
+    """The rows of :data:`IMPOSITION_COLUMNS`: the internes imposed this time, in order."""
+    position = {interne: n for n, interne in enumerate(result.ordre, start=1)}
+    by_interne = result.by_interne
+    rows: list[list[str | int | bool | None]] = []
+    for interne in result.impositions:
+        a = by_interne[interne]
+        terrain = _terrain_cells(instance, a.terrain)
+        rows.append([position[interne], interne, a.terrain, terrain[0], terrain[1], a.stage,
+                     a.round])
+    return IMPOSITION_COLUMNS, rows

@@ -34,7 +34,7 @@ from affectation.result import (
 )
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import RoundFill, imposables
+from affectation.rules.mandatory import RoundFill, imposables, is_imposition
 from affectation.rules.order import cached_choice_order
 from affectation.rules.surnombre import access
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -73,6 +73,10 @@ def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
 class _Day:
     """The mutable state of one replay; private to :func:`serial_dictatorship`."""
 
+    inline = True
+    """Take the inlined turns (common and imposable) where they apply; ``False`` sends every
+    turn through :meth:`individual_turn`, which the tests compare against."""
+
     def __init__(self, instance: Instance) -> None:
         self.started = time.perf_counter()
         self.instance = instance
@@ -82,7 +86,9 @@ class _Day:
         """interne id -> (terrain, slot, voeu, imposed, round name)"""
         self.trace: list[tuple] = []
         """(interne, round, terrain, voeu, postes left, imposed, outside, refusals, joint)"""
-        self.refused: dict[str, list[tuple[str, int, str]]] = {}
+        self.refused: dict[str, list[tuple[str, int, str]] | None] = {}
+        """Refused wishes of the internes left without a poste; ``None``: derived from the
+        slot tables (the inlined common turn, where a refusal is not eligible or full)."""
         self.tables = slot_tables(instance)
         self.profiles = instance.memo.get("profiles")
         self.single_round = len(instance.rounds) == 1
@@ -103,14 +109,19 @@ class _Day:
     def run_round(self, r: int) -> None:
         instance = self.instance
         self.round_index = r
-        self.round_name = instance.rounds[r].nom
+        self.round_name = round_name = instance.rounds[r].nom
         placed = self.placed
-        self.fill = RoundFill.start(
+        self.fill = fill = RoundFill.start(
             instance, r, self.free, (i for i in imposables(instance) if i.id not in placed)
         )
         order = self.order
         couple_of = instance.couple_of
         interne_by_id = instance.interne_by_id
+        counted = fill.counted
+        mandatory = fill.classes.class_of
+        free, tables, trace, refused = self.free, self.tables, self.trace, self.refused
+        terrain_by_id, maquette = instance.terrain_by_id, instance.maquette
+        fast_round = self.single_round and self.inline
         skip_next = False
         for position, interne_id in enumerate(order):
             if skip_next:
@@ -119,16 +130,45 @@ class _Day:
             if interne_id in placed:
                 continue
             couple = couple_of.get(interne_id) if couple_of else None
-            if (
-                couple is not None
-                and position + 1 < len(order)
+            if couple is not None and (
+                position + 1 < len(order)
                 and order[position + 1] in couple.internes
                 and order[position + 1] not in placed
             ):
                 skip_next = self.couple_turn(couple.internes, couple.voeux)
                 if skip_next:
                     continue
-            self.individual_turn(interne_by_id[interne_id])
+            interne = interne_by_id[interne_id]
+            if not fast_round or interne.surnombre is not None:
+                self.individual_turn(interne)
+                continue
+            if interne_id in counted:
+                self.imposable_turn(interne)
+                continue
+            # The common turn, inlined for speed: one round, no surnombre, not counted in the
+            # mandatory fill (so no wish can lower it): the first eligible wish with a free
+            # poste (R-VOE-1, R-ELI), exactly what individual_turn does for them. Every wish
+            # before it was refused as not eligible or full; which one is told by the slot
+            # table, so the refusals are derived when the trace is read (``None`` below).
+            table = tables[interne_id]
+            for rank, terrain_id in enumerate(interne.voeux, start=1):
+                slot = table.get(terrain_id, _UNKNOWN)
+                if slot is _UNKNOWN:
+                    slot = table[terrain_id] = slot_for(
+                        profile(maquette, interne), terrain_by_id[terrain_id].category_set
+                    )
+                if slot is not None and free[terrain_id] > 0:
+                    free[terrain_id] -= 1
+                    if terrain_id in mandatory:
+                        fill.take(terrain_id)
+                    placed[interne_id] = (terrain_id, slot, rank, False, round_name)
+                    trace.append((interne_id, round_name, terrain_id, rank, free[terrain_id],
+                                  False, False, None, False))
+                    break
+            else:
+                refused[interne_id] = None  # type: ignore[assignment]
+                trace.append((interne_id, round_name, None, None, None, False, False, None,
+                              False))
 
     def wishes_in_round(self, interne: Interne) -> Iterator[tuple[int, Terrain]]:
         """The interne's wishes in this round, lazily: a turn reads only until it grants."""
@@ -180,9 +220,16 @@ class _Day:
         free = self.free
         counted = fill.mask(interne) != 0  # only an imposable still to choose can lower it
         plain = interne.surnombre is None
+        non_validant = interne.surnombre == "non_validant"
+        table = self.tables[interne.id]
         for rank, terrain in self.wishes_in_round(interne):
-            slot = self.slot(interne, terrain) if interne.surnombre != "non_validant" else None
-            how = "free" if plain and slot is not None else access(interne, terrain, slot)
+            slot = None
+            if not non_validant:
+                slot = table.get(terrain.id, _UNKNOWN)
+                if slot is _UNKNOWN:
+                    slot = self.slot(interne, terrain)
+            how = ("free" if slot is not None else "no") if plain else access(
+                interne, terrain, slot)
             if how == "no":  # R-ELI, R-SUR-4
                 refusals.append((terrain.id, rank, "not_eligible"))
                 continue
@@ -198,7 +245,8 @@ class _Day:
             break
         if chosen is None and counted and fill.lowers(interne, None):
             chosen = self.imposed_outside_list(interne)  # R-IMP Reading, step 4
-        fill.done(interne)  # their turn in this round is over
+        if counted:
+            fill.done(interne)  # their turn in this round is over
         if chosen is None:
             self.refused.setdefault(interne.id, []).extend(refusals)
             self.trace.append(
@@ -206,8 +254,49 @@ class _Day:
             )
             return
         rank, terrain, slot = chosen
-        imposed = plain and (rank is None or first_open != rank)
+        imposed = plain and is_imposition(rank, first_open)
         self.take(interne, terrain, slot, rank, refusals, imposed=imposed)
+
+    def imposable_turn(self, interne: Interne) -> None:
+        """:meth:`individual_turn` for an imposable interne in a one-round day, written as a
+        tight loop (the same steps 2-5 of R-IMP Reading): the first eligible wish with a free
+        poste that keeps the fill; imposed when it is not the first open one; outside the list
+        when nothing keeps it."""
+        fill = self.fill
+        free = self.free
+        table = self.tables[interne.id]
+        terrain_by_id = self.instance.terrain_by_id
+        refusals: list[tuple[str, int, str]] = []
+        first_open: int | None = None
+        chosen: tuple[int | None, Terrain, str | None] | None = None
+        for rank, terrain_id in enumerate(interne.voeux, start=1):
+            slot = table.get(terrain_id, _UNKNOWN)
+            if slot is _UNKNOWN:
+                slot = self.slot(interne, terrain_by_id[terrain_id])
+            if slot is None:
+                refusals.append((terrain_id, rank, "not_eligible"))
+            elif free[terrain_id] <= 0:
+                refusals.append((terrain_id, rank, "full"))
+            else:
+                if first_open is None:
+                    first_open = rank
+                if fill.lowers(interne, terrain_id):
+                    refusals.append((terrain_id, rank, "would_leave_mandatory_empty"))
+                    continue
+                chosen = (rank, terrain_by_id[terrain_id], slot)
+                break
+        if chosen is None and fill.lowers(interne, None):
+            chosen = self.imposed_outside_list(interne)  # R-IMP Reading, step 4
+        fill.done(interne)
+        if chosen is None:
+            self.refused.setdefault(interne.id, []).extend(refusals)
+            self.trace.append(
+                (interne.id, self.round_name, None, None, None, False, False, refusals, False)
+            )
+            return
+        rank, terrain, slot = chosen
+        self.take(interne, terrain, slot, rank, refusals,
+                  imposed=is_imposition(rank, first_open))
 
     def imposed_outside_list(self, interne: Interne) -> tuple[None, Terrain, str] | None:
         """The first mandatory terrain of the round in file order that is open, that the
@@ -242,6 +331,16 @@ class _Day:
 
     # --- the end -------------------------------------------------------------------------------
 
+    def derived_refusals(self, interne: Interne, upto: int | None) -> list[tuple[str, int, str]]:
+        """The refusals of an inlined common turn, before wish ``upto`` (``None``: all): each
+        wish the interne was not eligible for, else full (the only two reasons there)."""
+        table = self.tables[interne.id]
+        wishes = interne.voeux if upto is None else interne.voeux[: upto - 1]
+        return [
+            (t, rank, "not_eligible" if table[t] is None else "full")
+            for rank, t in enumerate(wishes, start=1)
+        ]
+
     def result(self) -> Result:
         instance = self.instance
         placed, refused, order, trace = self.placed, self.refused, self.order, self.trace
@@ -252,7 +351,10 @@ class _Day:
                 interne = instance.interne(i)
                 got = placed.get(i)
                 if got is None:
-                    reasons = [Refusal(*r) for r in refused.get(i, ())]
+                    mine = refused.get(i, ())
+                    if mine is None:
+                        mine = self.derived_refusals(interne, None)
+                    reasons = [Refusal(*r) for r in mine]
                     out.append(Affectation(interne=i, terrain=None, surnombre=interne.surnombre,
                                            raison=no_poste_reason(interne, reasons)))
                 else:
@@ -263,12 +365,14 @@ class _Day:
             return tuple(out)
 
         def turns() -> tuple[Turn, ...]:
-            return tuple(
-                Turn(i, rnd, t, voeu, left, impose=imp,
-                     why_imposed=_why_imposed(i, outside) if imp else None,
-                     refusals=tuple(Refusal(*r) for r in refusals), joint=joint)
-                for i, rnd, t, voeu, left, imp, outside, refusals, joint in trace
-            )
+            out = []
+            for i, rnd, t, voeu, left, imp, outside, refusals, joint in trace:
+                if refusals is None:
+                    refusals = self.derived_refusals(instance.interne(i), voeu)
+                out.append(Turn(i, rnd, t, voeu, left, impose=imp,
+                                why_imposed=_why_imposed(i, outside) if imp else None,
+                                refusals=tuple(Refusal(*r) for r in refusals), joint=joint))
+            return tuple(out)
 
         vacants = [(t.id, self.free[t.id]) for t in instance.terrains if self.free[t.id] > 0]
         impositions = [i for i in order if i in placed and placed[i][3]]

@@ -19,7 +19,7 @@ from affectation.errors import NoAllocation
 from affectation.model import Instance
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import is_imposable
+from affectation.rules.mandatory import is_imposable, is_imposition
 from affectation.rules.surnombre import access, fills_maquette, takes_poste
 from affectation.rules.voeux import no_poste_reason, own_rank
 
@@ -175,8 +175,11 @@ def to_result(
                  if round_of[t] == r and open_and_eligible(t) is None),
                 None,
             )
-            imposed = interne.surnombre is None and (voeu is None or first_open != voeu)
-            imposed = imposed and is_imposable(interne, instance)
+            imposed = (
+                interne.surnombre is None
+                and is_imposition(voeu, first_open)
+                and is_imposable(interne, instance)
+            )
         affectations.append(Affectation(
             interne=interne_id,
             terrain=terrain_id,

@@ -34,6 +34,7 @@ __all__ = [
     "MandatoryClasses",
     "RoundFill",
     "is_imposable",
+    "is_imposition",
     "lowers_fill",
     "mandatory_classes",
     "max_matching",
@@ -53,6 +54,13 @@ def is_imposable(interne: Interne, instance: Instance) -> bool:
         and interne.surnombre is None
         and interne.id not in instance.couple_of
     )
+
+
+def is_imposition(voeu: int | None, first_open: int | None) -> bool:
+    """Whether a placement is an imposition (R-IMP Reading, steps 3-4): outside the wish list
+    (``voeu`` is ``None``), or on a wish worse than ``first_open``, the first wish of the round
+    that was eligible with a free poste at the interne's turn (``None``: none before it)."""
+    return voeu is None or (first_open is not None and first_open < voeu)
 
 
 def imposables(instance: Instance) -> tuple[Interne, ...]:
@@ -306,6 +314,11 @@ class RoundFill:
         return twin
 
     # --- queries ---------------------------------------------------------------------------
+
+    @property
+    def counted(self) -> Mapping[str, int]:
+        """The imposable internes still to choose, with their type (read-only view)."""
+        return self._waiting
 
     @property
     def caps(self) -> tuple[int, ...]:
