@@ -316,6 +316,7 @@ class Variables:
                         model.add(ck >= reach[-1])
                         reach.append(ck)
                     self._reach[(r, c)] = reach
+                    self._chain_min_reach(r, c, chain)
             by_type: dict[int, list[Interne]] = {}
             for interne in self.members[r]:
                 by_type.setdefault(classes.mask(interne.id), []).append(interne)
@@ -409,6 +410,42 @@ class Variables:
             return by_name
         k = self.class_terrains[r][c].index(terrain_id) + 1
         return by_name + self._min_reach(r, c, jk, k) - self._min_reach(r, c, jk, k - 1)
+
+    def _chain_min_reach(self, r: int, c: int, chain: _Chain) -> None:
+        """``min(J, C_k)`` at every turn that reads a terrain of the class (its wishes, a
+        couple's pairs), as one chain per ``k`` from the last turn back: ``J`` grows along
+        the order, so ``min(J_a, C_k) = min(J_a, min(J_b, C_k))`` for ``a`` before ``b``.
+        ``C_k`` then sits in one ``lin_max``, not in one per turn: a change of its bounds
+        wakes one constraint, and the propagation stops where ``J`` is below it."""
+        terrains = self.class_terrains[r][c]
+        index = {t: k for k, t in enumerate(terrains, start=1)}
+        readers: dict[int, set[int]] = {}
+
+        def read(interne_id: str, terrain_id: str) -> None:
+            k = index.get(terrain_id)
+            jk = chain.index(self.position[interne_id])
+            if k is None or jk == 0:
+                return
+            readers.setdefault(k, set()).add(jk)
+            if k > 1:
+                readers.setdefault(k - 1, set()).add(jk)
+
+        for interne_id, placements in self._placements.items():
+            for placement in placements:
+                if placement.terrain is not None:
+                    read(interne_id, placement.terrain)
+        for couple in self.instance.couples:
+            first = min(couple.internes, key=self.position.__getitem__)
+            for ta, tb in couple.voeux:
+                read(first, ta)
+                read(first, tb)
+        for k, turns in readers.items():
+            below: Expr = self._reach[(r, c)][k]
+            for jk in sorted(turns, reverse=True):
+                target = self.model.new_int_var(0, jk, f"imp_on[{r},{c},{jk},{k}]")
+                self.model.add_min_equality(target, [chain.counts[jk - 1], below])
+                self._min_memo[(r, c, jk, k)] = target
+                below = target
 
     def _min_reach(self, r: int, c: int, jk: int, k: int) -> Expr:
         """``min(J, C_k)`` with ``J`` the impositions of the class before the ``jk``-th."""
