@@ -124,6 +124,8 @@ CASES: dict[str, dict[str, Any]] = {
                    "diagnostic": True},
     "full-lp": {"model": "full", **_SOLVE, "extra": {"linearization_level": 1},
                 "diagnostic": True},
+    "full-pairs-build": {"model": "full-pairs", **_BUILD},
+    "full-pairs": {"model": "full-pairs", **_SOLVE},
 }
 """The cases, in the order they run at each size (cheap first; see :func:`deferred`): the
 model, built only or solved, and the solver parameters. ``*-build`` cases build the model
@@ -201,7 +203,7 @@ def build_model(kind: str, instance: Instance):
             return {i: t for (i, t), lit in x.items() if solver.boolean_value(lit)}
 
         return model, allocation
-    builder = ModelBuilder(instance)
+    builder = ModelBuilder(instance, step4="pairs" if kind == "full-pairs" else "classes")
     model = builder.build()
 
     def allocation(solver: cp_model.CpSolver) -> dict[str, str]:
@@ -327,7 +329,7 @@ def growth(model: str, base: dict[str, Any], row: dict[str, Any]) -> float:
     outside the lists give each imposable interne a variable per mandatory terrain, and both
     grow with the promotion)."""
     scale = row["entries"] / base["entries"]
-    if model == "full":
+    if model == "full-pairs":
         scale = max(scale, (row["internes"] / base["internes"]) ** 2)
     return scale
 
@@ -423,7 +425,7 @@ def deferred(name: str, n: int) -> bool:
     run last, ``full`` first, so that a budget they exhaust does not starve the cheaper
     cases."""
     spec = CASES[name]
-    return spec["model"] == "full" and spec["solve"] and n > DIAGNOSTIC_UP_TO
+    return spec["model"] in ("full", "full-pairs") and spec["solve"] and n > DIAGNOSTIC_UP_TO
 
 
 def benchmark(sizes, wishes_list, run: Run) -> list[dict[str, Any]]:
@@ -496,7 +498,7 @@ def check_agreement(
     pairs = [(name, "bare_loop", loop) for name in ("bare", "bare-2cores")]
     serial = allocations.get("serial")
     pairs += [(name, "serial", serial) for name, spec in CASES.items()
-              if spec["model"] == "full" and spec["solve"]]
+              if spec["model"] in ("full", "full-pairs") and spec["solve"]]
     checks = []
     for name, against, reference in pairs:
         mine = allocations.get(name)
@@ -552,6 +554,8 @@ def ratios(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "nosym/default": _ratio(value("full-nosym", "solve_s"), value("full", "solve_s")),
             "lp/default": _ratio(value("full-lp", "solve_s"), value("full", "solve_s")),
             "full/serial": _ratio(value("full", "total_s"), value("serial", "total_s")),
+            "pairs/bare": _ratio(value("full-pairs", "total_s"), value("bare", "total_s")),
+            "classes/pairs": _ratio(value("full", "total_s"), value("full-pairs", "total_s")),
         })
     return rows
 

@@ -158,3 +158,20 @@ def test_linearization_level_is_an_option_of_the_engine() -> None:
     with_lp = affectation.solve(instance, method="cpsat", linearization_level=2)
     assert default.same_allocation(with_lp)
     assert default.same_allocation(serial(instance))
+
+
+def solved_with(instance: Instance, step4: str) -> dict:
+    builder = ModelBuilder(instance, step4=step4)
+    model = builder.build()
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model) == cp_model.OPTIMAL
+    return builder.choices(solver)
+
+
+@settings(max_examples=40)
+@given(t1_heavy_instances())
+def test_step_4_by_class_equals_one_literal_per_terrain(instance: Instance) -> None:
+    """The class encoding of step 4 and the per-(interne, terrain) one (``step4="pairs"``,
+    the encoding it replaced) give the same allocation, impositions included."""
+    assert solved_with(instance, "classes") == solved_with(instance, "pairs")

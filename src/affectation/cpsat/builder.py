@@ -39,8 +39,10 @@ class ModelBuilder:
         forced: Mapping[str, str | None] | None = None,
         must_place: Sequence[str] = (),
         explain: bool = False,
+        step4: str = "classes",
     ) -> None:
         self.instance = instance
+        self.step4 = step4
         self.postes = {t.id: t.postes for t in instance.terrains} | dict(postes or {})
         self.forced = dict(forced or {})
         self.must_place = tuple(must_place)
@@ -70,7 +72,8 @@ class ModelBuilder:
                 self.groups[name] = self.model.new_bool_var(f"group[{name}]")
             self.model.add_assumptions(list(self.groups.values()))
         self.vars = Variables(
-            self.instance, self.model, self.postes, explain=self.explain, free=self.free
+            self.instance, self.model, self.postes, explain=self.explain, free=self.free,
+            step4=self.step4,
         )
         names = list(self.rules) if groups is None else list(groups)
         if sorted(names) != sorted(self.rules):

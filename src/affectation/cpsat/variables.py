@@ -19,6 +19,9 @@ Impositions outside the wish list (R-IMP Reading, step 4) have two encodings:
   first ``k`` terrains receive in the round (integers, ``C_m`` = all of them) and ``J_c(i)`` the
   impositions of the class before ``i``, the impositions on ``t_k`` before ``i`` are
   ``min(J_c(i), C_k) - min(J_c(i), C_{k-1})`` (docs/model.md);
+- ``step4="pairs"``: one literal per (imposable interne, eligible mandatory terrain outside
+  their list) and a file-order chain per interne (the encoding before the class literals,
+  quadratic in the promotion; kept to measure against and for the free model);
 - ``free=True``: one literal per (imposable interne, eligible mandatory terrain outside their
   list), for :class:`~affectation.cpsat.whatif.FreeImpositionBuilder`, where any imposable
   interne may be imposed (``imposed_free(i)``), on any of them; ``keep`` is then
@@ -103,13 +106,16 @@ class Variables:
         *,
         explain: bool = False,
         free: bool = False,
+        step4: str = "classes",
     ) -> None:
+        if step4 not in ("classes", "pairs"):
+            raise ValueError(f"step4 must be 'classes' or 'pairs', not {step4!r}")
         self.instance = instance
         self.model = model
         self.postes = postes
         self.explain = explain
         self.free = free
-        self.outside_mode = "pairs" if free else "classes"
+        self.outside_mode = "pairs" if free else step4
         self.order = cached_choice_order(instance)
         self.position = {interne_id: p for p, interne_id in enumerate(self.order)}
         self.profiles = {i.id: profile(instance.maquette, i) for i in instance.internes}
@@ -204,7 +210,7 @@ class Variables:
                         self._add(interne.id, Placement(
                             literal, self.round_of[terrain.id], terrain.id,
                             self.class_of(terrain.id), "outside"))
-            for interne in self.imposable:
+            for interne in self.imposable if self.free else ():
                 if any(p.cls is not None for p in self.placements(interne.id)):
                     self._imposed_free[interne.id] = model.new_bool_var(f"imp[{interne.id}]")
         for c, couple in enumerate(instance.couples):
