@@ -599,6 +599,25 @@ def targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+# --- fewest impositions ------------------------------------------------------------------------
+
+
+def fewest(seed: int, n: int = 300, time_limit: float = 60.0) -> dict[str, Any]:
+    """``fewest_impositions`` on the mg-2010 example (the maquette whose 2 mandatory semesters
+    of year 1 make impositions bind); its wall time includes the exact solve before it."""
+    from affectation.cpsat.whatif import fewest_impositions
+
+    instance = generate(n, seed=seed, maquette="mg-2010")
+    start, cpu = time.perf_counter(), time.process_time()
+    answer = fewest_impositions(instance, time_limit=time_limit, workers=1)
+    return {
+        "internes": n, "seed": seed, "rulebook": answer.rulebook, "minimum": answer.minimum,
+        "lower_bound": answer.lower_bound, "status": answer.status,
+        "wall_s": round(time.perf_counter() - start, 1),
+        "cpu_s": round(time.process_time() - cpu, 1),
+    }
+
+
 # --- profiling --------------------------------------------------------------------------------
 
 
@@ -655,7 +674,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a CP-SAT parameter of the --profile solve (numbers; repeatable), "
                              "e.g. linearization_level=0")
+    parser.add_argument("--fewest", type=int, nargs="+", metavar="SEED",
+                        help="fewest_impositions on generate(300, seed=SEED, maquette='mg-2010') "
+                             "with a 60 s limit per solve, 1 worker; prints a table and exits")
     options = parser.parse_args(argv)
+
+    if options.fewest:
+        rows = [fewest(seed) for seed in options.fewest]
+        print_table(rows)
+        return 0
 
     if options.profile:
         params = {}

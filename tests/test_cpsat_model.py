@@ -58,10 +58,11 @@ def t1(ident: str, rang: int, voeux) -> Interne:
 
 
 def exact(instance: Instance):
-    """The model, checked and equal to the serial engine."""
+    """The model, checked and equal to the serial engine, with and without the hint."""
     result = solve(instance)
     assert check(instance, result) == []
     assert result.same_allocation(serial(instance))
+    assert solve(instance, hint=True).same_allocation(result)
     return result
 
 
