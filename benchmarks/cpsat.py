@@ -11,6 +11,8 @@ generator's defaults otherwise (obligatoires urgences + praticien_n1, 2% surnomb
   ``random_seed=0``, ``cp_model_presolve=False``, ``linearization_level=0``, no time limit,
   no hint);
 * ``full-2cores``: the same with ``num_workers=2`` (the machine has 2 cores);
+* ``full-classes``: the builder with ``step4="classes"`` (impositions outside the lists by
+  mandatory class instead of one literal per terrain; docs/model.md);
 * ``bare`` and ``bare-2cores``: :func:`build_bare` below, the same wish lists as a bare
   stability model: ``x[i,t]`` for every wish (no eligibility filtering, no maquette), at most
   one per interne, a capacity per terrain, running counts ``before(i,t)`` per terrain along
@@ -124,8 +126,8 @@ CASES: dict[str, dict[str, Any]] = {
                    "diagnostic": True},
     "full-lp": {"model": "full", **_SOLVE, "extra": {"linearization_level": 1},
                 "diagnostic": True},
-    "full-pairs-build": {"model": "full-pairs", **_BUILD},
-    "full-pairs": {"model": "full-pairs", **_SOLVE},
+    "full-classes-build": {"model": "full-classes", **_BUILD},
+    "full-classes": {"model": "full-classes", **_SOLVE},
 }
 """The cases, in the order they run at each size (cheap first; see :func:`deferred`): the
 model, built only or solved, and the solver parameters. ``*-build`` cases build the model
@@ -203,7 +205,7 @@ def build_model(kind: str, instance: Instance):
             return {i: t for (i, t), lit in x.items() if solver.boolean_value(lit)}
 
         return model, allocation
-    builder = ModelBuilder(instance, step4="pairs" if kind == "full-pairs" else "classes")
+    builder = ModelBuilder(instance, step4="classes" if kind == "full-classes" else "pairs")
     model = builder.build()
 
     def allocation(solver: cp_model.CpSolver) -> dict[str, str]:
@@ -329,7 +331,7 @@ def growth(model: str, base: dict[str, Any], row: dict[str, Any]) -> float:
     outside the lists give each imposable interne a variable per mandatory terrain, and both
     grow with the promotion)."""
     scale = row["entries"] / base["entries"]
-    if model == "full-pairs":
+    if model == "full":
         scale = max(scale, (row["internes"] / base["internes"]) ** 2)
     return scale
 
@@ -425,7 +427,7 @@ def deferred(name: str, n: int) -> bool:
     run last, ``full`` first, so that a budget they exhaust does not starve the cheaper
     cases."""
     spec = CASES[name]
-    return spec["model"] in ("full", "full-pairs") and spec["solve"] and n > DIAGNOSTIC_UP_TO
+    return spec["model"] in ("full", "full-classes") and spec["solve"] and n > DIAGNOSTIC_UP_TO
 
 
 def benchmark(sizes, wishes_list, run: Run) -> list[dict[str, Any]]:
@@ -498,7 +500,7 @@ def check_agreement(
     pairs = [(name, "bare_loop", loop) for name in ("bare", "bare-2cores")]
     serial = allocations.get("serial")
     pairs += [(name, "serial", serial) for name, spec in CASES.items()
-              if spec["model"] in ("full", "full-pairs") and spec["solve"]]
+              if spec["model"] in ("full", "full-classes") and spec["solve"]]
     checks = []
     for name, against, reference in pairs:
         mine = allocations.get(name)
@@ -554,8 +556,8 @@ def ratios(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "nosym/default": _ratio(value("full-nosym", "solve_s"), value("full", "solve_s")),
             "lp/default": _ratio(value("full-lp", "solve_s"), value("full", "solve_s")),
             "full/serial": _ratio(value("full", "total_s"), value("serial", "total_s")),
-            "pairs/bare": _ratio(value("full-pairs", "total_s"), value("bare", "total_s")),
-            "classes/pairs": _ratio(value("full", "total_s"), value("full-pairs", "total_s")),
+            "classes/bare": _ratio(value("full-classes", "total_s"), value("bare", "total_s")),
+            "classes/pairs": _ratio(value("full-classes", "total_s"), value("full", "total_s")),
         })
     return rows
 
@@ -634,7 +636,7 @@ def profile(
         profiler.disable()
         print(f"\n=== build of the {kind} model at {n} internes, wishes {wishes} ===")
         stats = pstats.Stats(profiler).strip_dirs()
-        where = r"(builder|variables|groups)\.py" if kind == "full" else r"cpsat\.py"
+        where = r"(builder|variables|groups)\.py" if kind != "bare" else r"cpsat\.py"
         stats.sort_stats("cumulative").print_stats(where, 20)
         stats.sort_stats("tottime").print_stats(15)
         extra: dict[str, Any] = {"log_search_progress": True, **_SOLVE["extra"], **params}
@@ -667,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                              "log) and exit")
     parser.add_argument("--workers", type=int, default=1,
                         help="workers of the --profile solve (default: %(default)s)")
-    parser.add_argument("--model", choices=("full", "bare"), default="full",
+    parser.add_argument("--model", choices=("full", "full-classes", "bare"), default="full",
                         help="the model --profile builds and solves (default: %(default)s)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds the --profile solve may take (default: none)")

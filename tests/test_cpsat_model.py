@@ -22,8 +22,9 @@ from affectation.maquettes import MG_2017
 from affectation.rules.mandatory import mandatory_classes
 
 
-def solved_choices(instance: Instance, groups=None, explain: bool = False) -> dict:
-    builder = ModelBuilder(instance, explain=explain)
+def solved_choices(instance: Instance, groups=None, explain: bool = False,
+                   step4: str = "pairs") -> dict:
+    builder = ModelBuilder(instance, explain=explain, step4=step4)
     model = builder.build(groups)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -40,9 +41,10 @@ def test_groups_in_any_order_give_the_same_solution(instance: Instance, random) 
     ``build()`` is free (same allocation, impositions outside the list included)."""
     names = list(RULES)
     random.shuffle(names)
-    assert solved_choices(instance, names) == solved_choices(instance)
-    assert solved_choices(instance, list(reversed(names)), explain=True) == solved_choices(
-        instance)
+    for step4 in ("pairs", "classes"):
+        default = solved_choices(instance, step4=step4)
+        assert solved_choices(instance, names, step4=step4) == default
+        assert solved_choices(instance, list(reversed(names)), True, step4) == default
 
 
 def test_build_refuses_a_missing_or_repeated_group() -> None:
@@ -58,11 +60,13 @@ def t1(ident: str, rang: int, voeux) -> Interne:
 
 
 def exact(instance: Instance):
-    """The model, checked and equal to the serial engine, with and without the hint."""
-    result = solve(instance)
+    """The class encoding, checked, equal to the serial engine and to the default encoding,
+    with and without the hint."""
+    result = solve(instance, step4="classes")
     assert check(instance, result) == []
     assert result.same_allocation(serial(instance))
-    assert solve(instance, hint=True).same_allocation(result)
+    assert solve(instance, hint=True, step4="classes").same_allocation(result)
+    assert solve(instance).same_allocation(result)
     return result
 
 
@@ -70,8 +74,9 @@ def no_other(instance: Instance, interne_id: str, terrains) -> None:
     """The constraints alone fix the outcome: forcing ``interne_id`` onto any of
     ``terrains`` (other than the rulebook's) is infeasible."""
     for terrain_id in terrains:
-        with pytest.raises(affectation.NoAllocation):
-            solve(instance, forced={interne_id: terrain_id})
+        for step4 in ("classes", "pairs"):
+            with pytest.raises(affectation.NoAllocation):
+                solve(instance, forced={interne_id: terrain_id}, step4=step4)
 
 
 def imposed_on(result, interne_id: str) -> str | None:
@@ -142,10 +147,11 @@ def test_forced_onto_an_imposition_outside_the_list() -> None:
     terrains = [Terrain("U1", ["urgences"], 1), Terrain("U2", ["urgences"], 1), N1X]
     internes = [t1("a", 1, ["N1X"]), t1("b", 2, ["N1X"])]
     instance = Instance(MG_2017, terrains, internes, obligatoires=["urgences"])
-    assert solve(instance, forced={"a": "U1"}).affectation("a").terrain == "U1"
-    with pytest.raises(affectation.NoAllocation) as error:
-        solve(instance, forced={"a": "U2"})
-    assert "mandatory" in error.value.info.conflict
+    for step4 in ("classes", "pairs"):
+        assert solve(instance, forced={"a": "U1"}, step4=step4).affectation("a").terrain == "U1"
+        with pytest.raises(affectation.NoAllocation) as error:
+            solve(instance, forced={"a": "U2"}, step4=step4)
+        assert "mandatory" in error.value.info.conflict
 
 
 # --- solver parameters ---------------------------------------------------------------------------

@@ -65,7 +65,7 @@ ENGINES: dict[str, Engine] = {
         _cpsat,
         "the exact CP-SAT model of the same rules",
         options=frozenset({"hint", "postes", "forced", "must_place", "explain", "presolve",
-                           "linearization_level"}),
+                           "linearization_level", "step4"}),
         uses_common=True,
     ),
 }

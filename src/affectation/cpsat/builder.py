@@ -39,7 +39,7 @@ class ModelBuilder:
         forced: Mapping[str, str | None] | None = None,
         must_place: Sequence[str] = (),
         explain: bool = False,
-        step4: str = "classes",
+        step4: str = "pairs",
     ) -> None:
         self.instance = instance
         self.step4 = step4

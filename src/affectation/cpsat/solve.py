@@ -40,6 +40,7 @@ def solve(
     explain: bool | None = None,
     presolve: bool = False,
     linearization_level: int = 0,
+    step4: str = "pairs",
 ) -> Result:
     """The exact CP-SAT model of the choice day (``methode = "cpsat"``).
 
@@ -53,13 +54,17 @@ def solve(
     ``linearization_level`` is CP-SAT's parameter of that name, 0 by default (no linear
     relaxation): the model has no objective for an LP to bound, and at 5,000 internes the
     relaxation and its cuts cost more than the propagation they add (docs/model.md).
+    ``step4`` chooses the encoding of impositions outside the wish list: ``"pairs"`` (one
+    literal per imposable interne and mandatory terrain) or ``"classes"`` (one per mandatory
+    class; a smaller model, slower to solve today); the allocation is the same.
     Deterministic for a given instance, seed and worker count.
     """
     if explain is None:
         explain = bool(forced or must_place)
     started = time.perf_counter()
     builder = ModelBuilder(
-        instance, postes=postes, forced=forced, must_place=must_place, explain=explain
+        instance, postes=postes, forced=forced, must_place=must_place, explain=explain,
+        step4=step4,
     )
     model = builder.build()
     if hint:

@@ -11,7 +11,7 @@ their order in :meth:`~affectation.cpsat.builder.ModelBuilder.build` is free.
 
 Impositions outside the wish list (R-IMP Reading, step 4) have two encodings:
 
-- the rulebook's model (``free=False``): one literal ``imposed(i, r, c)`` per imposable
+- ``step4="classes"``: one literal ``imposed(i, r, c)`` per imposable
   interne and mandatory *class* ``c`` they can be imposed on, not one per terrain. Mandatory
   terrains of one class are alike for the fill and for eligibility, so the terrain is the first
   one of the class in file order with a free poste. Impositions of a class therefore reach its
@@ -19,9 +19,9 @@ Impositions outside the wish list (R-IMP Reading, step 4) have two encodings:
   first ``k`` terrains receive in the round (integers, ``C_m`` = all of them) and ``J_c(i)`` the
   impositions of the class before ``i``, the impositions on ``t_k`` before ``i`` are
   ``min(J_c(i), C_k) - min(J_c(i), C_{k-1})`` (docs/model.md);
-- ``step4="pairs"``: one literal per (imposable interne, eligible mandatory terrain outside
-  their list) and a file-order chain per interne (the encoding before the class literals,
-  quadratic in the promotion; kept to measure against and for the free model);
+- ``step4="pairs"`` (the default: faster to solve, benchmarks/README.md): one literal per
+  (imposable interne, eligible mandatory terrain outside their list) and a file-order chain
+  per interne, quadratic in the promotion;
 - ``free=True``: one literal per (imposable interne, eligible mandatory terrain outside their
   list), for :class:`~affectation.cpsat.whatif.FreeImpositionBuilder`, where any imposable
   interne may be imposed (``imposed_free(i)``), on any of them; ``keep`` is then
@@ -106,7 +106,7 @@ class Variables:
         *,
         explain: bool = False,
         free: bool = False,
-        step4: str = "classes",
+        step4: str = "pairs",
     ) -> None:
         if step4 not in ("classes", "pairs"):
             raise ValueError(f"step4 must be 'classes' or 'pairs', not {step4!r}")
