@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from affectation.errors import InstanceError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "ALL",
@@ -495,3 +498,85 @@ class Instance:
     def is_mandatory(self, terrain: Terrain) -> bool:
         """A terrain is mandatory when one of its categories is (R-IMP Reading)."""
         return not terrain.category_set.isdisjoint(self.obligatoires)
+
+    # --- trusted construction: Monte Carlo draws -----------------------------------------
+
+    def _with_wishes(
+        self,
+        wishes: np.ndarray,
+        lengths: np.ndarray,
+        redrawn: np.ndarray | None = None,
+        couples: tuple[Couple, ...] | None = None,
+    ) -> Instance:
+        """This instance with other wish lists, without re-running the validators.
+
+        For the preference model's draws (thousands per sweep), not for user input.
+        ``wishes[row, :lengths[row]]`` are terrain *indices* (into :attr:`terrains`) of
+        internes[row]; rows where ``redrawn`` is false keep their interne as it is;
+        ``couples`` (default: unchanged) must be the same couples, in the same order, with new
+        joint lists.
+
+        Why the result is valid: an instance that exists passed every check, and the only
+        checks that read wish lists are ``Interne.voeux`` (non-empty strings, no repeats),
+        ``Couple.voeux`` (pairs of strings, no repeated pair) and ``_check_references`` (every
+        wished terrain exists). The indices are checked here, in bulk (in range, no index twice
+        in a row), so every id is one of this instance's terrain ids, a non-empty string
+        (``Terrain.id``), never twice; the couples were built by ``Couple(...)``, which checks
+        their lists, and their terrains are looked up here. Everything else (ids, ranks, the
+        order of choice, which depends on no list) is copied from valid values.
+        ``tests/test_preferences.py`` compares the result with the validated construction.
+        """
+        import numpy as np
+
+        wishes = np.asarray(wishes)
+        lengths = np.asarray(lengths)
+        n = len(self.internes)
+        if wishes.ndim != 2 or wishes.shape[0] != n or lengths.shape != (n,):
+            raise ValueError(f"expected {n} rows of wishes and lengths, got {wishes.shape}")
+        width = wishes.shape[1]
+        keep = np.zeros(n, dtype=bool) if redrawn is None else ~np.asarray(redrawn, dtype=bool)
+        active = np.where(keep, 0, lengths)
+        if n and (active.min() < 0 or active.max() > width):
+            raise ValueError("a wish list length is outside the wishes array")
+        columns = np.arange(width)
+        used = columns[None, :] < active[:, None]
+        cells = wishes[used]
+        if cells.size and (cells.min() < 0 or cells.max() >= len(self.terrains)):
+            raise ValueError("a wish is not a terrain index of this instance")
+        if width > 1:
+            rows = np.sort(np.where(used, wishes, -1 - columns[None, :]), axis=1)
+            if np.any(rows[:, 1:] == rows[:, :-1]):
+                raise ValueError("a terrain appears twice in a drawn wish list")
+        ids = np.array([t.id for t in self.terrains] + [""], dtype=object)  # -1: padding
+        names = [a.name for a in attrs.fields(Interne) if a.name != "voeux"]
+        setattr_ = object.__setattr__
+        internes = list(self.internes)
+        rows = np.flatnonzero(~keep)
+        for row, named, length in zip(rows.tolist(), ids[wishes[rows]].tolist(),
+                                      active[rows].tolist(), strict=True):
+            old = internes[row]
+            new = object.__new__(type(old))
+            for name in names:
+                setattr_(new, name, getattr(old, name))
+            setattr_(new, "voeux", tuple(named[:length]))
+            setattr_(new, "_attrs_cached_hash", None)
+            internes[row] = new
+        if couples is None:
+            couples = self.couples
+        else:
+            couples = tuple(couples)
+            if [c.internes for c in couples] != [c.internes for c in self.couples]:
+                raise ValueError("the couples must be the instance's couples, in its order")
+            known = self.terrain_by_id
+            for couple in couples:
+                if not isinstance(couple, Couple) or any(
+                    t not in known for pair in couple.voeux for t in pair
+                ):
+                    raise ValueError("a couple's joint list names an unknown terrain")
+        new_instance = object.__new__(type(self))
+        for a in attrs.fields(type(self)):
+            setattr_(new_instance, a.name, getattr(self, a.name))
+        setattr_(new_instance, "internes", tuple(internes))
+        setattr_(new_instance, "couples", couples)
+        setattr_(new_instance, "_attrs_cached_hash", None)
+        return new_instance
