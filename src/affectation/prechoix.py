@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from affectation.model import Instance, Interne
+from affectation.model import Instance
 from affectation.preferences import PreferenceModel
 from affectation.sweep import CHOSEN, IMPOSED, SURNOMBRE, sweep
 
@@ -61,15 +61,10 @@ TOP = 3
 """Most likely terrains shown per interne in the workbook and the page."""
 
 
-def _voeux_connus(interne: Interne) -> bool:
-    """Whether the interne's list is known (FORMAT.md ``voeux_connus``, default true)."""
-    return bool(getattr(interne, "voeux_connus", True))
-
-
 def known_ids(instance: Instance) -> frozenset[str]:
     """Internes whose list is known; a couple is known only when both members are (its
     joint list is known or guessed as a whole)."""
-    known = {i.id for i in instance.internes if _voeux_connus(i)}
+    known = {i.id for i in instance.internes if i.voeux_connus}
     for couple in instance.couples:
         if not set(couple.internes) <= known:
             known -= set(couple.internes)
@@ -455,10 +450,10 @@ def calibrate(
     model = fit(instance, left)
     popular = attrs.evolve(model, noise=1e-9, town_bonus=0.0)
     base = _blank(instance, left)
-    from affectation.serial import serial_dictatorship
+    from affectation.engines import solve
 
     drawn = popular.sample(base, np.random.default_rng(seed), known=left)
-    naive_result = serial_dictatorship(drawn)
+    naive_result = solve(drawn, "serial")
     rows = [reference._row(i) for i in hidden]
     n_t = len(instance.terrains)
     index = {t.id: k for k, t in enumerate(instance.terrains)}
