@@ -20,7 +20,6 @@ the JSON contract ``affectation-prechoix/1`` (docs/formats.md), a workbook or on
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -59,6 +58,9 @@ LEVELS = (0.9, 0.5, 0.1)
 
 TOP = 3
 """Most likely terrains shown per interne in the workbook and the page."""
+
+REPORT_SUFFIXES = (".json", ".xlsx", ".html")
+"""The reports :func:`write_report` writes, chosen by the suffix of the path."""
 
 
 def known_ids(instance: Instance) -> frozenset[str]:
@@ -541,9 +543,12 @@ def write_report(result: Prechoix, path: str | Path) -> Path:
 
     target = Path(path)
     suffix = target.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise ValueError(f"{target}: expected a .json, .xlsx or .html report")
     if suffix == ".json":
-        text = json.dumps(report_json(result), ensure_ascii=False, indent=1) + "\n"
-        atomic_write_bytes(target, text.encode("utf-8"))
+        from affectation.io import dumps
+
+        atomic_write_bytes(target, dumps(report_json(result)))
     elif suffix == ".html":
         atomic_write_bytes(target, report_html(result).encode("utf-8"))
     elif suffix == ".xlsx":
