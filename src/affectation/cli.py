@@ -300,8 +300,8 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
     n = len(loaded.internes)
     click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
                f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
-    table = result.internes_table()
-    click.echo(table.head(10).fillna("").to_string(index=False))
+    head = result.internes_table().head(10).astype(object)
+    click.echo(head.where(head.notna(), "").to_string(index=False))
     for out in outs:
         write_report(result, out)
         click.echo(f"written: {out}")
