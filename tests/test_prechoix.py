@@ -258,3 +258,15 @@ def test_command_writes_reports_and_refuses_bad_input(half, tmp_path):
         assert source.read_bytes() == before
     missing = runner.invoke(main, ["prechoix", str(tmp_path / "absent.json")])
     assert missing.exit_code == 2 and "absent.json" in missing.output
+
+
+def test_figures(result):
+    from affectation.plots import plot_rang_limite, plot_reliability
+
+    calibration = calibrate(generate(40, seed=3), hide=0.3, n_samples=8, executor="inline")
+    figure = plot_reliability(calibration)
+    assert figure.axes[0].get_xlabel() == "predicted probability"
+    some = [t.id for t in result.instance.terrains[:5]]
+    figure = plot_rang_limite(result, some)
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels and set(labels) <= set(some)
