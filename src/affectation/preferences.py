@@ -468,6 +468,7 @@ class _Sampler:
             if k:
                 self.groups.append((np.array(rows, dtype=np.int64), cols, k))
         self.top_width = max((k for _, _, k in self.groups), default=0)
+        self.blocks = [self.base[np.ix_(rows, cols)] for rows, cols, _ in self.groups]
 
     def gumbel(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Gumbel(0, noise) = -noise · log(Exp(1)), in float32: a ranking needs no more
@@ -501,18 +502,18 @@ class _Sampler:
         if self.layout is None:
             noise_t = self.gumbel(rng, (n_t, n))  # terrain by terrain, as utilities() does
 
-            def block(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-                return self.base[np.ix_(rows, cols)] + noise_t[np.ix_(cols, rows)].T
+            def block(g: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+                return self.blocks[g] + noise_t.take(cols, axis=0).take(rows, axis=1).T
         else:
             utility = self.utilities(rng)
 
-            def block(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+            def block(g: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
                 return utility[np.ix_(rows, cols)]
 
         top = np.full((n, self.top_width), -1, dtype=np.int64)
         values: dict[int, np.ndarray] = {}  # couple members' utilities of their top wishes
-        for rows, cols, k in self.groups:
-            sub = block(rows, cols)
+        for g, (rows, cols, k) in enumerate(self.groups):
+            sub = block(g, rows, cols)
             if k < len(cols):
                 order = np.argpartition(-sub, k - 1, axis=1)[:, :k]
                 ranked = np.take_along_axis(sub, order, axis=1)
