@@ -31,6 +31,7 @@ target: the partial one under a minute of wall time.
     .venv/bin/python benchmarks/sweep.py --quick         # fewer samples
     .venv/bin/python benchmarks/sweep.py --sizes 1500 --samples 600
     .venv/bin/python benchmarks/sweep.py --profile 1500  # cProfile of an inline sweep, then exit
+    .venv/bin/python benchmarks/sweep.py --split 1500 --samples 60  # CPU ms per sample, JSON
     .venv/bin/python benchmarks/sweep.py --sizes --prechoix-samples 1000  # the pré-choix alone
 """
 
@@ -96,19 +97,20 @@ def control(n: int = CONTROL_LOOP) -> dict[str, float]:
 
 
 def cost_split(instance, model: PreferenceModel, n: int) -> dict[str, float]:
-    """Milliseconds per sample: drawing, solving, and the rest of a task, in this process."""
+    """Milliseconds per sample: drawing, solving, and the rest of a task, in this process
+    (CPU time of this process: on a shared machine, waiting for a core is not counted)."""
     import pickle
 
     children = np.random.SeedSequence(SEED + 1).spawn(n)
     model.sample(instance, np.random.default_rng(children[0]))  # build the sampler's cache
     draw = solve = 0.0
     for child in children:
-        start = time.perf_counter()
+        start = time.process_time()
         drawn = model.sample(instance, np.random.default_rng(child))
-        middle = time.perf_counter()
+        middle = time.process_time()
         serial_dictatorship(drawn)
         draw += middle - start
-        solve += time.perf_counter() - middle
+        solve += time.process_time() - middle
     from affectation.sweep import _PAYLOADS, _categories, _Payload
 
     payload = _Payload(instance, (BASE,), model, "serial", _categories([instance]))
@@ -117,9 +119,9 @@ def cost_split(instance, model: PreferenceModel, n: int) -> dict[str, float]:
     _PAYLOADS[key] = payload  # as an inline sweep does: the objects, not a copy
     task = _Task(key, blob, 0, tuple(range(n)), tuple(children))
     _run_task(_Task(key, blob, 0, (0,), (children[0],)))  # warm the worker cache
-    start = time.perf_counter()
+    start = time.process_time()
     _run_task(task)
-    whole = time.perf_counter() - start
+    whole = time.process_time() - start
     return {
         "draw_ms": 1000 * draw / n,
         "solve_ms": 1000 * solve / n,
@@ -230,6 +232,17 @@ def prechoix_cases(samples: int) -> list[dict]:
     return cases
 
 
+def split_only(n: int, samples: int) -> None:
+    """Print the per-sample split at ``n`` internes as one JSON line (for A/B runs against an
+    older ``src``, with PYTHONPATH; see benchmarks/README.md)."""
+    import json
+
+    instance = generate(n, seed=SEED)
+    model = PreferenceModel.from_instance(instance)
+    print(json.dumps({"internes": n, "samples": samples,
+                      **cost_split(instance, model, samples)}), flush=True)
+
+
 def profile(n: int, samples: int) -> None:
     instance = generate(n, seed=SEED)
     model = PreferenceModel.from_instance(instance)
@@ -254,10 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="JSON file to write (default: benchmarks/results/sweep.json)")
     parser.add_argument("--no-write", action="store_true", help="do not write the JSON file")
+    parser.add_argument("--split", type=int, metavar="N",
+                        help="print the per-sample CPU split at N internes (JSON) and exit")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="profile an inline sweep at N internes with cProfile and exit")
     options = parser.parse_args(argv)
 
+    if options.split:
+        split_only(options.split, options.samples or PROFILE_SAMPLES)
+        return 0
     if options.profile:
         profile(options.profile, options.samples or PROFILE_SAMPLES)
         return 0

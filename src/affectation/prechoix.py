@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "Calibration",
     "Prechoix",
     "calibrate",
+    "fit",
     "known_ids",
     "prechoix",
     "report_json",
@@ -210,11 +212,15 @@ class Prechoix:
         return [(rank, t, float(np.mean(got == index[t])))
                 for rank, t in enumerate(self.instance.internes[row].voeux, start=1)]
 
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {interne.id: row for row, interne in enumerate(self.instance.internes)}
+
     def _row(self, interne_id: str) -> int:
-        for row, interne in enumerate(self.instance.internes):
-            if interne.id == interne_id:
-                return row
-        raise KeyError(f"unknown interne {interne_id!r}")
+        try:
+            return self._rows[interne_id]
+        except KeyError:
+            raise KeyError(f"unknown interne {interne_id!r}") from None
 
     def internes_table(self) -> pd.DataFrame:
         """One row per interne in the order of choice: position, rang, seniority, whether the
@@ -561,7 +567,7 @@ def write_report(result: Prechoix, path: str | Path) -> Path:
 def _header(result: Prechoix) -> list[tuple[str, Any]]:
     n = len(result.instance.internes)
     return [
-        ("Pré-choix", result.instance.nom or "—"),
+        ("Instance", result.instance.nom or "—"),
         ("Tirages", result.n_samples),
         ("Graine", result.seed),
         ("Internes", n),
