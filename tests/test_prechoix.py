@@ -270,3 +270,23 @@ def test_figures(result):
     figure = plot_rang_limite(result, some)
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert labels and set(labels) <= set(some)
+
+
+def test_no_list_known_and_a_past_result():
+    instance = generate(40, seed=6)
+    past = solve(instance, "serial")
+    nobody = unknown(instance, [i.id for i in instance.internes])
+    outcome = prechoix(nobody, n_samples=6, past=past, executor="inline")
+    assert outcome.known == frozenset()
+    drawn_lengths = {len(i.voeux) for i in outcome.instance.internes}
+    assert drawn_lengths == {0}  # every list emptied before the draws
+    assert np.allclose(outcome.probabilities().sum(axis=1), 1.0)
+    assert (outcome.assignments >= 0).mean() > 0.5  # guessed lists are full rankings: placed
+    from affectation.prechoix import fit
+
+    known = known_ids(instance)
+    blended = fit(instance, known, past)
+    alone, from_past = fit(instance, known), fit(nobody, frozenset(), past)
+    for terrain in instance.terrains[:10]:
+        assert blended.attractiveness[terrain.id] == pytest.approx(
+            (alone.attractiveness[terrain.id] + from_past.attractiveness[terrain.id]) / 2)
