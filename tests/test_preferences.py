@@ -16,8 +16,9 @@ from affectation.datasets import generate
 from affectation.model import Instance, Terrain
 from affectation.preferences import COUPLE_TOP, PreferenceModel
 from affectation.rules.eligibility import eligible_slot
+from affectation.rules.order import choice_order
 from affectation.scenarios import AddTerrain, open_postes
-from affectation.serial import serial_dictatorship
+from affectation.serial import serial_dictatorship, slot_tables
 
 
 @pytest.fixture(scope="module")
@@ -245,10 +246,19 @@ def validated(instance: Instance, drawn: Instance) -> Instance:
 @given(instances(), st.integers(0, 2**32 - 1), st.booleans())
 def test_a_draw_equals_the_validated_instance(instance, seed, partial):
     model = PreferenceModel.from_instance(instance)
+    serial_dictatorship(instance)  # fills the instance's memo, which a draw shares in part
     known = [i.id for i in instance.internes[::2]] if partial else None
     drawn = model.sample(instance, np.random.default_rng(seed), known=known)
     checked = validated(instance, drawn)
     assert drawn == checked
+    # the shared look-ups are those the validated instance computes for itself
+    assert drawn.memo["choice_order"] == choice_order(checked)
+    for interne in drawn.internes:
+        for terrain_id, slot in slot_tables(drawn)[interne.id].items():
+            terrain = checked.terrain(terrain_id)
+            assert slot == eligible_slot(checked.maquette, checked.interne(interne.id), terrain)
+    assert set(drawn.memo) <= {"choice_order", "slot_tables"}
+    assert drawn.terrain_round == checked.terrain_round
     assert hash(drawn) == hash(checked)
     assert [hash(i) for i in drawn.internes] == [hash(i) for i in checked.internes]
     assert drawn.interne_by_id == checked.interne_by_id

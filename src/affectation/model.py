@@ -359,6 +359,13 @@ def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> N
         )
 
 
+_LIST_FREE_MEMO = ("choice_order", "slot_tables")
+"""Entries of :attr:`Instance.memo` computed from everything but the wish lists (the order of
+choice, R-ORD; the eligibility tables of each profile, R-ELI): an instance that differs only by
+its lists (:meth:`Instance._with_wishes`) shares them. Only names listed here are shared;
+``tests/test_preferences.py`` recomputes them on a draw."""
+
+
 @attrs.frozen(cache_hash=True)
 class Instance:
     """One subdivision's semester: everything the choice day needs (FORMAT.md, Instance)."""
@@ -574,7 +581,8 @@ class Instance:
         in a row), so every id is one of this instance's terrain ids, a non-empty string
         (``Terrain.id``), never twice; the couples were built by ``Couple(...)``, which checks
         their lists, and their terrains are looked up here. Everything else (ids, ranks, the
-        order of choice, which depends on no list) is copied from valid values.
+        order of choice, which depends on no list) is copied from valid values, and so are the
+        look-ups that read no list (:data:`_LIST_FREE_MEMO`, the terrain tables).
         ``tests/test_preferences.py`` compares the result with the validated construction.
         """
         import numpy as np
@@ -630,4 +638,9 @@ class Instance:
         setattr_(new_instance, "internes", tuple(internes))
         setattr_(new_instance, "couples", couples)
         setattr_(new_instance, "_attrs_cached_hash", None)
+        # tables that read no wish list stay valid: same order of choice, same profiles
+        memo = self.memo
+        setattr_(new_instance, "memo", {k: memo[k] for k in _LIST_FREE_MEMO if k in memo})
+        setattr_(new_instance, "terrain_by_id", self.terrain_by_id)  # same terrains
+        setattr_(new_instance, "terrain_round", self.terrain_round)
         return new_instance

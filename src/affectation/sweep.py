@@ -120,6 +120,10 @@ class _Prepared:
         self.terrain_index = {t.id: k for k, t in enumerate(self.instance.terrains)}
         self.terrain_index[None] = -1  # type: ignore[index]
         self.n_categories = len(payload.categories)
+        if self.method == "serial":  # the eligibility tables, shared by every draw
+            from affectation.serial import slot_tables
+
+            slot_tables(self.instance)
 
 
 _CACHE: OrderedDict[tuple[str, int], _Prepared] = OrderedDict()
