@@ -611,7 +611,8 @@ class Instance:
         setattr_ = object.__setattr__
         internes = list(self.internes)
         rows = np.flatnonzero(~keep)
-        for row, named, length in zip(rows.tolist(), ids[wishes[rows]].tolist(),
+        chosen = wishes if len(rows) == n else wishes[rows]
+        for row, named, length in zip(rows.tolist(), ids[chosen].tolist(),
                                       active[rows].tolist(), strict=True):
             old = internes[row]
             new = object.__new__(type(old))

@@ -473,8 +473,9 @@ class _Sampler:
     def gumbel(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Gumbel(0, noise) = -noise · log(Exp(1)), in float32: a ranking needs no more
         precision, and this is the hot loop of a sweep."""
-        exponential = rng.standard_exponential(size=shape, dtype=np.float32)
-        noise = np.log(np.maximum(exponential, np.float32(1e-30)))
+        noise = rng.standard_exponential(size=shape, dtype=np.float32)
+        np.maximum(noise, np.float32(1e-30), out=noise)  # in place: the same values,
+        np.log(noise, out=noise)  # two fewer arrays of internes × terrains
         noise *= np.float32(-self.model.noise)
         return noise
 
