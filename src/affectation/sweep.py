@@ -193,15 +193,18 @@ def _run_task(task: _Task) -> tuple[int, tuple[int, ...], np.ndarray, np.ndarray
         for terrain_id, count in result.vacants_items:
             metrics[row, len(HEADLINE) + prepared.category_of[terrain_id]] += count
         where = {a.interne: a for a in result.affectations}
-        for column, interne in enumerate(instance.internes):
+        got_terrain, got_how = [], []
+        for interne in instance.internes:
             got = where.get(interne.id)
             if got is None or got.terrain is None:
-                terrains[row, column] = -1
-                continue
-            terrains[row, column] = index[got.terrain]
-            how[row, column] = (
-                SURNOMBRE if got.surnombre is not None else IMPOSED if got.impose else CHOSEN
-            )
+                got_terrain.append(-1)
+                got_how.append(0)
+            else:
+                got_terrain.append(index[got.terrain])
+                got_how.append(SURNOMBRE if got.surnombre is not None
+                               else IMPOSED if got.impose else CHOSEN)
+        terrains[row] = got_terrain
+        how[row] = got_how
     return task.scenario, task.samples, metrics, terrains, how
 
 
