@@ -54,8 +54,14 @@ from _common import git_commit, machine, print_table, write_json
 from affectation.datasets import generate
 from affectation.preferences import PreferenceModel
 from affectation.scenarios import BASE
-from affectation.serial import serial_dictatorship, slot_tables
+from affectation.serial import serial_dictatorship
 from affectation.sweep import _run_task, _Task, sweep
+
+try:
+    from affectation.serial import slot_tables
+except ImportError:  # older code, in an A/B run (--split with PYTHONPATH)
+    def slot_tables(instance):
+        return None
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "sweep.json"
