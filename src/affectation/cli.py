@@ -295,8 +295,14 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
         except InstanceError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
-    result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
-                          past=past_result)
+    from affectation.errors import SweepError
+
+    try:
+        result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
+                              past=past_result)
+    except SweepError as error:  # a draw the engine could not allocate
+        click.echo(f"error: {instance}: {error}", err=True)
+        sys.exit(1)
     n = len(loaded.internes)
     click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
                f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
