@@ -16,6 +16,7 @@ from affectation.datasets import generate
 from affectation.model import Instance, Terrain
 from affectation.preferences import COUPLE_TOP, PreferenceModel
 from affectation.rules.eligibility import eligible_slot
+from affectation.rules.mandatory import imposables, mandatory_classes
 from affectation.rules.order import choice_order
 from affectation.scenarios import AddTerrain, open_postes
 from affectation.serial import serial_dictatorship, slot_tables
@@ -257,7 +258,12 @@ def test_a_draw_equals_the_validated_instance(instance, seed, partial):
         for terrain_id, slot in slot_tables(drawn)[interne.id].items():
             terrain = checked.terrain(terrain_id)
             assert slot == eligible_slot(checked.maquette, checked.interne(interne.id), terrain)
-    assert set(drawn.memo) <= {"choice_order", "slot_tables"}
+    for r in range(len(checked.rounds)):
+        if ("mandatory_classes", r) in drawn.memo:
+            assert drawn.memo["mandatory_classes", r] == mandatory_classes(
+                checked, r, imposables(checked))
+    assert {k[0] if isinstance(k, tuple) else k for k in drawn.memo} <= {
+        "choice_order", "slot_tables", "mandatory_classes"}
     assert drawn.terrain_round == checked.terrain_round
     assert hash(drawn) == hash(checked)
     assert [hash(i) for i in drawn.internes] == [hash(i) for i in checked.internes]

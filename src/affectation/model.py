@@ -359,11 +359,12 @@ def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> N
         )
 
 
-_LIST_FREE_MEMO = ("choice_order", "slot_tables")
-"""Entries of :attr:`Instance.memo` computed from everything but the wish lists (the order of
-choice, R-ORD; the eligibility tables of each profile, R-ELI): an instance that differs only by
-its lists (:meth:`Instance._with_wishes`) shares them. Only names listed here are shared;
-``tests/test_preferences.py`` recomputes them on a draw."""
+_LIST_FREE_MEMO = ("choice_order", "slot_tables", "mandatory_classes")
+"""Entries of :attr:`Instance.memo` (a key, or the first item of a tuple key) computed from
+everything but the wish lists and holding no interne value (the order of choice, R-ORD; the
+eligibility tables of each profile, R-ELI; the mandatory classes of each round, by ids,
+R-IMP): an instance that differs only by its lists (:meth:`Instance._with_wishes`) shares them.
+Only names listed here are shared; ``tests/test_preferences.py`` recomputes them on a draw."""
 
 
 @attrs.frozen(cache_hash=True)
@@ -641,7 +642,9 @@ class Instance:
         setattr_(new_instance, "_attrs_cached_hash", None)
         # tables that read no wish list stay valid: same order of choice, same profiles
         memo = self.memo
-        setattr_(new_instance, "memo", {k: memo[k] for k in _LIST_FREE_MEMO if k in memo})
+        shared = {k: v for k, v in memo.items()
+                  if (k[0] if isinstance(k, tuple) else k) in _LIST_FREE_MEMO}
+        setattr_(new_instance, "memo", shared)
         setattr_(new_instance, "terrain_by_id", self.terrain_by_id)  # same terrains
         setattr_(new_instance, "terrain_round", self.terrain_round)
         return new_instance

@@ -120,10 +120,13 @@ class _Prepared:
         self.terrain_index = {t.id: k for k, t in enumerate(self.instance.terrains)}
         self.terrain_index[None] = -1  # type: ignore[index]
         self.n_categories = len(payload.categories)
-        if self.method == "serial":  # the eligibility tables, shared by every draw
+        if self.method == "serial":  # tables that every draw shares (Instance._with_wishes)
+            from affectation.rules.mandatory import mandatory_classes
             from affectation.serial import slot_tables
 
             slot_tables(self.instance)
+            for r in range(len(self.instance.rounds)):
+                mandatory_classes(self.instance, r)
 
 
 _CACHE: OrderedDict[tuple[str, int], _Prepared] = OrderedDict()
