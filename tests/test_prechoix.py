@@ -258,6 +258,22 @@ def test_command_writes_reports_and_refuses_bad_input(half, tmp_path):
         assert source.read_bytes() == before
     missing = runner.invoke(main, ["prechoix", str(tmp_path / "absent.json")])
     assert missing.exit_code == 2 and "absent.json" in missing.output
+    from affectation.io import save_result
+
+    past = tmp_path / "past.json"
+    save_result(solve(half, "serial"), past)
+    with_past = runner.invoke(main, ["prechoix", str(source), "--samples", "3", "--past",
+                                     str(past), "--out", str(tmp_path / "p.xlsx")])
+    assert with_past.exit_code == 0, with_past.output
+    import openpyxl
+
+    header = dict(openpyxl.load_workbook(tmp_path / "p.xlsx")["pre-choix"].iter_rows(
+        min_row=2, values_only=True))
+    assert header["Listes de vœux connues"] == len(expected.known)
+    assert header["Listes devinées (modèle)"] == 60 - len(expected.known)
+    past.write_text("{not json")
+    broken = runner.invoke(main, ["prechoix", str(source), "--past", str(past)])
+    assert broken.exit_code == 2 and "past.json" in broken.output
 
 
 def test_figures(result):
