@@ -306,3 +306,25 @@ def test_no_list_known_and_a_past_result():
     for terrain in instance.terrains[:10]:
         assert blended.attractiveness[terrain.id] == pytest.approx(
             (alone.attractiveness[terrain.id] + from_past.attractiveness[terrain.id]) / 2)
+
+
+def test_a_terrain_named_null_is_refused_in_json(tmp_path):
+    instance = generate(30, seed=2)
+    renamed = attrs.evolve(instance, terrains=[
+        attrs.evolve(t, id="null") if k == 0 else t for k, t in enumerate(instance.terrains)
+    ], internes=[
+        attrs.evolve(i, voeux=["null" if v == instance.terrains[0].id else v for v in i.voeux])
+        for i in instance.internes
+    ], couples=[
+        attrs.evolve(c, voeux=[tuple("null" if v == instance.terrains[0].id else v for v in p)
+                               for p in c.voeux]) for c in instance.couples
+    ])
+    outcome = prechoix(renamed, n_samples=2, executor="inline")
+    with pytest.raises(ValueError, match="null"):
+        report_json(outcome)
+    source = tmp_path / "choix.json"
+    save_instance(renamed, source)
+    refused = CliRunner().invoke(main, ["prechoix", str(source), "--samples", "2", "--out",
+                                        str(tmp_path / "r.json")])
+    assert refused.exit_code == 2 and "null" in refused.output
+    assert not (tmp_path / "r.json").exists()

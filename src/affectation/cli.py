@@ -286,6 +286,10 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
                        err=True)
             sys.exit(2)
     loaded = _load(instance)
+    if "null" in loaded.terrain_by_id and any(o.lower().endswith(".json") for o in outs):
+        click.echo(f"error: {instance}: a terrain is named 'null', the key of no poste in the "
+                   "JSON report; rename it", err=True)
+        sys.exit(2)
     past_result = None
     if past is not None:
         from affectation.io import load_result

@@ -484,6 +484,9 @@ def calibrate(
 
 def report_json(result: Prechoix) -> dict[str, Any]:
     """The ``affectation-prechoix/1`` document (docs/formats.md)."""
+    if "null" in result.terrain_ids:
+        raise ValueError("a terrain is named 'null', the key of no poste in the JSON report; "
+                         "rename it")
     counts = result._counts() / result.n_samples
     labels = [*result.terrain_ids, None]
     imposed = result.imposed()
