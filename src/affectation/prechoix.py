@@ -252,6 +252,10 @@ class Prechoix:
 
     # --- per terrain ----------------------------------------------------------------------
 
+    @cached_property
+    def _figures(self) -> dict[str, np.ndarray]:
+        return self._per_terrain()
+
     def _per_terrain(self) -> dict[str, np.ndarray]:
         """``samples × terrains``: position of the last chooser (0: none), of the chooser who
         took the last poste (``internes + 1``: never full by choice; 0 when no poste), the
@@ -294,7 +298,7 @@ class Prechoix:
         """Probability that ``terrain_id`` still has a free poste at the turn of the interne
         in ``position`` (1-based) of the order of choice."""
         column = self.terrain_ids.index(terrain_id)
-        return float(np.mean(self._per_terrain()["closing"][:, column] >= position))
+        return float(np.mean(self._figures["closing"][:, column] >= position))
 
     def terrains_table(self) -> pd.DataFrame:
         """One row per terrain (file order): postes; rang limite (position of the last
@@ -312,7 +316,7 @@ class Prechoix:
 
     def terrain_records(self) -> list[dict[str, Any]]:
         """:meth:`terrains_table` as plain values (``None`` where the table has ``<NA>``)."""
-        figures = self._per_terrain()
+        figures = self._figures
         n_i = len(self.order)
         internes = self.instance.internes
         rangs = np.array([i.rang for i in internes] + [0], dtype=np.int64)
