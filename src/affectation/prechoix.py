@@ -640,6 +640,7 @@ th,td{padding:.3rem .45rem;border-bottom:1px solid #ddd;text-align:left;white-sp
 th{position:sticky;top:0;background:#f0f0f0}td.n{text-align:right}
 .guess{color:#555;font-style:italic}dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem 1rem}
 dt{font-weight:600}dd{margin:0}
+@media (max-width:480px){.opt{display:none}th,td{padding:.3rem .3rem}}
 """
 
 SEARCH = """
@@ -661,18 +662,18 @@ def report_html(result: Prechoix) -> str:
         guess = "" if entry["voeux_connus"] else ' class="guess"'
         cells = [f'<td class="n">{entry["position"]}</td>',
                  f"<td{guess}>{_cell(entry['interne'])}</td>",
-                 f'<td class="n">{entry["rang"]}</td>',
-                 f"<td>{'oui' if entry['voeux_connus'] else 'non'}</td>"]
-        for k in range(1, TOP + 1):
-            cells.append(f"<td>{_cell(entry[f'terrain_{k}'] or None)}</td>"
-                         f'<td class="n">{_pct(entry[f"p_{k}"])}</td>')
+                 f'<td class="n opt">{entry["rang"]}</td>',
+                 f"<td class=\"opt\">{'oui' if entry['voeux_connus'] else 'non'}</td>"]
+        likely = "<br>".join(
+            f"{_cell(entry[f'terrain_{k}'])}&nbsp;<b>{_pct(entry[f'p_{k}'])}</b>"
+            for k in range(1, TOP + 1) if entry[f"terrain_{k}"]
+        )
+        cells.append(f"<td>{likely}</td>")
         cells.append(f'<td class="n">{_pct(entry["p_impose"])}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    interne_head = ("<tr><th>Pos.</th><th>Interne</th><th>Rang</th><th>Liste connue</th>"
-                    + "".join(f"<th>{k}<sup>e</sup> choix probable</th><th>p</th>"
-                              if k > 1 else "<th>Le plus probable</th><th>p</th>"
-                              for k in range(1, TOP + 1))
-                    + "<th>Imposé</th></tr>")
+    interne_head = ("<tr><th>Pos.</th><th>Interne</th><th class=\"opt\">Rang</th>"
+                    "<th class=\"opt\">Liste connue</th>"
+                    "<th>Terrains probables</th><th>Imposé</th></tr>")
     terrain_rows = []
     for entry in terrains:
         terrain_rows.append(
