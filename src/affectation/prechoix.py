@@ -603,10 +603,13 @@ TERRAIN_COLUMNS = {
 def _write_xlsx(result: Prechoix, path: Path) -> None:
     import pandas as pd
 
-    header = pd.DataFrame(_header(result), columns=["", "valeur"])
+    header = pd.DataFrame(_header(result), columns=["Rubrique", "Valeur"])
     internes = result.internes_table().rename(columns=INTERNE_COLUMNS)
     internes["Liste connue"] = internes["Liste connue"].map({True: "oui", False: "non"})
-    terrains = result.terrains_table().rename(columns=TERRAIN_COLUMNS)
+    terrains = pd.DataFrame(result.terrain_records()).rename(columns=TERRAIN_COLUMNS)
+    for level in LEVELS:  # free at every position with that chance
+        column = TERRAIN_COLUMNS[f"libre_jusqu_a_p{round(level * 100)}"]
+        terrains[column] = [("tous" if v is None else v) for v in terrains[column]]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         header.to_excel(writer, sheet_name="pre-choix", index=False)
         internes.to_excel(writer, sheet_name="internes", index=False)
