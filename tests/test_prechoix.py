@@ -328,3 +328,25 @@ def test_a_terrain_named_null_is_refused_in_json(tmp_path):
                                         str(tmp_path / "r.json")])
     assert refused.exit_code == 2 and "null" in refused.output
     assert not (tmp_path / "r.json").exists()
+
+
+@settings(max_examples=30)
+@given(instances(), st.sets(st.integers(0, 11)), st.integers(0, 2**16))
+def test_any_instance_any_unknown_lists(instance, hidden, seed):
+    """Rounds, surnombres, couples, empty lists: the figures stay consistent."""
+    guessed = [i.id for k, i in enumerate(instance.internes) if k in hidden]
+    outcome = prechoix(unknown(instance, guessed), n_samples=5, seed=seed, executor="inline")
+    n = len(instance.internes)
+    assert np.allclose(outcome.probabilities().sum(axis=1), 1.0)
+    doc = report_json(outcome)
+    json.dumps(doc, allow_nan=False)
+    for entry in doc["terrains"]:
+        if entry["rang_limite"] is not None:
+            assert 1 <= entry["rang_limite"]["p05"] <= entry["rang_limite"]["p95"] <= n
+        for until in entry["libre_jusqu_a"].values():
+            assert until is None or 0 <= until <= n
+    for entry in doc["internes"]:
+        assert 0.0 <= entry["impose"] <= 1.0
+        if entry["voeux_connus"]:
+            assert [w["terrain"] for w in entry["voeux"]] == list(
+                instance.interne(entry["interne"]).voeux)
