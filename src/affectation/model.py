@@ -558,6 +558,18 @@ class Instance:
         """A terrain is mandatory when one of its categories is (R-IMP Reading)."""
         return not terrain.category_set.isdisjoint(self.obligatoires)
 
+    # --- views: a short repr for the terminal, a table for Jupyter (affectation.views) ----------
+
+    def __repr__(self) -> str:
+        from affectation.views import instance_repr
+
+        return instance_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import instance_html
+
+        return instance_html(self)
+
     # --- trusted construction: Monte Carlo draws -----------------------------------------
 
     def _with_wishes(
