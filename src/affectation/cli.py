@@ -1,7 +1,9 @@
-"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, prechoix.
+"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, prechoix,
+audit, live (and plan, simulate for several semesters).
 
 Exit status: 0 when fine, 2 for bad input (nothing written), 1 for a solve that found no
-allocation (user constraints in conflict). These commands and the JSON formats are a
+allocation (user constraints in conflict) or a result that breaks the rules (``check``), 3 for
+an audit with a finding that needs a decision. These commands and the JSON formats are a
 contract other tools rely on (FORMAT.md).
 """
 
@@ -414,8 +416,6 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
         click.echo(f"written: {out}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 # --- before and on choice day (issue 9) ------------------------------------------------------
@@ -528,3 +528,7 @@ def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> N
     # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input)
     write_result_out(result, path, "json" if path.endswith(".json") else "xlsx", instance,
                      journal, *inputs)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
