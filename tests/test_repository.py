@@ -13,7 +13,8 @@ def test_no_merge_conflict_markers() -> None:
     found = []
     for folder in ("src", "tests", "docs", "benchmarks", "notebooks", ".ci"):
         for path in (ROOT / folder).rglob("*"):
-            if not path.is_file() or path.suffix not in TEXT or "__pycache__" in path.parts:
+            if not path.is_file() or path.suffix not in TEXT or "__pycache__" in path.parts \
+                    or any(part.endswith(".egg-info") for part in path.parts):
                 continue
             for number, line in enumerate(
                 path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1
