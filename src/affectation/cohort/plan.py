@@ -582,32 +582,29 @@ class _Model:
         self.objective_parts(objective)
 
     def objective_parts(self, objective: str) -> None:
+        """The objectives, in the order they are minimised: the chosen one, then the others
+        as tie-breaks (fewest postes, fewest impositions, closest to today's openings)."""
         m = self.model
         total = sum(v for postes in self.postes for v in postes.values())
-        self.weight = 1
         imposed = sum(self.impositions)
-        if objective == "total":  # then the fewest impositions among the fewest postes
-            self.weight = sum(self.counts) + 1
-            m.minimize(self.weight * total + imposed)
-        elif objective == "change":
-            deviations = []
-            if self.per_terrain:
-                items = [(v, self.instance.terrain(tid).postes)
-                         for tp in self.terrain_postes for tid, v in tp.items()]
-            else:
-                current = {label: sum(t.postes for t in terrains)
-                           for label, terrains in self.kinds.items()}
-                items = [(v, current[label]) for postes in self.postes
-                         for label, v in postes.items()]
-            for var, today in items:
-                d = m.new_int_var(0, max(today, self.upper), f"d[{var.name}]")
-                m.add(d >= var - today)
-                m.add(d >= today - var)
-                deviations.append(d)
-            m.minimize(sum(deviations))
+        deviations = []
+        if self.per_terrain:
+            items = [(v, self.instance.terrain(tid).postes)
+                     for tp in self.terrain_postes for tid, v in tp.items()]
         else:
-            self.weight = self.upper * self.semesters * len(self.kinds) + 1
-            m.minimize(self.weight * imposed + total)
+            current = {label: sum(t.postes for t in terrains)
+                       for label, terrains in self.kinds.items()}
+            items = [(v, current[label]) for postes in self.postes for label, v in postes.items()]
+        for var, today in items:
+            d = m.new_int_var(0, max(today, self.upper), f"d[{var.name}]")
+            m.add(d >= var - today)
+            m.add(d >= today - var)
+            deviations.append(d)
+        exprs = {"total": total, "impositions": imposed, "change": sum(deviations)}
+        order = {"total": ("total", "impositions", "change"),
+                 "impositions": ("impositions", "total", "change"),
+                 "change": ("change", "total", "impositions")}[objective]
+        self.stages = [(name, exprs[name]) for name in order]
 
 
 _DROP_FIRST = ("r_pos_3", "obligatoires", "placement", "postes_fixes", "agrement")
@@ -712,7 +709,31 @@ def plan_postes(
     solver.parameters.random_seed = seed
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = time_limit
-    status = solver.solve(model.model)
+    value = bound = None
+    status = cp_model.UNKNOWN
+    n_vars = len(model.model.proto.variables)
+    for stage, (_name, expr) in enumerate(model.stages):
+        model.model.minimize(expr)
+        outcome = solver.solve(model.model)
+        if stage == 0:
+            status = outcome
+            if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                value = round(solver.objective_value)
+                bound = math.ceil(solver.best_objective_bound - 1e-6)
+        if outcome != cp_model.OPTIMAL:
+            break
+        # lexicographic: keep this optimum, break its ties with the next objective, starting
+        # from the solution found (a hint that satisfies every constraint)
+        best = [solver.value(model.model.get_int_var_from_proto_index(i))
+                for i in range(n_vars)]
+        model.model.add(expr <= round(solver.objective_value))
+        model.model.clear_hints()
+        for i, v in enumerate(best):
+            model.model.add_hint(model.model.get_int_var_from_proto_index(i), v)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and outcome not in (
+            cp_model.OPTIMAL, cp_model.FEASIBLE):  # a tie-break ran out of time: re-read
+        model.model.clear_objective()
+        solver.solve(model.model)
     name = solver.status_name(status)
     proto = model.model.proto
     common = dict(objective=objective, status=name, date_choix=date_choix,
@@ -745,9 +766,5 @@ def plan_postes(
             terrains=({tid: solver.value(v) for tid, v in model.terrain_postes[s].items()}
                       if per_terrain else None),
         ))
-    value = round(solver.objective_value)
-    bound = math.ceil(solver.best_objective_bound - 1e-6)
-    if model.weight > 1:
-        value, bound = value // model.weight, bound // model.weight
     return Plan(rows, value=value, bound=bound, wall_time=time.perf_counter() - started,
                 **common)
