@@ -158,10 +158,69 @@ def test_dict_round_trip(doc: dict[str, Any]) -> None:
 
 
 def test_dict_keys_in_format_order() -> None:
+    """Keys in FORMAT.md order; the keys added later (date_choix, agrement, voeux_connus)
+    are written only when set, so older files keep their bytes."""
     out = instance_to_dict(instance_from_dict(CANONICAL))
-    assert tuple(out) == INSTANCE_KEYS
+    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k != "date_choix")
     assert list(out["terrains"][0]) == ["id", "nom", "ville", "categories", "postes",
                                         "ambulatoire"]
+    assert "voeux_connus" not in out["internes"][0]
+
+
+def test_new_keys_round_trip(tmp_path) -> None:
+    """date_choix, terrains[].agrement and internes[].voeux_connus (FORMAT.md) are read,
+    written in FORMAT.md order and read back, in JSON and in CSV folders."""
+    doc = copy.deepcopy(CANONICAL)
+    doc["date_choix"] = "2026-11"
+    doc["terrains"][0]["agrement"] = doc["terrains"][0]["postes"] + 2
+    doc["internes"][0]["voeux_connus"] = False
+    instance = instance_from_dict(doc)
+    assert instance.date_choix == "2026-11"
+    assert instance.terrains[0].agrement == doc["terrains"][0]["postes"] + 2
+    assert not instance.internes[0].voeux_connus and instance.internes[1].voeux_connus
+    out = instance_to_dict(instance)
+    assert tuple(out) == INSTANCE_KEYS
+    assert list(out["terrains"][0])[-1] == "agrement"
+    assert out["internes"][0]["voeux_connus"] is False
+    assert instance_from_dict(out) == instance
+    save_csv(instance, tmp_path / "csv")
+    assert load_csv(tmp_path / "csv") == instance
+
+
+@pytest.mark.parametrize(
+    ("entity", "key", "value", "words"),
+    [
+        ("instance", "date_choix", "2026-13", "YYYY-MM"),
+        ("instance", "date_choix", "nov. 2026", "YYYY-MM"),
+        ("terrains", "agrement", 0, "postes"),
+        ("terrains", "agrement", "many", "integer"),
+        ("internes", "voeux_connus", "oui", "true or false"),
+    ],
+)
+def test_new_keys_refused(entity: str, key: str, value: Any, words: str) -> None:
+    doc = copy.deepcopy(CANONICAL)
+    target = doc if entity == "instance" else doc[entity][0]
+    target[key] = value
+    if key == "agrement":
+        target["postes"] = max(target["postes"], 1)
+    with pytest.raises(InstanceError) as caught:
+        instance_from_dict(doc)
+    assert caught.value.key == key
+    assert words in caught.value.message
+
+
+def test_r_eli_6_an_interne_who_validated_every_semester_is_refused() -> None:
+    """R-ELI-6: semestres_valides >= the maquette's length is refused, naming the interne
+    (the 2019 Île-de-France re-run)."""
+    doc = copy.deepcopy(CANONICAL)
+    interne = doc["internes"][0]
+    interne["semestres_valides"] = interne["semestres_effectues"] = 8  # mg-2017: 8 semesters
+    interne["valides"] = []
+    with pytest.raises(InstanceError) as caught:
+        instance_from_dict(doc)
+    assert caught.value.key == "semestres_valides"
+    assert interne["id"] in caught.value.entity
+    assert "R-ELI-6" in caught.value.message
 
 
 def test_defaults_of_format_md() -> None:

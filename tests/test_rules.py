@@ -11,7 +11,9 @@ from affectation import Couple, Instance, InstanceError, Interne, Maquette, Roun
 from affectation import serial_dictatorship as serial
 from affectation.check import check
 from affectation.cpsat import solve
+from affectation.errors import NoAllocation
 from affectation.maquettes import MG_2010, MG_2017
+from affectation.result import SolveStatus
 from affectation.rules.eligibility import completable, eligible_slot
 from affectation.rules.mandatory import is_imposable, lowers_fill, max_matching
 from affectation.rules.order import choice_order
@@ -338,19 +340,22 @@ def test_conflict_explained_by_rule_groups() -> None:
     """A forced assignment that breaks rank priority is reported with the groups in conflict,
     never a bare "infeasible"."""
     instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
-    result = solve(instance, forced={"b": "URG"})
-    assert result.info.status == "INFEASIBLE"
-    assert "user" in result.info.conflict
-    assert "priority" in result.info.conflict or "capacity" in result.info.conflict
-    assert result.affectations == ()
+    with pytest.raises(NoAllocation) as caught:
+        solve(instance, forced={"b": "URG"})
+    info = caught.value.info
+    assert info.status == SolveStatus.INFEASIBLE
+    assert "user" in info.conflict
+    assert "priority" in info.conflict or "capacity" in info.conflict
+    assert "rule groups in conflict" in str(caught.value)
 
 
 def test_conflict_with_eligibility() -> None:
     """R-ELI: forcing a terrain the maquette forbids names the eligibility group."""
     instance = Instance(MG_2017, [URG, MED], [t1("a", 1, ["URG"])])
-    result = solve(instance, forced={"a": "MED"})
-    assert result.info.status == "INFEASIBLE"
-    assert set(result.info.conflict) == {"user", "eligibility"}
+    with pytest.raises(NoAllocation) as caught:
+        solve(instance, forced={"a": "MED"})
+    assert caught.value.info.status == "INFEASIBLE"
+    assert set(caught.value.info.conflict) == {"user", "eligibility"}
 
 
 def test_forced_assignment_that_the_rules_allow() -> None:
@@ -407,8 +412,9 @@ def test_fewest_impositions_never_above_the_rulebook() -> None:
 def test_forcing_an_unlisted_terrain_blames_the_wish_list() -> None:
     """R-VOE-1: an eligible terrain the interne did not list is no eligibility problem."""
     instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"])], obligatoires=[])
-    result = solve(instance, forced={"a": "N1"})
-    assert set(result.info.conflict) == {"user", "priority"}
+    with pytest.raises(NoAllocation) as caught:
+        solve(instance, forced={"a": "N1"})
+    assert set(caught.value.info.conflict) == {"user", "priority"}
     with pytest.raises(ValueError, match="unknown interne"):
         solve(instance, forced={"zz": "N1"})
     with pytest.raises(ValueError, match="unknown terrain"):

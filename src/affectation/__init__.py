@@ -1,16 +1,19 @@
 """affectation: the choix de stages of the DES de médecine générale, replayed and solved.
 
-``serial_dictatorship`` replays the choice day (the baseline); ``solve`` is the exact CP-SAT
-model of the same rules; ``check`` verifies any result against the rules. Instances and results
-are read and written in the FORMAT.md contract by ``load_instance`` and ``save_result``.
+``solve(instance, method="serial" | "cpsat")`` is the engine registry: ``serial_dictatorship``
+replays the choice day, ``"cpsat"`` is the exact CP-SAT model of the same rules; ``check``
+verifies any result against the rules. Instances and results are read and written in the
+FORMAT.md contract by ``load_instance`` and ``save_result``.
 """
 
-from affectation.errors import AffectationError, InstanceError
+from affectation.engines import METHODS, solve
+from affectation.errors import AffectationError, InstanceError, NoAllocation
 from affectation.model import Couple, Instance, Interne, Maquette, Round, Slot, Terrain
-from affectation.result import Affectation, Result, SolveInfo, Turn
+from affectation.result import Affectation, Result, SolveInfo, SolveStatus, Turn
 from affectation.serial import serial_dictatorship
 
 __all__ = [
+    "METHODS",
     "Affectation",
     "AffectationError",
     "Couple",
@@ -18,13 +21,16 @@ __all__ = [
     "InstanceError",
     "Interne",
     "Maquette",
+    "NoAllocation",
     "Result",
     "Round",
     "Slot",
     "SolveInfo",
+    "SolveStatus",
     "Terrain",
     "Turn",
     "serial_dictatorship",
+    "solve",
 ]
 
 __version__ = "0.1.0"

@@ -11,13 +11,12 @@ import sys
 
 import click
 
-from affectation.errors import InstanceError
+from affectation.engines import METHODS
+from affectation.errors import InstanceError, NoAllocation
 from affectation.model import Instance
 from affectation.result import Result
 
 __all__ = ["main"]
-
-METHODS = ("serial", "cpsat")
 
 
 def _load(path: str) -> Instance:
@@ -32,13 +31,15 @@ def _load(path: str) -> Instance:
 
 def _run(instance: Instance, method: str, time_limit: float | None, workers: int,
          seed: int) -> Result:
-    if method == "serial":
-        from affectation.serial import serial_dictatorship
+    """One solve through the engine registry; exit 1 when no allocation is found."""
+    from affectation.engines import solve
 
-        return serial_dictatorship(instance)
-    from affectation.cpsat import solve
-
-    return solve(instance, time_limit=time_limit, workers=workers, seed=seed)
+    try:
+        return solve(instance, method, time_limit=time_limit, workers=workers, seed=seed)
+    except NoAllocation as error:
+        hint = ", try a longer --time-limit" if error.info.status == "UNKNOWN" else ""
+        click.echo(f"error: {error}{hint}", err=True)
+        sys.exit(1)
 
 
 def summary_table(result: Result) -> str:
@@ -55,7 +56,7 @@ def summary_table(result: Result) -> str:
         ("rang médian du vœu", s["rang_median"]),
         ("postes vacants", s["postes_vacants"]),
     ]
-    if result.info is not None:
+    if result.info is not None and result.methode != "serial":
         info = result.info
         rows += [
             ("statut du solveur", info.status + (" (optimal prouvé)" if info.optimal else "")),
@@ -92,12 +93,6 @@ def solve(instance: str, method: str, out: str | None, time_limit: float | None,
     except InstanceError as error:
         click.echo(f"error: {instance}: {error}", err=True)
         sys.exit(2)
-    if not result.affectations and loaded.internes:
-        info = result.info
-        click.echo(f"error: no allocation found (solver status {info.status if info else '?'}"
-                   f"{', try a longer --time-limit' if info and info.status == 'UNKNOWN' else ''})",
-                   err=True)
-        sys.exit(1)
     if out is not None:
         from affectation.io import save_result
 
@@ -124,13 +119,13 @@ def validate(instance: str) -> None:
 @click.argument("interne")
 def explain(instance: str, interne: str) -> None:
     """Tell, in plain words, how INTERNE got their poste (serial replay)."""
-    from affectation.serial import serial_dictatorship
+    from affectation.engines import solve
 
     loaded = _load(instance)
     if interne not in loaded.interne_by_id:
         click.echo(f"error: {instance}: unknown interne {interne!r}", err=True)
         sys.exit(2)
-    click.echo(serial_dictatorship(loaded).explain(interne))
+    click.echo(solve(loaded, "serial").explain(interne))
 
 
 @main.command()
@@ -139,16 +134,15 @@ def explain(instance: str, interne: str) -> None:
 def demo(out: str | None) -> None:
     """Run both engines on the bundled example and print the summary."""
     from affectation.check import check
-    from affectation.cpsat import solve as cpsat_solve
     from affectation.datasets import example
-    from affectation.serial import serial_dictatorship
+    from affectation.engines import solve
 
     instance = example()
     click.echo(f"Instance: {instance.nom} ({len(instance.internes)} internes, "
                f"{len(instance.terrains)} terrains)\n")
-    serial = serial_dictatorship(instance)
+    serial = solve(instance, "serial")
     click.echo(summary_table(serial) + "\n")
-    exact = cpsat_solve(instance)
+    exact = solve(instance, "cpsat")
     click.echo(summary_table(exact) + "\n")
     same = exact.same_allocation(serial)
     violations = check(instance, serial) + check(instance, exact)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from affectation.errors import AffectationError
+from affectation.engines import METHODS, solve
+from affectation.errors import AffectationError, NoAllocation, ScenarioError
 from affectation.model import CATEGORIES, Instance
 from affectation.result import Affectation, Result
 from affectation.scenarios import BASE, Scenario
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["CHANGES", "METHODS", "CompareError", "Comparison", "compare", "records"]
-
-METHODS = ("serial", "cpsat")
 
 CHANGES: dict[str, str] = {
     "gagne": "placed in both, on a terrain the interne listed higher than in the base",
@@ -72,17 +71,6 @@ class CompareError(AffectationError):
     """A scenario could not be compared: the engine found no allocation for it."""
 
 
-def _solve(instance: Instance, method: str, time_limit: float | None, workers: int,
-           seed: int) -> Result:
-    if method == "serial":
-        from affectation.serial import serial_dictatorship
-
-        return serial_dictatorship(instance)
-    from affectation.cpsat import solve
-
-    return solve(instance, time_limit=time_limit, workers=workers, seed=seed)
-
-
 def compare(
     base: Instance,
     *scenarios: Scenario,
@@ -101,22 +89,22 @@ def compare(
     Raises :class:`CompareError` when CP-SAT finds no allocation (time limit too short).
     """
     if method not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise ScenarioError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
     chosen = [s for s in scenarios if s != BASE]
     names = [BASE.name] + [s.name for s in chosen]
     for name in names:
         if names.count(name) > 1:
-            raise ValueError(f"two scenarios are named {name!r}; names must be unique")
+            raise ScenarioError(f"two scenarios are named {name!r}; names must be unique")
     instances = {BASE.name: base}
     for scenario in chosen:
         instances[scenario.name] = scenario.apply(base)
     results: dict[str, Result] = {}
     for name, instance in instances.items():
-        result = _solve(instance, method, time_limit, workers, seed)
-        if instance.internes and not result.affectations:
-            status = result.info.status if result.info else "no allocation"
+        try:
+            result = solve(instance, method, time_limit=time_limit, workers=workers, seed=seed)
+        except NoAllocation as error:
             raise CompareError(f"scenario {name!r}: the {method} engine found no allocation "
-                               f"({status})")
+                               f"({error.info.status})") from error
         results[name] = result
     return Comparison(
         method=method,

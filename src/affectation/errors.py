@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["AffectationError", "InstanceError"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from affectation.result import SolveInfo
+
+__all__ = [
+    "AffectationError",
+    "InstanceError",
+    "NoAllocation",
+    "ScenarioError",
+    "SweepError",
+]
 
 
 class AffectationError(Exception):
@@ -47,3 +58,31 @@ class InstanceError(AffectationError, ValueError):
 
 def _rebuild(message: str, entity: str | None, key: str | None, file: str | None) -> InstanceError:
     return InstanceError(message, entity=entity, key=key, file=file)
+
+
+class ScenarioError(AffectationError, ValueError):
+    """A what-if change that does not fit the instance, or a change written wrongly."""
+
+
+class SweepError(AffectationError, ValueError):
+    """A Monte Carlo sweep asked for with wrong settings, or a sample that could not be solved."""
+
+
+class NoAllocation(AffectationError):
+    """An engine found no allocation: user constraints in conflict, or a time limit too short.
+
+    ``info`` is the :class:`~affectation.result.SolveInfo` of the solve: its ``status`` says
+    which (``INFEASIBLE``, ``UNKNOWN``…) and ``conflict`` names the rule groups in conflict.
+    An empty :class:`~affectation.result.Result` never stands for "no allocation".
+    """
+
+    def __init__(self, info: SolveInfo, message: str | None = None) -> None:
+        self.info = info
+        status = str(info.status.value if hasattr(info.status, "value") else info.status)
+        text = message or f"no allocation found (solver status {status})"
+        if info.conflict:
+            text += f"; rule groups in conflict: {', '.join(info.conflict)}"
+        super().__init__(text)
+
+    def __reduce__(self):  # keep the info through pickling (process pools)
+        return (NoAllocation, (self.info,))

@@ -8,6 +8,7 @@ what-if is ``attrs.evolve(...)`` and never a mutation. Field validators check on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any, Literal
@@ -30,6 +31,8 @@ __all__ = [
     "Slot",
     "Terrain",
 ]
+
+_DATE_CHOIX = re.compile(r"\d{4}-\d{2}")
 
 ALL = "*"
 """Written in place of a category list: every category (a ``libre`` slot, the last round)."""
@@ -191,6 +194,19 @@ class Terrain:
     """Ambulatory stage (no surnombre there, R-SUR-4)."""
     nom: str = ""
     ville: str = ""
+    agrement: int | None = attrs.field(default=None)
+    """The most postes the terrain may open in a semester under its agrément (R-POS-1), for
+    planning openings; ``None``: no limit. Never below ``postes``."""
+
+    @agrement.validator
+    def _check_agrement(self, attribute: attrs.Attribute, value: int | None) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < self.postes:
+            raise InstanceError(
+                f"expected null or an integer >= postes ({self.postes}), got {value!r}",
+                key="agrement",
+            )
 
     @categories.validator
     def _check_categories(self, attribute: attrs.Attribute, value: tuple) -> None:
@@ -243,6 +259,9 @@ class Interne:
     """Chooses after every interne of the same seniority (R-ORD-4)."""
     effectif_promotion: int | None = attrs.field(default=None)
     """Size of the national exam cohort, for percentile interclassement (R-ORD-6)."""
+    voeux_connus: bool = attrs.field(default=True, validator=_bool)
+    """``False`` when the wish list is a placeholder a pré-choix must guess (FORMAT.md); a
+    plain solve uses the list as it is."""
 
     def __attrs_post_init__(self) -> None:
         if self.semestres_effectues < self.semestres_valides:
@@ -354,6 +373,23 @@ class Instance:
     nom: str = ""
     maquette_name: str | None = None
     """The built-in name the maquette was given by (``mg-2017``), kept for writing it back."""
+    date_choix: str | None = attrs.field(default=None)
+    """``"YYYY-MM"``, the month of this choice (FORMAT.md), for planning several semesters."""
+
+    @date_choix.validator
+    def _check_date_choix(self, attribute: attrs.Attribute, value: str | None) -> None:
+        if value is None:
+            return
+        if (
+            not isinstance(value, str)
+            or not _DATE_CHOIX.fullmatch(value)
+            or not 1 <= int(value[5:]) <= 12
+        ):
+            raise InstanceError(
+                f"expected null or a month 'YYYY-MM' (2026-11), got {value!r}",
+                entity="instance",
+                key="date_choix",
+            )
 
     def __attrs_post_init__(self) -> None:
         self._check_references()
@@ -423,6 +459,15 @@ class Instance:
                             entity=entity,
                             key=key,
                         )
+            if interne.semestres_valides >= self.maquette.semestres:
+                raise InstanceError(
+                    f"{interne.id} has validated {interne.semestres_valides} semesters, every "
+                    f"semester of the maquette {self.maquette.nom} ({self.maquette.semestres}): "
+                    "their stages are done and they are not in the call list; remove them "
+                    "(R-ELI-6, the error that annulled the Île-de-France choice of October 2019)",
+                    entity=entity,
+                    key="semestres_valides",
+                )
             if self.interclassement == "percentile" and interne.effectif_promotion is None:
                 raise InstanceError(
                     "percentile interclassement needs effectif_promotion",

@@ -6,6 +6,7 @@ FORMAT.md is written from it by :func:`affectation.io.save_result`.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -20,6 +21,7 @@ __all__ = [
     "RefusalReason",
     "Result",
     "SolveInfo",
+    "SolveStatus",
     "Turn",
 ]
 
@@ -80,15 +82,39 @@ class Turn:
     """Taken as a pair from the couple's joint list (R-ORD-2)."""
 
 
+class SolveStatus(enum.StrEnum):
+    """What an engine says of its answer (CP-SAT's status names; a ``str`` so that
+    ``info.status == "OPTIMAL"`` and JSON writing work as before).
+
+    The serial engine always returns ``OPTIMAL``: its allocation is the rules' allocation
+    by construction (RULES.md, R-IMP Consequence)."""
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    INFEASIBLE = "INFEASIBLE"
+    UNKNOWN = "UNKNOWN"
+    MODEL_INVALID = "MODEL_INVALID"
+
+    @property
+    def has_allocation(self) -> bool:
+        """Whether a solve with this status carries an allocation."""
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+def _status(value: SolveStatus | str) -> SolveStatus:
+    return SolveStatus(value)
+
+
 @attrs.frozen
 class SolveInfo:
-    """What the solver says about a ``cpsat`` solve, kept in the result rather than in logs."""
+    """What the engine says about a solve, kept in the result rather than in logs."""
 
-    status: str
-    wall_time: float
-    variables: int
-    constraints: int
-    optimal: bool
+    status: SolveStatus = attrs.field(converter=_status)
+    wall_time: float = 0.0
+    variables: int = 0
+    """Model size (CP-SAT); ``0`` for the serial engine, which builds no model."""
+    constraints: int = 0
+    optimal: bool = True
     conflict: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     """Rule groups the solver's core blames when the solve is infeasible."""
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from affectation.errors import ScenarioError
 from affectation.model import DEFAULT_ROUND, Instance, Interne, Round, Terrain
 from affectation.rules.order import order_key
 
@@ -76,25 +77,25 @@ class Change(Protocol):
 
 def _non_empty_str(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{attribute.name}: expected a non-empty string, got {value!r}")
+        raise ScenarioError(f"{attribute.name}: expected a non-empty string, got {value!r}")
 
 
 def _int(value: Any, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name}: expected an integer, got {value!r}")
+        raise ScenarioError(f"{name}: expected an integer, got {value!r}")
 
 
 def _non_zero_int(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     _int(value, attribute.name)
     if value == 0:
-        raise ValueError(f"{attribute.name}: expected a non-zero integer (0 changes nothing)")
+        raise ScenarioError(f"{attribute.name}: expected a non-zero integer (0 changes nothing)")
 
 
 def _int_at_least(minimum: int):
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         _int(value, attribute.name)
         if value < minimum:
-            raise ValueError(f"{attribute.name}: expected an integer >= {minimum}, got {value}")
+            raise ScenarioError(f"{attribute.name}: expected an integer >= {minimum}, got {value}")
 
     return check
 
@@ -111,17 +112,17 @@ def _check_ids(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]
     if value is None:
         return
     if not value:
-        raise ValueError(f"{attribute.name}: expected at least one terrain id, or None")
+        raise ScenarioError(f"{attribute.name}: expected at least one terrain id, or None")
     for item in value:
         if not isinstance(item, str) or not item:
-            raise ValueError(f"{attribute.name}: expected terrain ids, found {item!r}")
+            raise ScenarioError(f"{attribute.name}: expected terrain ids, found {item!r}")
     if len(set(value)) != len(value):
-        raise ValueError(f"{attribute.name}: a terrain id appears twice in {list(value)}")
+        raise ScenarioError(f"{attribute.name}: a terrain id appears twice in {list(value)}")
 
 
 def _rule(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value not in RULES:
-        raise ValueError(f"rule: expected one of {', '.join(RULES)}, got {value!r}")
+        raise ScenarioError(f"rule: expected one of {', '.join(RULES)}, got {value!r}")
 
 
 def _categories_present(instance: Instance) -> str:
@@ -172,7 +173,7 @@ class OpenPostes:
       a terrain at 0.
 
     A terrain never goes below 0 postes. Closing more postes than the terrains have, or
-    opening on a category no terrain has, raises ``ValueError``.
+    opening on a category no terrain has, raises :class:`~affectation.errors.ScenarioError`.
     """
 
     category: str = attrs.field(validator=_non_empty_str)
@@ -196,7 +197,7 @@ class OpenPostes:
         if self.terrains is None:
             candidates = [t for t in instance.terrains if self.category in t.category_set]
             if not candidates:
-                raise ValueError(
+                raise ScenarioError(
                     f"no terrain is agréé for {self.category!r} "
                     f"(categories present: {_categories_present(instance)})"
                 )
@@ -205,9 +206,9 @@ class OpenPostes:
         for terrain_id in self.terrains:
             terrain = instance.terrain_by_id.get(terrain_id)
             if terrain is None:
-                raise ValueError(f"unknown terrain {terrain_id!r}")
+                raise ScenarioError(f"unknown terrain {terrain_id!r}")
             if self.category not in terrain.category_set:
-                raise ValueError(
+                raise ScenarioError(
                     f"terrain {terrain_id!r} is not agréé for {self.category!r} "
                     f"(its categories: {', '.join(terrain.categories)})"
                 )
@@ -221,7 +222,7 @@ class OpenPostes:
         ids = list(postes)
         if self.n < 0 and sum(postes.values()) < -self.n:
             where = ", ".join(ids) if self.terrains else f"the {self.category!r} terrains"
-            raise ValueError(
+            raise ScenarioError(
                 f"cannot close {-self.n} postes: {where} have only "
                 f"{sum(postes.values())} postes open"
             )
@@ -275,7 +276,7 @@ class AddTerrain:
 
     def apply(self, instance: Instance) -> Instance:
         if self.terrain.id in instance.terrain_by_id:
-            raise ValueError(f"terrain {self.terrain.id!r} already exists")
+            raise ScenarioError(f"terrain {self.terrain.id!r} already exists")
         return attrs.evolve(instance, terrains=(*instance.terrains, self.terrain))
 
 
@@ -297,7 +298,7 @@ class RemoveTerrain:
     def apply(self, instance: Instance) -> Instance:
         gone = self.terrain_id
         if gone not in instance.terrain_by_id:
-            raise ValueError(f"unknown terrain {gone!r}")
+            raise ScenarioError(f"unknown terrain {gone!r}")
         internes = tuple(
             attrs.evolve(i, voeux=tuple(t for t in i.voeux if t != gone)) if gone in i.voeux
             else i
@@ -348,7 +349,7 @@ class ChangePromotion:
             if i.semestres_valides == self.semestres_valides and i.id not in instance.couple_of
         ]
         if not pool:
-            raise ValueError(
+            raise ScenarioError(
                 f"no interne with {self.semestres_valides} validated semesters to clone "
                 "(internes in a couple are not cloned)"
             )
@@ -385,7 +386,7 @@ class ChangePromotion:
             key=lambda i: order_key(i, instance.interclassement),
         )
         if len(group) < -self.delta:
-            raise ValueError(
+            raise ScenarioError(
                 f"cannot remove {-self.delta} internes with {self.semestres_valides} validated "
                 f"semesters: there are {len(group)}"
             )
@@ -471,14 +472,14 @@ def open_postes(category: str, n: int, **kw: Any) -> Scenario:
     """The scenario "open ``n`` postes of ``category``" (``urgences +3``); ``kw`` goes to
     :class:`OpenPostes` (``terrains``, ``rule``, ``top_k``). R-POS-2."""
     if n <= 0:
-        raise ValueError(f"open_postes: expected n > 0, got {n} (use close_postes)")
+        raise ScenarioError(f"open_postes: expected n > 0, got {n} (use close_postes)")
     return Scenario.of(OpenPostes(category, n, **kw))
 
 
 def close_postes(category: str, n: int, **kw: Any) -> Scenario:
     """The scenario "close ``n`` postes of ``category``" (``urgences -2``). R-POS-2."""
     if n <= 0:
-        raise ValueError(f"close_postes: expected n > 0 postes to close, got {n}")
+        raise ScenarioError(f"close_postes: expected n > 0 postes to close, got {n}")
     return Scenario.of(OpenPostes(category, -n, **kw))
 
 
@@ -491,29 +492,30 @@ def parse_change(text: str) -> OpenPostes:
 
     ``urgences:3`` (open 3, rule ``demand``), ``praticien_n1:-2`` (close 2),
     ``urgences:3:even`` (rule ``even``), ``urgences:2@URG-LYON-CHU,URG-BOURG-01`` (named
-    terrains, round-robin). Raises ``ValueError`` with the expected syntax.
+    terrains, round-robin). Raises :class:`~affectation.errors.ScenarioError` with the
+    expected syntax.
     """
     spec, at, named = text.strip().partition("@")
     parts = spec.split(":")
     if len(parts) not in (2, 3) or not parts[0]:
-        raise ValueError(f"cannot read {text!r}: expected {SYNTAX}")
+        raise ScenarioError(f"cannot read {text!r}: expected {SYNTAX}")
     category, count = parts[0].strip(), parts[1].strip()
     try:
         n = int(count)
     except ValueError:
-        raise ValueError(
+        raise ScenarioError(
             f"cannot read {text!r}: {count!r} is not a whole number of postes ({SYNTAX})"
         ) from None
     if n == 0:
-        raise ValueError(f"cannot read {text!r}: 0 postes changes nothing")
+        raise ScenarioError(f"cannot read {text!r}: 0 postes changes nothing")
     rule = parts[2].strip() if len(parts) == 3 else "demand"
     if rule not in RULES:
-        raise ValueError(f"cannot read {text!r}: rule {rule!r} is not one of {', '.join(RULES)}")
+        raise ScenarioError(f"cannot read {text!r}: rule {rule!r} is not one of {', '.join(RULES)}")
     terrains: tuple[str, ...] | None = None
     if at:
         if len(parts) == 3:
-            raise ValueError(f"cannot read {text!r}: give a rule or terrains, not both")
+            raise ScenarioError(f"cannot read {text!r}: give a rule or terrains, not both")
         terrains = tuple(t.strip() for t in named.split(","))
         if not all(terrains):
-            raise ValueError(f"cannot read {text!r}: an empty terrain id after '@'")
+            raise ScenarioError(f"cannot read {text!r}: an empty terrain id after '@'")
     return OpenPostes(category, n, terrains=terrains, rule=rule)

@@ -10,11 +10,12 @@ Every refusal of a better wish is recorded with its reason.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 from affectation.model import Instance, Interne, Terrain
-from affectation.result import Affectation, Refusal, Result, Turn
+from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import (
     is_imposable,
@@ -32,6 +33,7 @@ class _Day:
     """The mutable state of one replay; private to :func:`serial_dictatorship`."""
 
     def __init__(self, instance: Instance) -> None:
+        self.started = time.perf_counter()
         self.instance = instance
         self.order = choice_order(instance)
         self.taken = {t.id: 0 for t in instance.terrains}
@@ -264,7 +266,9 @@ class _Day:
         ]
         vacants = [(t.id, self.free(t)) for t in self.instance.terrains if self.free(t) > 0]
         impositions = [a.interne for a in affectations if a.impose]
-        return Result("serial", self.order, affectations, vacants, impositions, self.trace)
+        info = SolveInfo(SolveStatus.OPTIMAL, wall_time=time.perf_counter() - self.started)
+        return Result("serial", self.order, affectations, vacants, impositions, self.trace,
+                      info=info)
 
     def no_poste_reason(self, interne: Interne) -> str:
         return no_poste_reason(interne, self.refused.get(interne.id, []))

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import attrs
 import numpy as np
 
+from affectation.engines import METHODS, solve
+from affectation.errors import NoAllocation, SweepError
 from affectation.model import CATEGORIES, Instance
 from affectation.preferences import PreferenceModel
 from affectation.result import Result
@@ -47,9 +49,6 @@ __all__ = [
     "SweepResult",
     "sweep",
 ]
-
-METHODS = ("serial", "cpsat")
-"""Engines a sweep can run: the serial dictatorship, or CP-SAT with one worker."""
 
 IN_PROCESS = ("inline", "serial")
 """Values of ``executor`` that run every task in the calling process, one after another."""
@@ -147,17 +146,12 @@ def _forget(key: str) -> None:
 
 
 def _solve(instance: Instance, method: str) -> Result:
-    if method == "serial":
-        from affectation.serial import serial_dictatorship
-
-        return serial_dictatorship(instance)
-    from affectation.cpsat import solve
-
-    result = solve(instance, workers=1, seed=0)
-    if instance.internes and not result.affectations:
-        status = result.info.status if result.info else "no allocation"
-        raise RuntimeError(f"CP-SAT found no allocation for a sampled instance ({status})")
-    return result
+    """One sample through the engine registry (CP-SAT on one worker, seed 0)."""
+    try:
+        return solve(instance, method, workers=1, seed=0)
+    except NoAllocation as error:
+        raise SweepError(f"the {method} engine found no allocation for a sampled instance "
+                         f"({error.info.status})") from error
 
 
 def _run_task(task: _Task) -> tuple[int, tuple[int, ...], np.ndarray, np.ndarray]:
@@ -216,15 +210,15 @@ def sweep(
     ``n_samples`` and ``method``.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        raise SweepError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise SweepError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
-        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+        raise SweepError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     if isinstance(executor, str) and executor not in IN_PROCESS:
-        raise ValueError(
+        raise SweepError(
             f"executor must be a concurrent.futures.Executor, None or one of "
             f"{', '.join(map(repr, IN_PROCESS))}; got {executor!r}"
         )
@@ -234,11 +228,11 @@ def sweep(
         scenarios = (BASE,)
     chosen = tuple(scenarios)
     if not chosen:
-        raise ValueError("expected at least one scenario")
+        raise SweepError("expected at least one scenario")
     names = tuple(str(s.name) for s in chosen)
     for name in names:
         if names.count(name) > 1:
-            raise ValueError(f"two scenarios are named {name!r}; names must be unique")
+            raise SweepError(f"two scenarios are named {name!r}; names must be unique")
     if model is None:
         model = PreferenceModel.from_instance(instance)
     applied = [s.apply(instance) for s in chosen]  # a change that does not fit fails here
@@ -438,7 +432,7 @@ class SweepResult:
         import pandas as pd
 
         if not 0 < confidence < 1:
-            raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+            raise SweepError(f"confidence must be between 0 and 1, got {confidence!r}")
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
         rows = []
         for s, name in enumerate(self.scenarios):
@@ -483,7 +477,7 @@ class SweepResult:
         import pandas as pd
 
         if isinstance(bands, bool) or not isinstance(bands, int) or bands < 1:
-            raise ValueError(f"bands must be an integer >= 1, got {bands!r}")
+            raise SweepError(f"bands must be an integer >= 1, got {bands!r}")
         table = self.probabilities(scenario)
         n = len(table)
         bands = max(1, min(bands, n))

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 
 from ortools.sat.python import cp_model
 
-from affectation.cpsat.builder import GROUPS, ModelBuilder
+from affectation.cpsat.builder import ModelBuilder
+from affectation.errors import NoAllocation
 from affectation.model import Instance
-from affectation.result import Affectation, Refusal, Result, SolveInfo
+from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -74,15 +75,15 @@ def solve(
             name for name, literal in builder.groups.items() if literal.index in core
         )
     info = SolveInfo(
-        status=solver.status_name(status),
+        status=SolveStatus(solver.status_name(status)),
         wall_time=time.perf_counter() - started,
         variables=len(proto.variables),
         constraints=len(proto.constraints),
         optimal=status == cp_model.OPTIMAL,
         conflict=conflict,
     )
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Result("cpsat", builder.order, (), (), (), info=info)
+    if not info.status.has_allocation:
+        raise NoAllocation(info)
     choices: dict[str, Choice] = {}
     for (interne_id, terrain_id), literal in builder.vars.assign.items():
         if solver.boolean_value(literal):
@@ -104,11 +105,12 @@ def _add_hint(builder: ModelBuilder, instance: Instance, postes) -> None:
         return  # the serial engine reads the instance's postes; no hint for overrides
     result = serial_dictatorship(instance)
     joint = {t.interne: t.voeu for t in result.trace if t.joint and t.terrain}
+    by_interne = result.by_interne  # built once: a property that makes a new dict
     for (interne_id, terrain_id), literal in builder.vars.assign.items():
-        a = result.by_interne[interne_id]
+        a = by_interne[interne_id]
         builder.model.add_hint(literal, a.terrain == terrain_id and interne_id not in joint)
     for (c, k), literal in builder.vars.joint.items():
-        a = result.by_interne[instance.couples[c].internes[0]]
+        a = by_interne[instance.couples[c].internes[0]]
         builder.model.add_hint(literal, joint.get(a.interne) == k + 1)
 
 
@@ -190,8 +192,3 @@ def to_result(
     ]
     impositions = [a.interne for a in affectations if a.impose]
     return Result("cpsat", order, affectations, vacants, impositions, info=info)
-
-
-def conflict_groups() -> dict[str, str]:
-    """The rule groups a conflict explanation may name, with their meaning."""
-    return dict(GROUPS)

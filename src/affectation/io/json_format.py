@@ -39,7 +39,7 @@ from affectation.model import (
     Slot,
     Terrain,
 )
-from affectation.result import Affectation, Result, SolveInfo
+from affectation.result import Affectation, Result, SolveInfo, SolveStatus
 
 __all__ = [
     "AFFECTATION_KEYS",
@@ -67,13 +67,13 @@ RESULT_FORMAT = "affectation-result/1"
 
 # Keys in the order of FORMAT.md; the writers follow it.
 INSTANCE_KEYS = (
-    "format", "nom", "maquette", "obligatoires", "interclassement", "rounds",
+    "format", "nom", "maquette", "obligatoires", "date_choix", "interclassement", "rounds",
     "terrains", "internes", "couples",
 )
-TERRAIN_KEYS = ("id", "nom", "ville", "categories", "postes", "ambulatoire")
+TERRAIN_KEYS = ("id", "nom", "ville", "categories", "postes", "ambulatoire", "agrement")
 INTERNE_KEYS = (
     "id", "rang", "effectif_promotion", "semestres_valides", "semestres_effectues", "valides",
-    "impose", "voeux", "surnombre", "derogations", "dernier_de_son_semestre",
+    "impose", "voeux", "surnombre", "derogations", "dernier_de_son_semestre", "voeux_connus",
 )
 COUPLE_KEYS = ("internes", "voeux")
 ROUND_KEYS = ("nom", "categories")
@@ -299,6 +299,7 @@ def _terrain(index: int, doc: Any) -> Terrain:
         ambulatoire=fields.boolean("ambulatoire", _MISSING),
         nom=fields.string("nom", _MISSING),
         ville=fields.string("ville", _MISSING),
+        agrement=fields.integer("agrement", 0, _MISSING, nullable=True),
     )
     return fields.build(Terrain, **kwargs)
 
@@ -318,6 +319,7 @@ def _interne(index: int, doc: Any) -> Interne:
         surnombre=fields.choice("surnombre", (None, "validant", "non_validant"), _MISSING),
         derogations=fields.strings("derogations", _MISSING),
         dernier_de_son_semestre=fields.boolean("dernier_de_son_semestre", _MISSING),
+        voeux_connus=fields.boolean("voeux_connus", _MISSING),
     )
     return fields.build(Interne, **kwargs)
 
@@ -358,6 +360,7 @@ def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
     kwargs = _kwargs(
         nom=top.string("nom", _MISSING),
         obligatoires=top.strings("obligatoires", _MISSING),
+        date_choix=top.string("date_choix", _MISSING, nullable=True),
         interclassement=top.choice("interclassement", ("rang", "percentile"), _MISSING),
         rounds=_MISSING if rounds is _MISSING else [_round(i, r) for i, r in enumerate(rounds)],
     )
@@ -406,32 +409,40 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         name if name is not None and BUILTIN.get(name) == instance.maquette
         else maquette_to_dict(instance.maquette)
     )
-    return {
+    doc: dict[str, Any] = {
         "format": INSTANCE_FORMAT,
         "nom": instance.nom,
         "maquette": maquette,
         "obligatoires": list(instance.obligatoires),
+    }
+    if instance.date_choix is not None:  # keys added after /1 are written only when set
+        doc["date_choix"] = instance.date_choix
+    return doc | {
         "interclassement": instance.interclassement,
         "rounds": [
             {"nom": r.nom, "categories": _categories_out(r.categories)} for r in instance.rounds
         ],
-        "terrains": [
-            {
-                "id": t.id,
-                "nom": t.nom,
-                "ville": t.ville,
-                "categories": list(t.categories),
-                "postes": t.postes,
-                "ambulatoire": t.ambulatoire,
-            }
-            for t in instance.terrains
-        ],
+        "terrains": [_terrain_to_dict(t) for t in instance.terrains],
         "internes": [_interne_to_dict(i) for i in instance.internes],
         "couples": [
             {"internes": list(c.internes), "voeux": [list(pair) for pair in c.voeux]}
             for c in instance.couples
         ],
     }
+
+
+def _terrain_to_dict(terrain: Terrain) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": terrain.id,
+        "nom": terrain.nom,
+        "ville": terrain.ville,
+        "categories": list(terrain.categories),
+        "postes": terrain.postes,
+        "ambulatoire": terrain.ambulatoire,
+    }
+    if terrain.agrement is not None:
+        doc["agrement"] = terrain.agrement
+    return doc
 
 
 def _interne_to_dict(interne: Interne) -> dict[str, Any]:
@@ -448,6 +459,8 @@ def _interne_to_dict(interne: Interne) -> dict[str, Any]:
         derogations=list(interne.derogations),
         dernier_de_son_semestre=interne.dernier_de_son_semestre,
     )
+    if not interne.voeux_connus:
+        doc["voeux_connus"] = False
     return doc
 
 
@@ -476,10 +489,10 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "vacants": dict(result.vacants_items),
         "impositions": list(result.impositions),
     }
-    if result.info is not None:
+    if result.info is not None and result.methode != "serial":  # the serial engine has no model
         info = result.info
         doc["solveur"] = {
-            "status": info.status,
+            "status": info.status.value,
             "variables": info.variables,
             "constraints": info.constraints,
             "optimal": info.optimal,
@@ -507,7 +520,7 @@ def _solve_info(doc: Any) -> SolveInfo:
     required = [key for key in SOLVEUR_KEYS if key != "wall_time"]
     fields = _Fields(doc, "result.solveur", SOLVEUR_KEYS, required)
     return SolveInfo(
-        status=fields.string("status", empty=False),
+        status=fields.choice("status", tuple(s.value for s in SolveStatus)),
         wall_time=fields.number("wall_time") if fields.has("wall_time") else 0.0,
         variables=fields.integer("variables", 0),
         constraints=fields.integer("constraints", 0),

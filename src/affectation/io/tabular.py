@@ -99,16 +99,16 @@ TABLES = tuple(COLUMNS)
 REQUIRED_TABLES = ("terrains", "internes", "voeux")
 
 PARAMETRES = (
-    "format", "nom", "maquette", "maquette_semestres", "obligatoires", "interclassement",
-    "rounds",
+    "format", "nom", "maquette", "maquette_semestres", "obligatoires", "date_choix",
+    "interclassement", "rounds",
 )
 """The keys of the ``parametres`` table."""
 
 _INT_COLUMNS = frozenset({
     "postes", "rang", "effectif_promotion", "semestres_valides", "semestres_effectues",
-    "rang_voeu", "premier_semestre", "dernier_semestre",
+    "rang_voeu", "premier_semestre", "dernier_semestre", "agrement",
 })
-_BOOL_COLUMNS = frozenset({"ambulatoire", "impose", "dernier_de_son_semestre"})
+_BOOL_COLUMNS = frozenset({"ambulatoire", "impose", "dernier_de_son_semestre", "voeux_connus"})
 _LIST_COLUMNS = frozenset({"categories", "valides", "derogations"})
 _TRUE = frozenset({"true", "1", "oui", "vrai", "yes"})
 _FALSE = frozenset({"false", "0", "non", "faux", "no"})
@@ -574,8 +574,10 @@ def _tables(instance: Instance) -> dict[str, list[list[str]]]:
     else:
         parametres += [["maquette", maquette["nom"]],
                        ["maquette_semestres", str(maquette["semestres"])]]
+    parametres.append(["obligatoires", _join(doc["obligatoires"], "category")])
+    if doc.get("date_choix") is not None:
+        parametres.append(["date_choix", doc["date_choix"]])
     parametres += [
-        ["obligatoires", _join(doc["obligatoires"], "category")],
         ["interclassement", doc["interclassement"]],
         ["rounds", _rounds_text(doc["rounds"])],
     ]
