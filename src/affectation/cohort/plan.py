@@ -98,12 +98,13 @@ def semester_labels(date_choix: str | None, semesters: int) -> tuple[str, ...]:
 
 
 def arrivals(date_choix: str | None, semesters: int) -> tuple[bool, ...]:
-    """Whether a new promotion starts in each semester: every November after the first
-    semester (today's T1s are in the instance already)."""
+    """Whether a new promotion starts in each semester: every autumn choice (November, or any
+    month from July to December) after the first semester (today's T1s are in the instance
+    already)."""
     labels = semester_labels(date_choix, semesters)
     if date_choix is None:
         return tuple(s > 0 and s % 2 == 0 for s in range(semesters))
-    return tuple(s > 0 and label.endswith("-11") for s, label in enumerate(labels))
+    return tuple(s > 0 and int(label[5:]) >= 7 for s, label in enumerate(labels))
 
 
 def promotion_sizes(
@@ -131,7 +132,7 @@ def promotion_sizes(
 def agrement_of(terrain: Terrain) -> int | None:
     """The most postes the terrain may open (FORMAT.md ``terrains[].agrement``; ``None``: no
     limit)."""
-    return getattr(terrain, "agrement", None)
+    return terrain.agrement
 
 
 # --- the plan -----------------------------------------------------------------------------------
@@ -391,7 +392,7 @@ def as_today(
     kinds = kinds_of(instance)
     current = {label: sum(t.postes for t in terrains) for label, terrains in kinds.items()}
     added = _extra_by_kind(extra or {}, kinds)
-    labels = semester_labels(getattr(instance, "date_choix", None), semesters)
+    labels = semester_labels(instance.date_choix, semesters)
     rows = []
     for s, label in enumerate(labels, start=1):
         postes = {k: v + (added.get(k, 0) if s >= from_semester else 0)
@@ -401,7 +402,7 @@ def as_today(
         rows.append(PlanSemester(semestre=label, internes=0, nouveaux=0, postes=postes,
                                  demande={}, minimum_r_pos_3=0, impositions=0))
     return Plan(rows, objective="given", status="GIVEN",
-                date_choix=getattr(instance, "date_choix", None))
+                date_choix=instance.date_choix)
 
 
 def _extra_by_kind(extra: Mapping[str, int], kinds: Mapping[str, Sequence[Terrain]]
@@ -449,7 +450,7 @@ class _Model:
         self.caps = caps
         self.per_terrain = per_terrain
         self.fixed = fixed
-        self.labels = semester_labels(getattr(instance, "date_choix", None), semesters)
+        self.labels = semester_labels(instance.date_choix, semesters)
         self.model = cp_model.CpModel()
         self.groups: dict[int, Binding] = {}
         self.literals: list[cp_model.IntVar] = []
@@ -668,7 +669,7 @@ def plan_postes(
     if isinstance(semesters, bool) or not isinstance(semesters, int) or semesters < 1:
         raise ValueError(f"semesters must be an integer >= 1, got {semesters!r}")
     started = time.perf_counter()
-    date_choix = getattr(instance, "date_choix", None)
+    date_choix = instance.date_choix
     sizes = promotion_sizes(promotions, date_choix, semesters)
     kinds = kinds_of(instance)
     caps: dict[str, int | None] = {}

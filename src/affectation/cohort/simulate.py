@@ -177,18 +177,9 @@ def _payload(task: _Task) -> _Payload:
 
 
 def _solve(instance: Instance, method: str):
-    import affectation
+    from affectation.engines import solve
 
-    engine = getattr(affectation, "solve", None)
-    if engine is not None:  # the engine registry (affectation.engines)
-        return engine(instance, method=method, workers=1, seed=0)
-    if method == "serial":
-        from affectation.serial import serial_dictatorship
-
-        return serial_dictatorship(instance)
-    from affectation.cpsat import solve
-
-    return solve(instance, workers=1, seed=0)
+    return solve(instance, method=method, workers=1, seed=0)
 
 
 def _finished(instance: Instance, interne: Interne) -> bool:
@@ -368,7 +359,7 @@ def simulate(
         semesters = len(plan.semestres) if plan is not None else 8
     if plan is None:
         plan = as_today(instance, semesters)
-    date_choix = getattr(instance, "date_choix", None)
+    date_choix = instance.date_choix
     postes = _terrain_postes(instance, plan, semesters)
     if promotion is None and any(row.nouveaux for row in plan.semestres[:semesters]):
         sizes = tuple(row.nouveaux for row in plan.semestres[:semesters])
