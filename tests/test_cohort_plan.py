@@ -179,3 +179,16 @@ def test_spread_postes_keeps_the_total_within_agrements(rows, total):
     assert sum(shares.values()) == total
     for t in terrains:
         assert shares[t.id] >= 0 and (t.agrement is None or shares[t.id] <= t.agrement)
+
+
+def test_plots_draw_the_plan_and_the_careers():
+    from affectation.cohort.plots import plot_careers, plot_plan
+    from affectation.cohort.simulate import simulate
+
+    instance = hand_cohort()
+    plan = plan_postes(instance, 10, 4)
+    fig = plot_plan(plan)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
+    careers = simulate(instance, plan, futures=3, executor="inline")
+    fig = plot_careers({"plan": careers, "aujourd'hui": careers})
+    assert len(fig.axes) == 4 and fig.axes[0].get_legend() is not None
