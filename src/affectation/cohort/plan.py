@@ -455,6 +455,9 @@ class _Model:
         self.groups: dict[int, Binding] = {}
         self.literals: list[cp_model.IntVar] = []
         self.upper = 0
+        self.delayed: dict[State, int] = {}
+        """Today's surnombres non validants: no poste, no slot now (R-SUR-3); from the
+        next semester on, internes like the others."""
         self.edges: dict[State, list[tuple[str, State]]] = {}
 
     # the states and their moves
@@ -477,9 +480,12 @@ class _Model:
 
     def headcount(self, initial: Mapping[State, int], semester: int) -> int:
         """Internes choosing in ``semester`` (0-based): each takes one required slot per
-        semester and leaves when none is left, so the count does not depend on the flows."""
+        semester and leaves when none is left, so the count does not depend on the flows.
+        A surnombre non validant today starts one semester later."""
         n = sum(count for state, count in initial.items()
                 if len(_required(self.maquette, state)) > semester)
+        n += sum(count for state, count in self.delayed.items()
+                 if 0 < semester <= len(_required(self.maquette, state)))
         length = len(self.maquette.slot_ids)
         return n + sum(size for s, size in enumerate(self.sizes[: semester + 1])
                        if semester - s < length)
@@ -497,7 +503,7 @@ class _Model:
 
     def build(self, initial: dict[State, int], objective: str) -> None:
         m = self.model
-        horizon_max = sum(initial.values()) + sum(self.sizes)
+        horizon_max = sum(initial.values()) + sum(self.delayed.values()) + sum(self.sizes)
         self.population: list[dict[State, cp_model.LinearExprT]] = []
         self.flows: list[dict[tuple[State, str], cp_model.IntVar]] = []
         self.postes: list[dict[str, cp_model.IntVar]] = []
@@ -509,6 +515,9 @@ class _Model:
             if self.sizes[s]:
                 start = (frozenset(), 0)
                 current[start] = current.get(start, 0) + self.sizes[s]
+            if s == 1:
+                for state, count in self.delayed.items():
+                    current[state] = current.get(state, 0) + count
             n_s = self.headcount(initial, s)
             self.counts.append(n_s)
             self.population.append(current)
@@ -703,7 +712,10 @@ def plan_postes(
         if not completable(maquette, required, interne.semestre) or not model.moves(state):
             left_out.append(interne.id)
             continue
-        initial[state] = initial.get(state, 0) + 1
+        if interne.surnombre == "non_validant":
+            model.delayed[state] = model.delayed.get(state, 0) + 1
+        else:
+            initial[state] = initial.get(state, 0) + 1
     model.build(initial, objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
