@@ -18,13 +18,24 @@ from affectation.datasets import generate
 
 @pytest.fixture(scope="module")
 def subdivision():
-    return attrs.evolve(generate(120, seed=4, surnombre_rate=0.0, couples=1),
-                        date_choix="2026-11")
+    """Surnombres of both kinds and couples today (the plan must count them right), but no
+    T1 in surnombre validant: whether one finds a free urgences poste depends on their rank,
+    which the aggregate plan cannot see (docs/model.md, "What the plan does not see")."""
+    instance = generate(160, seed=5, surnombre_rate=0.06, couples=2)
+    internes = [attrs.evolve(i, surnombre=None)
+                if i.surnombre == "validant" and i.semestres_valides < 2 else i
+                for i in instance.internes]
+    instance = attrs.evolve(instance, internes=internes, date_choix="2026-11")
+    assert {i.surnombre for i in instance.internes} == {None, "validant", "non_validant"}
+    return instance
 
 
 @pytest.fixture(scope="module")
 def plan(subdivision):
-    return plan_postes(subdivision, promotions=30, semesters=8)
+    """Promotions of today's size (40): the plan's allocation is one the free choices can
+    follow; with smaller promotions the plan shrinks the openings and some internes who put
+    off a slot to the last semester of its window find it full (docs/model.md)."""
+    return plan_postes(subdivision, promotions=40, semesters=8)
 
 
 def test_hand_cohort_plan_completes_every_maquette():
@@ -43,12 +54,14 @@ def test_hand_cohort_plan_completes_every_maquette():
 
 def test_optimiser_plan_completes_every_maquette_when_no_semester_fails(subdivision, plan):
     """No failure: nobody is left without a poste and nobody finishes late, but those who had
-    lost a semester before today (R-VAL-3: effectués > validés)."""
+    lost a semester before today (R-VAL-3: effectués > validés) or are in surnombre non
+    validant today (a semester that does not count for the maquette, R-SUR-3)."""
     assert plan.status == "OPTIMAL"
     result = simulate(subdivision, plan, futures=3, seed=1, executor="inline", echec=0.0,
-                      surnombre=0.0)
+                      echec_surnombre=0.0, surnombre=0.0)
     late_today = sum(1 for i in subdivision.internes
-                     if i.semestres_effectues > i.semestres_valides)
+                     if i.semestres_effectues > i.semestres_valides
+                     or i.surnombre == "non_validant")
     assert len(result.futures_without_failure()) == 3
     assert (result.values("sans_poste") == 0).all()
     assert (result.values("en_retard").sum(axis=1) == late_today).all()
@@ -108,3 +121,15 @@ def test_bad_arguments_are_refused(subdivision, plan):
         simulate(subdivision, plan, semesters=9)
     with pytest.raises(ValueError, match="futures"):
         simulate(subdivision, plan, futures=0)
+
+
+def test_marge_keeps_postes_free_in_every_non_mandatory_kind(subdivision, plan):
+    wider = plan_postes(subdivision, promotions=40, semesters=8, marge=2)
+    assert wider.status == "OPTIMAL" and wider.value >= plan.value
+    mandatory = {"urgences", "praticien_n1"}
+    for row in wider.semestres:
+        for kind, postes in row.postes.items():
+            if kind in mandatory:
+                assert postes == row.demande[kind]
+            else:
+                assert postes >= row.demande[kind] + 2

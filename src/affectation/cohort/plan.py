@@ -455,7 +455,10 @@ class _Model:
         self.groups: dict[int, Binding] = {}
         self.literals: list[cp_model.IntVar] = []
         self.upper = 0
+        self.marge: dict[str, int] = {}
         self.delayed: dict[State, int] = {}
+        self.validants: dict[State, int] = {}
+        """Today's surnombres validants: a stage now, on a poste added for them (R-SUR-2)."""
         """Today's surnombres non validants: no poste, no slot now (R-SUR-3); from the
         next semester on, internes like the others."""
         self.edges: dict[State, list[tuple[str, State]]] = {}
@@ -478,6 +481,11 @@ class _Model:
             self.edges[state] = out
         return self.edges[state]
 
+    def surnombre_moves(self, state: State) -> list[tuple[str, State]]:
+        """A surnombre validant's moves: hospital kinds only (R-SUR-4)."""
+        return [(label, target) for label, target in self.moves(state)
+                if not any(t.ambulatoire for t in self.kinds[label])]
+
     def headcount(self, initial: Mapping[State, int], semester: int) -> int:
         """Internes choosing in ``semester`` (0-based): each takes one required slot per
         semester and leaves when none is left, so the count does not depend on the flows.
@@ -486,6 +494,8 @@ class _Model:
                 if len(_required(self.maquette, state)) > semester)
         n += sum(count for state, count in self.delayed.items()
                  if 0 < semester <= len(_required(self.maquette, state)))
+        n += sum(count for state, count in self.validants.items()
+                 if 0 < semester < len(_required(self.maquette, state)))
         length = len(self.maquette.slot_ids)
         return n + sum(size for s, size in enumerate(self.sizes[: semester + 1])
                        if semester - s < length)
@@ -503,7 +513,8 @@ class _Model:
 
     def build(self, initial: dict[State, int], objective: str) -> None:
         m = self.model
-        horizon_max = sum(initial.values()) + sum(self.delayed.values()) + sum(self.sizes)
+        horizon_max = (sum(initial.values()) + sum(self.delayed.values())
+                       + sum(self.validants.values()) + sum(self.sizes))
         self.population: list[dict[State, cp_model.LinearExprT]] = []
         self.flows: list[dict[tuple[State, str], cp_model.IntVar]] = []
         self.postes: list[dict[str, cp_model.IntVar]] = []
@@ -547,6 +558,26 @@ class _Model:
                 if state[1] < 2 and any(label not in self.mandatory for label, _ in moves):
                     forced_mandatory += [flows[(state, label)] for label, _ in moves
                                          if label in self.mandatory]
+            # today's surnombres validants: a stage on a poste added for them, which needs
+            # one free poste of the kind at their turn (R-SUR-2): one is kept free for all
+            free_for: dict[str, list] = {}
+            if s == 0:
+                for state, count in sorted(self.validants.items(),
+                                           key=lambda item: (item[0][1], sorted(item[0][0]))):
+                    options = []
+                    for label, target in self.surnombre_moves(state):
+                        var = m.new_int_var(0, count, f"y_surnombre[{label}]")
+                        options.append(var)
+                        free_for.setdefault(label, []).append((var, count))
+                        if not self.done(target):
+                            nxt.setdefault(target, []).append(var)
+                    m.add(sum(options) == count).only_enforce_if(placement)
+            kept_free: dict[str, Any] = {}
+            for label, parts in free_for.items():
+                used = m.new_bool_var(f"surnombre_libre[{label}]")
+                for var, count in parts:
+                    m.add(var <= count * used)
+                kept_free[label] = used
             self.impositions.append(sum(forced_mandatory))
             postes = {}
             terrain_postes: dict[str, cp_model.IntVar] = {}
@@ -569,9 +600,10 @@ class _Model:
                         terrain_postes[terrain.id] = tv
                         parts.append(tv)
                     m.add(sum(parts) == var)
-                m.add(sum(load[label]) <= var).only_enforce_if(placement)
+                free = kept_free.get(label, 0) + self.marge.get(label, 0)
+                m.add(sum(load[label]) + free <= var).only_enforce_if(placement)
                 if label in self.mandatory:
-                    m.add(sum(load[label]) >= var).only_enforce_if(self.guard(
+                    m.add(sum(load[label]) + free >= var).only_enforce_if(self.guard(
                         "obligatoires", s, label, None,
                         f"{self.labels[s]} : chaque poste {label} ouvert est pourvu par un T1 "
                         "(R-IMP-1)"))
@@ -657,6 +689,7 @@ def plan_postes(
     objective: Objective = "total",
     per_terrain: bool = False,
     fixed: Plan | Mapping[tuple[int, str], int] | None = None,
+    marge: int | Mapping[str, int] = 0,
     time_limit: float | None = None,
     workers: int = 1,
     seed: int = 0,
@@ -669,9 +702,13 @@ def plan_postes(
     the sum of the terrains' ``agrement`` (default no limit). ``per_terrain``: also split the
     postes per terrain within each terrain's agrément. ``fixed``: postes that may not move,
     ``{(semester 0-based, kind): postes}`` or a whole :class:`Plan` (check a plan: when it
-    cannot work, ``binding`` says which of its openings are short). Deterministic for the same
-    arguments (one CP-SAT worker by default). An instance whose internes can no longer
-    complete the maquette leaves them out (``Plan.hors_plan``).
+    cannot work, ``binding`` says which of its openings are short). ``marge``: postes kept
+    free above the plan's demand each semester, for the internes who fall behind or whose
+    free choices stray from the plan's allocation (``simulate`` measures how many are
+    needed): a number for every non-mandatory kind, or per kind (label or first category),
+    mandatory kinds included, where the margin is a vacancy planned for T1s who repeat.
+    Deterministic for the same arguments (one CP-SAT worker by default). An instance whose
+    internes can no longer complete the maquette leaves them out (``Plan.hors_plan``).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
@@ -704,6 +741,15 @@ def plan_postes(
     left_out = []
     maquette = instance.maquette
     model = _Model(instance, semesters, sizes, caps, per_terrain, fixed_map)
+    if isinstance(marge, Mapping):
+        for key, value in marge.items():
+            for label in _extra_by_kind({key: 0}, kinds):
+                model.marge[label] = value
+    else:
+        model.marge = {label: marge for label in kinds if label not in model.mandatory}
+    for label, value in model.marge.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"marge of {label} must be an integer >= 0, got {value!r}")
     for interne in instance.internes:
         state: State = (frozenset(interne.valides), interne.semestres_valides)
         required = _required(maquette, state)
@@ -712,7 +758,9 @@ def plan_postes(
         if not completable(maquette, required, interne.semestre) or not model.moves(state):
             left_out.append(interne.id)
             continue
-        if interne.surnombre == "non_validant":
+        if interne.surnombre == "validant" and model.surnombre_moves(state):
+            model.validants[state] = model.validants.get(state, 0) + 1
+        elif interne.surnombre is not None:  # non validant, or no hospital stage to take
             model.delayed[state] = model.delayed.get(state, 0) + 1
         else:
             initial[state] = initial.get(state, 0) + 1

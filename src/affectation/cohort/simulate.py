@@ -243,7 +243,8 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         row[col["internes"]] = len(internes)
         row[col["nouveaux"]] = payload.promotions[s]
         row[col["postes"]] = sum(postes.values())
-        row[col["minimum_r_pos_3"]] = minimum_postes(len(internes))
+        row[col["minimum_r_pos_3"]] = minimum_postes(  # surnombres aside (R-POS-3 Reading)
+            sum(1 for i in internes if i.surnombre is None))
         row[col["marge_r_pos_3"]] = row[col["postes"]] - row[col["minimum_r_pos_3"]]
         row[col["impositions"]] = summary["impositions"]
         row[col["sans_poste"]] = summary["sans_poste"]
