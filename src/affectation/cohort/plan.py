@@ -236,7 +236,6 @@ class Plan:
             "valeur": self.value,
             "borne": self.bound,
             "ecart": self.gap,
-            "temps_s": round(self.wall_time, 3),
             "semestres": [],
             "contraintes_liantes": [attrs.asdict(b) for b in self.binding],
             "hors_plan": list(self.hors_plan),
@@ -320,7 +319,6 @@ def plan_from_dict(doc: Mapping[str, Any], *, file: str | None = None) -> Plan:
         binding=binding,
         date_choix=doc.get("date_choix"),
         hors_plan=tuple(doc.get("hors_plan") or ()),
-        wall_time=float(doc.get("temps_s") or 0.0),
     )
 
 
@@ -417,6 +415,58 @@ def _extra_by_kind(extra: Mapping[str, int], kinds: Mapping[str, Sequence[Terrai
             raise ValueError(f"no terrain of category {key!r} (kinds: {', '.join(kinds)})")
         added[matching[0]] = added.get(matching[0], 0) + count
     return added
+
+
+def _largest_remainders(total: int, weights: Sequence[float]) -> list[int]:
+    weights = [max(w, 0.0) for w in weights]
+    if total <= 0:
+        return [0] * len(weights)
+    if sum(weights) <= 0:
+        weights = [1.0] * len(weights)
+    exact = [total * w / sum(weights) for w in weights]
+    shares = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda k: (shares[k] - exact[k], k))
+    for k in order[: total - sum(shares)]:
+        shares[k] += 1
+    return shares
+
+
+def spread_postes(terrains: Sequence[Terrain], total: int) -> dict[str, int]:
+    """``total`` postes of one kind over its terrains: in proportion to today's postes
+    (largest remainders), never above a terrain's agrément; what a full terrain cannot take
+    goes to the others. Every terrain moves the same way as the total (up or down), so the
+    terrains move ``|total - today's|`` postes in all. More than the agréments allow is a
+    ``ValueError``."""
+    caps = [agrement_of(t) for t in terrains]
+    if all(c is not None for c in caps) and total > sum(caps):  # type: ignore[arg-type]
+        raise ValueError(
+            f"{total} postes of kind {kind_label(terrains[0].category_set)} exceed the "
+            f"agréments of its terrains ({sum(caps)})"  # type: ignore[arg-type]
+        )
+    shares = dict.fromkeys((t.id for t in terrains), 0)
+    left, open_ = total, list(range(len(terrains)))
+    while left > 0 and open_:
+        weights = [float(terrains[k].postes) for k in open_]
+        if sum(weights) == 0:
+            weights = [1.0] * len(open_)
+        parts = _largest_remainders(left, weights)
+        still = []
+        for k, part in zip(open_, parts, strict=True):
+            cap = caps[k]
+            room = part if cap is None else min(part, cap - shares[terrains[k].id])
+            shares[terrains[k].id] += room
+            left -= room
+            if cap is None or shares[terrains[k].id] < cap:
+                still.append(k)
+        open_ = still
+    return shares
+
+
+def _split(kinds: Mapping[str, Sequence[Terrain]], postes: Mapping[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for label, terrains in kinds.items():
+        out.update(spread_postes(terrains, postes[label]))
+    return out
 
 
 # --- the model ------------------------------------------------------------------------------------
@@ -518,7 +568,6 @@ class _Model:
         self.population: list[dict[State, cp_model.LinearExprT]] = []
         self.flows: list[dict[tuple[State, str], cp_model.IntVar]] = []
         self.postes: list[dict[str, cp_model.IntVar]] = []
-        self.terrain_postes: list[dict[str, cp_model.IntVar]] = []
         self.counts: list[int] = []
         self.impositions: list[cp_model.LinearExprT] = []
         current: dict[State, Any] = dict(initial)
@@ -580,10 +629,9 @@ class _Model:
                 kept_free[label] = used
             self.impositions.append(sum(forced_mandatory))
             postes = {}
-            terrain_postes: dict[str, cp_model.IntVar] = {}
             upper = horizon_max + 31 + math.ceil(0.07 * horizon_max)
             self.upper = upper
-            for label, terrains in self.kinds.items():
+            for label in self.kinds:
                 cap = self.caps.get(label)
                 var = m.new_int_var(0, upper, f"postes[{self.labels[s]},{label}]")
                 postes[label] = var
@@ -591,15 +639,6 @@ class _Model:
                     m.add(var <= cap).only_enforce_if(self.guard(
                         "agrement", s, label, cap,
                         f"{self.labels[s]} : au plus {cap} postes {label} (agréments, R-POS-1)"))
-                if self.per_terrain:
-                    parts = []
-                    for terrain in terrains:
-                        limit = agrement_of(terrain)
-                        tv = m.new_int_var(0, upper if limit is None else limit,
-                                           f"postes[{self.labels[s]},{terrain.id}]")
-                        terrain_postes[terrain.id] = tv
-                        parts.append(tv)
-                    m.add(sum(parts) == var)
                 free = kept_free.get(label, 0) + self.marge.get(label, 0)
                 m.add(sum(load[label]) + free <= var).only_enforce_if(placement)
                 if label in self.mandatory:
@@ -618,7 +657,6 @@ class _Model:
                 f"{self.labels[s]} : au moins {floor} postes pour {n_s} internes (R-POS-3)"))
             self.flows.append(flows)
             self.postes.append(postes)
-            self.terrain_postes.append(terrain_postes)
             current = {state: sum(vars_) for state, vars_ in nxt.items()}
         m.add_assumptions(self.literals)
         self.objective_parts(objective)
@@ -629,14 +667,13 @@ class _Model:
         m = self.model
         total = sum(v for postes in self.postes for v in postes.values())
         imposed = sum(self.impositions)
+        # per terrain, the fewest postes moved is the same: a kind's postes split in proportion
+        # to today's (spread_postes) move every terrain the same way, so the terrains of a kind
+        # move |P - today's| postes in all, the least any split can (docs/model.md)
         deviations = []
-        if self.per_terrain:
-            items = [(v, self.instance.terrain(tid).postes)
-                     for tp in self.terrain_postes for tid, v in tp.items()]
-        else:
-            current = {label: sum(t.postes for t in terrains)
-                       for label, terrains in self.kinds.items()}
-            items = [(v, current[label]) for postes in self.postes for label, v in postes.items()]
+        current = {label: sum(t.postes for t in terrains)
+                   for label, terrains in self.kinds.items()}
+        items = [(v, current[label]) for postes in self.postes for label, v in postes.items()]
         for var, today in items:
             d = m.new_int_var(0, max(today, self.upper), f"d[{var.name}]")
             m.add(d >= var - today)
@@ -699,16 +736,18 @@ def plan_postes(
 
     ``promotions``: new T1s each November (one size, or one per November of the horizon).
     ``agrement``: the most postes per kind (label or first category) per semester, overriding
-    the sum of the terrains' ``agrement`` (default no limit). ``per_terrain``: also split the
-    postes per terrain within each terrain's agrément. ``fixed``: postes that may not move,
-    ``{(semester 0-based, kind): postes}`` or a whole :class:`Plan` (check a plan: when it
-    cannot work, ``binding`` says which of its openings are short). ``marge``: postes kept
-    free above the plan's demand each semester, for the internes who fall behind or whose
-    free choices stray from the plan's allocation (``simulate`` measures how many are
-    needed): a number for every non-mandatory kind, or per kind (label or first category),
-    mandatory kinds included, where the margin is a vacancy planned for T1s who repeat.
-    Deterministic for the same arguments (one CP-SAT worker by default). An instance whose
-    internes can no longer complete the maquette leaves them out (``Plan.hors_plan``).
+    the sum of the terrains' ``agrement`` (default no limit). ``per_terrain``: also split
+    each kind's postes over its terrains, in proportion to today's and within each
+    terrain's agrément (:func:`spread_postes`: the fewest postes moved per terrain).
+    ``fixed``: postes that may not move, ``{(semester 0-based, kind): postes}`` or a whole
+    :class:`Plan` (to check a plan: when it cannot work, ``binding`` says which of its
+    openings are short). ``marge``: postes kept free above the plan's demand each semester,
+    for the internes who fall behind or whose free choices stray from the plan's allocation
+    (``simulate`` measures how many are needed): a number for every non-mandatory kind, or
+    per kind (label or first category), mandatory kinds included, where the margin is a
+    vacancy planned for T1s who repeat. Deterministic for the same arguments (one CP-SAT
+    worker by default). Internes whose maquette can no longer be completed are left out
+    (``Plan.hors_plan``).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
@@ -725,7 +764,10 @@ def plan_postes(
     if agrement:
         for key, value in agrement.items():
             for label in _extra_by_kind({key: 0}, kinds):
-                caps[label] = value
+                if per_terrain and caps[label] is not None and value is not None:
+                    caps[label] = min(caps[label], value)  # the terrains must hold them
+                else:
+                    caps[label] = value
     fixed_map: dict[tuple[int, str], int] = {}
     if isinstance(fixed, Plan):
         for s, row in enumerate(fixed.semestres[:semesters]):
@@ -824,7 +866,8 @@ def plan_postes(
             demande=demande,
             minimum_r_pos_3=minimum_postes(model.counts[s]),
             impositions=int(solver.value(model.impositions[s])),
-            terrains=({tid: solver.value(v) for tid, v in model.terrain_postes[s].items()}
+            terrains=(_split(kinds, {label: solver.value(v)
+                                     for label, v in model.postes[s].items()})
                       if per_terrain else None),
         ))
     return Plan(rows, value=value, bound=bound, wall_time=time.perf_counter() - started,

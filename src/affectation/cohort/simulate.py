@@ -33,12 +33,12 @@ import numpy as np
 
 from affectation.cohort.plan import (
     Plan,
-    agrement_of,
     as_today,
     kind_label,
     kinds_of,
     promotion_sizes,
     semester_labels,
+    spread_postes,
 )
 from affectation.model import Instance, Interne, Terrain
 from affectation.preferences import PreferenceModel
@@ -65,48 +65,6 @@ IN_PROCESS = ("inline", "serial")
 
 
 # --- plans on terrains ----------------------------------------------------------------------------
-
-
-def _largest_remainders(total: int, weights: Sequence[float]) -> list[int]:
-    weights = [max(w, 0.0) for w in weights]
-    if total <= 0:
-        return [0] * len(weights)
-    if sum(weights) <= 0:
-        weights = [1.0] * len(weights)
-    exact = [total * w / sum(weights) for w in weights]
-    shares = [math.floor(x) for x in exact]
-    order = sorted(range(len(weights)), key=lambda k: (shares[k] - exact[k], k))
-    for k in order[: total - sum(shares)]:
-        shares[k] += 1
-    return shares
-
-
-def spread_postes(terrains: Sequence[Terrain], total: int) -> dict[str, int]:
-    """``total`` postes of one kind over its terrains: in proportion to today's postes
-    (largest remainders), never above a terrain's agrément; what a full terrain cannot take
-    goes to the others. More than the agréments allow is a ``ValueError``."""
-    caps = [agrement_of(t) for t in terrains]
-    if all(c is not None for c in caps) and total > sum(caps):  # type: ignore[arg-type]
-        raise ValueError(
-            f"{total} postes of kind {kind_label(terrains[0].category_set)} exceed the "
-            f"agréments of its terrains ({sum(caps)})"  # type: ignore[arg-type]
-        )
-    shares = dict.fromkeys((t.id for t in terrains), 0)
-    left, open_ = total, list(range(len(terrains)))
-    while left > 0 and open_:
-        parts = _largest_remainders(left, [terrains[k].postes or 0.0 for k in open_])
-        if sum(terrains[k].postes for k in open_) == 0:
-            parts = _largest_remainders(left, [1.0] * len(open_))
-        still = []
-        for k, part in zip(open_, parts, strict=True):
-            cap = caps[k]
-            room = part if cap is None else min(part, cap - shares[terrains[k].id])
-            shares[terrains[k].id] += room
-            left -= room
-            if cap is None or shares[terrains[k].id] < cap:
-                still.append(k)
-        open_ = still
-    return shares
 
 
 def _terrain_postes(instance: Instance, plan: Plan, semesters: int) -> list[dict[str, int]]:
