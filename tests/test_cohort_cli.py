@@ -81,3 +81,15 @@ def test_simulate_bad_plan_exits_2(tmp_path):
     assert run.exit_code == 2
     assert "plan.json" in run.output and "semestres[0] (x)" in run.output
     assert "postes" in run.output and "Traceback" not in run.output
+
+
+def test_plan_file_bytes_are_deterministic(tmp_path):
+    path = _instance(tmp_path)
+    outputs = []
+    for name in ("a.json", "b.json"):
+        out = tmp_path / name
+        run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "10", "--semesters",
+                                        "4", "--objective", "change", "--out", str(out)])
+        assert run.exit_code == 0, run.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

@@ -16,12 +16,19 @@ from affectation.cohort.plan import (
     load_plan,
     plan_postes,
     save_plan,
+    spread_postes,
 )
+from affectation.cohort.simulate import METRICS, CohortResult, simulate
+
+# ``simulate`` is the function here; the module stays importable by its full name
+# (``from affectation.cohort.simulate import ...``).
 
 __all__ = [
     "FORMAT",
+    "METRICS",
     "OBJECTIVES",
     "Binding",
+    "CohortResult",
     "Plan",
     "PlanSemester",
     "as_today",
@@ -29,4 +36,6 @@ __all__ = [
     "load_plan",
     "plan_postes",
     "save_plan",
+    "simulate",
+    "spread_postes",
 ]

@@ -167,7 +167,12 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
     homes = {i.id: town for i in base.internes if (town := _home(base, payload.model, i))}
     towns = sorted(set(homes.values()))
     weights = np.array([sum(1 for v in homes.values() if v == t) for t in towns], dtype=float)
-    internes = list(base.internes)
+    def listable(semestres_valides: int) -> tuple[str, ...]:
+        # what each interne may list, the model ranks it (docs/rules.md, "Careers"): every
+        # terrain for a T1, the non-mandatory ones for the others (R-IMP-1)
+        return all_ids if semestres_valides < 2 else senior_ids
+
+    internes = [attrs.evolve(i, voeux=listable(i.semestres_valides)) for i in base.internes]
     couples = list(base.couples)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
@@ -180,14 +185,10 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                 if towns:
                     homes[new_id] = towns[int(picks[k])]
                 internes.append(Interne(
-                    id=new_id, rang=k + 1, semestres_valides=0,
+                    id=new_id, rang=k + 1, semestres_valides=0, voeux=all_ids,
                     effectif_promotion=size if base.interclassement == "percentile" else None,
                 ))
         terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
-        # what each interne may list, the model ranks it (docs/rules.md, "Careers"): every
-        # terrain for a T1, the non-mandatory ones for the others (R-IMP-1)
-        internes = [attrs.evolve(i, voeux=all_ids if i.semestres_valides < 2 else senior_ids)
-                    for i in internes]
         current = attrs.evolve(base, terrains=terrains, internes=tuple(internes),
                                couples=tuple(couples))
         present_homes = {i.id: homes[i.id] for i in internes if i.id in homes}
@@ -231,6 +232,7 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                 semestres_effectues=interne.semestres_effectues + 1, valides=valides,
                 impose=interne.impose or a.impose, surnombre=None, dernier_de_son_semestre=False,
                 derogations=tuple(d for d in interne.derogations if d in valides),
+                voeux=interne.voeux if done == interne.semestres_valides else listable(done),
             )
             if _finished(base, advanced):
                 late = advanced.semestres_effectues > maquette.semestres
