@@ -366,17 +366,18 @@ def _cell(value: Any) -> str:
 
 
 def bare_loop(instance) -> dict[str, str]:
-    """Serial dictatorship without rules: in ``choice_order``, the first wish with a free poste.
+    """Serial dictatorship without rules: in the choice order, the first wish with a free poste.
 
     Plain Python, written to be fast: one dict of free postes, one pass over each list up to
-    the first free wish. The order is computed inside, as the engine does.
+    the first free wish. The order is the instance's pre-sorted one (``cached_choice_order``,
+    computed when the instance was built), the same the engine reads.
     """
-    from affectation.rules.order import choice_order
+    from affectation.rules.order import cached_choice_order
 
     free = {terrain.id: terrain.postes for terrain in instance.terrains}
     by_id = instance.interne_by_id
     placed: dict[str, str] = {}
-    for interne_id in choice_order(instance):
+    for interne_id in cached_choice_order(instance):
         for terrain_id in by_id[interne_id].voeux:
             if free[terrain_id] > 0:
                 free[terrain_id] -= 1

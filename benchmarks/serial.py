@@ -1,9 +1,9 @@
 """Serial dictatorship at scale: the full-rule engine against a bare loop and ``matching``.
 
-Generated instances (``affectation.datasets.generate``, seed 0) of 100, 1,500 and 5,000 internes,
-with wish lists of 40 terrains and of every relevant terrain (``wish_length=None``), impositions
-on (the default obligatoires, 2% surnombres, 2 couples, 5% already imposed). On the same wish
-lists, side by side in one run:
+Generated instances (``affectation.datasets.generate``, seed 0) of 100, 1,500, 5,000 and 15,000
+internes, with wish lists of 40 terrains and of every relevant terrain (``wish_length=None``),
+impositions on (the default obligatoires, 2% surnombres, 2 couples, 5% already imposed). On the
+same wish lists, side by side in one run:
 
 * ``engine``: ``affectation.serial_dictatorship(instance)``, every rule of RULES.md;
 * ``bare``: :func:`bare_loop` below: the order of ``choice_order(instance)``, each interne takes
@@ -65,7 +65,7 @@ from affectation.rules.order import choice_order
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "serial.json"
 
-SIZES = (100, 1500, 5000)
+SIZES = (100, 1500, 5000, 15000)
 WISHES = ("40", "all")
 SEED = 0
 MATCHING_BUDGET = 600.0

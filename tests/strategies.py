@@ -153,3 +153,71 @@ def t1_heavy_instances(max_internes: int = 10) -> st.SearchStrategy[Instance]:
     return instances(max_internes=max_internes).filter(
         lambda inst: sum(i.semestres_valides < 2 for i in inst.internes) >= len(inst.internes) // 2
     )
+
+
+@st.composite
+def derogation_instances(draw: st.DrawFn, max_internes: int = 9) -> Instance:
+    """T1s who validated a mandatory slot and hold a dérogation on it, among imposable T1s:
+    they may *choose* urgences again but are never *imposed* through the dérogation
+    (R-ELI-1, R-ELI-2 Reading, R-IMP Reading, RULES.md update)."""
+    maquette = draw(st.sampled_from(MAQUETTES))
+    mandatory_slots = [s.id for s in maquette.stages if s.id in ("urgences", "praticien_n1")]
+    n_terrains = draw(st.integers(2, 6))
+    terrains = [
+        Terrain(f"T{k}", draw(st.sampled_from(CATEGORY_SETS[:5] + CATEGORY_SETS[-1:])),
+                draw(st.integers(0, 3)))
+        for k in range(n_terrains)
+    ]
+    terrain_ids = [t.id for t in terrains]
+    n = draw(st.integers(2, max_internes))
+    ranks = draw(st.permutations(range(1, n + 1)))
+    internes = []
+    for k in range(n):
+        kind = draw(st.sampled_from(("derogation", "derogation", "t1", "t1", "t2")))
+        if kind == "derogation":
+            slot = draw(st.sampled_from(mandatory_slots))
+            valides, derogations, done = [slot], [slot], 1
+        elif kind == "t1":
+            valides, derogations, done = [], [], draw(st.integers(0, 1))
+            if done:
+                valides = [draw(st.sampled_from([s.id for s in maquette.stages]))]
+        else:
+            valides, derogations, done = [], [], 2
+        internes.append(Interne(
+            id=f"I{k}", rang=ranks[k], semestres_valides=done, valides=valides,
+            derogations=derogations,
+            voeux=draw(st.lists(st.sampled_from(terrain_ids), unique=True, max_size=n_terrains)),
+        ))
+    return Instance(maquette=maquette, terrains=terrains, internes=internes,
+                    obligatoires=draw(st.sampled_from(OBLIGATOIRES[:2])))
+
+
+MANY = 20
+"""Slots and categories of :data:`WIDE`: more than 16 mandatory classes are possible."""
+
+WIDE = Maquette(
+    nom="wide-20",
+    semestres=MANY,
+    stages=tuple(Slot(f"s{k}", [f"c{k}"], (1, MANY)) for k in range(MANY)),
+)
+"""An inline maquette of 20 one-category slots: internes who validated different slots judge
+the terrains differently, so the mandatory terrains fall in many classes (R-IMP Reading: the
+fill is exact whatever their number)."""
+
+
+@st.composite
+def many_classes_instances(draw: st.DrawFn) -> Instance:
+    """Every category mandatory, T1 interne ``j < 18`` validated slot ``s_j``: terrain ``k``
+    is judged differently by each, so there are more than 16 classes of mandatory terrains."""
+    terrains = [Terrain(f"T{k}", [f"c{k}"], draw(st.integers(0, 2))) for k in range(MANY)]
+    n = draw(st.integers(18, 22))
+    ranks = draw(st.permutations(range(1, n + 1)))
+    internes = []
+    for k in range(n):
+        valides = [f"s{k}"] if k < 18 else draw(
+            st.lists(st.sampled_from([s.id for s in WIDE.stages]), max_size=1))
+        wishes = draw(st.lists(st.sampled_from([t.id for t in terrains]), unique=True,
+                               max_size=3))
+        internes.append(Interne(f"I{k}", ranks[k], len(valides), wishes, valides=valides))
+    return Instance(maquette=WIDE, terrains=terrains, internes=internes,
+                    obligatoires=[f"c{k}" for k in range(MANY)])

@@ -6,12 +6,19 @@ The model is solved without hints: the proof does not lean on the baseline.
 from __future__ import annotations
 
 from hypothesis import given, settings
-from strategies import couple_heavy_instances, instances, t1_heavy_instances
+from strategies import (
+    couple_heavy_instances,
+    derogation_instances,
+    instances,
+    many_classes_instances,
+    t1_heavy_instances,
+)
 
 from affectation import serial_dictatorship
 from affectation.check import check
 from affectation.cpsat import solve
 from affectation.model import Instance
+from affectation.rules.mandatory import mandatory_classes
 
 N = max(300, settings().max_examples)
 
@@ -43,4 +50,21 @@ def test_cpsat_equals_serial_when_impositions_bind(instance: Instance) -> None:
 @given(couple_heavy_instances())
 def test_cpsat_equals_serial_with_couples(instance: Instance) -> None:
     """R-ORD-2: couples of T1s on socle terrains, pairs taken or refused."""
+    assert_same(instance)
+
+
+@settings(max_examples=N)
+@given(derogation_instances())
+def test_cpsat_equals_serial_with_derogations_on_mandatory_slots(instance: Instance) -> None:
+    """R-IMP Reading (update): a dérogation lets a T1 choose urgences again, never makes them
+    imposable on it; both engines and the checker read it alike."""
+    assert_same(instance)
+
+
+@settings(max_examples=max(50, settings().max_examples // 4))
+@given(many_classes_instances())
+def test_cpsat_equals_serial_with_more_than_16_classes(instance: Instance) -> None:
+    """R-IMP Reading (update): the fill is exact whatever the number of classes (the 16-class
+    limit is gone)."""
+    assert mandatory_classes(instance, 0).n_classes > 16
     assert_same(instance)

@@ -6,6 +6,8 @@ Each scenario runs through both engines and the checker.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from affectation import Couple, Instance, InstanceError, Interne, Maquette, Round, Slot, Terrain
 from affectation import serial_dictatorship as serial
@@ -15,7 +17,15 @@ from affectation.errors import NoAllocation
 from affectation.maquettes import MG_2010, MG_2017
 from affectation.result import SolveStatus
 from affectation.rules.eligibility import completable, eligible_slot
-from affectation.rules.mandatory import is_imposable, lowers_fill, max_matching
+from affectation.rules.mandatory import (
+    MandatoryClasses,
+    RoundFill,
+    _max_flow,
+    is_imposable,
+    lowers_fill,
+    max_matching,
+    union_closure,
+)
 from affectation.rules.order import choice_order
 
 URG = Terrain("URG", ["urgences"], 1)
@@ -333,6 +343,24 @@ def test_explain_tells_the_story() -> None:
     assert "imposition" in text and "R-IMP" in text
 
 
+def test_explain_names_who_took_the_last_poste() -> None:
+    """Why not my better wish (choice-day issue, item 6): a full wish names the interne who
+    took its last poste, their rank and turn; the same from the CP-SAT result, which has no
+    trace but the same allocation."""
+    done = ["urgences", "praticien_n1"]
+    internes = [Interne("x", 7, 2, ["MED"], valides=done),
+                Interne("y", 3, 2, ["MED"], valides=done),
+                Interne("z", 9, 2, ["MED", "PSY"], valides=done)]
+    instance = Instance(MG_2017, [MED, PSY], internes)
+    result = both(instance)
+    text = result.explain("z", instance)
+    assert "wish 1 (MED) was refused: no poste was left there; its last poste went to x " \
+           "(rang 7, turn 2)" in text
+    assert "its last poste went to x (turn 2)" in result.explain("z")
+    assert result.last_holders() == {"MED": ("x", 2), "PSY": ("z", 3)}
+    assert solve(instance).last_holders() == result.last_holders()
+
+
 # --- what only the model can answer (issue 3) -------------------------------------------------
 
 
@@ -419,3 +447,139 @@ def test_forcing_an_unlisted_terrain_blames_the_wish_list() -> None:
         solve(instance, forced={"zz": "N1"})
     with pytest.raises(ValueError, match="unknown terrain"):
         solve(instance, forced={"a": "ZZ"})
+
+
+# --- rulebook update (engines issue, item 1) ------------------------------------------------
+
+DEROG = Maquette(
+    nom="derog-4",
+    semestres=4,
+    stages=(
+        Slot("urgences", ["urgences"], (1, 4)),
+        Slot("medecine_adulte", ["medecine_adulte"], (1, 4)),
+        Slot("libre", "*", (3, 4)),
+    ),
+)
+URG_D = Terrain("URG", ["urgences"], 1)
+MED_D = Terrain("MED", ["medecine_adulte"], 1)
+
+
+def derog_t1(voeux: list[str]) -> Interne:
+    """A T1 in semester 2 who validated urgences and holds a dérogation on it."""
+    return Interne("d", 1, 1, voeux, valides=["urgences"], derogations=["urgences"])
+
+
+def test_r_eli_2_a_derogation_slot_is_optional_for_completability() -> None:
+    """R-ELI-2 Reading (update): slot ``a`` validated with a dérogation on it, only ``b``
+    left, in the last semester: the terrain that fills ``b`` is eligible, the one that fills
+    ``a`` again is not (``b`` could no longer fit)."""
+    maquette = Maquette("ab", 2, [Slot("a", ["urgences"], (1, 2)),
+                                  Slot("b", ["medecine_adulte"], (1, 2))])
+    interne = Interne("x", 1, 1, [], valides=["a"], derogations=["a"])
+    assert eligible_slot(maquette, interne, MED_D) == "b"
+    assert eligible_slot(maquette, interne, URG_D) is None
+
+
+def test_r_eli_1_a_stage_counts_for_a_slot_still_to_do_before_a_derogation() -> None:
+    """R-ELI-2 Reading (update): a dérogation is a permission, never a duty: a stage that
+    counts for a slot still to do fills that one, not the dérogation slot."""
+    interne = Interne("x", 1, 2, [], valides=["urgences", "libre"], derogations=["urgences"])
+    wide = Maquette("w", 4, [Slot("urgences", ["urgences"], (1, 4)),
+                             Slot("medecine_adulte", ["medecine_adulte", "urgences"], (1, 4)),
+                             Slot("libre", "*", (1, 4))])
+    assert eligible_slot(wide, interne, URG_D) == "medecine_adulte"
+
+
+def test_r_imp_never_imposed_through_a_derogation_step_2() -> None:
+    """R-IMP Reading (update), step 1-2: the T1 with a dérogation on urgences is not linked to
+    the urgences poste, so taking MED keeps the fill: not imposed, the poste stays vacant."""
+    result = both(Instance(DEROG, [URG_D, MED_D], [derog_t1(["MED"])], obligatoires=["urgences"]))
+    a = result.affectation("d")
+    assert (a.terrain, a.impose) == ("MED", False)
+    assert result.vacants == {"URG": 1}
+
+
+def test_r_imp_a_derogation_still_lets_them_choose_urgences() -> None:
+    """R-ELI-1: with the dérogation they may choose urgences a second time."""
+    result = both(Instance(DEROG, [URG_D, MED_D], [derog_t1(["URG", "MED"])],
+                           obligatoires=["urgences"]))
+    a = result.affectation("d")
+    assert (a.terrain, a.stage, a.impose) == ("URG", "urgences", False)
+
+
+def test_r_imp_never_imposed_through_a_derogation_step_4() -> None:
+    """R-IMP Reading step 4 (update): no imposition outside the list through a dérogation
+    slot; an imposable T1 who has not done urgences is imposed instead."""
+    no_list = both(Instance(DEROG, [URG_D, MED_D], [derog_t1([])], obligatoires=["urgences"]))
+    assert no_list.affectation("d").terrain is None
+    other = Interne("e", 2, 0, [])
+    result = both(Instance(DEROG, [URG_D, MED_D], [derog_t1([]), other],
+                           obligatoires=["urgences"]))
+    assert result.affectation("d").terrain is None
+    assert (result.affectation("e").terrain, result.affectation("e").impose) == ("URG", True)
+
+
+def brute_matching(caps: list[int], counts: dict[int, int]) -> int:
+    """Max matching by the full min-cut over every class subset (the pre-update formula)."""
+    n = len(caps)
+    return min(
+        sum(caps[c] for c in range(n) if b >> c & 1)
+        + sum(k for m, k in counts.items() if m & ~b)
+        for b in range(1 << n)
+    )
+
+
+@given(
+    st.lists(st.integers(0, 3), min_size=1, max_size=7).flatmap(
+        lambda caps: st.tuples(
+            st.just(caps),
+            st.dictionaries(st.integers(1, (1 << len(caps)) - 1), st.integers(1, 3),
+                            max_size=6),
+        )
+    )
+)
+def test_fill_is_exact_by_cuts_and_by_max_flow(case) -> None:
+    """R-IMP Reading (update): the union-closure of the type masks and the max-flow give the
+    min-cut over every class subset, so the fill is exact at any number of classes."""
+    caps, counts = case
+    expected = brute_matching(caps, counts)
+    assert max_matching(caps, counts) == expected
+    assert _max_flow(caps, counts) == expected
+    assert max_matching(caps, counts, union_closure(counts)) == expected
+
+
+@given(st.data())
+def test_round_fill_follows_the_day(data) -> None:
+    """RoundFill's running cut values stay equal to a fresh computation through takes,
+    give-backs and finished turns, and ``lowers`` equals the plain formula."""
+    caps = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=5))
+    n = len(caps)
+    masks = data.draw(st.lists(st.integers(1, (1 << n) - 1), min_size=1, max_size=8))
+    waiting = {f"i{k}": m for k, m in enumerate(masks)}
+    counts: dict[int, int] = {}
+    for m in masks:
+        counts[m] = counts.get(m, 0) + 1
+    classes = MandatoryClasses({f"t{c}": c for c in range(n)}, n, dict(waiting),
+                               union_closure(masks))
+    fill = RoundFill(classes, list(caps), dict(counts), dict(waiting))
+    live_caps, live_counts = list(caps), dict(counts)
+    for _ in range(data.draw(st.integers(1, 12))):
+        move = data.draw(st.sampled_from(("take", "give_back", "done", "ask")))
+        c = data.draw(st.integers(0, n - 1))
+        who = data.draw(st.sampled_from(sorted(waiting)))
+        if move == "take" and live_caps[c] > 0:
+            fill.take(f"t{c}")
+            live_caps[c] -= 1
+        elif move == "give_back":
+            fill.give_back(f"t{c}")
+            live_caps[c] += 1
+        elif move == "done" and fill.mask(who):
+            live_counts[waiting[who]] -= 1
+            fill.done(who)
+        elif move == "ask" and fill.mask(who):
+            for taken in (None, f"t{c}"):
+                expected = lowers_fill(live_caps, live_counts, waiting[who],
+                                       None if taken is None else c)
+                assert fill.lowers(who, taken) == expected
+        assert fill.matching() == brute_matching(live_caps, live_counts)
+        assert fill.copy().matching() == fill.matching()

@@ -18,6 +18,12 @@ from affectation.rules.mandatory import is_imposable
 N = max(200, settings().max_examples)
 
 
+def imposable_link(instance: Instance, interne, terrain) -> bool:
+    """R-IMP Reading: eligible through a slot not yet validated (never a dérogation slot)."""
+    slot = eligible_slot(instance.maquette, interne, terrain)
+    return slot is not None and slot not in interne.valides
+
+
 def bipartite_max_matching(instance: Instance, round_index: int, internes) -> int:
     """Kuhn's augmenting paths on the expanded poste graph: independent of the min-cut
     formula that :mod:`affectation.rules.mandatory` uses."""
@@ -27,7 +33,7 @@ def bipartite_max_matching(instance: Instance, round_index: int, internes) -> in
         for _ in range(t.postes)
     ]
     edges = {
-        i.id: [k for k, t in enumerate(postes) if eligible_slot(instance.maquette, i, t)]
+        i.id: [k for k, t in enumerate(postes) if imposable_link(instance, i, t)]
         for i in internes
     }
     owner: dict[int, str] = {}

@@ -16,14 +16,11 @@ import attrs
 
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Result
+from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import (
-    is_imposable,
-    lowers_fill,
-    mandatory_classes,
-    max_matching,
-)
-from affectation.rules.order import choice_order
+from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
+from affectation.rules.order import cached_choice_order
+from affectation.rules.surnombre import access, takes_poste
 from affectation.rules.voeux import own_rank
 
 __all__ = ["Violation", "check"]
@@ -71,7 +68,7 @@ class _Checker:
 
     def check_bookkeeping(self) -> bool:
         instance, result = self.instance, self.result
-        order = choice_order(instance)
+        order = cached_choice_order(instance)
         if tuple(result.ordre) != order:
             self.flag("R-ORD-1", None, None, "ordre is not the order of choice")
             return False
@@ -149,8 +146,6 @@ class _Checker:
     def check_round(self, r: int) -> None:
         instance, result = self.instance, self.result
         name = instance.rounds[r].nom
-        imposable = [i for i in instance.internes if is_imposable(i, instance)]
-        classes = mandatory_classes(instance, r, imposable)
         placed_before = {
             a.interne for a in result.affectations
             if a.terrain is not None and instance.terrain_round[a.terrain] < r
@@ -159,14 +154,13 @@ class _Checker:
             a.terrain for a in result.affectations
             if a.terrain and a.surnombre is None and a.interne in placed_before
         )
-        caps = [0] * classes.n_classes
-        for terrain_id, c in classes.class_of.items():
-            caps[c] += instance.terrain(terrain_id).postes - taken[terrain_id]
-        counts = Counter(classes.mask(i.id) for i in imposable if i.id not in placed_before)
-        counts.pop(0, None)
+        free = {t.id: t.postes - taken[t.id] for t in instance.terrains}
+        fill = RoundFill.start(
+            instance, r, free, (i for i in imposables(instance) if i.id not in placed_before)
+        )
         mandatory_taken = 0
-        fill_start = max_matching(caps, counts)
-        state = _State(instance, taken, caps, counts, classes)
+        fill_start = fill.matching()
+        state = _State(instance, taken, fill)
         done: set[str] = set()
         for interne_id in result.ordre:
             if interne_id in placed_before or interne_id in done:
@@ -213,23 +207,21 @@ class _Checker:
             if instance.terrain_round[terrain_id] != r or not state.open_to(interne, terrain):
                 continue
             first_open = first_open or rank
-            if mask and lowers_fill(state.caps, state.counts, mask, state.class_of(terrain)):
+            if mask and state.fill.lowers(interne, terrain):
                 continue  # R-IMP: justified, the imposable interne had to leave it
             self.flag("R-ORD-1", interne.id, terrain_id,
                       f"wish {rank} was open and eligible at their turn but they got "
                       f"{a.terrain or 'nothing'}")
         if in_round and mask:
-            if lowers_fill(state.caps, state.counts, mask, state.class_of(
-                    instance.terrain(a.terrain))):
+            if state.fill.lowers(interne, a.terrain):
                 self.flag("R-IMP-1", interne.id, a.terrain, "this choice lowered the fill")
             if a.voeu is None:
                 self.check_outside_list(interne, a, state)
-        if not in_round and mask and lowers_fill(state.caps, state.counts, mask, None):
+        if not in_round and mask and state.fill.lowers(interne, None):
             self.flag("R-IMP-2", interne.id, None,
                       "took nothing in the round although that left a mandatory poste empty")
         if in_round and interne.surnombre is None:
-            first = first_open if first_open is not None else a.voeu
-            should_be_imposed = a.voeu is None or first != a.voeu
+            should_be_imposed = is_imposition(a.voeu, first_open)
             if a.impose != should_be_imposed:
                 self.flag("R-IMP-2", interne.id, a.terrain,
                           f"impose is {a.impose} but should be {should_be_imposed}")
@@ -239,15 +231,18 @@ class _Checker:
     def check_outside_list(self, interne: Interne, a: Affectation, state: _State) -> None:
         """R-IMP Reading step 4: only when taking nothing lowers the fill, on the first
         mandatory terrain in file order that is open, eligible and keeps the fill."""
-        mask = state.mask(interne)
-        if not lowers_fill(state.caps, state.counts, mask, None):
+        fill = state.fill
+        if not fill.lowers(interne, None):
             self.flag("R-IMP-2", interne.id, a.terrain,
                       "imposed outside the list though taking nothing kept the fill")
+        if not fill.imposable_on(interne, a.terrain):
+            self.flag("R-IMP-2", interne.id, a.terrain,
+                      "imposed on a terrain they cannot be imposed on (eligible only through a "
+                      "dérogation, or not at all)")
         for terrain in self.instance.terrains:
-            c = state.class_of(terrain)
-            if c is None or not state.open_to(interne, terrain):
+            if not fill.imposable_on(interne, terrain) or not state.open_to(interne, terrain):
                 continue
-            if not lowers_fill(state.caps, state.counts, mask, c):
+            if not fill.lowers(interne, terrain):
                 if terrain.id != a.terrain:
                     self.flag("R-IMP-2", interne.id, a.terrain,
                               f"imposed there, but {terrain.id} comes first in file order")
@@ -263,12 +258,8 @@ class _Checker:
             if not instance.terrain_round[ta] == r == instance.terrain_round[tb]:
                 continue
             terrain_a, terrain_b = instance.terrain(ta), instance.terrain(tb)
-            need = 2 if ta == tb else 1
-            if (
-                state.open_to(a, terrain_a)
-                and state.open_to(b, terrain_b)
-                and state.free(terrain_a) >= need
-            ):
+            if pair_open(ta, tb, state.free(terrain_a), state.free(terrain_b),
+                         state.eligible(a, terrain_a), state.eligible(b, terrain_b)):
                 first_pair = (rank, ta, tb)
                 break
         if first_pair is not None:
@@ -288,39 +279,32 @@ class _Checker:
 class _State:
     """Free postes and mandatory fill along the order, rebuilt from the result's choices."""
 
-    def __init__(self, instance: Instance, taken: Counter, caps: list[int], counts: Counter,
-                 classes) -> None:
+    def __init__(self, instance: Instance, taken: Counter, fill: RoundFill) -> None:
         self.instance = instance
         self.taken = taken
-        self.caps = caps
-        self.counts = counts
-        self.classes = classes
+        self.fill = fill
 
     def free(self, terrain: Terrain) -> int:
         return terrain.postes - self.taken[terrain.id]
 
-    def class_of(self, terrain: Terrain) -> int | None:
-        return self.classes.class_of.get(terrain.id)
-
     def mask(self, interne: Interne) -> int:
-        return self.classes.mask(interne.id) if interne.surnombre is None else 0
+        return self.fill.mask(interne)
+
+    def eligible(self, interne: Interne, terrain: Terrain) -> bool:
+        return slot_for(profile(self.instance.maquette, interne), terrain.category_set) is not None
 
     def open_to(self, interne: Interne, terrain: Terrain) -> bool:
         """Free poste and eligible for this interne (R-ELI, R-SUR-3, R-SUR-4)."""
-        if interne.surnombre is not None and terrain.ambulatoire:
-            return False
-        if interne.surnombre == "non_validant":
-            return True
-        if self.free(terrain) <= 0:
-            return False
-        return slot_for(profile(self.instance.maquette, interne), terrain.category_set) is not None
+        slot = None if interne.surnombre == "non_validant" else slot_for(
+            profile(self.instance.maquette, interne), terrain.category_set)
+        how = access(interne, terrain, slot)
+        return how == "any" or (how == "free" and self.free(terrain) > 0)
 
     def advance(self, a: Affectation, r: int, interne_id: str, count: bool = True) -> int:
         """Apply one interne's outcome in round ``r``; returns mandatory postes taken."""
         gained = self._move(a, r, +1)
-        mask = self.classes.mask(interne_id)
-        if count and mask:
-            self.counts[mask] -= 1
+        if count:
+            self.fill.done(interne_id)
         return gained
 
     def undo(self, a: Affectation, r: int) -> None:
@@ -329,13 +313,13 @@ class _State:
     def _move(self, a: Affectation, r: int, step: int) -> int:
         """Take (``+1``) or give back (``-1``) the poste of ``a`` if it holds one in round
         ``r``; returns 1 when it is a mandatory poste."""
-        if a.terrain is None or a.surnombre is not None or (
+        if a.terrain is None or not takes_poste(self.instance.interne(a.interne)) or (
             self.instance.terrain_round[a.terrain] != r
         ):
             return 0
         self.taken[a.terrain] += step
-        c = self.class_of(self.instance.terrain(a.terrain))
-        if c is None:
-            return 0
-        self.caps[c] -= step
-        return 1
+        if step > 0:
+            self.fill.take(a.terrain)
+        else:
+            self.fill.give_back(a.terrain)
+        return 1 if self.fill.class_of(a.terrain) is not None else 0

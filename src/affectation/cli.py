@@ -125,7 +125,7 @@ def explain(instance: str, interne: str) -> None:
     if interne not in loaded.interne_by_id:
         click.echo(f"error: {instance}: unknown interne {interne!r}", err=True)
         sys.exit(2)
-    click.echo(solve(loaded, "serial").explain(interne))
+    click.echo(solve(loaded, "serial").explain(interne, loaded))
 
 
 @main.command()

@@ -393,9 +393,9 @@ class Instance:
 
     def __attrs_post_init__(self) -> None:
         self._check_references()
-        from affectation.rules.order import choice_order  # rules depend on the model
+        from affectation.rules.order import cached_choice_order  # rules depend on the model
 
-        choice_order(self)  # a full tie in the order is an input error (R-ORD Reading)
+        cached_choice_order(self)  # a full tie in the order is an input error (R-ORD Reading)
 
     def _check_references(self) -> None:
         known = frozenset(CATEGORIES) | self.maquette.categories
@@ -505,6 +505,12 @@ class Instance:
                         )
 
     # --- look-ups -------------------------------------------------------------------------
+
+    @cached_property
+    def memo(self) -> dict:
+        """Per-instance tables that the rules compute once (the choice order, the mandatory
+        classes of each round…): derived from the value, never part of it, never pickled."""
+        return {}
 
     @cached_property
     def terrain_by_id(self) -> dict[str, Terrain]:

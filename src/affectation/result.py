@@ -7,16 +7,19 @@ FORMAT.md is written from it by :func:`affectation.io.save_result`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import attrs
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from affectation.model import Instance
+
 __all__ = [
     "Affectation",
+    "Lazy",
     "Refusal",
     "RefusalReason",
     "Result",
@@ -119,6 +122,60 @@ class SolveInfo:
     """Rule groups the solver's core blames when the solve is infeasible."""
 
 
+T = TypeVar("T")
+
+
+class Lazy(Sequence[T], Generic[T]):
+    """A tuple built on first access: the serial engine records its turns as plain tuples and
+    builds the :class:`Affectation` and :class:`Turn` objects only when someone reads them
+    (a sweep reads a few numbers of thousands of results). Compares, hashes and pickles as
+    the tuple it stands for."""
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], Sequence[T]]) -> None:
+        self._build: Callable[[], Sequence[T]] | None = build
+        self._items: tuple[T, ...] | None = None
+
+    @property
+    def items(self) -> tuple[T, ...]:
+        if self._items is None:
+            self._items = tuple(self._build())  # type: ignore[misc]
+            self._build = None
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lazy):
+            other = other.items
+        return self.items == other
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+    def __reduce__(self):
+        return (tuple, (self.items,))
+
+
+def _lazy_or_tuple(value: Any) -> Any:
+    return value if isinstance(value, Lazy) else tuple(value)
+
+
 def _vacants(value: Mapping[str, int] | tuple) -> tuple[tuple[str, int], ...]:
     items = value.items() if isinstance(value, Mapping) else value
     return tuple((str(k), int(v)) for k, v in items)
@@ -130,11 +187,11 @@ class Result:
 
     methode: str
     ordre: tuple[str, ...] = attrs.field(converter=tuple)
-    affectations: tuple[Affectation, ...] = attrs.field(converter=tuple)
+    affectations: tuple[Affectation, ...] = attrs.field(converter=_lazy_or_tuple)
     vacants_items: tuple[tuple[str, int], ...] = attrs.field(converter=_vacants)
     """``(terrain, postes left empty)`` in file order; see :attr:`vacants`."""
     impositions: tuple[str, ...] = attrs.field(converter=tuple)
-    trace: tuple[Turn, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    trace: tuple[Turn, ...] = attrs.field(default=(), converter=_lazy_or_tuple, eq=False)
     info: SolveInfo | None = attrs.field(default=None, eq=False)
 
     @property
@@ -191,8 +248,22 @@ class Result:
             "postes_vacants": sum(v for _, v in self.vacants_items),
         }
 
-    def explain(self, interne_id: str) -> str:
-        """The story of one interne's turn(s) in plain words, from the trace."""
+    def last_holders(self) -> dict[str, tuple[str, int]]:
+        """Per terrain, who took its last poste and at which turn (1-based position in the
+        order): the last interne placed there, surnombre aside (their postes are added)."""
+        position = {i: p for p, i in enumerate(self.ordre, start=1)}
+        holders: dict[str, tuple[str, int]] = {}
+        for a in self.affectations:
+            if a.terrain is not None and a.surnombre is None:
+                holders[a.terrain] = (a.interne, position[a.interne])
+        return holders
+
+    def explain(self, interne_id: str, instance: Instance | None = None) -> str:
+        """The story of one interne's turn(s) in plain words, from the trace.
+
+        For a better wish refused because it was full, it names who took its last poste
+        (interne, turn, and their rank when ``instance`` is given): the first question of an
+        interne who appeals; a refusal by a rule names the rule (R-ELI, R-IMP, R-ORD-2)."""
         affectation = self.affectation(interne_id)
         position = self.ordre.index(interne_id) + 1
         lines = [f"{interne_id} chose in position {position} of {len(self.ordre)}."]
@@ -201,12 +272,21 @@ class Result:
             lines.append("(No turn-by-turn trace: this result comes from the "
                          f"{self.methode} engine; the serial engine gives the same allocation "
                          "with its trace.)")
+        holders = self.last_holders() if any(
+            r.reason == "full" for t in turns for r in t.refusals) else {}
         for turn in turns:
             head = f"Round '{turn.round}': "
             for refusal in turn.refusals:
+                words = REASON_WORDS[refusal.reason]
+                holder = holders.get(refusal.terrain) if refusal.reason == "full" else None
+                if holder is not None and holder[1] < position:
+                    who, turn_of = holder
+                    rang = ""
+                    if instance is not None and who in instance.interne_by_id:
+                        rang = f"rang {instance.interne(who).rang}, "
+                    words += f"; its last poste went to {who} ({rang}turn {turn_of})"
                 lines.append(
-                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: "
-                    f"{REASON_WORDS[refusal.reason]}."
+                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: {words}."
                 )
             if turn.terrain is None:
                 continue

@@ -22,15 +22,18 @@ from collections.abc import Mapping, Sequence
 import attrs
 from ortools.sat.python import cp_model
 
+from affectation.errors import InstanceError
 from affectation.model import Instance, Interne, Terrain
-from affectation.rules.eligibility import profile, slot_for
+from affectation.rules.couples import postes_needed
+from affectation.rules.eligibility import imposable_slot, profile, slot_for
 from affectation.rules.mandatory import (
+    MAX_CUTS,
     MandatoryClasses,
-    cut_subsets,
-    is_imposable,
+    imposables,
     mandatory_classes,
 )
-from affectation.rules.order import choice_order
+from affectation.rules.order import cached_choice_order
+from affectation.rules.surnombre import access
 
 __all__ = ["GROUPS", "ModelBuilder", "Variables"]
 
@@ -96,10 +99,10 @@ class ModelBuilder:
         self.explain = explain
         self.model = cp_model.CpModel()
         self.vars = Variables()
-        self.order = choice_order(instance)
+        self.order = cached_choice_order(instance)
         self.position = {interne_id: p for p, interne_id in enumerate(self.order)}
         self.profiles = {i.id: profile(instance.maquette, i) for i in instance.internes}
-        self.imposable = [i for i in instance.internes if is_imposable(i, instance)]
+        self.imposable = list(imposables(instance))
         self.n_rounds = len(instance.rounds)
         self.groups: dict[str, Literal] = {}
         self.round_of = instance.terrain_round
@@ -141,13 +144,14 @@ class ModelBuilder:
     def _slot(self, interne: Interne, terrain: Terrain) -> str | None:
         return slot_for(self.profiles[interne.id], terrain.category_set)
 
+    def _imposable_slot(self, interne: Interne, terrain: Terrain) -> str | None:
+        """The slot through which ``interne`` can be imposed ``terrain`` (not a dérogation)."""
+        return imposable_slot(self.profiles[interne.id], terrain.category_set)
+
     def _may_take(self, interne: Interne, terrain: Terrain) -> bool:
         """Whether ``interne`` may ever hold ``terrain`` (R-ELI, R-SUR-3, R-SUR-4)."""
-        if interne.surnombre is not None and terrain.ambulatoire:
-            return False
-        if interne.surnombre == "non_validant":
-            return True
-        return self._slot(interne, terrain) is not None
+        slot = None if interne.surnombre == "non_validant" else self._slot(interne, terrain)
+        return access(interne, terrain, slot) != "no"
 
     def _new_assign(self, interne_id: str, terrain_id: str) -> Literal:
         key = (interne_id, terrain_id)
@@ -173,7 +177,7 @@ class ModelBuilder:
                 if (
                     instance.is_mandatory(terrain)
                     and terrain.id not in interne.voeux
-                    and self._slot(interne, terrain) is not None
+                    and self._imposable_slot(interne, terrain) is not None
                 ):
                     self._new_assign(interne.id, terrain.id)
                     self.vars.outside.add((interne.id, terrain.id))
@@ -281,7 +285,6 @@ class ModelBuilder:
         ``g[i,r,q] = g[i,r,q-1] + x[i,w_q]``: one literal per wish, so the encoding is linear in
         the length of the wish lists."""
         instance = self.instance
-        self.better_or_equal: dict[tuple[str, str], Literal] = {}
         for interne in instance.internes:
             for r in range(self.n_rounds):
                 got: cp_model.LinearExprT = 0
@@ -294,7 +297,6 @@ class ModelBuilder:
                     g = self.model.new_bool_var(f"g[{interne.id},{r},{rank}]")
                     self.model.add(g == got + literal)
                     got = g
-                    self.better_or_equal[(interne.id, terrain_id)] = g
                     if (interne.id, terrain_id) in self.vars.outside:
                         continue
                     self._no_envy(interne, terrain_id, g, r)
@@ -351,7 +353,7 @@ class ModelBuilder:
                     ]
                     full_a = self.model.new_bool_var(f"full_a[{c},{k}]")
                     full_b = self.model.new_bool_var(f"full_b[{c},{k}]")
-                    need = 1 if ta == tb else 0
+                    need = postes_needed(ta, tb)[0] - 1
                     self._guard(self.model.add(
                         self.before(first, ta) >= self.postes[ta] - need), "couples", full_a)
                     self._guard(self.model.add(
@@ -370,7 +372,16 @@ class ModelBuilder:
         every ``B``. Each choice must keep it; a better open wish may be refused only if it
         does not (R-IMP Reading, steps 1-5)."""
         for r in range(self.n_rounds):
-            classes = mandatory_classes(self.instance, r, self.imposable)
+            classes = mandatory_classes(self.instance, r)
+            if classes.cuts is None:
+                raise InstanceError(
+                    f"round {self.instance.rounds[r].nom!r}: the imposable internes fall in "
+                    f"types whose unions make more than {MAX_CUTS} cuts of the mandatory fill; "
+                    "the serial engine solves it exactly (max-flow), the CP-SAT model does not "
+                    "(docs/model.md)",
+                    entity="instance",
+                    key="obligatoires",
+                )
             self._fill_round(r, classes)
 
     def _keep_literal(self, interne: Interne, terrain_id: str, r: int) -> Literal | None:
@@ -401,7 +412,7 @@ class ModelBuilder:
             class_terrains.setdefault(c, []).append(terrain_id)
         taken_before = [self._class_counts(r, c, class_terrains.get(c, [])) for c in range(n)]
         suffix = self._suffix_counts(r, members, classes)
-        subsets = list(cut_subsets(n))
+        subsets = list(classes.cuts)  # type: ignore[arg-type]
         total = sum(max(self.postes[t], 0) for t in classes.class_of)
         for interne in members:
             tau = classes.mask(interne.id)
@@ -510,7 +521,7 @@ class ModelBuilder:
         self._guard(model.add(sum(nothing) >= 1), "mandatory")
         mandatory_in_file_order = [
             t.id for t in self.instance.terrains if t.id in classes.class_of
-            and self._slot(interne, t) is not None
+            and self._imposable_slot(interne, t) is not None
         ]
         outside = {
             t: literal for t, literal in in_round if (interne.id, t) in self.vars.outside

@@ -18,7 +18,8 @@ from affectation.errors import NoAllocation
 from affectation.model import Instance
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import is_imposable
+from affectation.rules.mandatory import is_imposable, is_imposition
+from affectation.rules.surnombre import access, fills_maquette, takes_poste
 from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["solve", "to_result"]
@@ -139,13 +140,12 @@ def to_result(
         def open_and_eligible(terrain_id: str, interne=interne, p=p) -> str | None:
             """``None`` when open to this interne at their turn, else the reason."""
             terrain = instance.terrain(terrain_id)
-            if interne.surnombre is not None and terrain.ambulatoire:
+            slot = None if interne.surnombre == "non_validant" else slot_for(
+                p, terrain.category_set)
+            how = access(interne, terrain, slot)
+            if how == "no":
                 return "not_eligible"
-            if interne.surnombre == "non_validant":
-                return None
-            if slot_for(p, terrain.category_set) is None:
-                return "not_eligible"
-            if postes[terrain_id] - taken[terrain_id] <= 0:
+            if how == "free" and postes[terrain_id] - taken[terrain_id] <= 0:
                 return "full"
             return None
 
@@ -172,19 +172,21 @@ def to_result(
                  if round_of[t] == r and open_and_eligible(t) is None),
                 None,
             )
-            imposed = interne.surnombre is None and (voeu is None or first_open != voeu)
-            imposed = imposed and is_imposable(interne, instance)
+            imposed = (
+                interne.surnombre is None
+                and is_imposition(voeu, first_open)
+                and is_imposable(interne, instance)
+            )
         affectations.append(Affectation(
             interne=interne_id,
             terrain=terrain_id,
-            stage=None if interne.surnombre == "non_validant" else slot_for(
-                p, terrain.category_set),
+            stage=slot_for(p, terrain.category_set) if fills_maquette(interne) else None,
             voeu=voeu,
             impose=imposed,
             surnombre=interne.surnombre,
             round=instance.rounds[r].nom,
         ))
-        if interne.surnombre is None:
+        if takes_poste(interne):
             taken[terrain_id] += 1
     vacants = [
         (t.id, postes[t.id] - taken[t.id]) for t in instance.terrains

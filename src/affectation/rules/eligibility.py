@@ -3,7 +3,10 @@
 A terrain is eligible for an interne when some open slot accepts one of its categories in the
 semester being chosen and the other open slots can still be done, one per semester, inside
 their windows, in the semesters left (R-ELI-2 Reading). The slot a stage fills is the first
-such slot in maquette order, so the specific slots are used before ``libre``.
+such slot in maquette order among the slots still to do, so the specific slots are used before
+``libre``; a slot covered by a dérogation (validated, allowed again) comes only after them: it
+is a permission, never a duty (R-ELI-2 Reading), and a stage that counts for a slot still to do
+counts for it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ __all__ = [
     "Profile",
     "completable",
     "eligible_slot",
+    "imposable_slot",
     "open_slots",
     "profile",
     "slot_for",
@@ -75,19 +79,32 @@ def completable(maquette: Maquette, slots: frozenset[str], first_semester: int) 
 @lru_cache(maxsize=262144)
 def slot_for(profile_: Profile, categories: frozenset[str]) -> str | None:
     """The slot a terrain of ``categories`` fills for an interne of ``profile_``, or ``None``
-    when the interne may not choose it (R-ELI-1, R-ELI-2, R-ELI-3)."""
+    when the interne may not choose it (R-ELI-1, R-ELI-2, R-ELI-3).
+
+    Slots still to do come first, in maquette order, then the dérogation slots: a dérogation
+    slot is optional for completability (R-ELI-2 Reading), so only the required slots other
+    than the one filled must still fit."""
     maquette, valides, derogations, semester = profile_
     required, optional = open_slots(maquette, valides, derogations)
-    for slot in maquette.stages:
-        if slot.id not in required and slot.id not in optional:
-            continue  # R-ELI-1: a validated slot is not filled again without dérogation
-        if not slot.window[0] <= semester <= slot.window[1]:
-            continue  # R-ELI-3: phase windows
-        if not slot.accepts(categories):
-            continue
-        if completable(maquette, required - {slot.id}, semester + 1):  # R-ELI-2
-            return slot.id
+    for pool in (required, optional):
+        for slot in maquette.stages:
+            if slot.id not in pool:
+                continue  # R-ELI-1: a validated slot is not filled again without dérogation
+            if not slot.window[0] <= semester <= slot.window[1]:
+                continue  # R-ELI-3: phase windows
+            if not slot.accepts(categories):
+                continue
+            if completable(maquette, required - {slot.id}, semester + 1):  # R-ELI-2
+                return slot.id
     return None
+
+
+def imposable_slot(profile_: Profile, categories: frozenset[str]) -> str | None:
+    """The slot through which an interne of ``profile_`` can be *imposed* a terrain of
+    ``categories``: an eligible slot they have not validated, never a dérogation slot
+    (R-IMP Reading: "aux T1 n'ayant pas encore effectué l'un ou l'autre de ces stages")."""
+    slot = slot_for(profile_, categories)
+    return slot if slot is not None and slot not in profile_[1] else None
 
 
 def eligible_slot(maquette: Maquette, interne: Interne, terrain: Terrain) -> str | None:

@@ -1,38 +1,48 @@
 """Mandatory postes and impositions (R-IMP-1, R-IMP-2, R-IMP-3 and their Reading).
 
 *Fill* = mandatory postes taken + the size of a maximum matching between the empty mandatory
-postes of the round and the imposable internes still to choose in it. A choice is allowed when
-it keeps the fill; only an imposable interne can lower it.
+postes of the round and the imposable internes still to choose in it, each linked to the
+mandatory terrains they could be *imposed* on: eligible through a slot they have not validated,
+never through a dérogation slot (R-IMP Reading). A choice is allowed when it keeps the fill;
+only an imposable interne can lower it. :class:`RoundFill` is that value as the day goes, the
+one home of the rule for the serial engine, the checker and the live choice day.
 
 The matching is computed on an aggregated graph. Mandatory terrains fall into *classes*:
-terrains whose categories every imposable interne judges alike (same eligibility) are one
-class, whose capacity is their free postes together. An imposable interne is a *type*: the
-bit mask of the classes they are eligible for. By max-flow/min-cut (Hall), the maximum
-matching is ``min over class subsets B of cap(B) + #internes whose type is not inside B``,
-which :func:`max_matching` evaluates; the CP-SAT model states the same cuts as linear terms.
+terrains that every imposable interne judges alike are one class, whose capacity is their free
+postes together. An imposable interne is a *type*: the bit mask of the classes they can be
+imposed on. By max-flow/min-cut (Hall), the maximum matching is
+``min over class sets B of cap(B) + #internes whose type is not inside B``, and the minimum is
+reached on a union of type masks (shrinking ``B`` to the union of the types inside it lowers
+``cap(B)`` and keeps them inside), so the *cuts* to try are the union-closure of the type
+masks: exact whatever the number of classes, and small in practice (at most
+``2 ** #types``). When the closure is larger than :data:`MAX_CUTS`, :func:`max_matching` runs
+an augmenting-path max-flow on the aggregated graph instead: exact at any size.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from affectation.errors import InstanceError
-from affectation.model import Instance, Interne
-from affectation.rules.eligibility import Profile, profile, slot_for
+from affectation.model import Instance, Interne, Terrain
+from affectation.rules.eligibility import Profile, imposable_slot, profile
 
 __all__ = [
+    "MAX_CUTS",
     "MandatoryClasses",
-    "cut_subsets",
+    "RoundFill",
     "is_imposable",
+    "is_imposition",
     "lowers_fill",
     "mandatory_classes",
     "max_matching",
+    "union_closure",
 ]
 
-MAX_CLASSES = 16
-"""The min-cut enumeration is exponential in the number of classes; beyond this we refuse."""
+MAX_CUTS = 4096
+"""Largest union-closure of type masks evaluated as cuts; beyond it, a max-flow."""
 
 
 def is_imposable(interne: Interne, instance: Instance) -> bool:
@@ -46,6 +56,34 @@ def is_imposable(interne: Interne, instance: Instance) -> bool:
     )
 
 
+def is_imposition(voeu: int | None, first_open: int | None) -> bool:
+    """Whether a placement is an imposition (R-IMP Reading, steps 3-4): outside the wish list
+    (``voeu`` is ``None``), or on a wish worse than ``first_open``, the first wish of the round
+    that was eligible with a free poste at the interne's turn (``None``: none before it)."""
+    return voeu is None or (first_open is not None and first_open < voeu)
+
+
+def imposables(instance: Instance) -> tuple[Interne, ...]:
+    """The imposable internes of the instance, in file order (computed once per instance)."""
+    memo = instance.memo
+    if "imposables" not in memo:
+        memo["imposables"] = tuple(i for i in instance.internes if is_imposable(i, instance))
+    return memo["imposables"]
+
+
+def union_closure(masks: Iterable[int], limit: int = MAX_CUTS) -> tuple[int, ...] | None:
+    """Every union of some of ``masks`` (the empty union ``0`` included), sorted; ``None``
+    when there are more than ``limit``."""
+    closure = {0}
+    for mask in sorted(set(masks)):
+        if mask in closure:
+            continue
+        closure |= {c | mask for c in closure}
+        if len(closure) > limit:
+            return None
+    return tuple(sorted(closure))
+
+
 @attrs.frozen
 class MandatoryClasses:
     """The mandatory terrains of one round grouped in classes, and the imposable types."""
@@ -54,16 +92,27 @@ class MandatoryClasses:
     """Class index of every mandatory terrain of the round."""
     n_classes: int
     type_of: Mapping[str, int]
-    """Class mask of every imposable interne that can take part in the round (0 = none)."""
+    """Class mask of every imposable interne (0 = can be imposed on none)."""
+    cuts: tuple[int, ...] | None
+    """The union-closure of the type masks (the min-cut candidates), ``None`` if too many."""
 
     def mask(self, interne_id: str) -> int:
         return self.type_of.get(interne_id, 0)
 
 
 def mandatory_classes(
-    instance: Instance, round_index: int, imposable: Iterable[Interne]
+    instance: Instance, round_index: int, imposable: Iterable[Interne] | None = None
 ) -> MandatoryClasses:
-    """Group the round's mandatory terrains by how the imposable internes judge them."""
+    """Group the round's mandatory terrains by how the imposable internes judge them.
+
+    ``imposable`` defaults to every imposable interne of the instance; the classes then do not
+    depend on the state of the day (computed once per instance and round)."""
+    if imposable is None:
+        key = ("mandatory_classes", round_index)
+        memo = instance.memo
+        if key not in memo:
+            memo[key] = mandatory_classes(instance, round_index, imposables(instance))
+        return memo[key]
     imposable = list(imposable)
     profiles: list[Profile] = sorted(
         {profile(instance.maquette, i) for i in imposable}, key=_profile_key
@@ -76,57 +125,95 @@ def mandatory_classes(
             terrain
         ):
             continue
-        signature = tuple(slot_for(p, terrain.category_set) is not None for p in profiles)
+        signature = tuple(imposable_slot(p, terrain.category_set) is not None for p in profiles)
         if signature not in signature_class:
             signature_class[signature] = len(class_categories)
             class_categories.append(terrain.category_set)
         class_of[terrain.id] = signature_class[signature]
-    if len(class_categories) > MAX_CLASSES:
-        raise InstanceError(
-            f"{len(class_categories)} classes of mandatory terrains (terrains whose categories "
-            f"the imposable internes judge differently); at most {MAX_CLASSES} are supported "
-            "(docs/rules.md, R-IMP)",
-            entity="instance",
-            key="obligatoires",
+    mask_of_profile = {
+        p: sum(
+            1 << c for c, cats in enumerate(class_categories)
+            if imposable_slot(p, cats) is not None
         )
-    type_of = {}
-    for interne in imposable:
-        p = profile(instance.maquette, interne)
-        type_of[interne.id] = sum(
-            1 << c for c, cats in enumerate(class_categories) if slot_for(p, cats) is not None
-        )
-    return MandatoryClasses(class_of, len(class_categories), type_of)
+        for p in profiles
+    }
+    type_of = {i.id: mask_of_profile[profile(instance.maquette, i)] for i in imposable}
+    cuts = union_closure(m for m in type_of.values() if m)
+    return MandatoryClasses(class_of, len(class_categories), type_of, cuts)
 
 
 def _profile_key(p: Profile) -> tuple:
     return (sorted(p[1]), sorted(p[2]), p[3])
 
 
-def cut_subsets(n_classes: int) -> range:
-    """Every subset ``B`` of classes as a bit mask, for the min-cut formula."""
-    return range(1 << n_classes)
-
-
-def max_matching(caps: Sequence[int], counts: Mapping[int, int]) -> int:
+def max_matching(
+    caps: Sequence[int], counts: Mapping[int, int], cuts: Sequence[int] | None = None
+) -> int:
     """Maximum number of imposable internes (``counts`` per type mask) that the free
-    mandatory postes (``caps`` per class) can take: ``min_B cap(B) + #{types not in B}``."""
-    n = len(caps)
-    if n == 0:
+    mandatory postes (``caps`` per class) can take.
+
+    ``cuts``: the union-closure of the type masks (:attr:`MandatoryClasses.cuts`); computed
+    here when not given; the max-flow when it is too large."""
+    if not caps:
         return 0
-    full = (1 << n) - 1
+    if cuts is None:
+        cuts = union_closure(m for m, k in counts.items() if k and m)
+        if cuts is None:
+            return _max_flow(caps, counts)
     best = None
-    for subset in range(1 << n):
-        value = 0
-        for c in range(n):
-            if subset >> c & 1:
-                value += caps[c]
-        outside = full & ~subset
-        for mask, count in counts.items():
-            if mask & outside:
-                value += count
+    for cut in cuts:
+        value = sum(caps[c] for c in range(len(caps)) if cut >> c & 1)
+        value += sum(k for m, k in counts.items() if m & ~cut)
         if best is None or value < best:
             best = value
-    return best  # type: ignore[return-value]
+    return best or 0
+
+
+def _max_flow(caps: Sequence[int], counts: Mapping[int, int]) -> int:
+    """Edmonds-Karp on source → types (count) → classes (unbounded) → sink (cap): the exact
+    matching when the cuts are too many to enumerate."""
+    types = [m for m, k in counts.items() if k > 0 and m]
+    n_types, n_classes = len(types), len(caps)
+    source, sink = 0, 1 + n_types + n_classes
+    capacity: dict[tuple[int, int], int] = {}
+    neighbours: list[list[int]] = [[] for _ in range(sink + 1)]
+
+    def edge(u: int, v: int, c: int) -> None:
+        if (u, v) not in capacity:
+            neighbours[u].append(v)
+            neighbours[v].append(u)
+            capacity.setdefault((v, u), 0)
+        capacity[(u, v)] = capacity.get((u, v), 0) + c
+
+    big = sum(counts.values()) + 1
+    for t, mask in enumerate(types):
+        edge(source, 1 + t, counts[mask])
+        for c in range(n_classes):
+            if mask >> c & 1:
+                edge(1 + t, 1 + n_types + c, big)
+    for c, cap in enumerate(caps):
+        edge(1 + n_types + c, sink, max(cap, 0))
+    flow = 0
+    while True:
+        parent = {source: source}
+        queue = deque([source])
+        while queue and sink not in parent:
+            u = queue.popleft()
+            for v in neighbours[u]:
+                if v not in parent and capacity[(u, v)] > 0:
+                    parent[v] = u
+                    queue.append(v)
+        if sink not in parent:
+            return flow
+        path, v = [], sink
+        while v != source:
+            path.append((parent[v], v))
+            v = parent[v]
+        push = min(capacity[e] for e in path)
+        for u, v in path:
+            capacity[(u, v)] -= push
+            capacity[(v, u)] += push
+        flow += push
 
 
 def lowers_fill(
@@ -135,6 +222,7 @@ def lowers_fill(
     mask: int,
     taken_class: int | None,
     *,
+    cuts: Sequence[int] | None = None,
     before: int | None = None,
 ) -> bool:
     """Whether an imposable interne of type ``mask``, still counted in ``counts``, lowers the
@@ -142,9 +230,9 @@ def lowers_fill(
     nothing) (R-IMP Reading, step 2). ``before`` is ``max_matching(caps, counts)`` if the
     caller already has it."""
     if mask == 0:
-        return False  # eligible for no mandatory class: not part of the matching
+        return False  # can be imposed on no mandatory class: not part of the matching
     if before is None:
-        before = max_matching(caps, counts)
+        before = max_matching(caps, counts, cuts)
     after_counts = dict(counts)
     after_counts[mask] -= 1
     after_caps = list(caps)
@@ -152,4 +240,172 @@ def lowers_fill(
     if taken_class is not None:
         after_caps[taken_class] -= 1
         gained = 1
-    return max_matching(after_caps, after_counts) + gained < before
+    return max_matching(after_caps, after_counts, cuts) + gained < before
+
+
+class RoundFill:
+    """The mandatory fill of one round as the day goes (R-IMP Reading, steps 1-4).
+
+    Mutable on purpose: the serial engine, the checker and the live day each walk one round
+    turn by turn and ask, at every wish, whether taking it lowers the fill; :meth:`copy` gives
+    an independent state (undo, what-if). ``take``/``give_back`` move one poste that is not a
+    surnombre's; ``done`` ends an interne's turn in the round (they leave the matching).
+
+    With the cuts known, the state is kept as the value ``cap(B) + #types not inside B`` of
+    every cut ``B``, updated in place, so that the matching is one ``min`` and a wish test one
+    pass over the cuts.
+    """
+
+    __slots__ = ("_caps", "_cut_classes", "_matching", "_values", "_waiting", "classes",
+                 "counts")
+
+    def __init__(self, classes: MandatoryClasses, caps: list[int], counts: dict[int, int],
+                 waiting: dict[str, int]) -> None:
+        self.classes = classes
+        self._caps = caps
+        self.counts = counts
+        self._waiting = waiting
+        self._matching: int | None = None
+        cuts = classes.cuts
+        self._cut_classes: list[list[bool]] | None = None
+        self._values: list[int] | None = None
+        if cuts is not None:
+            self._cut_classes = [
+                [bool(cut >> c & 1) for cut in cuts] for c in range(classes.n_classes)
+            ]
+            self._values = [
+                sum(caps[c] for c in range(classes.n_classes) if cut >> c & 1)
+                + sum(k for m, k in counts.items() if m & ~cut)
+                for cut in cuts
+            ]
+
+    @classmethod
+    def start(
+        cls,
+        instance: Instance,
+        round_index: int,
+        free: Mapping[str, int],
+        waiting: Iterable[Interne],
+    ) -> RoundFill:
+        """The fill at the start of round ``round_index``: ``free`` postes per terrain id,
+        ``waiting`` the internes still to choose in the round (the imposable ones count)."""
+        classes = mandatory_classes(instance, round_index)
+        caps = [0] * classes.n_classes
+        for terrain_id, c in classes.class_of.items():
+            caps[c] += max(free[terrain_id], 0)
+        counted: dict[str, int] = {}
+        counts: dict[int, int] = {}
+        for interne in waiting:
+            mask = classes.mask(interne.id)
+            if mask:
+                counted[interne.id] = mask
+                counts[mask] = counts.get(mask, 0) + 1
+        return cls(classes, caps, counts, counted)
+
+    def copy(self) -> RoundFill:
+        twin = RoundFill.__new__(RoundFill)
+        twin.classes = self.classes
+        twin._caps = list(self._caps)
+        twin.counts = dict(self.counts)
+        twin._waiting = dict(self._waiting)
+        twin._matching = self._matching
+        twin._cut_classes = self._cut_classes
+        twin._values = None if self._values is None else list(self._values)
+        return twin
+
+    # --- queries ---------------------------------------------------------------------------
+
+    @property
+    def counted(self) -> Mapping[str, int]:
+        """The imposable internes still to choose, with their type (read-only view)."""
+        return self._waiting
+
+    @property
+    def caps(self) -> tuple[int, ...]:
+        """Free mandatory postes per class."""
+        return tuple(self._caps)
+
+    def class_of(self, terrain: Terrain | str) -> int | None:
+        """The class of a mandatory terrain of the round, ``None`` for any other."""
+        return self.classes.class_of.get(terrain if isinstance(terrain, str) else terrain.id)
+
+    def mask(self, interne: Interne | str) -> int:
+        """The type of an imposable interne still counted in the matching, else 0."""
+        return self._waiting.get(interne if isinstance(interne, str) else interne.id, 0)
+
+    def matching(self) -> int:
+        """Maximum matching of the empty mandatory postes and the imposables waiting."""
+        if self._matching is None:
+            if self._values is not None:
+                self._matching = min(self._values) if self._values else 0
+            else:
+                self._matching = max_matching(self._caps, self.counts, self.classes.cuts)
+        return self._matching
+
+    def lowers(self, interne: Interne | str, terrain: Terrain | str | None) -> bool:
+        """Whether ``interne`` taking ``terrain`` (``None``: nothing, or a terrain outside the
+        mandatory classes) lowers the fill (R-IMP Reading, step 2). Only an imposable interne
+        still to choose can."""
+        mask = self.mask(interne)
+        if not mask:
+            return False
+        taken = None if terrain is None else self.class_of(terrain)
+        if self._values is None:
+            return lowers_fill(self._caps, self.counts, mask, taken, cuts=None,
+                               before=self.matching())
+        before = self.matching()
+        cuts = self.classes.cuts
+        in_taken = self._cut_classes[taken] if taken is not None else None  # type: ignore[index]
+        gained = 0 if taken is None else 1
+        after = None
+        for k, value in enumerate(self._values):
+            v = value - (1 if mask & ~cuts[k] else 0)  # type: ignore[index]
+            if in_taken is not None and in_taken[k]:
+                v -= 1
+            if after is None or v < after:
+                after = v
+        return (after or 0) + gained < before
+
+    def imposable_on(self, interne: Interne | str, terrain: Terrain | str) -> bool:
+        """Whether ``interne`` is linked to ``terrain`` in the matching: an imposable interne
+        still to choose, eligible for that mandatory terrain through a slot they have not
+        validated (R-IMP Reading, step 4)."""
+        c = self.class_of(terrain)
+        return c is not None and bool(self.mask(interne) >> c & 1)
+
+    # --- moves -----------------------------------------------------------------------------
+
+    def take(self, terrain: Terrain | str) -> None:
+        """One poste of ``terrain`` taken (not a surnombre's: those are added, R-SUR)."""
+        self._move(terrain, -1)
+
+    def give_back(self, terrain: Terrain | str) -> None:
+        """Undo :meth:`take`."""
+        self._move(terrain, +1)
+
+    def _move(self, terrain: Terrain | str, step: int) -> None:
+        c = self.class_of(terrain)
+        if c is None:
+            return
+        self._caps[c] += step
+        if self._values is not None:
+            inside = self._cut_classes[c]  # type: ignore[index]
+            for k in range(len(self._values)):
+                if inside[k]:
+                    self._values[k] += step
+        self._matching = None
+
+    def done(self, interne: Interne | str) -> None:
+        """``interne``'s turn in the round is over: they leave the matching."""
+        mask = self._waiting.pop(interne if isinstance(interne, str) else interne.id, 0)
+        if not mask:
+            return
+        self.counts[mask] -= 1
+        if not self.counts[mask]:
+            del self.counts[mask]
+        if self._values is not None:
+            cuts = self.classes.cuts
+            for k in range(len(self._values)):
+                if mask & ~cuts[k]:  # type: ignore[index]
+                    self._values[k] -= 1
+        self._matching = None

@@ -11,7 +11,7 @@ from affectation.errors import InstanceError
 if TYPE_CHECKING:
     from affectation.model import Instance, Interne
 
-__all__ = ["choice_order", "order_key", "seniority"]
+__all__ = ["cached_choice_order", "choice_order", "order_key", "seniority"]
 
 
 def seniority(interne: Interne) -> int:
@@ -56,3 +56,13 @@ def choice_order(instance: Instance) -> tuple[str, ...]:
         order.remove(first)
         order.insert(order.index(later), first)
     return tuple(order)
+
+
+def cached_choice_order(instance: Instance) -> tuple[str, ...]:
+    """:func:`choice_order`, computed once per instance (the instance checks it when it is
+    built, so the engines find it ready in ``Instance.memo``)."""
+    memo = instance.memo
+    order = memo.get("choice_order")
+    if order is None:
+        order = memo["choice_order"] = choice_order(instance)
+    return order
