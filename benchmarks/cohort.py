@@ -66,7 +66,7 @@ def plan_part() -> list[dict]:
         rows.append({
             "objective": objective, "per_terrain": per_terrain, "status": plan.status,
             "value": plan.value, "bound": plan.bound, "gap": plan.gap, "seconds": seconds,
-            "variables": plan.variables, "constraints": plan.constraints,
+            "variables": plan.variables, "constraints": plan.constraints, "states": plan.states,
             "terrains": len(instance.terrains), "internes": len(instance.internes),
         })
     return rows
@@ -127,7 +127,7 @@ def main() -> None:
     plans = plan_part()
     print("\nplan_postes, Île-de-France size (2,700 internes, 8 semesters)")
     print_table(plans, ["objective", "per_terrain", "status", "value", "bound", "gap",
-                        "seconds", "variables", "constraints"])
+                        "seconds", "states", "variables", "constraints"])
 
     careers: list[dict] = []
     if not options.no_careers:

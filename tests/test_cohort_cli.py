@@ -93,3 +93,17 @@ def test_plan_file_bytes_are_deterministic(tmp_path):
         assert run.exit_code == 0, run.output
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_plan_marge_keeps_postes_free(tmp_path):
+    path = _instance(tmp_path)
+    out = tmp_path / "plan.json"
+    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "10", "--semesters", "4",
+                                    "--marge", "urgences=1", "--marge", "libre=3",
+                                    "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    for row in json.loads(out.read_text())["semestres"]:
+        assert row["postes"]["urgences"] == row["demande"]["urgences"] + 1
+        assert row["postes"]["libre"] >= row["demande"]["libre"] + 3
+    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "10", "--marge", "x"])
+    assert run.exit_code == 2 and "--marge" in run.output

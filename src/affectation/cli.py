@@ -265,11 +265,20 @@ def _agrements(values: tuple[str, ...]) -> dict[str, int]:
     for value in values:
         kind, sep, count = value.partition("=")
         if not sep or not count.strip().isdigit():
-            click.echo(f"error: --agrement {value!r}: expected CATEGORIE=N (urgences=40)",
-                       err=True)
+            click.echo(f"error: {value!r}: expected CATEGORIE=N (urgences=40)", err=True)
             sys.exit(2)
         out[kind.strip()] = int(count)
     return out
+
+
+def _marges(values: tuple[str, ...]) -> int | dict[str, int]:
+    """``--marge 2`` (every non-mandatory kind) or ``--marge urgences=2`` (repeatable)."""
+    if len(values) == 1 and values[0].strip().isdigit():
+        return int(values[0])
+    if any("=" not in v for v in values):
+        click.echo("error: --marge: expected one N, or CATEGORIE=N (repeatable)", err=True)
+        sys.exit(2)
+    return _agrements(values)
 
 
 def plan_table(plan) -> str:
@@ -298,13 +307,16 @@ def plan_table(plan) -> str:
                    "fewest T1s forced onto a mandatory poste.")
 @click.option("--agrement", "agrements", multiple=True, metavar="CATEGORIE=N",
               help="At most N postes of that kind each semester (repeatable).")
+@click.option("--marge", "marges", multiple=True, metavar="N|CATEGORIE=N",
+              help="Postes kept free above the demand: N in every non-mandatory kind, or "
+                   "N in one kind, mandatory included (repeatable).")
 @click.option("--per-terrain", is_flag=True, help="Also split the postes per terrain.")
 @click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="plan.json (affectation-plan/1) or plan.xlsx, written whole or not at all.")
 def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: str,
-         agrements: tuple[str, ...], per_terrain: bool, time_limit: float | None,
-         out: str | None) -> None:
+         agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool,
+         time_limit: float | None, out: str | None) -> None:
     """The fewest postes per kind and semester that let every maquette finish, proven."""
     if out is not None and _same_file(out, instance):
         click.echo(f"error: --out {out} is the instance itself; choose another file", err=True)
@@ -318,7 +330,8 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
     try:
         result = plan_postes(loaded, promotions[0] if len(promotions) == 1 else promotions,
                              semesters, agrement=_agrements(agrements), objective=objective,
-                             per_terrain=per_terrain, time_limit=time_limit)
+                             marge=_marges(marges), per_terrain=per_terrain,
+                             time_limit=time_limit)
     except ValueError as error:
         click.echo(f"error: {instance}: {error}", err=True)
         sys.exit(2)

@@ -194,6 +194,8 @@ class Plan:
     wall_time: float = 0.0
     variables: int = 0
     constraints: int = 0
+    states: int = 0
+    """Maquette states the model enumerated (docs/model.md, size)."""
 
     @property
     def feasible(self) -> bool:
@@ -841,7 +843,7 @@ def plan_postes(
     proto = model.model.proto
     common = dict(objective=objective, status=name, date_choix=date_choix,
                   hors_plan=tuple(left_out), variables=len(proto.variables),
-                  constraints=len(proto.constraints))
+                  constraints=len(proto.constraints), states=len(model.edges))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         binding: tuple[Binding, ...] = ()
         if status == cp_model.INFEASIBLE:

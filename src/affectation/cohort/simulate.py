@@ -167,12 +167,15 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
     homes = {i.id: town for i in base.internes if (town := _home(base, payload.model, i))}
     towns = sorted(set(homes.values()))
     weights = np.array([sum(1 for v in homes.values() if v == t) for t in towns], dtype=float)
+
     def listable(semestres_valides: int) -> tuple[str, ...]:
         # what each interne may list, the model ranks it (docs/rules.md, "Careers"): every
         # terrain for a T1, the non-mandatory ones for the others (R-IMP-1)
         return all_ids if semestres_valides < 2 else senior_ids
 
-    internes = [attrs.evolve(i, voeux=listable(i.semestres_valides)) for i in base.internes]
+    # the lists are placeholders the preference model replaces (FORMAT.md voeux_connus)
+    internes = [attrs.evolve(i, voeux=listable(i.semestres_valides), voeux_connus=False)
+                for i in base.internes]
     couples = list(base.couples)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
@@ -186,6 +189,7 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                     homes[new_id] = towns[int(picks[k])]
                 internes.append(Interne(
                     id=new_id, rang=k + 1, semestres_valides=0, voeux=all_ids,
+                    voeux_connus=False,
                     effectif_promotion=size if base.interclassement == "percentile" else None,
                 ))
         terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
