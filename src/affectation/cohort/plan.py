@@ -27,7 +27,7 @@ import attrs
 from ortools.sat.python import cp_model
 
 from affectation.errors import InstanceError
-from affectation.model import CATEGORIES, Instance, Interne, Terrain
+from affectation.model import CATEGORIES, Instance, Interne, Maquette, Terrain
 from affectation.rules.eligibility import completable, open_slots, profile, slot_for
 from affectation.rules.postes import minimum_postes
 
@@ -474,12 +474,13 @@ def _split(kinds: Mapping[str, Sequence[Terrain]], postes: Mapping[str, int]) ->
 # --- the model ------------------------------------------------------------------------------------
 
 
-def _probe(maquette, state: State) -> Interne:
+def _probe(state: State) -> Interne:
+    """An interne in ``state``, for the eligibility rules."""
     valides, k = state
     return Interne(id="plan", rang=1, semestres_valides=k, valides=tuple(sorted(valides)))
 
 
-def _required(maquette, state: State) -> frozenset[str]:
+def _required(maquette: Maquette, state: State) -> frozenset[str]:
     required, _ = open_slots(maquette, state[0], frozenset())
     return required
 
@@ -508,11 +509,11 @@ class _Model:
         self.literals: list[cp_model.IntVar] = []
         self.upper = 0
         self.marge: dict[str, int] = {}
+        # today's surnombres non validants: no poste, no slot now (R-SUR-3); from the next
+        # semester on, internes like the others
         self.delayed: dict[State, int] = {}
+        # today's surnombres validants: a stage now, on a poste added for them (R-SUR-2)
         self.validants: dict[State, int] = {}
-        """Today's surnombres validants: a stage now, on a poste added for them (R-SUR-2)."""
-        """Today's surnombres non validants: no poste, no slot now (R-SUR-3); from the
-        next semester on, internes like the others."""
         self.edges: dict[State, list[tuple[str, State]]] = {}
 
     # the states and their moves
@@ -521,7 +522,7 @@ class _Model:
         """Kinds a state may take and the state it leads to (R-ELI via ``slot_for``); a
         mandatory kind only for a T1 (the plan fills mandatory postes with T1s, R-IMP-1)."""
         if state not in self.edges:
-            p = profile(self.maquette, _probe(self.maquette, state))
+            p = profile(self.maquette, _probe(state))
             out = []
             for label, categories in self.kind_sets.items():
                 if label in self.mandatory and state[1] >= 2:
@@ -567,7 +568,6 @@ class _Model:
         m = self.model
         horizon_max = (sum(initial.values()) + sum(self.delayed.values())
                        + sum(self.validants.values()) + sum(self.sizes))
-        self.population: list[dict[State, cp_model.LinearExprT]] = []
         self.flows: list[dict[tuple[State, str], cp_model.IntVar]] = []
         self.postes: list[dict[str, cp_model.IntVar]] = []
         self.counts: list[int] = []
@@ -582,7 +582,6 @@ class _Model:
                     current[state] = current.get(state, 0) + count
             n_s = self.headcount(initial, s)
             self.counts.append(n_s)
-            self.population.append(current)
             flows: dict[tuple[State, str], cp_model.IntVar] = {}
             nxt: dict[State, list] = {}
             placement = self.guard(
