@@ -40,7 +40,7 @@ from affectation.cohort.plan import (
     semester_labels,
     spread_postes,
 )
-from affectation.model import Instance, Interne, Terrain
+from affectation.model import Instance, Interne, Maquette, Terrain
 from affectation.preferences import PreferenceModel
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
 from affectation.rules.postes import minimum_postes
@@ -140,10 +140,10 @@ def _solve(instance: Instance, method: str):
     return solve(instance, method=method, workers=1, seed=0)
 
 
-def _finished(instance: Instance, interne: Interne) -> bool:
+def _finished(maquette: Maquette, valides: Sequence[str], done: int) -> bool:
     """Every slot validated, or every semester of the maquette validated (R-ELI-6)."""
-    required, _ = open_slots(instance.maquette, frozenset(interne.valides), frozenset())
-    return not required or interne.semestres_valides >= instance.maquette.semestres
+    required, _ = open_slots(maquette, frozenset(valides), frozenset())
+    return not required or done >= maquette.semestres
 
 
 def _on_time(instance: Instance, interne: Interne) -> bool:
@@ -168,14 +168,31 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
     towns = sorted(set(homes.values()))
     weights = np.array([sum(1 for v in homes.values() if v == t) for t in towns], dtype=float)
 
-    def listable(semestres_valides: int) -> tuple[str, ...]:
-        # what each interne may list, the model ranks it (docs/rules.md, "Careers"): every
-        # terrain for a T1, the non-mandatory ones for the others (R-IMP-1)
-        return all_ids if semestres_valides < 2 else senior_ids
+    cache: dict[tuple, tuple[str, ...]] = {}
+
+    def listable(valides: tuple[str, ...], done: int, derogations: tuple[str, ...],
+                 surnombre: str | None) -> tuple[str, ...]:
+        # what each interne may list, the model ranks it (docs/rules.md, "Careers"): the
+        # terrains open to them (R-ELI), mandatory ones for a T1 only (R-IMP-1); a surnombre
+        # non validant: the non-ambulatory ones, no maquette check (R-SUR-3)
+        key = (frozenset(valides), done, frozenset(derogations), surnombre == "non_validant")
+        if key not in cache:
+            pool = all_ids if done < 2 else senior_ids
+            if key[-1]:
+                found = tuple(t for t in pool if not base.terrain(t).ambulatoire)
+            else:
+                probe = Interne(id="probe", rang=1, semestres_valides=done, valides=valides,
+                                derogations=derogations)
+                found = tuple(t for t in pool
+                              if eligible_slot(maquette, probe, base.terrain(t)) is not None)
+            cache[key] = found or pool
+        return cache[key]
 
     # the lists are placeholders the preference model replaces (FORMAT.md voeux_connus)
-    internes = [attrs.evolve(i, voeux=listable(i.semestres_valides), voeux_connus=False)
+    internes = [attrs.evolve(i, voeux=listable(i.valides, i.semestres_valides, i.derogations,
+                                               i.surnombre), voeux_connus=False)
                 for i in base.internes]
+    first_year = listable((), 0, (), None)
     couples = list(base.couples)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
@@ -188,7 +205,7 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                 if towns:
                     homes[new_id] = towns[int(picks[k])]
                 internes.append(Interne(
-                    id=new_id, rang=k + 1, semestres_valides=0, voeux=all_ids,
+                    id=new_id, rang=k + 1, semestres_valides=0, voeux=first_year,
                     voeux_connus=False,
                     effectif_promotion=size if base.interclassement == "percentile" else None,
                 ))
@@ -231,20 +248,22 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                         valides = (*valides, a.stage)
             # a surnombre non validant (R-SUR-3) or no poste: the semester counts for the
             # order only (R-VAL-3)
-            advanced = attrs.evolve(
-                interne, semestres_valides=done,
-                semestres_effectues=interne.semestres_effectues + 1, valides=valides,
-                impose=interne.impose or a.impose, surnombre=None, dernier_de_son_semestre=False,
-                derogations=tuple(d for d in interne.derogations if d in valides),
-                voeux=interne.voeux if done == interne.semestres_valides else listable(done),
-            )
-            if _finished(base, advanced):
-                late = advanced.semestres_effectues > maquette.semestres
+            if _finished(maquette, valides, done):
+                late = interne.semestres_effectues + 1 > maquette.semestres
                 row[col["en_retard" if late else "finissent"]] += 1
                 continue
+            derogations = tuple(d for d in interne.derogations if d in valides)
+            surnombre = None
             if interne.id not in in_couple and asks[0, n] < payload.surnombre:  # R-SUR-1
-                advanced = _ask_surnombre(base, advanced, asks[1, n], hospital)
-            nxt.append(advanced)
+                surnombre = _ask_surnombre(base, valides, done, derogations, asks[1, n],
+                                           hospital)
+            nxt.append(attrs.evolve(
+                interne, semestres_valides=done,
+                semestres_effectues=interne.semestres_effectues + 1, valides=valides,
+                impose=interne.impose or a.impose, surnombre=surnombre,
+                dernier_de_son_semestre=False, derogations=derogations,
+                voeux=listable(valides, done, derogations, surnombre),
+            ))
         if nxt:
             row[col["a_l_heure"]] = sum(_on_time(base, i) for i in nxt) / len(nxt)
         else:
@@ -263,13 +282,16 @@ def _home(instance: Instance, model: PreferenceModel, interne: Interne) -> str |
     return town
 
 
-def _ask_surnombre(instance: Instance, interne: Interne, draw: float,
-                   hospital: Sequence[Terrain]) -> Interne:
+def _ask_surnombre(instance: Instance, valides: tuple[str, ...], done: int,
+                   derogations: tuple[str, ...], draw: float,
+                   hospital: Sequence[Terrain]) -> str:
     """A surnombre for next semester (R-SUR-1): validant or non validant, one chance in two;
     validant only with a hospital stage open to them (R-SUR-4)."""
+    probe = Interne(id="probe", rang=1, semestres_valides=done, valides=valides,
+                    derogations=derogations)
     validant = draw < 0.5 and any(
-        eligible_slot(instance.maquette, interne, t) is not None for t in hospital)
-    return attrs.evolve(interne, surnombre="validant" if validant else "non_validant")
+        eligible_slot(instance.maquette, probe, t) is not None for t in hospital)
+    return "validant" if validant else "non_validant"
 
 
 def _run_task(task: _Task) -> tuple[tuple[int, ...], list[np.ndarray]]:
