@@ -9,6 +9,9 @@ import concurrent.futures
 import attrs
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import instances
 from test_cohort_plan import hand_cohort
 
 from affectation.cohort import as_today, plan_postes
@@ -133,3 +136,22 @@ def test_marge_keeps_postes_free_in_every_non_mandatory_kind(subdivision, plan):
                 assert postes == row.demande[kind]
             else:
                 assert postes >= row.demande[kind] + 2
+
+
+@settings(max_examples=20)
+@given(instances(max_internes=8, max_terrains=5), st.integers(0, 3))
+def test_careers_keep_their_books_on_any_instance(instance, promotion):
+    """On generated instances (couples, surnombres, rounds, tight maquettes, zero postes):
+    every semester's internes are last semester's, minus those who finished, plus the new
+    T1s; nobody is counted twice; shares stay shares."""
+    result = simulate(instance, None, semesters=3, futures=1, seed=0, executor="inline",
+                      promotion=promotion, echec=0.3, surnombre=0.3)
+    internes = result.values("internes")[0]
+    left = result.values("finissent")[0] + result.values("en_retard")[0]
+    new = result.values("nouveaux")[0]
+    assert internes[0] == len(instance.internes)
+    for s in (1, 2):
+        assert internes[s] == internes[s - 1] - left[s - 1] + new[s]
+    assert (result.values("sans_poste")[0] <= internes).all()
+    assert (result.values("echecs")[0] <= internes).all()
+    assert ((result.values("a_l_heure") >= 0) & (result.values("a_l_heure") <= 1)).all()
