@@ -196,3 +196,20 @@ def test_same_instance_same_bytes(instance: Instance) -> None:
 def test_checker_accepts_serial_results_with_couples(instance: Instance) -> None:
     """R-ORD-2: the checker's couple rule agrees with the serial engine."""
     assert check(instance, serial_dictatorship(instance)) == []
+
+
+@given(instances())
+def test_inlined_turns_give_the_same_result_and_trace(instance: Instance) -> None:
+    """The inlined common and imposable turns (speed) give the same affectations, reasons and
+    trace, refusal by refusal, as the general turn of ``_Day.individual_turn``."""
+    from affectation import serial
+
+    fast = serial_dictatorship(instance)
+    try:
+        serial._Day.inline = False
+        slow = serial_dictatorship(instance)
+    finally:
+        serial._Day.inline = True
+    assert fast.same_allocation(slow)
+    assert tuple(fast.affectations) == tuple(slow.affectations)
+    assert tuple(fast.trace) == tuple(slow.trace)

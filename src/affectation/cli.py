@@ -151,7 +151,7 @@ def demo(out: str | None) -> None:
     # the story of one turn: an imposition if there is one, else the longest list of refusals
     story = serial.impositions[0] if serial.impositions else max(
         serial.trace, key=lambda turn: len(turn.refusals)).interne
-    click.echo("\n" + serial.explain(story))
+    click.echo("\n" + serial.explain(story, instance))
     if out is not None:
         from affectation.io import save_result
 
@@ -442,3 +442,116 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# --- before and on choice day (issue 9) ------------------------------------------------------
+
+@main.command("audit")
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Report file: .json (the data) or .html (the same data, for the ARS).")
+def audit_command(instance: str, out: str | None) -> None:
+    """Audit INSTANCE before choice day. Exit 0: nothing to decide; 3: a finding needs a
+    decision; 2: bad input (the loader's refusal is reported as the finding)."""
+    from affectation.audit import audit, refused
+    from affectation.io import load_instance
+
+    if out is not None and not out.endswith((".json", ".html")):
+        click.echo(f"error: --out {out}: expected a .json or .html file", err=True)
+        sys.exit(2)
+    try:
+        loaded = load_instance(instance)
+    except InstanceError as error:
+        click.echo(str(refused(str(error))))
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    report = audit(loaded)
+    click.echo(str(report))
+    if out is not None:
+        from affectation.io import dumps
+        from affectation.io._files import atomic_write_bytes
+
+        data = (report.to_html().encode("utf-8") if out.endswith(".html")
+                else dumps(report.to_dict()))
+        atomic_write_bytes(out, data)
+        click.echo(f"written: {out}")
+    sys.exit(report.exit_status)
+
+
+@main.command("live")
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--journal", required=True, type=click.Path(dir_okay=False),
+              help="The day's journal (JSON Lines): created if missing, else resumed.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve; anything but the loopback exposes the pages to the "
+                   "network.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--token", default=None, help="Operator token (default: a random one, printed).")
+@click.option("--operator", default="", help="Name recorded in the journal entries.")
+@click.option("--result", "result_path", type=click.Path(dir_okay=False), default=None,
+              help="Do not serve: replay the journal and write its result (.json result file "
+                   "or .xlsx spreadsheet), then exit.")
+def live_command(instance: str, journal: str, host: str, port: int, token: str | None,
+                 operator: str, result_path: str | None) -> None:
+    """Run the choice day of INSTANCE live: an operator page (token) and a public page."""
+    import os
+    import secrets
+
+    from affectation.live import ChoiceDay, JournalError
+
+    loaded = _load(instance)
+    if result_path is not None:
+        _live_result(loaded, journal, result_path)
+        return
+    try:
+        from affectation.live.app import create_app, serve
+    except ModuleNotFoundError as error:
+        click.echo(f"error: the live pages need the 'live' extra ({error.name} is missing): "
+                   "pip install 'affectation[live]'", err=True)
+        sys.exit(2)
+    try:
+        if os.path.exists(journal):
+            day = ChoiceDay.resume(loaded, journal)
+            click.echo(f"resumed: {journal} ({day.seq} entries)")
+        else:
+            day = ChoiceDay.open(loaded, journal, operator=operator)
+            click.echo(f"opened: {journal}")
+    except JournalError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    token = token or secrets.token_urlsafe(16)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: anyone on this network can open the public "
+                   "page; the operator page still needs the token", err=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"public page:   http://{shown}:{port}/")
+    click.echo(f"operator page: http://{shown}:{port}/operateur?token={token}")
+    click.echo(f"token: {token}")
+    serve(create_app(day, token=token, operator=operator), host=host, port=port)
+
+
+def _live_result(instance: Instance, journal: str, path: str) -> None:
+    """``live --result``: the result of a journal, written whole or not at all."""
+    from affectation.live import ChoiceDay, JournalError
+
+    if not path.endswith((".json", ".xlsx")):
+        click.echo(f"error: --result {path}: expected a .json or .xlsx file", err=True)
+        sys.exit(2)
+    try:
+        day = ChoiceDay.replay(instance, journal)  # read only: the record is not touched
+    except JournalError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    result = day.result()
+    if path.endswith(".json"):
+        from affectation.io import save_result
+
+        save_result(result, path)
+    else:
+        from affectation.io._files import atomic_write
+
+        atomic_write(path, lambda temp: result.to_frame().to_excel(temp, index=False))
+    state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
+    click.echo(summary_table(result))
+    click.echo(f"journal: {day.seq} entries, the day is {state}")
+    click.echo(f"written: {path}")

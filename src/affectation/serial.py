@@ -73,6 +73,10 @@ def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
 class _Day:
     """The mutable state of one replay; private to :func:`serial_dictatorship`."""
 
+    inline = True
+    """Take the inlined turns (common and imposable) where they apply; ``False`` sends every
+    turn through :meth:`individual_turn`, which the tests compare against."""
+
     def __init__(self, instance: Instance) -> None:
         self.started = time.perf_counter()
         self.instance = instance
@@ -82,7 +86,9 @@ class _Day:
         """interne id -> (terrain, slot, voeu, imposed, round name)"""
         self.trace: list[tuple] = []
         """(interne, round, terrain, voeu, postes left, imposed, outside, refusals, joint)"""
-        self.refused: dict[str, list[tuple[str, int, str]]] = {}
+        self.refused: dict[str, list[tuple[str, int, str]] | None] = {}
+        """Refused wishes of the internes left without a poste; ``None``: derived from the
+        slot tables (the inlined common turn, where a refusal is not eligible or full)."""
         self.tables = slot_tables(instance)
         self.profiles = instance.memo.get("profiles")
         self.single_round = len(instance.rounds) == 1
@@ -115,7 +121,7 @@ class _Day:
         mandatory = fill.classes.class_of
         free, tables, trace, refused = self.free, self.tables, self.trace, self.refused
         terrain_by_id, maquette = instance.terrain_by_id, instance.maquette
-        fast_round = self.single_round
+        fast_round = self.single_round and self.inline
         skip_next = False
         for position, interne_id in enumerate(order):
             if skip_next:
@@ -141,31 +147,28 @@ class _Day:
                 continue
             # The common turn, inlined for speed: one round, no surnombre, not counted in the
             # mandatory fill (so no wish can lower it): the first eligible wish with a free
-            # poste (R-VOE-1, R-ELI), exactly what individual_turn does for them.
+            # poste (R-VOE-1, R-ELI), exactly what individual_turn does for them. Every wish
+            # before it was refused as not eligible or full; which one is told by the slot
+            # table, so the refusals are derived when the trace is read (``None`` below).
             table = tables[interne_id]
-            refusals: list[tuple[str, int, str]] = []
             for rank, terrain_id in enumerate(interne.voeux, start=1):
                 slot = table.get(terrain_id, _UNKNOWN)
                 if slot is _UNKNOWN:
                     slot = table[terrain_id] = slot_for(
                         profile(maquette, interne), terrain_by_id[terrain_id].category_set
                     )
-                if slot is None:
-                    refusals.append((terrain_id, rank, "not_eligible"))
-                elif free[terrain_id] <= 0:
-                    refusals.append((terrain_id, rank, "full"))
-                else:
+                if slot is not None and free[terrain_id] > 0:
                     free[terrain_id] -= 1
                     if terrain_id in mandatory:
                         fill.take(terrain_id)
                     placed[interne_id] = (terrain_id, slot, rank, False, round_name)
                     trace.append((interne_id, round_name, terrain_id, rank, free[terrain_id],
-                                  False, False, refusals, False))
+                                  False, False, None, False))
                     break
             else:
-                refused.setdefault(interne_id, []).extend(refusals)
-                trace.append((interne_id, round_name, None, None, None, False, False,
-                              refusals, False))
+                refused[interne_id] = None  # type: ignore[assignment]
+                trace.append((interne_id, round_name, None, None, None, False, False, None,
+                              False))
 
     def wishes_in_round(self, interne: Interne) -> Iterator[tuple[int, Terrain]]:
         """The interne's wishes in this round, lazily: a turn reads only until it grants."""
@@ -328,6 +331,16 @@ class _Day:
 
     # --- the end -------------------------------------------------------------------------------
 
+    def derived_refusals(self, interne: Interne, upto: int | None) -> list[tuple[str, int, str]]:
+        """The refusals of an inlined common turn, before wish ``upto`` (``None``: all): each
+        wish the interne was not eligible for, else full (the only two reasons there)."""
+        table = self.tables[interne.id]
+        wishes = interne.voeux if upto is None else interne.voeux[: upto - 1]
+        return [
+            (t, rank, "not_eligible" if table[t] is None else "full")
+            for rank, t in enumerate(wishes, start=1)
+        ]
+
     def result(self) -> Result:
         instance = self.instance
         placed, refused, order, trace = self.placed, self.refused, self.order, self.trace
@@ -338,7 +351,10 @@ class _Day:
                 interne = instance.interne(i)
                 got = placed.get(i)
                 if got is None:
-                    reasons = [Refusal(*r) for r in refused.get(i, ())]
+                    mine = refused.get(i, ())
+                    if mine is None:
+                        mine = self.derived_refusals(interne, None)
+                    reasons = [Refusal(*r) for r in mine]
                     out.append(Affectation(interne=i, terrain=None, surnombre=interne.surnombre,
                                            raison=no_poste_reason(interne, reasons)))
                 else:
@@ -349,12 +365,14 @@ class _Day:
             return tuple(out)
 
         def turns() -> tuple[Turn, ...]:
-            return tuple(
-                Turn(i, rnd, t, voeu, left, impose=imp,
-                     why_imposed=_why_imposed(i, outside) if imp else None,
-                     refusals=tuple(Refusal(*r) for r in refusals), joint=joint)
-                for i, rnd, t, voeu, left, imp, outside, refusals, joint in trace
-            )
+            out = []
+            for i, rnd, t, voeu, left, imp, outside, refusals, joint in trace:
+                if refusals is None:
+                    refusals = self.derived_refusals(instance.interne(i), voeu)
+                out.append(Turn(i, rnd, t, voeu, left, impose=imp,
+                                why_imposed=_why_imposed(i, outside) if imp else None,
+                                refusals=tuple(Refusal(*r) for r in refusals), joint=joint))
+            return tuple(out)
 
         vacants = [(t.id, self.free[t.id]) for t in instance.terrains if self.free[t.id] > 0]
         impositions = [i for i in order if i in placed and placed[i][3]]
