@@ -124,6 +124,20 @@ def test_bad_arguments_are_refused(subdivision, plan):
         simulate(subdivision, plan, semesters=9)
     with pytest.raises(ValueError, match="futures"):
         simulate(subdivision, plan, futures=0)
+    with pytest.raises(ValueError, match="starts in 2026-11"):
+        simulate(attrs.evolve(subdivision, date_choix="2027-05"), plan)
+    infeasible = plan_postes(subdivision, 40, 2, agrement={"urgences": 1})
+    with pytest.raises(ValueError, match="INFEASIBLE"):
+        simulate(subdivision, infeasible)
+
+
+def test_cpsat_engine_gives_the_serial_careers():
+    """The two engines give the same allocation (R-IMP Consequence), so the same careers."""
+    instance = hand_cohort()
+    plan = plan_postes(instance, 10, 4)
+    serial = simulate(instance, plan, futures=2, seed=4, executor="inline")
+    cpsat = simulate(instance, plan, futures=2, seed=4, executor="inline", method="cpsat")
+    np.testing.assert_array_equal(serial.table, cpsat.table)
 
 
 def test_marge_keeps_postes_free_in_every_non_mandatory_kind(subdivision, plan):

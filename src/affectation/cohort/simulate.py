@@ -347,6 +347,11 @@ def simulate(
     if plan is None:
         plan = as_today(instance, semesters)
     date_choix = instance.date_choix
+    if not plan.feasible:
+        raise ValueError(f"the plan has no postes (status {plan.status}): nothing to simulate")
+    if plan.date_choix is not None and plan.date_choix != date_choix:
+        raise ValueError(f"the plan starts in {plan.date_choix}, the instance chooses in "
+                         f"{date_choix}: plan again from this instance")
     postes = _terrain_postes(instance, plan, semesters)
     if promotion is None and any(row.nouveaux for row in plan.semestres[:semesters]):
         sizes = tuple(row.nouveaux for row in plan.semestres[:semesters])
