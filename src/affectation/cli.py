@@ -383,6 +383,9 @@ def careers_table(result) -> str:
               help="New T1s each November (default: the plan's, else today's T1s).")
 @click.option("--echec", type=float, default=0.02, show_default=True,
               help="Probability that a semester is not validated (R-VAL-1).")
+@click.option("--echec-surnombre", type=float, default=0.1, show_default=True,
+              help="Probability that a surnombre validant's semester is not validated "
+                   "(R-VAL-3).")
 @click.option("--surnombre", type=float, default=0.02, show_default=True,
               help="Probability of asking a surnombre for next semester (R-SUR-1).")
 @click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True)
@@ -392,8 +395,8 @@ def careers_table(result) -> str:
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="careers.csv: one row per (future, semester), written whole or not at all.")
 def simulate(instance: str, plan_path: str | None, futures: int, semesters: int | None,
-             promotion: int | None, echec: float, surnombre: float, method: str, seed: int,
-             workers: int | None, out: str | None) -> None:
+             promotion: int | None, echec: float, echec_surnombre: float, surnombre: float,
+             method: str, seed: int, workers: int | None, out: str | None) -> None:
     """Careers semester after semester under a plan: impositions, internes without poste,
     completion on time, with the band where 90 % of the futures fall."""
     for path in (instance, plan_path):
@@ -424,7 +427,7 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
     try:
         result = run(loaded, given, semesters=semesters, futures=futures, seed=seed,
                      executor=executor, method=method, promotion=promotion, echec=echec,
-                     surnombre=surnombre)
+                     echec_surnombre=echec_surnombre, surnombre=surnombre)
     except ValueError as error:
         click.echo(f"error: {instance}: {error}", err=True)
         sys.exit(2)
