@@ -573,6 +573,7 @@ class _Model:
         self.counts: list[int] = []
         self.impositions: list[cp_model.LinearExprT] = []
         current: dict[State, Any] = dict(initial)
+        carried: Any = 0
         for s in range(self.semesters):
             if self.sizes[s]:
                 start = (frozenset(), 0)
@@ -628,6 +629,13 @@ class _Model:
                 for var, count in parts:
                     m.add(var <= count * used)
                 kept_free[label] = used
+            # a poste kept free in a mandatory kind lets one T1 take that kind instead of
+            # another one the plan had them take; next semester they need the other: keep
+            # one free in every mandatory kind then (docs/model.md)
+            for label in self.mandatory:
+                kept_free[label] = kept_free.get(label, 0) + carried
+            carried = sum(kept_free.get(label, 0) for label in self.mandatory
+                          if label in free_for)
             self.impositions.append(sum(forced_mandatory))
             postes = {}
             upper = horizon_max + 31 + math.ceil(0.07 * horizon_max)
