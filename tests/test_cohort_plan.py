@@ -200,3 +200,18 @@ def test_plots_draw_the_plan_and_the_careers():
     careers = simulate(instance, plan, futures=3, executor="inline")
     fig = plot_careers({"plan": careers, "aujourd'hui": careers})
     assert len(fig.axes) == 4 and fig.axes[0].get_legend() is not None
+
+
+def test_free_postes_are_spread_over_the_non_mandatory_kinds():
+    """The postes the R-POS-3 floor adds go up to two per non-mandatory kind before any kind
+    gets a third (the spread tie-break)."""
+    from affectation.datasets import generate
+
+    instance = attrs.evolve(generate(160, seed=5), date_choix="2026-11")
+    plan = plan_postes(instance, 40, 4)
+    kinds = kinds_of(instance)
+    free_kinds = [k for k, ts in kinds.items() if not instance.is_mandatory(ts[0])]
+    for row in plan.semestres:
+        free = {k: row.postes[k] - row.demande[k] for k in free_kinds}
+        if max(free.values()) > 2:
+            assert min(free.values()) >= 2, (row.semestre, free)

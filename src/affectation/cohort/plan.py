@@ -55,6 +55,9 @@ OBJECTIVES: tuple[str, ...] = ("total", "change", "impositions")
 postes moved from today's openings; ``impositions``: fewest T1s a plan forces onto a
 mandatory poste while another stage was open to them, then fewest postes."""
 
+SPREAD = 2
+"""Free postes per non-mandatory kind and semester the tie-break seeks (docs/model.md)."""
+
 State = tuple[frozenset[str], int]
 """A maquette state: slots validated, semesters validated."""
 
@@ -485,6 +488,19 @@ def _required(maquette: Maquette, state: State) -> frozenset[str]:
     return required
 
 
+class _Semester:
+    """The variables of one semester, as :meth:`_Model.build` makes them."""
+
+    def __init__(self, s: int, n: int) -> None:
+        self.s, self.n = s, n
+        self.flows: dict[tuple[State, str], cp_model.IntVar] = {}
+        self.postes: dict[str, cp_model.IntVar] = {}
+        self.load: dict[str, list] = {}
+        self.nxt: dict[State, list] = {}
+        self.free: dict[str, Any] = {}
+        self.placement: Any = None
+
+
 class _Model:
     """The CP-SAT model of :func:`plan_postes`; one object per call."""
 
@@ -565,110 +581,154 @@ class _Model:
         return literal
 
     def build(self, initial: dict[State, int], objective: str) -> None:
-        m = self.model
-        horizon_max = (sum(initial.values()) + sum(self.delayed.values())
-                       + sum(self.validants.values()) + sum(self.sizes))
+        """The model, semester by semester, one method per group of constraints."""
         self.flows: list[dict[tuple[State, str], cp_model.IntVar]] = []
         self.postes: list[dict[str, cp_model.IntVar]] = []
         self.counts: list[int] = []
         self.impositions: list[cp_model.LinearExprT] = []
-        current: dict[State, Any] = dict(initial)
-        carried: Any = 0
+        total = (sum(initial.values()) + sum(self.delayed.values())
+                 + sum(self.validants.values()) + sum(self.sizes))
+        self.upper = total + 31 + math.ceil(0.07 * total)
+        self.carried: Any = 0
+        self.semesters_built: list[_Semester] = []
+        population: dict[State, Any] = dict(initial)
         for s in range(self.semesters):
-            if self.sizes[s]:
-                start = (frozenset(), 0)
-                current[start] = current.get(start, 0) + self.sizes[s]
-            if s == 1:
-                for state, count in self.delayed.items():
-                    current[state] = current.get(state, 0) + count
-            n_s = self.headcount(initial, s)
-            self.counts.append(n_s)
-            flows: dict[tuple[State, str], cp_model.IntVar] = {}
-            nxt: dict[State, list] = {}
-            placement = self.guard(
-                "placement", s, None, None,
-                f"{self.labels[s]} : chaque interne a un stage qui garde sa maquette "
-                "réalisable dans ses fenêtres (R-ELI-2, R-ELI-3)")
-            load: dict[str, list] = {label: [] for label in self.kinds}
-            forced_mandatory: list = []
-            for state in sorted(current, key=lambda st: (st[1], sorted(st[0]))):
-                moves = self.moves(state)
-                options = []
-                for label, target in moves:
-                    name = f"y[{self.labels[s]},{'+'.join(sorted(state[0])) or '-'},{label}]"
-                    var = m.new_int_var(0, n_s, name)
-                    flows[(state, label)] = var
-                    options.append(var)
-                    load[label].append(var)
-                    if not self.done(target):
-                        nxt.setdefault(target, []).append(var)
-                if options:
-                    m.add(sum(options) == current[state]).only_enforce_if(placement)
-                else:  # nothing keeps this state's maquette on time: no plan with it
-                    m.add_bool_or([placement.Not()])
-                if state[1] < 2 and any(label not in self.mandatory for label, _ in moves):
-                    forced_mandatory += [flows[(state, label)] for label, _ in moves
-                                         if label in self.mandatory]
-            # today's surnombres validants: a stage on a poste added for them, which needs
-            # one free poste of the kind at their turn (R-SUR-2): one is kept free for all
-            free_for: dict[str, list] = {}
-            if s == 0:
-                for state, count in sorted(self.validants.items(),
-                                           key=lambda item: (item[0][1], sorted(item[0][0]))):
-                    options = []
-                    for label, target in self.surnombre_moves(state):
-                        var = m.new_int_var(0, count, f"y_surnombre[{label}]")
-                        options.append(var)
-                        free_for.setdefault(label, []).append((var, count))
-                        if not self.done(target):
-                            nxt.setdefault(target, []).append(var)
-                    m.add(sum(options) == count).only_enforce_if(placement)
-            kept_free: dict[str, Any] = {}
-            for label, parts in free_for.items():
-                used = m.new_bool_var(f"surnombre_libre[{label}]")
-                for var, count in parts:
-                    m.add(var <= count * used)
-                kept_free[label] = used
-            # a poste kept free in a mandatory kind lets one T1 take that kind instead of
-            # another one the plan had them take; next semester they need the other: keep
-            # one free in every mandatory kind then (docs/model.md)
-            for label in self.mandatory:
-                kept_free[label] = kept_free.get(label, 0) + carried
-            carried = sum(kept_free.get(label, 0) for label in self.mandatory
-                          if label in free_for)
-            self.impositions.append(sum(forced_mandatory))
-            postes = {}
-            upper = horizon_max + 31 + math.ceil(0.07 * horizon_max)
-            self.upper = upper
-            for label in self.kinds:
-                cap = self.caps.get(label)
-                var = m.new_int_var(0, upper, f"postes[{self.labels[s]},{label}]")
-                postes[label] = var
-                if cap is not None:
-                    m.add(var <= cap).only_enforce_if(self.guard(
-                        "agrement", s, label, cap,
-                        f"{self.labels[s]} : au plus {cap} postes {label} (agréments, R-POS-1)"))
-                free = kept_free.get(label, 0) + self.marge.get(label, 0)
-                m.add(sum(load[label]) + free <= var).only_enforce_if(placement)
-                if label in self.mandatory:
-                    m.add(sum(load[label]) + free >= var).only_enforce_if(self.guard(
-                        "obligatoires", s, label, None,
-                        f"{self.labels[s]} : chaque poste {label} ouvert est pourvu par un T1 "
-                        "(R-IMP-1)"))
-                if (s, label) in self.fixed:
-                    value = self.fixed[(s, label)]
-                    m.add(var == value).only_enforce_if(self.guard(
-                        "postes_fixes", s, label, value,
-                        f"{self.labels[s]} : {value} postes {label} fixés par le plan examiné"))
-            floor = minimum_postes(n_s)
-            m.add(sum(postes.values()) >= floor).only_enforce_if(self.guard(
-                "r_pos_3", s, None, floor,
-                f"{self.labels[s]} : au moins {floor} postes pour {n_s} internes (R-POS-3)"))
-            self.flows.append(flows)
-            self.postes.append(postes)
-            current = {state: sum(vars_) for state, vars_ in nxt.items()}
-        m.add_assumptions(self.literals)
+            population = self._arrivals(s, population)
+            sem = self._variables(s, population, self.headcount(initial, s))
+            self._placement(sem, population)   # every interne a stage, maquette on time
+            self._surnombres_validants(sem)     # R-SUR-2: added postes, one kept free
+            self._capacities(sem)               # no kind over its postes (R-POS-1)
+            self._mandatory_fill(sem)           # R-IMP-1: every mandatory poste filled
+            self._agrements(sem)                # R-POS-1: at most the agréments
+            self._fixed_openings(sem)           # the openings of a plan examined
+            self._r_pos_3(sem)                  # R-POS-3: the floor
+            self.semesters_built.append(sem)
+            population = {state: sum(parts) for state, parts in sem.nxt.items()}
+        self.model.add_assumptions(self.literals)
         self.objective_parts(objective)
+
+    def _arrivals(self, s: int, population: dict[State, Any]) -> dict[State, Any]:
+        """The new T1s of an autumn choice; today's surnombres non validants from the next
+        semester on."""
+        population = dict(population)
+        if self.sizes[s]:
+            start = (frozenset(), 0)
+            population[start] = population.get(start, 0) + self.sizes[s]
+        if s == 1:
+            for state, count in self.delayed.items():
+                population[state] = population.get(state, 0) + count
+        return population
+
+    def _variables(self, s: int, population: Mapping[State, Any], n_s: int) -> _Semester:
+        """``y[s, state, kind]`` for every move of every state, ``postes[s, kind]``."""
+        m = self.model
+        sem = _Semester(s, n_s)
+        self.counts.append(n_s)
+        for state in sorted(population, key=lambda st: (st[1], sorted(st[0]))):
+            for label, target in self.moves(state):
+                name = f"y[{self.labels[s]},{'+'.join(sorted(state[0])) or '-'},{label}]"
+                var = m.new_int_var(0, n_s, name)
+                sem.flows[(state, label)] = var
+                sem.load.setdefault(label, []).append(var)
+                if not self.done(target):
+                    sem.nxt.setdefault(target, []).append(var)
+        for label in self.kinds:
+            sem.postes[label] = m.new_int_var(0, self.upper, f"postes[{self.labels[s]},{label}]")
+            sem.load.setdefault(label, [])
+        sem.placement = self.guard(
+            "placement", s, None, None,
+            f"{self.labels[s]} : chaque interne a un stage qui garde sa maquette "
+            "réalisable dans ses fenêtres (R-ELI-2, R-ELI-3)")
+        self.flows.append(sem.flows)
+        self.postes.append(sem.postes)
+        return sem
+
+    def _placement(self, sem: _Semester, population: Mapping[State, Any]) -> None:
+        """Every interne of every state takes one of its moves (R-ELI-1, -2, -3); the T1s
+        who take a mandatory kind while another was open are the plan's impositions."""
+        forced = []
+        for state, count in population.items():
+            moves = self.moves(state)
+            options = [sem.flows[(state, label)] for label, _ in moves]
+            if options:
+                self.model.add(sum(options) == count).only_enforce_if(sem.placement)
+            else:  # nothing keeps this state's maquette on time: no plan with it
+                self.model.add_bool_or([sem.placement.Not()])
+            if state[1] < 2 and any(label not in self.mandatory for label, _ in moves):
+                forced += [sem.flows[(state, label)] for label, _ in moves
+                           if label in self.mandatory]
+        self.impositions.append(sum(forced))
+
+    def _surnombres_validants(self, sem: _Semester) -> None:
+        """Today's surnombres validants take a stage on a poste added for them, which needs
+        one free poste of the kind at their turn (R-SUR-2): one is kept free for them all. A
+        poste kept free in a mandatory kind lets one T1 take that kind instead of the other
+        one the plan gave them; next semester they need the other: one is kept free in every
+        mandatory kind then (docs/model.md)."""
+        m = self.model
+        free_for: dict[str, list] = {}
+        if sem.s == 0:
+            for state, count in sorted(self.validants.items(),
+                                       key=lambda item: (item[0][1], sorted(item[0][0]))):
+                options = []
+                for label, target in self.surnombre_moves(state):
+                    var = m.new_int_var(0, count, f"y_surnombre[{label}]")
+                    options.append(var)
+                    free_for.setdefault(label, []).append((var, count))
+                    if not self.done(target):
+                        sem.nxt.setdefault(target, []).append(var)
+                m.add(sum(options) == count).only_enforce_if(sem.placement)
+        for label, parts in free_for.items():
+            used = m.new_bool_var(f"surnombre_libre[{label}]")
+            for var, count in parts:
+                m.add(var <= count * used)
+            sem.free[label] = used
+        for label in self.mandatory:
+            sem.free[label] = sem.free.get(label, 0) + self.carried
+        self.carried = sum(sem.free.get(label, 0) for label in self.mandatory
+                           if label in free_for)
+        for label, extra in self.marge.items():
+            sem.free[label] = sem.free.get(label, 0) + extra
+
+    def _capacities(self, sem: _Semester) -> None:
+        """No kind takes more internes than its postes, the free ones kept aside."""
+        for label, var in sem.postes.items():
+            self.model.add(sum(sem.load[label]) + sem.free.get(label, 0) <= var
+                           ).only_enforce_if(sem.placement)
+
+    def _mandatory_fill(self, sem: _Semester) -> None:
+        """Every mandatory poste opened is filled, by T1s (R-IMP-1): no vacancy forced."""
+        for label in sorted(self.mandatory, key=list(self.kinds).index):
+            self.model.add(sum(sem.load[label]) + sem.free.get(label, 0) >= sem.postes[label]
+                           ).only_enforce_if(self.guard(
+                               "obligatoires", sem.s, label, None,
+                               f"{self.labels[sem.s]} : chaque poste {label} ouvert est pourvu "
+                               "par un T1 (R-IMP-1)"))
+
+    def _agrements(self, sem: _Semester) -> None:
+        """At most the agréments of the kind's terrains (R-POS-1)."""
+        for label, var in sem.postes.items():
+            cap = self.caps.get(label)
+            if cap is not None:
+                self.model.add(var <= cap).only_enforce_if(self.guard(
+                    "agrement", sem.s, label, cap,
+                    f"{self.labels[sem.s]} : au plus {cap} postes {label} (agréments, R-POS-1)"))
+
+    def _fixed_openings(self, sem: _Semester) -> None:
+        """The openings of the plan examined, when one is given."""
+        for label, var in sem.postes.items():
+            if (sem.s, label) in self.fixed:
+                value = self.fixed[(sem.s, label)]
+                self.model.add(var == value).only_enforce_if(self.guard(
+                    "postes_fixes", sem.s, label, value,
+                    f"{self.labels[sem.s]} : {value} postes {label} fixés par le plan examiné"))
+
+    def _r_pos_3(self, sem: _Semester) -> None:
+        """At least the R-POS-3 floor for the internes choosing (``rules.postes``)."""
+        floor = minimum_postes(sem.n)
+        self.model.add(sum(sem.postes.values()) >= floor).only_enforce_if(self.guard(
+            "r_pos_3", sem.s, None, floor,
+            f"{self.labels[sem.s]} : au moins {floor} postes pour {sem.n} internes (R-POS-3)"))
 
     def objective_parts(self, objective: str) -> None:
         """The objectives, in the order they are minimised: the chosen one, then the others
@@ -688,10 +748,22 @@ class _Model:
             m.add(d >= var - today)
             m.add(d >= today - var)
             deviations.append(d)
-        exprs = {"total": total, "impositions": imposed, "change": sum(deviations)}
-        order = {"total": ("total", "impositions", "change"),
-                 "impositions": ("impositions", "total", "change"),
-                 "change": ("change", "total", "impositions")}[objective]
+        # spread: the postes left free (the R-POS-3 floor opens some) go first to every
+        # non-mandatory kind, up to SPREAD each, rather than all to one: an interne whose
+        # free choices strayed from the plan's allocation then still finds one (docs/model.md)
+        spread = []
+        for sem in self.semesters_built:
+            for label, var in sem.postes.items():
+                if label in self.mandatory:
+                    continue
+                z = m.new_int_var(0, SPREAD, f"libres[{self.labels[sem.s]},{label}]")
+                m.add(z <= var - sum(sem.load[label]) - sem.free.get(label, 0))
+                spread.append(z)
+        exprs = {"total": total, "impositions": imposed, "change": sum(deviations),
+                 "spread": -sum(spread)}
+        order = {"total": ("total", "impositions", "spread", "change"),
+                 "impositions": ("impositions", "total", "spread", "change"),
+                 "change": ("change", "total", "impositions", "spread")}[objective]
         self.stages = [(name, exprs[name]) for name in order]
 
 
