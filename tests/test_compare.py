@@ -56,7 +56,7 @@ def test_table_has_one_row_per_scenario_and_the_documented_columns(subdivision, 
     table = urgences.table
     assert list(table["scenario"]) == ["base", "urgences +3", "praticien_n1 -2"]
     assert list(table.columns[:9]) == [
-        "scenario", "internes", "postes", "impositions", "internes_sans_poste",
+        "scenario", "internes", "postes", "impositions", "sans_poste",
         "premier_voeu", "top3", "rang_median", "postes_vacants",
     ]
     vacant_columns = [c for c in table.columns if c.startswith("vacants_")]
@@ -69,7 +69,7 @@ def test_table_has_one_row_per_scenario_and_the_documented_columns(subdivision, 
         row = urgences.row(name)
         summary = result.summary()
         assert row["impositions"] == summary["impositions"]
-        assert row["internes_sans_poste"] == summary["sans_poste"]
+        assert row["sans_poste"] == summary["sans_poste"]
         assert row["premier_voeu"] == pytest.approx(summary["premier_voeu"])
         assert row["postes_vacants"] == summary["postes_vacants"]
 
@@ -194,7 +194,7 @@ def test_without_impositions_couples_or_rounds_opening_postes_hurts_nobody(insta
     comparison = compare(plain, open_postes(terrain.categories[0], n))
     assert set(comparison.moves["change"]) <= {"gagne", "placé"}
     base, more = comparison.table.iloc[0], comparison.table.iloc[1]
-    assert more["internes_sans_poste"] <= base["internes_sans_poste"]
+    assert more["sans_poste"] <= base["sans_poste"]
     assert more["premier_voeu"] >= base["premier_voeu"]
 
 
@@ -210,7 +210,7 @@ def test_a_couple_can_make_an_opened_poste_cost_someone_their_poste():
         obligatoires=(),
     )
     comparison = compare(base, open_postes("medecine_adulte", 1, terrains=("A",)))
-    assert list(comparison.table["internes_sans_poste"]) == [0, 1]
+    assert list(comparison.table["sans_poste"]) == [0, 1]
     assert comparison.moves.set_index("interne").loc["Y", "change"] == "sans poste"
 
 
@@ -262,7 +262,7 @@ def test_cpsat_without_an_allocation_is_an_error():
 def test_text_html_and_dict(urgences):
     text = str(urgences)
     assert text.splitlines()[0].split() == ["base", "urgences", "+3", "praticien_n1", "-2"]
-    assert "vacants_urgences" in text and "premier_voeu" in text
+    assert "postes vacants (urgences)" in text and "1er vœu" in text  # metrics.label
     assert "moves (urgences +3):" in text
     page = urgences._repr_html_()
     assert page.count("<table") == 2
@@ -279,7 +279,7 @@ def test_nan_median_is_shown_and_written_as_missing():
     terrains = [Terrain("MED", ["medecine_adulte"], 0)]
     comparison = compare(Instance(MG_2010, terrains, [t2("A", 1, ["MED"])]),
                          open_postes("medecine_adulte", 1))
-    assert "rang_median" in str(comparison)
+    assert "rang médian du vœu" in str(comparison)  # metrics.label
     assert comparison.to_dict()["table"][0]["rang_median"] is None
     assert comparison.to_dict()["table"][1]["rang_median"] == 1.0
 
@@ -303,7 +303,7 @@ def test_whatif_prints_the_table_and_writes_the_report(instance_file, tmp_path):
     )
     assert run.exit_code == 0, run.output
     assert "urgences +3, praticien_n1 -2" in run.output
-    assert "vacants_urgences" in run.output and "impositions" in run.output
+    assert "postes vacants (urgences)" in run.output and "impositions" in run.output
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["format"] == "affectation-whatif/1"
     assert doc["methode"] == "serial"

@@ -631,9 +631,10 @@ def bad_csv_unknown_column(tmp_path: Path) -> Path:
     return folder
 
 
-def bad_csv_semicolons(tmp_path: Path) -> Path:
+def bad_csv_mixed_separators(tmp_path: Path) -> Path:
     folder = _csv_folder(tmp_path)
-    (folder / "voeux.csv").write_text("interne;rang_voeu;terrain\nI001;1;URG-CHU\n")
+    (folder / "voeux.csv").write_text("interne;rang_voeu;terrain\nI001;1;URG-CHU\n"
+                                      "I001,2,PRAT-N1\n")
     return folder
 
 
@@ -732,7 +733,7 @@ BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]]
      "expected an integer >= 0, got 'trois'"),
     (bad_csv_bool, "terrains.csv", "line 3 (PRAT-N1)", "ambulatoire", "got 'peut-être'"),
     (bad_csv_unknown_column, "internes.csv", "line 1", "classement", "unknown column"),
-    (bad_csv_semicolons, "voeux.csv", "line 1", "interne;rang_voeu;terrain", "separated by commas"),
+    (bad_csv_mixed_separators, "voeux.csv", None, None, "line 3 is separated by ','"),
     (bad_csv_missing_column, "terrains.csv", "line 1", "postes", "missing required column"),
     (bad_csv_duplicate_interne, "internes.csv", "line 7 (I010)", "id", "duplicate interne id"),
     (bad_csv_couple_unknown, "couples.csv", "line 2 (I001, I046)", "interne_a/interne_b",

@@ -6,8 +6,11 @@ verifies any result against the rules. Instances and results are read and writte
 FORMAT.md contract by ``load_instance`` and ``save_result``.
 """
 
+from affectation.check import Violation, check
 from affectation.engines import METHODS, solve
 from affectation.errors import AffectationError, InstanceError, NoAllocation
+from affectation.io import load_instance, load_result, save_instance, save_result
+from affectation.io._files import OutputError
 from affectation.model import Couple, Instance, Interne, Maquette, Round, Slot, Terrain
 from affectation.result import Affectation, Result, SolveInfo, SolveStatus, Turn
 from affectation.serial import serial_dictatorship
@@ -22,6 +25,7 @@ __all__ = [
     "Interne",
     "Maquette",
     "NoAllocation",
+    "OutputError",
     "Result",
     "Round",
     "Slot",
@@ -29,6 +33,12 @@ __all__ = [
     "SolveStatus",
     "Terrain",
     "Turn",
+    "Violation",
+    "check",
+    "load_instance",
+    "load_result",
+    "save_instance",
+    "save_result",
     "serial_dictatorship",
     "solve",
 ]

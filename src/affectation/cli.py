@@ -1,4 +1,5 @@
-"""The ``affectation`` command line: solve, validate, explain, demo, whatif, plan, simulate.
+"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, plan,
+simulate.
 
 Exit status: 0 when fine, 2 for bad input (nothing written), 1 for a solve that found no
 allocation (user constraints in conflict). These commands and the JSON formats are a
@@ -8,6 +9,9 @@ contract other tools rely on (FORMAT.md).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +20,7 @@ from affectation.errors import InstanceError, NoAllocation
 from affectation.model import Instance
 from affectation.result import Result
 
-__all__ = ["main"]
+__all__ = ["guard_out", "main", "write_json_out", "write_out"]
 
 
 def _load(path: str) -> Instance:
@@ -44,17 +48,10 @@ def _run(instance: Instance, method: str, time_limit: float | None, workers: int
 
 def summary_table(result: Result) -> str:
     """The short summary printed after a solve."""
-    s = result.summary()
-    rows = [
-        ("methode", result.methode),
-        ("internes", s["internes"]),
-        ("placés", s["places"]),
-        ("sans poste", s["sans_poste"]),
-        ("impositions", s["impositions"]),
-        ("1er vœu", f"{s['premier_voeu']:.1%}"),
-        ("top 3", f"{s['top3']:.1%}"),
-        ("rang médian du vœu", s["rang_median"]),
-        ("postes vacants", s["postes_vacants"]),
+    from affectation.metrics import format_value, label
+
+    rows = [("methode", result.methode)] + [
+        (label(key), format_value(key, value)) for key, value in result.summary().items()
     ]
     if result.info is not None and result.methode != "serial":
         info = result.info
@@ -75,31 +72,105 @@ def main() -> None:
     """Choix de stages du DES de médecine générale: replay, solve, check, what-if."""
 
 
+# --- outputs: the guard every --out goes through ---------------------------------------------
+
+
+def guard_out(out: str | None, *inputs: str, folder: bool = False,
+              replaceable: tuple[str, ...] = ()) -> None:
+    """Refuse, with exit 2 and before any work, an ``--out`` that is an input (any spelling),
+    lies inside an input folder, is not a regular file (or, with ``folder``, not a folder the
+    library wrote), or sits in a missing or read-only folder (io/_files.py: check_output)."""
+    if out is None:
+        return
+    from affectation.io._files import OutputError, check_output
+
+    try:
+        check_output(out, inputs, folder=folder, replaceable=replaceable)
+    except OutputError as error:
+        click.echo(f"error: --out {error}", err=True)
+        sys.exit(2)
+
+
+def write_out(out: str, write: Callable[[Path], None], *inputs: str, folder: bool = False,
+              replaceable: tuple[str, ...] = ()) -> None:
+    """The guard of :func:`guard_out`, then ``write(temp)`` put in place atomically; any
+    failure (full disk, permissions) is exit 2 with a message and leaves nothing behind."""
+    from affectation.io._files import OutputError, write_output
+
+    try:
+        write_output(out, write, inputs=inputs, folder=folder, replaceable=replaceable)
+    except OutputError as error:
+        click.echo(f"error: --out {error}", err=True)
+        sys.exit(2)
+    click.echo(f"written: {out}")
+
+
+def write_json_out(out: str, doc: Any, *inputs: str) -> None:
+    """A JSON report (``whatif --out`` and the like) through :func:`write_out`."""
+    from affectation.io import dumps
+
+    data = dumps(doc)
+    write_out(out, lambda temp: temp.write_bytes(data), *inputs)
+
+
+def _result_target(out: str | None, *inputs: str) -> str | None:
+    """The kind of result file ``out`` asks for (json, xlsx, csv, folder), checked before
+    solving: an unknown extension or an unsafe target is exit 2."""
+    if out is None:
+        return None
+    from affectation.io import RESULT_FILES, result_kind
+    from affectation.io._files import OutputError
+
+    try:
+        kind = result_kind(out)
+    except OutputError as error:
+        click.echo(f"error: --out {error}", err=True)
+        sys.exit(2)
+    guard_out(out, *inputs, folder=kind == "folder",
+              replaceable=RESULT_FILES if kind == "folder" else ())
+    return kind
+
+
+def write_result_out(result: Result, out: str, kind: str, instance: Instance, *inputs: str,
+                     csv_dialect: str = "excel-fr") -> None:
+    """Write ``result`` to ``out`` by its kind (io.save_result), exit 2 on failure."""
+    from affectation.io import RESULT_FILES, write_result
+
+    folder = kind == "folder"
+    write_out(out, lambda temp: write_result(result, temp, kind, instance=instance,
+                                             csv_dialect=csv_dialect),
+              *inputs, folder=folder, replaceable=RESULT_FILES if folder else ())
+
+
+OUT_HELP = ("Result: .json (FORMAT.md), .xlsx (affectations, postes, impositions), .csv (the "
+            "affectations) or a folder of CSV files; written whole or not at all, never over "
+            "an input.")
+
+
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
               help="serial: the choice day replayed; cpsat: the exact model.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
-              help="Result file (FORMAT.md), written whole or not at all.")
+@click.option("--out", "out", type=click.Path(), default=None, help=OUT_HELP)
+@click.option("--csv-dialect", type=click.Choice(["excel-fr", "plain"]), default="excel-fr",
+              show_default=True,
+              help="CSV results: excel-fr = ';' and UTF-8 with BOM; plain = ',' without BOM.")
 @click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
 @click.option("--workers", type=int, default=1, show_default=True, help="CP-SAT workers.")
 @click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")
-def solve(instance: str, method: str, out: str | None, time_limit: float | None,
-          workers: int, seed: int) -> None:
+def solve(instance: str, method: str, out: str | None, csv_dialect: str,
+          time_limit: float | None, workers: int, seed: int) -> None:
     """Allocate the postes of INSTANCE (JSON file, CSV folder or .xlsx)."""
+    kind = _result_target(out, instance)
     loaded = _load(instance)
     try:
         result = _run(loaded, method, time_limit, workers, seed)
     except InstanceError as error:
         click.echo(f"error: {instance}: {error}", err=True)
         sys.exit(2)
-    if out is not None:
-        from affectation.io import save_result
-
-        save_result(result, out)
     click.echo(summary_table(result))
-    if out is not None:
-        click.echo(f"written: {out}")
+    if out is not None and kind is not None:
+        write_result_out(result, out, kind, loaded, instance, csv_dialect=csv_dialect)
 
 
 @main.command()
@@ -112,6 +183,35 @@ def validate(instance: str) -> None:
         f"OK: {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, {postes} postes, "
         f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}"
     )
+
+
+@main.command("check")
+@click.argument("instance", type=click.Path(exists=False))
+@click.argument("result", type=click.Path(exists=False))
+def check_command(instance: str, result: str) -> None:
+    """Check RESULT (a FORMAT.md result file, from any tool) against the rules for INSTANCE.
+
+    Exit 0 when it is the allocation the rules give, 1 with every violation listed (rule id,
+    interne, terrain, what is wrong), 2 when a file is unreadable.
+    """
+    from affectation.check import check
+    from affectation.io import load_result
+
+    loaded = _load(instance)
+    try:
+        other = load_result(result)
+    except InstanceError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    violations = check(loaded, other)
+    if not violations:
+        click.echo(f"OK: {result} follows the rules for {instance} "
+                   f"({len(other.affectations)} internes, methode {other.methode})")
+        return
+    click.echo(f"{len(violations)} violation(s) of the rules in {result}:")
+    for violation in violations:
+        click.echo(f"  {violation}")
+    sys.exit(1)
 
 
 @main.command()
@@ -129,10 +229,11 @@ def explain(instance: str, interne: str) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Also write the serial result file.")
+@click.option("--out", type=click.Path(), default=None,
+              help="Also write the serial result (" + OUT_HELP.removeprefix("Result: ") + ")")
 def demo(out: str | None) -> None:
     """Run both engines on the bundled example and print the summary."""
+    kind = _result_target(out)
     from affectation.check import check
     from affectation.datasets import example
     from affectation.engines import solve
@@ -152,11 +253,9 @@ def demo(out: str | None) -> None:
     story = serial.impositions[0] if serial.impositions else max(
         serial.trace, key=lambda turn: len(turn.refusals)).interne
     click.echo("\n" + serial.explain(story, instance))
-    if out is not None:
-        from affectation.io import save_result
-
-        save_result(serial, out)
-        click.echo(f"\nwritten: {out}")
+    if out is not None and kind is not None:
+        click.echo()
+        write_result_out(serial, out, kind, instance)
     if not same or violations:
         sys.exit(1)
 
@@ -185,6 +284,7 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
     """Compare INSTANCE with postes opened or closed (R-POS-2): base vs scenario."""
     from affectation.scenarios import Scenario, parse_change
 
+    guard_out(out, instance)
     if not opens:
         click.echo("error: nothing to compare: give at least one --open SPEC "
                    "(for example --open urgences:3)", err=True)
@@ -217,12 +317,8 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
         click.echo(str(comparison))
         report = comparison.to_dict()
     if out is not None:
-        from affectation.io import dumps
-        from affectation.io._files import atomic_write_bytes
-
-        doc = {"format": "affectation-whatif/1", "instance": instance, **report}
-        atomic_write_bytes(out, dumps(doc))
-        click.echo(f"written: {out}")
+        write_json_out(out, {"format": "affectation-whatif/1", "instance": instance, **report},
+                       instance)
 
 
 def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int,
@@ -241,11 +337,13 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     import pandas as pd
 
     from affectation.compare import records
+    from affectation.metrics import sweep_table
     from affectation.scenarios import BASE
 
     summary = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed,
                     method=method).summary()
-    click.echo(summary.to_string())
+    tidy = {"scenario", "metric", "mean", "delta"} <= set(summary.columns)
+    click.echo((sweep_table(summary) if tidy else summary).to_string())
     if not isinstance(summary.index, pd.RangeIndex):
         summary = summary.reset_index()
     return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}
@@ -462,6 +560,7 @@ def audit_command(instance: str, out: str | None) -> None:
     if out is not None and not out.endswith((".json", ".html")):
         click.echo(f"error: --out {out}: expected a .json or .html file", err=True)
         sys.exit(2)
+    guard_out(out, instance)
     try:
         loaded = load_instance(instance)
     except InstanceError as error:
@@ -472,12 +571,10 @@ def audit_command(instance: str, out: str | None) -> None:
     click.echo(str(report))
     if out is not None:
         from affectation.io import dumps
-        from affectation.io._files import atomic_write_bytes
 
         data = (report.to_html().encode("utf-8") if out.endswith(".html")
                 else dumps(report.to_dict()))
-        atomic_write_bytes(out, data)
-        click.echo(f"written: {out}")
+        write_out(out, lambda temp: temp.write_bytes(data), instance)
     sys.exit(report.exit_status)
 
 
@@ -502,9 +599,15 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
 
     from affectation.live import ChoiceDay, JournalError
 
+    if result_path is not None:
+        if not result_path.endswith((".json", ".xlsx")):
+            click.echo(f"error: --result {result_path}: expected a .json or .xlsx file",
+                       err=True)
+            sys.exit(2)
+        guard_out(result_path, instance, journal)
     loaded = _load(instance)
     if result_path is not None:
-        _live_result(loaded, journal, result_path)
+        _live_result(loaded, journal, result_path, instance)
         return
     try:
         from affectation.live.app import create_app, serve
@@ -533,7 +636,7 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
     serve(create_app(day, token=token, operator=operator), host=host, port=port)
 
 
-def _live_result(instance: Instance, journal: str, path: str) -> None:
+def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> None:
     """``live --result``: the result of a journal, written whole or not at all."""
     from affectation.live import ChoiceDay, JournalError
 
@@ -546,15 +649,9 @@ def _live_result(instance: Instance, journal: str, path: str) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     result = day.result()
-    if path.endswith(".json"):
-        from affectation.io import save_result
-
-        save_result(result, path)
-    else:
-        from affectation.io._files import atomic_write
-
-        atomic_write(path, lambda temp: result.to_frame().to_excel(temp, index=False))
     state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
     click.echo(summary_table(result))
     click.echo(f"journal: {day.seq} entries, the day is {state}")
-    click.echo(f"written: {path}")
+    # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input)
+    write_result_out(result, path, "json" if path.endswith(".json") else "xlsx", instance,
+                     journal, *inputs)

@@ -23,6 +23,7 @@ import attrs
 
 from affectation.engines import METHODS, solve
 from affectation.errors import AffectationError, NoAllocation, ScenarioError
+from affectation.metrics import label
 from affectation.model import CATEGORIES, Instance
 from affectation.result import Affectation, Result
 from affectation.scenarios import BASE, Scenario
@@ -48,7 +49,7 @@ HEADLINE = (
     "internes",
     "postes",
     "impositions",
-    "internes_sans_poste",
+    "sans_poste",
     "premier_voeu",
     "top3",
     "rang_median",
@@ -142,7 +143,7 @@ def _table(instances: dict[str, Instance], results: dict[str, Result]) -> pd.Dat
             "internes": s["internes"],
             "postes": sum(t.postes for t in instance.terrains),
             "impositions": s["impositions"],
-            "internes_sans_poste": s["sans_poste"],
+            "sans_poste": s["sans_poste"],
             "premier_voeu": float(s["premier_voeu"]),
             "top3": float(s["top3"]),
             "rang_median": float(s["rang_median"]),
@@ -255,6 +256,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of ``frame`` as JSON-ready dicts (numpy scalars unwrapped, NaN/NA as None)."""
     return [
@@ -276,7 +281,7 @@ class Comparison:
     """The result of each scenario, by name (``"base"`` for the base)."""
     table: pd.DataFrame
     """One row per scenario: ``scenario``, ``internes``, ``postes``, ``impositions``,
-    ``internes_sans_poste``, ``premier_voeu`` and ``top3`` (shares of all internes),
+    ``sans_poste``, ``premier_voeu`` and ``top3`` (shares of all internes),
     ``rang_median`` (median wish rank of the placed), ``postes_vacants``, then
     ``vacants_<category>``: vacant postes of the terrains whose *first* category is that one
     (a terrain agréé for several counts once, for the first in its file order)."""
@@ -321,7 +326,7 @@ class Comparison:
         header = ["", *(r["scenario"] for r in rows)]
         lines = [header]
         for column in self.table.columns[1:]:
-            cells = [column]
+            cells = [label(column)]
             for record in rows:
                 value, ref = record[column], base[column]
                 value = math.nan if value is None else value
@@ -343,6 +348,12 @@ class Comparison:
             summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items()) or "none"
             text.append(f"moves ({name}): {summary}")
         return "\n".join(text)
+
+    def __repr__(self) -> str:
+        moves = len(self.moves)
+        names = ", ".join(s.name for s in self.scenarios[1:])
+        return (f"<Comparison {self.method}: base + {len(self.scenarios) - 1} scenario(s) "
+                f"({_cut(names)}), {moves} move(s)>")
 
     def _repr_html_(self) -> str:
         """Jupyter: the table, then the first 20 moves."""

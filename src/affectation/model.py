@@ -546,3 +546,15 @@ class Instance:
     def is_mandatory(self, terrain: Terrain) -> bool:
         """A terrain is mandatory when one of its categories is (R-IMP Reading)."""
         return not terrain.category_set.isdisjoint(self.obligatoires)
+
+    # --- views: a short repr for the terminal, a table for Jupyter (affectation.views) ----------
+
+    def __repr__(self) -> str:
+        from affectation.views import instance_repr
+
+        return instance_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import instance_html
+
+        return instance_html(self)

@@ -18,21 +18,16 @@ if TYPE_CHECKING:
 
     from affectation.sweep import SweepResult
 
+from affectation.metrics import METRICS, label
+
 __all__ = ["plot_comparison", "plot_heatmap", "plot_sweep", "plot_vacants"]
 
-LABELS: dict[str, str] = {
-    "impositions": "impositions",
-    "sans_poste": "internes sans poste",
-    "internes_sans_poste": "internes sans poste",
-    "premier_voeu": "share with their 1st wish",
-    "top3": "share with a top-3 wish",
-    "rang_median": "median wish rank",
-    "postes_vacants": "vacant postes",
-}
+LABELS = METRICS
+"""The labels of the panels: the one vocabulary of :mod:`affectation.metrics`."""
 
 COMPARISON_METRICS = (
     "impositions",
-    "internes_sans_poste",
+    "sans_poste",
     "premier_voeu",
     "top3",
     "postes_vacants",
@@ -47,9 +42,7 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _label(metric: str) -> str:
-    if metric.startswith("vacants_"):
-        return f"vacant postes, {metric.removeprefix('vacants_').replace('_', ' ')}"
-    return LABELS.get(metric, metric.replace("_", " "))
+    return label(metric)
 
 
 def plot_sweep(
@@ -170,7 +163,7 @@ def plot_comparison(
     per metric, one bar per scenario.
 
     ``comparison`` is a :class:`~affectation.compare.Comparison` or its ``table``
-    (columns ``scenario``, ``impositions``, ``internes_sans_poste``, ``premier_voeu``,
+    (columns ``scenario``, ``impositions``, ``sans_poste``, ``premier_voeu``,
     ``top3``, ``rang_median``, ``postes_vacants``, ``vacants_<category>``...). Default
     panels: :data:`COMPARISON_METRICS` present in the table.
     """

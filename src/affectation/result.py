@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from affectation.model import Instance
 
 __all__ = [
+    "AFFECTATION_COLUMNS",
+    "IMPOSITION_COLUMNS",
+    "POSTES_COLUMNS",
     "Affectation",
     "Lazy",
     "Refusal",
@@ -219,18 +222,29 @@ class Result:
             and self.impositions == other.impositions
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per interne, in the order of choice."""
+    def to_frame(self, instance: Instance | None = None) -> pd.DataFrame:
+        """One row per interne, in the order of choice (:data:`AFFECTATION_COLUMNS`).
+
+        With the ``instance`` the result was solved from, the interne's ``rang`` and
+        ``semestres_valides`` and the terrain's ``terrain_nom``, ``ville`` and ``categories``
+        are filled in; without it they are empty (NA)."""
         import pandas as pd
 
-        rows = [attrs.asdict(a) for a in self.affectations]
-        frame = pd.DataFrame(
-            rows,
-            columns=[f.name for f in attrs.fields(Affectation)],
-        )
-        frame.insert(1, "position", range(1, len(frame) + 1))
-        frame["voeu"] = frame["voeu"].astype("Int64")
+        header, rows = affectation_table(self, instance)
+        frame = pd.DataFrame(rows, columns=list(header))
+        for column in ("rang", "semestres_valides", "voeu"):
+            frame[column] = frame[column].astype("Int64")
+        frame["impose"] = frame["impose"].astype(bool)
         return frame
+
+    def tables(self, instance: Instance | None = None) -> dict[str, Table]:
+        """The result as the spreadsheet tables ``affectations``, ``postes`` (the état des
+        postes: opened, taken, surnombre, vacant per terrain) and ``impositions``."""
+        return {
+            "affectations": affectation_table(self, instance),
+            "postes": postes_table(self, instance),
+            "impositions": impositions_table(self, instance),
+        }
 
     def summary(self) -> dict[str, float | int]:
         """Headline figures: placed, unplaced, impositions, first-wish share, vacant postes."""
@@ -247,6 +261,16 @@ class Result:
             "rang_median": float(ranks[len(ranks) // 2]) if ranks else float("nan"),
             "postes_vacants": sum(v for _, v in self.vacants_items),
         }
+
+    def __repr__(self) -> str:
+        from affectation.views import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import result_html
+
+        return result_html(self)
 
     def last_holders(self) -> dict[str, tuple[str, int]]:
         """Per terrain, who took its last poste and at which turn (1-based position in the
@@ -305,3 +329,84 @@ class Result:
             slot = f", filling the maquette slot '{affectation.stage}'" if affectation.stage else ""
             lines.append(f"Final: {affectation.terrain}{slot}.")
         return "\n".join(lines)
+
+
+# --- the result as spreadsheet tables -------------------------------------------------------
+
+Table = tuple[tuple[str, ...], list[list[str | int | bool | None]]]
+"""A header and its rows, as the spreadsheet writers take them."""
+
+AFFECTATION_COLUMNS = (
+    "position", "interne", "rang", "semestres_valides", "terrain", "terrain_nom", "ville",
+    "categories", "stage", "voeu", "impose", "surnombre", "round", "raison",
+)
+"""One row per interne in the order of choice: position in it, the interne's rank and
+seniority, the terrain (id, name, town, categories), the maquette slot filled, the wish rank,
+imposed, surnombre, round, and the reason when there is no poste."""
+
+POSTES_COLUMNS = (
+    "terrain", "terrain_nom", "ville", "categories", "postes", "pris", "surnombre", "vacants",
+)
+"""The état des postes: per terrain, the postes opened, taken, taken in surnombre (added
+postes, R-SUR Reading) and left vacant."""
+
+IMPOSITION_COLUMNS = ("position", "interne", "terrain", "terrain_nom", "ville", "stage", "round")
+
+
+def _terrain_cells(instance: Instance | None, terrain_id: str | None) -> list[str | None]:
+    if instance is None or terrain_id is None or terrain_id not in instance.terrain_by_id:
+        return [None, None, None]
+    terrain = instance.terrain(terrain_id)
+    return [terrain.nom or None, terrain.ville or None, ";".join(terrain.categories)]
+
+
+def affectation_table(result: Result, instance: Instance | None = None) -> Table:
+    """The rows of :data:`AFFECTATION_COLUMNS`."""
+    known = instance.interne_by_id if instance is not None else {}
+    rows: list[list[str | int | bool | None]] = []
+    for position, a in enumerate(result.affectations, start=1):
+        interne = known.get(a.interne)
+        rows.append([
+            position, a.interne,
+            interne.rang if interne else None,
+            interne.semestres_valides if interne else None,
+            a.terrain, *_terrain_cells(instance, a.terrain),
+            a.stage, a.voeu, a.impose, a.surnombre, a.round, a.raison,
+        ])
+    return AFFECTATION_COLUMNS, rows
+
+
+def postes_table(result: Result, instance: Instance | None = None) -> Table:
+    """The rows of :data:`POSTES_COLUMNS`, in terrain file order (without the instance: the
+    terrains the result names, postes = taken + vacant)."""
+    vacants = result.vacants
+    surnombre: dict[str, int] = {}
+    taken: dict[str, int] = {}
+    for a in result.affectations:
+        if a.terrain is not None:
+            counts = surnombre if a.surnombre else taken
+            counts[a.terrain] = counts.get(a.terrain, 0) + 1
+    if instance is not None:
+        opened = {t.id: t.postes for t in instance.terrains}
+    else:
+        names = dict.fromkeys([*taken, *surnombre, *vacants])
+        opened = {t: taken.get(t, 0) + vacants.get(t, 0) for t in names}
+    rows: list[list[str | int | bool | None]] = [
+        [terrain, *_terrain_cells(instance, terrain), postes, postes - vacants.get(terrain, 0),
+         surnombre.get(terrain, 0), vacants.get(terrain, 0)]
+        for terrain, postes in opened.items()
+    ]
+    return POSTES_COLUMNS, rows
+
+
+def impositions_table(result: Result, instance: Instance | None = None) -> Table:
+    """The rows of :data:`IMPOSITION_COLUMNS`: the internes imposed this time, in order."""
+    position = {interne: n for n, interne in enumerate(result.ordre, start=1)}
+    by_interne = result.by_interne
+    rows: list[list[str | int | bool | None]] = []
+    for interne in result.impositions:
+        a = by_interne[interne]
+        terrain = _terrain_cells(instance, a.terrain)
+        rows.append([position[interne], interne, a.terrain, terrain[0], terrain[1], a.stage,
+                     a.round])
+    return IMPOSITION_COLUMNS, rows

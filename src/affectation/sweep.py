@@ -391,6 +391,21 @@ class SweepResult:
     seed: int
     n_samples: int
 
+    def __repr__(self) -> str:
+        return (f"<SweepResult {self.method}: {len(self.scenarios)} scenario(s) × "
+                f"{self.n_samples} samples, seed {self.seed}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: one line per metric, each scenario's mean and 95 % interval, the paired
+        differences (affectation.metrics.sweep_table)."""
+        import html
+
+        from affectation.metrics import sweep_table
+
+        head = (f"<h4>Sweep ({html.escape(self.method)}): {self.n_samples} samples, seed "
+                f"{self.seed}</h4>")
+        return head + sweep_table(self.summary()).to_html()
+
     @property
     def metrics(self) -> tuple[str, ...]:
         """The metric columns of :attr:`samples`."""

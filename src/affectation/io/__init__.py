@@ -2,21 +2,26 @@
 
 ``load_instance`` reads a JSON document (FORMAT.md), a CSV folder or an ``.xlsx`` workbook
 (:mod:`affectation.io.tabular`); every error is an :class:`~affectation.errors.InstanceError`
-naming the file, the entity and the key (FORMAT.md, Errors). Writers are atomic: a file is
-written whole or not at all, and an input file is never modified. JSON is written as UTF-8,
-two-space indented, keys in the order of FORMAT.md, with a trailing newline: the same value
-always gives the same bytes.
+naming the file, the entity and the key (FORMAT.md, Errors); JSON is read strictly
+(:mod:`affectation.io._strict_json`) and every number is bounded (:mod:`affectation.io.bounds`).
+Writers are atomic: a file, or a CSV folder, is written whole or not at all, and an input file
+is never modified (:mod:`affectation.io._files`). JSON is written as UTF-8, two-space indented,
+keys in the order of FORMAT.md, with a trailing newline: the same value always gives the same
+bytes. Results are also written as spreadsheets (:func:`save_result` by extension).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from affectation.errors import InstanceError
-from affectation.io._files import atomic_write_bytes
+from affectation.io._cells import csv_bytes, write_workbook
+from affectation.io._files import OutputError, atomic_write_bytes, check_output, write_output
+from affectation.io._strict_json import read_json
 from affectation.io.json_format import (
     INSTANCE_FORMAT,
     RESULT_FORMAT,
@@ -30,7 +35,9 @@ from affectation.model import Instance
 from affectation.result import Result
 
 __all__ = [
+    "CSV_DIALECTS",
     "INSTANCE_FORMAT",
+    "RESULT_FILES",
     "RESULT_FORMAT",
     "dumps",
     "instance_from_dict",
@@ -40,11 +47,13 @@ __all__ = [
     "load_instance",
     "load_result",
     "result_from_dict",
+    "result_kind",
     "result_to_dict",
     "save_csv",
     "save_excel",
     "save_instance",
     "save_result",
+    "write_result",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -55,31 +64,9 @@ def dumps(doc: Any) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """The top-level object of a JSON file; any problem is an InstanceError naming the file."""
-    file = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InstanceError("no such file", file=file) from None
-    except OSError as err:
-        raise InstanceError(f"cannot read the file ({err.strerror})", file=file) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InstanceError(f"not UTF-8 text (byte {err.start})", file=file) from None
-    if not text.strip():
-        raise InstanceError("the file is empty (expected a JSON object)", file=file)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InstanceError(
-            f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}", file=file
-        ) from None
-    if not isinstance(doc, dict):
-        kind = "a list" if isinstance(doc, list) else f"{type(doc).__name__} {doc!r}"
-        raise InstanceError(f"expected a JSON object at the top level, got {kind}", file=file)
-    return doc
+def _read_json(path: Path, top: str = "instance") -> dict[str, Any]:
+    """The top-level object of a JSON file, strictly read (io/_strict_json.py)."""
+    return read_json(path, top)
 
 
 def _in_file(err: InstanceError, path: Path) -> InstanceError:
@@ -122,13 +109,92 @@ def save_instance(instance: Instance, path: PathLike) -> None:
 def load_result(path: PathLike) -> Result:
     """The result in the JSON document ``path`` (FORMAT.md, Result)."""
     source = Path(path)
-    doc = _read_json(source)
+    if source.suffix.lower() in (".xlsx", ".csv", ".xls", ".ods") or source.is_dir():
+        raise InstanceError("a result is read from its FORMAT.md JSON document (the "
+                            "spreadsheets are written for people): give the .json result",
+                            file=str(source))
+    doc = _read_json(source, "result")
     try:
         return result_from_dict(doc)
     except InstanceError as err:
         raise _in_file(err, source) from None
 
 
-def save_result(result: Result, path: PathLike) -> None:
-    """Write ``result`` as a JSON document, whole or not at all (FORMAT.md, Errors)."""
-    atomic_write_bytes(path, dumps(result_to_dict(result)))
+CSV_DIALECTS: dict[str, dict[str, Any]] = {
+    "excel-fr": {"sep": ";", "bom": True},
+    "plain": {"sep": ",", "bom": False},
+}
+"""``excel-fr`` (default for results): what French Excel opens by a double click, ``;`` and
+UTF-8 with a BOM; ``plain``: comma-separated UTF-8 without BOM, for scripts."""
+
+RESULT_FILES = ("affectations.csv", "postes.csv", "impositions.csv")
+"""The files of a result written as a CSV folder."""
+
+
+def result_kind(path: PathLike) -> str:
+    """How a result goes to ``path``: ``json``, ``xlsx``, ``csv`` (the affectations table
+    alone) or ``folder`` (an existing folder, a path ending in a separator, or no suffix);
+    any other extension is an :class:`OutputError` (never a silent JSON)."""
+    text = os.fspath(path)
+    target = Path(text)
+    suffix = target.suffix.lower()
+    if suffix in (".json", ".xlsx", ".csv") and not text.endswith(("/", os.sep)):
+        return suffix[1:]  # an existing folder of that name is refused by check_output
+    if target.is_dir() or text.endswith(("/", os.sep)):
+        return "folder"
+    if not suffix:
+        if target.exists() or target.is_symlink():
+            check_output(target)  # a device, FIFO…: says which
+            raise OutputError(text, "is an existing file without an extension: name the "
+                                    "result .json, .xlsx or .csv")
+        return "folder"
+    raise OutputError(text, f"unknown extension {suffix!r}: a result is written as .json "
+                            "(FORMAT.md), .xlsx, .csv or a folder of CSV files")
+
+
+def write_result(
+    result: Result, temp: Path, kind: str, *, instance: Instance | None = None,
+    csv_dialect: str = "excel-fr",
+) -> None:
+    """Write ``result`` to ``temp`` (a file, or an existing empty folder for ``folder``)."""
+    if kind == "json":
+        temp.write_bytes(dumps(result_to_dict(result)))
+        return
+    tables = result.tables(instance)
+    if kind == "xlsx":
+        write_workbook(temp, tables)
+        return
+    dialect = CSV_DIALECTS[csv_dialect]
+    def encode(table: Any) -> bytes:
+        return csv_bytes(*table, booleans=("oui", "non"), **dialect)
+    if kind == "csv":
+        temp.write_bytes(encode(tables["affectations"]))
+        return
+    for name, table in tables.items():
+        (temp / f"{name}.csv").write_bytes(encode(table))
+
+
+def save_result(
+    result: Result, path: PathLike, *, instance: Instance | None = None,
+    csv_dialect: str = "excel-fr", inputs: Iterable[PathLike] = (),
+) -> Path:
+    """Write ``result`` by the extension of ``path``, whole or not at all (FORMAT.md, Errors).
+
+    ``.json``: the FORMAT.md result document. ``.xlsx``: a workbook with the sheets
+    ``affectations`` (one row per interne in the order of choice), ``postes`` (the état des
+    postes) and ``impositions``. ``.csv``: the affectations table alone. A folder (existing,
+    or a path without suffix): the three tables as CSV files, the folder written whole.
+    Spreadsheets name the terrains and give each interne's rank when ``instance`` is given.
+    CSV is in the French Excel dialect unless ``csv_dialect="plain"``. ``inputs``: files the
+    output must not replace (the command line passes the instance); an unsafe target, an
+    unknown extension or a failed write is an :class:`OutputError`, and nothing is written.
+    """
+    if csv_dialect not in CSV_DIALECTS:
+        raise ValueError(f"unknown CSV dialect {csv_dialect!r} (known: {', '.join(CSV_DIALECTS)})")
+    kind = result_kind(path)
+    folder = kind == "folder"
+    return write_output(
+        path, lambda temp: write_result(result, temp, kind, instance=instance,
+                                        csv_dialect=csv_dialect),
+        inputs=inputs, folder=folder, replaceable=RESULT_FILES if folder else (),
+    )

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from affectation.errors import InstanceError
+from affectation.io.bounds import INTEGER_BOUNDS, MAX_COUNT, MAX_ID_CHARS, MAX_SHOWN_CHARS
 from affectation.maquettes import BUILTIN, builtin_maquette
 from affectation.model import (
     ALL,
@@ -85,6 +86,9 @@ AFFECTATION_KEYS = (
 )
 SOLVEUR_KEYS = ("status", "wall_time", "variables", "constraints", "optimal", "conflict")
 
+_ID_KEYS = frozenset({"id", "interne", "terrain", "stage", "round"})
+"""String keys bounded by MAX_ID_CHARS (a ``nom`` is free text, bounded by MAX_CELL_CHARS)."""
+
 _MISSING: Any = object()
 T = TypeVar("T")
 
@@ -95,7 +99,10 @@ def show(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    text = repr(value)
+    if len(text) > MAX_SHOWN_CHARS:  # quote at most about 80 characters of a bad value
+        text = f"{text[: MAX_SHOWN_CHARS - 1]}… ({len(text):,} characters)"
+    return text
 
 
 def _kind(value: Any) -> str:
@@ -132,10 +139,12 @@ class _Fields:
         self.doc = doc
         for key in doc:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
+                close = difflib.get_close_matches(str(key)[:MAX_SHOWN_CHARS], allowed, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
+                shown = str(key) if len(str(key)) <= MAX_SHOWN_CHARS else (
+                    f"{str(key)[: MAX_SHOWN_CHARS - 1]}…")
                 raise self.error(
-                    str(key), f"unknown key (expected one of: {', '.join(allowed)}){hint}"
+                    shown, f"unknown key (expected one of: {', '.join(allowed)}){hint}"
                 )
         for key in required:
             if key not in doc:
@@ -158,6 +167,10 @@ class _Fields:
             return value
         if not _is_int(value) or value < minimum:
             raise self.error(key, f"expected an integer >= {minimum}, got {show(value)}")
+        maximum = INTEGER_BOUNDS.get(key, (minimum, None))[1]
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"expected an integer <= {maximum:,} (docs/formats.md, "
+                                  f"Bounds), got {show(value)}")
         return value
 
     def number(self, key: str) -> float:
@@ -176,6 +189,9 @@ class _Fields:
             what = "a string" if empty else "a non-empty string"
             raise self.error(key, f"expected {what}{' or null' if nullable else ''}, "
                                   f"got {show(value)}")
+        if key in _ID_KEYS and len(value) > MAX_ID_CHARS:
+            raise self.error(key, f"an id of {len(value):,} characters (at most "
+                                  f"{MAX_ID_CHARS}): {show(value)}")
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
@@ -202,6 +218,9 @@ class _Fields:
             return value
         if not isinstance(value, list):
             raise self.error(key, f"expected a list, got {_kind(value)}")
+        if len(value) > MAX_COUNT:
+            raise self.error(key, f"a list of {len(value):,} items, more than the "
+                                  f"{MAX_COUNT:,} accepted (docs/formats.md, Bounds)")
         return value
 
     def strings(self, key: str, default: Any = _MISSING, *, non_empty: bool = False) -> Any:
@@ -214,6 +233,9 @@ class _Fields:
                 raise self.error(
                     key, f"expected a list of non-empty strings, found {show(item)}"
                 )
+            if len(item) > MAX_ID_CHARS:
+                raise self.error(key, f"an id of {len(item):,} characters (at most "
+                                      f"{MAX_ID_CHARS}): {show(item)}")
         if non_empty and not value:
             raise self.error(key, "expected a non-empty list")
         return value

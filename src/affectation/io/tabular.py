@@ -21,12 +21,16 @@ table            required  columns
 ``maquette``     no        ``id,categories,premier_semestre,dernier_semestre``: an inline maquette
 ===============  ========  =====================================================================
 
-Cells: CSV files are comma-separated UTF-8 (a BOM is accepted); an empty cell means the key is
-absent (its FORMAT.md default; ``surnombre`` empty = null). List cells (``categories``,
-``valides``, ``derogations``, ``obligatoires``) are ``;``-separated; ``*`` stands for every
-category. Booleans are ``true/false``, ``1/0`` or ``oui/non`` (any case). Only ``id``,
-``categories`` and ``postes`` (terrains), ``id``, ``rang`` and ``semestres_valides``
-(internes) and the voeux columns are required; the other columns may be left out.
+Cells: CSV files are read as French Excel writes them (``,`` or ``;``, UTF-8 with or without
+BOM, or Windows-1252; :mod:`affectation.io._sheets`), workbooks cell by cell; file, sheet,
+column and parametre names match without regard to case, accents or surrounding spaces. An
+empty cell means the key is absent (its FORMAT.md default; ``surnombre`` empty = null). List
+cells (``categories``, ``valides``, ``derogations``, ``obligatoires``) are ``;``-separated;
+``*`` stands for every category. Booleans are ``true/false``, ``1/0`` or ``oui/non`` (any
+case); integers ``2``, ``2.0`` or ``2,0``. Only ``id``, ``categories`` and ``postes``
+(terrains), ``id``, ``rang`` and ``semestres_valides`` (internes) and the voeux columns are
+required; the other columns may be left out. The writers use ``,`` and UTF-8 and escape texts
+that a spreadsheet would run as formulas (:mod:`affectation.io._cells`).
 
 ``parametres`` keys: ``format`` (default ``affectation-instance/1``), ``nom``, ``maquette``
 (a built-in name, or the nom of the inline maquette when the ``maquette`` table is given),
@@ -40,7 +44,6 @@ a misspelled ``couple.csv`` must not silently drop the couples.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -48,16 +51,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from affectation.errors import InstanceError
-from affectation.io._files import atomic_write, atomic_write_bytes
+from affectation.io._cells import csv_bytes, write_workbook
+from affectation.io._files import atomic_write, atomic_write_folder
+from affectation.io._sheets import RawTable, norm_name, read_csv_table, read_workbook
+from affectation.io.bounds import MAX_SHOWN_CHARS
 from affectation.io.json_format import (
     INSTANCE_FORMAT,
     INTERNE_KEYS,
     TERRAIN_KEYS,
     instance_from_dict,
     instance_to_dict,
+    show,
 )
 from affectation.model import ALL, Instance
 
@@ -112,7 +117,7 @@ _BOOL_COLUMNS = frozenset({"ambulatoire", "impose", "dernier_de_son_semestre", "
 _LIST_COLUMNS = frozenset({"categories", "valides", "derogations"})
 _TRUE = frozenset({"true", "1", "oui", "vrai", "yes"})
 _FALSE = frozenset({"false", "0", "non", "faux", "no"})
-_INT_RE = re.compile(r"[+-]?\d+(\.0*)?")
+_INT_RE = re.compile(r"[+-]?\d{1,20}([.,]0*)?")
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -120,7 +125,7 @@ _INT_RE = re.compile(r"[+-]?\d+(\.0*)?")
 
 def _int_cell(text: str) -> int | str:
     """An integer, or the text unchanged so that the JSON checks say what was expected."""
-    return int(text.split(".")[0]) if _INT_RE.fullmatch(text) else text
+    return int(re.split("[.,]", text)[0]) if _INT_RE.fullmatch(text) else text
 
 
 def _bool_cell(text: str) -> bool | str:
@@ -176,27 +181,51 @@ class _Table:
         return InstanceError(message, entity=self.where(line, ident), key=key, file=self.file)
 
     @classmethod
-    def from_frame(cls, name: str, file: str, excel: bool, frame: pd.DataFrame) -> _Table:
-        table = cls(name, file, excel)
-        columns = [str(c).strip() for c in frame.columns]
-        for column in columns:
+    def from_raw(cls, name: str, raw: RawTable) -> _Table:
+        """The rows of a raw table under the canonical column names (matched without case,
+        accents or surrounding spaces); unknown, duplicated and missing columns refused."""
+        excel = raw.sheet is not None
+        table = cls(name, raw.file, excel)
+        if not raw.header:
+            raise table.error("the sheet is empty (expected a header row)")
+        columns: list[str | None] = []
+        seen: dict[str, int] = {}
+        for index, given in enumerate(raw.header):
+            if not given:
+                columns.append(None)  # no name: every cell below must be empty
+                continue
+            column = norm_name(given)
             if column not in COLUMNS[name]:
-                hint = "; columns are separated by commas, not ';'" if LIST_SEP in column else ""
+                hint = ("; the file mixes separators (cells are separated by ';' or ',')"
+                        if "," in given or LIST_SEP in given else "")
                 raise table.error(
                     f"unknown column (expected: {', '.join(COLUMNS[name])}){hint}",
-                    line=1, key=column,
+                    line=1, key=_short(given),
                 )
+            if column in seen:
+                raise table.error(f"the column appears twice (columns {seen[column] + 1} and "
+                                  f"{index + 1})", line=1, key=column)
+            seen[column] = index
+            columns.append(column)
         for column in REQUIRED_COLUMNS[name]:
-            if column not in columns:
+            if column not in seen:
                 raise table.error("missing required column", line=1, key=column)
-        for index, values in enumerate(frame.itertuples(index=False, name=None)):
-            cells = {
-                c: ("" if pd.isna(v) else str(v).strip())
-                for c, v in zip(columns, values, strict=True)
-            }
+        for line, values in raw.rows:
+            cells = {}
+            for column, value in zip(columns, values, strict=True):
+                if column is None:
+                    if value:
+                        raise table.error(f"a value ({_short(value)}) in a column without a "
+                                          "name", line)
+                    continue
+                cells[column] = value
             if any(cells.values()):
-                table.rows.append((index + 2, cells))
+                table.rows.append((line, cells))
         return table
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_CHARS else f"{text[: MAX_SHOWN_CHARS - 1]}…"
 
 
 class _Source:
@@ -216,66 +245,57 @@ class _Source:
 def _csv_source(folder: Path) -> _Source:
     if not folder.is_dir():
         raise InstanceError("no such folder", file=str(folder))
+    files: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() == ".csv" and path.stem not in TABLES:
+        if path.suffix.lower() != ".csv":
+            continue
+        name = norm_name(path.stem)
+        if name not in TABLES:
             raise InstanceError(
                 f"unknown table (expected: {', '.join(f'{t}.csv' for t in TABLES)})",
                 file=str(path),
             )
+        if name in files:
+            raise InstanceError(f"two files for the table {name} ({files[name].name} too)",
+                                file=str(path))
+        files[name] = path
     tables: dict[str, _Table] = {}
     for name in TABLES:
-        path = folder / f"{name}.csv"
-        if not path.exists():
+        path = files.get(name)
+        if path is None:
             if name in REQUIRED_TABLES:
                 raise InstanceError(
                     "missing file: a CSV folder needs "
                     + ", ".join(f"{t}.csv" for t in REQUIRED_TABLES),
-                    file=str(path),
+                    file=str(folder / f"{name}.csv"),
                 )
             continue
-        tables[name] = _Table.from_frame(name, str(path), False, _read_csv(path))
+        tables[name] = _Table.from_raw(name, read_csv_table(path))
     return _Source(tables, lambda name: _Table(name, str(folder / f"{name}.csv"), False))
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(
-            path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-            encoding="utf-8-sig",
-        )
-    except pd.errors.EmptyDataError:
-        raise InstanceError("the file is empty (expected a header line)", file=str(path)) from None
-    except UnicodeDecodeError as err:
-        raise InstanceError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
-    except (pd.errors.ParserError, ValueError) as err:
-        raise InstanceError(f"not a valid CSV file: {err}", file=str(path)) from None
 
 
 def _excel_source(path: Path) -> _Source:
     file = str(path)
-    if not path.is_file():
-        raise InstanceError("no such file", file=file)
-    try:
-        frames = pd.read_excel(
-            path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
-        )
-    except Exception as err:  # openpyxl raises many kinds on a broken workbook
-        raise InstanceError(f"not a readable Excel workbook ({err})", file=file) from None
-    for sheet in frames:
-        if sheet not in TABLES:
+    raw_tables = read_workbook(path)
+    by_name: dict[str, RawTable] = {}
+    for title, raw in raw_tables.items():
+        name = norm_name(title)
+        if name not in TABLES:
             raise InstanceError(
-                f"unknown sheet {sheet!r} (expected: {', '.join(TABLES)})", file=file
+                f"unknown sheet {_short(title)!r} (expected: {', '.join(TABLES)})", file=file
             )
+        if name in by_name:
+            raise InstanceError(f"two sheets for the table {name} ({show(by_name[name].sheet)} "
+                                f"and {show(title)})", file=file)
+        by_name[name] = raw
     for name in REQUIRED_TABLES:
-        if name not in frames:
+        if name not in by_name:
             raise InstanceError(
                 f"missing sheet (a workbook needs the sheets {', '.join(REQUIRED_TABLES)})",
                 entity=f"sheet {name}",
                 file=file,
             )
-    tables = {
-        name: _Table.from_frame(name, file, True, frame) for name, frame in frames.items()
-    }
+    tables = {name: _Table.from_raw(name, raw) for name, raw in by_name.items()}
     return _Source(tables, lambda name: _Table(name, file, True))
 
 
@@ -309,7 +329,7 @@ def _ranked(
     for line, rank, _ in entries:
         if not isinstance(rank, int) or rank < 1:
             raise table.error(
-                f"expected an integer >= 1, got {rank!r}", line, owner, key="rang_voeu"
+                f"expected an integer >= 1, got {show(rank)}", line, owner, key="rang_voeu"
             )
     seen: dict[int, int] = {}
     for line, rank, _ in entries:
@@ -333,11 +353,11 @@ def _ranked(
 def _parametres(source: _Source, doc: dict[str, Any], places: _Places) -> None:
     table = places.parametres
     for line, cells in table.rows:
-        key, value = cells.get("parametre", ""), cells.get("valeur", "")
+        key, value = norm_name(cells.get("parametre", "")), cells.get("valeur", "")
         if key not in PARAMETRES:
             raise table.error(
                 f"unknown parametre (expected one of: {', '.join(PARAMETRES)})",
-                line, key=key or "parametre",
+                line, key=_short(key) or "parametre",
             )
         if key in places.parametre_lines:
             raise table.error(
@@ -381,7 +401,7 @@ def _rounds_cell(table: _Table, line: int, text: str) -> list[dict[str, Any]]:
         nom, sep, categories = part.partition(ROUND_NAME_SEP)
         if not sep:
             raise table.error(
-                f"expected nom:cat1;cat2|nom2:* for each round, got {part.strip()!r}",
+                f"expected nom:cat1;cat2|nom2:* for each round, got {show(part.strip())}",
                 line, key="rounds",
             )
         rounds.append({"nom": nom.strip(), "categories": _categories_cell(categories.strip())})
@@ -423,22 +443,23 @@ def _voeux(
     places.voeux = table
     interne_ids = {i.get("id") for i in doc["internes"]}
     entries: dict[str, list[tuple[int, int | str, str]]] = {}
+    seen: dict[tuple[str, str], int] = {}
     for line, cells in table.rows:
         interne, terrain = cells["interne"], cells["terrain"]
         if not interne:
             raise table.error("missing interne", line, key="interne")
         if interne not in interne_ids:
-            raise table.error(f"unknown interne {interne!r}", line, interne, key="interne")
+            raise table.error(f"unknown interne {show(interne)}", line, interne, key="interne")
         if not terrain:
             raise table.error("missing terrain", line, interne, key="terrain")
         if terrain not in terrain_ids:
             raise table.error(
-                f"unknown terrain {terrain!r} in the wish list", line, interne, key="terrain"
+                f"unknown terrain {show(terrain)} in the wish list", line, interne, key="terrain"
             )
-        earlier = [ln for ln, _, t in entries.get(interne, []) if t == terrain]
-        if earlier:
+        earlier = seen.setdefault((interne, terrain), line)
+        if earlier != line:
             raise table.error(
-                f"{terrain!r} appears twice in the wish list (line {earlier[0]} too)",
+                f"{show(terrain)} appears twice in the wish list (line {earlier} too)",
                 line, interne, key="terrain",
             )
         places.voeux_lines.setdefault(interne, line)
@@ -608,40 +629,38 @@ def _tables(instance: Instance) -> dict[str, list[list[str]]]:
     return tables
 
 
-def _frame(name: str, rows: list[list[str]], typed: bool = False) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS[name]), dtype=object)
-    if typed:  # numbers as numbers in a workbook
-        for column in frame.columns:
-            if column in _INT_COLUMNS:
-                frame[column] = pd.Series(
-                    [int(v) if v else None for v in frame[column]], dtype=object
-                )
-    return frame
+def _typed(name: str, rows: list[list[str]]) -> list[list[str | int | None]]:
+    """Numbers as numbers (and empty cells empty) in a workbook."""
+    columns = COLUMNS[name]
+    return [
+        [(int(v) if v else None) if c in _INT_COLUMNS else v for c, v in zip(columns, row,
+                                                                               strict=True)]
+        for row in rows
+    ]
+
+
+TABLE_FILES = frozenset(f"{name}.csv" for name in TABLES)
+"""The files a CSV folder may hold; ``save_csv`` replaces a folder holding only these."""
 
 
 def save_csv(instance: Instance, folder: str | os.PathLike[str]) -> None:
-    """Write ``instance`` as a CSV folder, each file atomically; the folder is created.
+    """Write ``instance`` as a CSV folder (comma-separated UTF-8), the whole folder atomically.
 
-    A stale ``maquette.csv`` is removed when the maquette is a built-in one.
+    The folder is written beside and renamed into place; an existing folder is replaced only
+    if it holds nothing but table files (``OutputError`` otherwise), so a stale
+    ``maquette.csv`` never survives. Text cells are formula-escaped (io/_cells.py).
     """
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    tables = _tables(instance)
-    for name, rows in tables.items():
-        buffer = io.StringIO()
-        _frame(name, rows).to_csv(buffer, index=False, lineterminator="\n")
-        atomic_write_bytes(target / f"{name}.csv", buffer.getvalue().encode("utf-8"))
-    if "maquette" not in tables:
-        (target / "maquette.csv").unlink(missing_ok=True)
-
-
-def save_excel(instance: Instance, path: str | os.PathLike[str]) -> None:
-    """Write ``instance`` as an ``.xlsx`` workbook, atomically."""
     tables = _tables(instance)
 
     def write(temp: Path) -> None:
-        with pd.ExcelWriter(temp, engine="openpyxl") as writer:
-            for name, rows in tables.items():
-                _frame(name, rows, typed=True).to_excel(writer, sheet_name=name, index=False)
+        for name, rows in tables.items():
+            (temp / f"{name}.csv").write_bytes(csv_bytes(COLUMNS[name], rows))
 
-    atomic_write(path, write)
+    atomic_write_folder(folder, write, replaceable=TABLE_FILES)
+
+
+def save_excel(instance: Instance, path: str | os.PathLike[str]) -> None:
+    """Write ``instance`` as an ``.xlsx`` workbook, atomically; texts never become formulas."""
+    tables = _tables(instance)
+    sheets = {name: (COLUMNS[name], _typed(name, rows)) for name, rows in tables.items()}
+    atomic_write(path, lambda temp: write_workbook(temp, sheets))

@@ -12,7 +12,6 @@ and before the update is pushed to the screens.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import secrets
 from importlib import resources
@@ -180,9 +179,8 @@ def create_app(day: ChoiceDay, *, token: str, operator: str = "") -> Starlette:
         res = day.result()
         if fmt == "json":
             return JSONResponse(result_to_dict(res))
-        buffer = io.BytesIO()
-        res.to_frame().to_excel(buffer, index=False)
-        return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-"
+        data = _result_workbook(res, day.instance)
+        return Response(data, media_type="application/vnd.openxmlformats-"
                         "officedocument.spreadsheetml.sheet",
                         headers={"content-disposition": "attachment; filename=resultat.xlsx"})
 
@@ -237,3 +235,17 @@ def serve(app: Starlette, *, host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _result_workbook(result: Any, instance: Any) -> bytes:
+    """The result spreadsheet of ``affectation solve --out x.xlsx`` (sheets affectations,
+    postes, impositions; texts never formulas: io/_cells.py), as bytes."""
+    import tempfile
+    from pathlib import Path
+
+    from affectation.io import write_result
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "resultat.xlsx"
+        write_result(result, target, "xlsx", instance=instance)
+        return target.read_bytes()
