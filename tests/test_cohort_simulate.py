@@ -169,3 +169,8 @@ def test_careers_keep_their_books_on_any_instance(instance, promotion):
     assert (result.values("sans_poste")[0] <= internes).all()
     assert (result.values("echecs")[0] <= internes).all()
     assert ((result.values("a_l_heure") >= 0) & (result.values("a_l_heure") <= 1)).all()
+
+
+def test_default_process_pool_gives_the_same_numbers(subdivision, plan, inline):
+    pooled = simulate(subdivision, plan, semesters=3, futures=4, seed=7)
+    np.testing.assert_array_equal(inline.table, pooled.table)

@@ -392,36 +392,39 @@ def simulate(
 
 def _execute(tasks: list[_Task], executor: Any, progress: bool, key: str,
              payload: _Payload) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
+    """Run the tasks in this process or on the executor; outputs in the order they finish."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
-        if isinstance(executor, str):
-            with _LOCK:
-                _PAYLOADS[key] = payload
-            try:
+    if isinstance(executor, str):
+        with _LOCK:  # in this process the payload is the caller's objects, not a copy
+            _PAYLOADS[key] = payload
+        try:
+            with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
                 outputs = []
                 for task in tasks:
                     outputs.append(_run_task(task))
                     bar.update()
                 return outputs
-            finally:
-                with _LOCK:
-                    _PAYLOADS.pop(key, None)
-        own = executor is None
-        pool = concurrent.futures.ProcessPoolExecutor(os.cpu_count()) if own else executor
-        submitted: list[concurrent.futures.Future] = []
-        try:
-            submitted = [pool.submit(_run_task, task) for task in tasks]
+        finally:
+            with _LOCK:
+                _PAYLOADS.pop(key, None)
+    own = executor is None
+    # the pool starts before the progress bar's monitor thread (no fork with threads)
+    pool = concurrent.futures.ProcessPoolExecutor(os.cpu_count()) if own else executor
+    submitted: list[concurrent.futures.Future] = []
+    try:
+        submitted = [pool.submit(_run_task, task) for task in tasks]
+        with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
             outputs = []
             for future in concurrent.futures.as_completed(submitted):
                 outputs.append(future.result())
                 bar.update()
             return outputs
-        finally:
-            for future in submitted:
-                future.cancel()
-            if own:
-                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        for future in submitted:
+            future.cancel()
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the result -----------------------------------------------------------------------------------
