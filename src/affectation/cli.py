@@ -1,5 +1,5 @@
-"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, plan,
-simulate.
+"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, prechoix,
+plan, simulate.
 
 Exit status: 0 when fine, 2 for bad input (nothing written), 1 for a solve that found no
 allocation (user constraints in conflict). These commands and the JSON formats are a
@@ -347,6 +347,72 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     if not isinstance(summary.index, pd.RangeIndex):
         summary = summary.reset_index()
     return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}
+
+
+@main.command()
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--samples", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Draws of the unknown wish lists.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
+              help="Engine solving each draw.")
+@click.option("--past", type=click.Path(dir_okay=False), default=None,
+              help="A result file of a past choice day, also used to fit the guesses.")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False),
+              help="Report: .json (affectation-prechoix/1), .xlsx or .html; repeatable.")
+def prechoix(instance: str, samples: int, seed: int, method: str, past: str | None,
+             outs: tuple[str, ...]) -> None:
+    """Pré-choix of INSTANCE: the lists marked voeux_connus=false are guessed SAMPLES times,
+    the others kept; per interne the probability of each terrain, per terrain the rang
+    limite (docs/howto-prechoix.md)."""
+    from pathlib import Path
+
+    from affectation.prechoix import REPORT_SUFFIXES, write_report
+    from affectation.prechoix import prechoix as run_prechoix
+
+    for out in outs:
+        if Path(out).suffix.lower() not in REPORT_SUFFIXES:
+            click.echo(f"error: --out {out}: expected a .json, .xlsx or .html report", err=True)
+            sys.exit(2)
+        if not Path(out).resolve().parent.is_dir():
+            click.echo(f"error: --out {out}: no such directory", err=True)
+            sys.exit(2)
+        if Path(out).resolve() == Path(instance).resolve() or (
+            past is not None and Path(out).resolve() == Path(past).resolve()
+        ):
+            click.echo(f"error: --out {out} is an input file; it is never overwritten",
+                       err=True)
+            sys.exit(2)
+    loaded = _load(instance)
+    if "null" in loaded.terrain_by_id and any(o.lower().endswith(".json") for o in outs):
+        click.echo(f"error: {instance}: a terrain is named 'null', the key of no poste in the "
+                   "JSON report; rename it", err=True)
+        sys.exit(2)
+    past_result = None
+    if past is not None:
+        from affectation.io import load_result
+
+        try:
+            past_result = load_result(past)
+        except InstanceError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+    from affectation.errors import SweepError
+
+    try:
+        result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
+                              past=past_result)
+    except SweepError as error:  # a draw the engine could not allocate
+        click.echo(f"error: {instance}: {error}", err=True)
+        sys.exit(1)
+    n = len(loaded.internes)
+    click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
+               f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
+    head = result.internes_table().head(10).astype(object)
+    click.echo(head.where(head.notna(), "").to_string(index=False))
+    for out in outs:
+        write_report(result, out)
+        click.echo(f"written: {out}")
 
 
 # --- several semesters ahead: plan and simulate (affectation.cohort) ---------------------------
