@@ -8,13 +8,18 @@ import pickle
 import attrs
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import instances
 
 from affectation.datasets import generate
 from affectation.model import Instance, Terrain
 from affectation.preferences import COUPLE_TOP, PreferenceModel
 from affectation.rules.eligibility import eligible_slot
+from affectation.rules.mandatory import imposables, mandatory_classes
+from affectation.rules.order import choice_order
 from affectation.scenarios import AddTerrain, open_postes
-from affectation.serial import serial_dictatorship
+from affectation.serial import serial_dictatorship, slot_tables
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +226,99 @@ def test_value_semantics():
         PreferenceModel({}, relevance="all")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
         PreferenceModel({"A": float("nan")})
+
+
+# --- the trusted construction path (Instance._with_wishes) ----------------------------------
+
+def validated(instance: Instance, drawn: Instance) -> Instance:
+    """``drawn``'s lists put back through every validator (the slow, checked path)."""
+    internes = tuple(
+        attrs.evolve(i, voeux=list(d.voeux))
+        for i, d in zip(instance.internes, drawn.internes, strict=True)
+    )
+    couples = tuple(
+        attrs.evolve(c, voeux=[list(p) for p in d.voeux])
+        for c, d in zip(instance.couples, drawn.couples, strict=True)
+    )
+    return attrs.evolve(instance, internes=internes, couples=couples)
+
+
+@settings(max_examples=60)
+@given(instances(), st.integers(0, 2**32 - 1), st.booleans())
+def test_a_draw_equals_the_validated_instance(instance, seed, partial):
+    model = PreferenceModel.from_instance(instance)
+    serial_dictatorship(instance)  # fills the instance's memo, which a draw shares in part
+    known = [i.id for i in instance.internes[::2]] if partial else None
+    drawn = model.sample(instance, np.random.default_rng(seed), known=known)
+    checked = validated(instance, drawn)
+    assert drawn == checked
+    # the shared look-ups are those the validated instance computes for itself
+    assert drawn.memo["choice_order"] == choice_order(checked)
+    for interne in drawn.internes:
+        for terrain_id, slot in slot_tables(drawn)[interne.id].items():
+            terrain = checked.terrain(terrain_id)
+            assert slot == eligible_slot(checked.maquette, checked.interne(interne.id), terrain)
+    for r in range(len(checked.rounds)):
+        if ("mandatory_classes", r) in drawn.memo:
+            assert drawn.memo["mandatory_classes", r] == mandatory_classes(
+                checked, r, imposables(checked))
+    assert {k[0] if isinstance(k, tuple) else k for k in drawn.memo} <= {
+        "choice_order", "slot_tables", "mandatory_classes"}
+    assert drawn.terrain_round == checked.terrain_round
+    assert hash(drawn) == hash(checked)
+    assert [hash(i) for i in drawn.internes] == [hash(i) for i in checked.internes]
+    assert drawn.interne_by_id == checked.interne_by_id
+    assert serial_dictatorship(drawn) == serial_dictatorship(checked)
+    assert pickle.loads(pickle.dumps(drawn)) == checked
+
+
+def test_the_trusted_path_refuses_what_a_validator_would(small):
+    n = len(small.internes)
+    lengths = np.full(n, 2)
+    good = np.tile(np.array([[0, 1]]), (n, 1))
+    assert small._with_wishes(good, lengths).internes[0].voeux == tuple(
+        t.id for t in small.terrains[:2])
+    with pytest.raises(ValueError, match="twice"):
+        small._with_wishes(np.zeros((n, 2), dtype=np.int64), lengths)
+    with pytest.raises(ValueError, match="not a terrain index"):
+        small._with_wishes(good + len(small.terrains), lengths)
+    with pytest.raises(ValueError, match="not a terrain index"):
+        small._with_wishes(good - 5, lengths)
+    with pytest.raises(ValueError, match="length"):
+        small._with_wishes(good, lengths + 1)
+    with pytest.raises(ValueError, match="rows"):
+        small._with_wishes(good[1:], lengths[1:])
+
+
+# --- partial redraws: the pré-choix -----------------------------------------------------------
+
+
+def test_known_lists_are_kept_and_the_others_share_the_full_redraw_noise(model, small):
+    known = {i.id for i in small.internes[: len(small.internes) // 2]}
+    in_couple = set(small.couple_of)
+    partial = draw(model, small, 4, known=known)
+    full = draw(model, small, 4)
+    for before, kept, redrawn in zip(small.internes, partial.internes, full.internes,
+                                     strict=True):
+        if before.id in known and before.id not in in_couple:
+            assert kept is before  # the very object: nothing rebuilt
+        elif before.id not in known:
+            assert kept.voeux == redrawn.voeux
+    for couple, after in zip(small.couples, partial.couples, strict=True):
+        if set(couple.internes) <= known:
+            assert after == couple
+
+
+def test_an_unknown_empty_list_gets_the_median_known_length(model, small):
+    blank = {i.id for i in small.internes[:10]}
+    instance = attrs.evolve(small, internes=[
+        attrs.evolve(i, voeux=()) if i.id in blank else i for i in small.internes
+    ], couples=[c for c in small.couples if not set(c.internes) & blank])
+    known = {i.id for i in instance.internes} - blank
+    drawn = draw(model, instance, 0, known=known)
+    median = int(np.median([len(i.voeux) for i in instance.internes if i.id in known]))
+    for interne in drawn.internes:
+        if interne.id in blank:
+            assert 0 < len(interne.voeux) <= median
+            assert len(interne.voeux) == median or len(interne.voeux) == len(
+                set(interne.voeux))

@@ -253,3 +253,27 @@ def test_lookups(inline):
         inline.values(0, "nope")
     with pytest.raises(ValueError):
         inline.assignments[0][0, 0] = 1  # read-only
+
+
+def test_known_lists_on_a_pool_and_how(instance, scenarios, model):
+    """A partial redraw gives the same numbers on a pool, other numbers than a full redraw,
+    and ``how`` agrees with the terrains and the impositions count."""
+    from affectation.sweep import CHOSEN, IMPOSED, SURNOMBRE
+
+    known = [i.id for i in instance.internes[::3] if i.id not in instance.couple_of]
+    here = sweep(instance, scenarios, n_samples=6, seed=1, model=model, executor="inline",
+                 known=known)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        there = sweep(instance, scenarios, n_samples=6, seed=1, model=model, executor=pool,
+                      known=known)
+    assert_same(here, there)
+    for a, b in zip(here.how, there.how, strict=True):
+        assert np.array_equal(a, b)
+    full = sweep(instance, scenarios, n_samples=6, seed=1, model=model, executor="inline")
+    assert not np.array_equal(full.assignments[0], here.assignments[0])
+    for s, how in enumerate(here.how):
+        placed = here.assignments[s] >= 0
+        assert np.array_equal(placed, np.isin(how, (CHOSEN, IMPOSED, SURNOMBRE)))
+    imposed = (here.how[0] == IMPOSED).sum(axis=1)
+    assert np.array_equal(imposed, here.values(0, "impositions").astype(int))

@@ -14,7 +14,6 @@ who has validated every semester has no place in the call list. The loader refus
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ import attrs
 from affectation.model import Instance, Interne, Terrain
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
 from affectation.rules.mandatory import RoundFill, is_imposable
+from affectation.rules.postes import LARGE_SUBDIVISION, minimum_postes
 from affectation.rules.surnombre import access
 
 __all__ = ["AUDIT_FORMAT", "Audit", "Finding", "audit", "bipartite_fill"]
@@ -324,10 +324,11 @@ def _postes_offered(instance: Instance) -> list[Finding]:
     poste (surnombre aside: their postes are added)."""
     n = sum(1 for i in instance.internes if i.surnombre is None)
     postes = sum(t.postes for t in instance.terrains)
-    if n >= 430:
-        needed, how = n + 30, "internes + 30 (médecine générale, au moins 430 internes)"
-    else:
-        needed, how = math.ceil(1.07 * n), "107 % des internes, arrondi au-dessus"
+    needed = minimum_postes(n)
+    how = (
+        f"internes + 30 (médecine générale, au moins {LARGE_SUBDIVISION} internes)"
+        if n >= LARGE_SUBDIVISION else "107 % des internes, arrondi au-dessus"
+    )
     short = postes < needed
     return [Finding(
         "postes_offered", "warning" if short else "info",

@@ -1,7 +1,9 @@
-"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif.
+"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, prechoix,
+audit, live (and plan, simulate for several semesters).
 
 Exit status: 0 when fine, 2 for bad input (nothing written), 1 for a solve that found no
-allocation (user constraints in conflict). These commands and the JSON formats are a
+allocation (user constraints in conflict) or a result that breaks the rules (``check``), 3 for
+an audit with a finding that needs a decision. These commands and the JSON formats are a
 contract other tools rely on (FORMAT.md).
 """
 
@@ -348,8 +350,70 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+@main.command()
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--samples", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Draws of the unknown wish lists.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
+              help="Engine solving each draw.")
+@click.option("--past", type=click.Path(dir_okay=False), default=None,
+              help="A result file of a past choice day, also used to fit the guesses.")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False),
+              help="Report: .json (affectation-prechoix/1), .xlsx or .html; repeatable.")
+def prechoix(instance: str, samples: int, seed: int, method: str, past: str | None,
+             outs: tuple[str, ...]) -> None:
+    """Pré-choix of INSTANCE: the lists marked voeux_connus=false are guessed SAMPLES times,
+    the others kept; per interne the probability of each terrain, per terrain the rang
+    limite (docs/howto-prechoix.md)."""
+    from pathlib import Path
+
+    from affectation.prechoix import REPORT_SUFFIXES, write_report
+    from affectation.prechoix import prechoix as run_prechoix
+
+    for out in outs:
+        if Path(out).suffix.lower() not in REPORT_SUFFIXES:
+            click.echo(f"error: --out {out}: expected a .json, .xlsx or .html report", err=True)
+            sys.exit(2)
+        if not Path(out).resolve().parent.is_dir():
+            click.echo(f"error: --out {out}: no such directory", err=True)
+            sys.exit(2)
+        if Path(out).resolve() == Path(instance).resolve() or (
+            past is not None and Path(out).resolve() == Path(past).resolve()
+        ):
+            click.echo(f"error: --out {out} is an input file; it is never overwritten",
+                       err=True)
+            sys.exit(2)
+    loaded = _load(instance)
+    if "null" in loaded.terrain_by_id and any(o.lower().endswith(".json") for o in outs):
+        click.echo(f"error: {instance}: a terrain is named 'null', the key of no poste in the "
+                   "JSON report; rename it", err=True)
+        sys.exit(2)
+    past_result = None
+    if past is not None:
+        from affectation.io import load_result
+
+        try:
+            past_result = load_result(past)
+        except InstanceError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+    from affectation.errors import SweepError
+
+    try:
+        result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
+                              past=past_result)
+    except SweepError as error:  # a draw the engine could not allocate
+        click.echo(f"error: {instance}: {error}", err=True)
+        sys.exit(1)
+    n = len(loaded.internes)
+    click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
+               f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
+    head = result.internes_table().head(10).astype(object)
+    click.echo(head.where(head.notna(), "").to_string(index=False))
+    for out in outs:
+        write_report(result, out)
+        click.echo(f"written: {out}")
 
 
 # --- before and on choice day (issue 9) ------------------------------------------------------
@@ -462,3 +526,185 @@ def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> N
     # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input)
     write_result_out(result, path, "json" if path.endswith(".json") else "xlsx", instance,
                      journal, *inputs)
+
+
+# --- several semesters ahead: plan and simulate (affectation.cohort) ---------------------------
+
+
+def _agrements(values: tuple[str, ...]) -> dict[str, int]:
+    out = {}
+    for value in values:
+        kind, sep, count = value.partition("=")
+        if not sep or not count.strip().isdigit():
+            click.echo(f"error: {value!r}: expected CATEGORIE=N (urgences=40)", err=True)
+            sys.exit(2)
+        out[kind.strip()] = int(count)
+    return out
+
+
+def _marges(values: tuple[str, ...]) -> int | dict[str, int]:
+    """``--marge 2`` (every non-mandatory kind) or ``--marge urgences=2`` (repeatable)."""
+    if len(values) == 1 and values[0].strip().isdigit():
+        return int(values[0])
+    if any("=" not in v for v in values):
+        click.echo("error: --marge: expected one N, or CATEGORIE=N (repeatable)", err=True)
+        sys.exit(2)
+    return _agrements(values)
+
+
+def plan_table(plan) -> str:
+    """The plan as the commission reads it: one row per semester, postes per kind."""
+    kinds = plan.kinds
+    head = ["semestre", "internes", "nouveaux", *kinds, "total", "min R-POS-3"]
+    rows = [[s.semestre, s.internes, s.nouveaux, *(s.postes[k] for k in kinds), s.total,
+             s.minimum_r_pos_3] for s in plan.semestres]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+    lines = ["  ".join(str(x).rjust(w) for x, w in zip(r, widths, strict=True))
+             for r in [head, *rows]]
+    gap = "" if plan.gap is None else f", écart {plan.gap:.1%}"
+    lines.append(f"objectif {plan.objective}: {plan.value} (borne prouvée {plan.bound}{gap}), "
+                 f"statut {plan.status}, {plan.wall_time:.2f} s")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--promotion", "promotions", type=int, multiple=True, required=True,
+              help="New T1s each November (repeat it for one size per November).")
+@click.option("--semesters", type=int, default=8, show_default=True)
+@click.option("--objective", type=click.Choice(["total", "change", "impositions"]),
+              default="total", show_default=True,
+              help="total: fewest postes; change: fewest moved from today; impositions: "
+                   "fewest T1s forced onto a mandatory poste.")
+@click.option("--agrement", "agrements", multiple=True, metavar="CATEGORIE=N",
+              help="At most N postes of that kind each semester (repeatable).")
+@click.option("--marge", "marges", multiple=True, metavar="N|CATEGORIE=N",
+              help="Postes kept free above the demand: N in every non-mandatory kind, or "
+                   "N in one kind, mandatory included (repeatable).")
+@click.option("--per-terrain", is_flag=True, help="Also split the postes per terrain.")
+@click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="plan.json (affectation-plan/1) or plan.xlsx, written whole or not at all.")
+def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: str,
+         agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool,
+         time_limit: float | None, out: str | None) -> None:
+    """The fewest postes per kind and semester that let every maquette finish, proven."""
+    if out is not None and not out.lower().endswith((".json", ".xlsx")):
+        click.echo(f"error: --out {out}: expected a .json or .xlsx file", err=True)
+        sys.exit(2)
+    guard_out(out, instance)
+    loaded = _load(instance)
+    from affectation.cohort import plan_postes, save_plan
+
+    try:
+        result = plan_postes(loaded, promotions[0] if len(promotions) == 1 else promotions,
+                             semesters, agrement=_agrements(agrements), objective=objective,
+                             marge=_marges(marges), per_terrain=per_terrain,
+                             time_limit=time_limit)
+    except ValueError as error:
+        click.echo(f"error: {instance}: {error}", err=True)
+        sys.exit(2)
+    if not result.feasible:
+        click.echo(f"no plan (statut {result.status}); contraintes liantes :", err=True)
+        for binding in result.binding:
+            click.echo(f"  - {binding.texte}", err=True)
+        if out is not None:
+            write_out(out, lambda temp: save_plan(result, temp), instance)
+        sys.exit(1)
+    click.echo(plan_table(result))
+    if result.hors_plan:
+        click.echo(f"hors plan (maquette déjà irréalisable) : {', '.join(result.hors_plan)}")
+    if out is not None:
+        write_out(out, lambda temp: save_plan(result, temp), instance)
+
+
+SIMULATE_COLUMNS = ("internes", "postes", "impositions", "sans_poste", "postes_vacants",
+                    "a_l_heure", "finissent", "en_retard", "marge_r_pos_3")
+
+
+def careers_table(result) -> str:
+    """Per semester, the mean of the headline figures and the band of 90 % of the futures."""
+    import pandas as pd
+
+    table = result.summary().set_index(["semestre", "metric"])
+    cells = {}
+    for metric in SIMULATE_COLUMNS:
+        fmt = "{:.0%}" if metric == "a_l_heure" else "{:.1f}"
+        cells[metric] = [
+            f"{fmt.format(table.loc[(label, metric), 'mean'])} "
+            f"[{fmt.format(table.loc[(label, metric), 'low'])}-"
+            f"{fmt.format(table.loc[(label, metric), 'high'])}]"
+            for label in result.labels
+        ]
+    return pd.DataFrame(cells, index=pd.Index(result.labels, name="semestre")).to_string()
+
+
+@main.command()
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), default=None,
+              help="plan.json (affectation plan); default: today's postes every semester.")
+@click.option("--futures", type=int, default=100, show_default=True)
+@click.option("--semesters", type=int, default=None,
+              help="Default: the plan's semesters, else 8.")
+@click.option("--promotion", type=int, default=None,
+              help="New T1s each November (default: the plan's, else today's T1s).")
+@click.option("--echec", type=float, default=0.02, show_default=True,
+              help="Probability that a semester is not validated (R-VAL-1).")
+@click.option("--echec-surnombre", type=float, default=0.1, show_default=True,
+              help="Probability that a surnombre validant's semester is not validated "
+                   "(R-VAL-3).")
+@click.option("--surnombre", type=float, default=0.02, show_default=True,
+              help="Probability of asking a surnombre for next semester (R-SUR-1).")
+@click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=int, default=None,
+              help="Worker processes (default: every core; 1: in this process).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="careers.csv: one row per (future, semester), written whole or not at all.")
+def simulate(instance: str, plan_path: str | None, futures: int, semesters: int | None,
+             promotion: int | None, echec: float, echec_surnombre: float, surnombre: float,
+             method: str, seed: int, workers: int | None, out: str | None) -> None:
+    """Careers semester after semester under a plan: impositions, internes without poste,
+    completion on time, with the band where 90 % of the futures fall."""
+    guard_out(out, instance, *([plan_path] if plan_path else []))
+    loaded = _load(instance)
+    from affectation.cohort import load_plan
+    from affectation.cohort.simulate import simulate as run
+
+    given = None
+    if plan_path is not None:
+        try:
+            given = load_plan(plan_path)
+        except InstanceError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+        if not given.feasible:
+            click.echo(f"error: {plan_path}: the plan has no postes (statut {given.status})",
+                       err=True)
+            sys.exit(2)
+    executor = "inline" if workers == 1 else None
+    pool = None
+    if workers is not None and workers > 1:
+        import concurrent.futures
+
+        pool = executor = concurrent.futures.ProcessPoolExecutor(workers)
+    try:
+        result = run(loaded, given, semesters=semesters, futures=futures, seed=seed,
+                     executor=executor, method=method, promotion=promotion, echec=echec,
+                     echec_surnombre=echec_surnombre, surnombre=surnombre)
+    except ValueError as error:
+        click.echo(f"error: {instance}: {error}", err=True)
+        sys.exit(2)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    click.echo(f"{futures} futurs : moyenne [5 %-95 % des futurs]")
+    click.echo(careers_table(result))
+    if out is not None:
+        data = result.to_frame().to_csv(index=False).encode("utf-8")
+        write_out(out, lambda temp: temp.write_bytes(data), instance,
+                  *([plan_path] if plan_path else []))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

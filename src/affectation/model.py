@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from affectation.errors import InstanceError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "ALL",
@@ -356,6 +359,14 @@ def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> N
         )
 
 
+_LIST_FREE_MEMO = ("choice_order", "slot_tables", "mandatory_classes")
+"""Entries of :attr:`Instance.memo` (a key, or the first item of a tuple key) computed from
+everything but the wish lists and holding no interne value (the order of choice, R-ORD; the
+eligibility tables of each profile, R-ELI; the mandatory classes of each round, by ids,
+R-IMP): an instance that differs only by its lists (:meth:`Instance._with_wishes`) shares them.
+Only names listed here are shared; ``tests/test_preferences.py`` recomputes them on a draw."""
+
+
 @attrs.frozen(cache_hash=True)
 class Instance:
     """One subdivision's semester: everything the choice day needs (FORMAT.md, Instance)."""
@@ -558,3 +569,94 @@ class Instance:
         from affectation.views import instance_html
 
         return instance_html(self)
+
+    # --- trusted construction: Monte Carlo draws -----------------------------------------
+
+    def _with_wishes(
+        self,
+        wishes: np.ndarray,
+        lengths: np.ndarray,
+        redrawn: np.ndarray | None = None,
+        couples: tuple[Couple, ...] | None = None,
+    ) -> Instance:
+        """This instance with other wish lists, without re-running the validators.
+
+        For the preference model's draws (thousands per sweep), not for user input.
+        ``wishes[row, :lengths[row]]`` are terrain *indices* (into :attr:`terrains`) of
+        internes[row]; rows where ``redrawn`` is false keep their interne as it is;
+        ``couples`` (default: unchanged) must be the same couples, in the same order, with new
+        joint lists.
+
+        Why the result is valid: an instance that exists passed every check, and the only
+        checks that read wish lists are ``Interne.voeux`` (non-empty strings, no repeats),
+        ``Couple.voeux`` (pairs of strings, no repeated pair) and ``_check_references`` (every
+        wished terrain exists). The indices are checked here, in bulk (in range, no index twice
+        in a row), so every id is one of this instance's terrain ids, a non-empty string
+        (``Terrain.id``), never twice; the couples were built by ``Couple(...)``, which checks
+        their lists, and their terrains are looked up here. Everything else (ids, ranks, the
+        order of choice, which depends on no list) is copied from valid values, and so are the
+        look-ups that read no list (:data:`_LIST_FREE_MEMO`, the terrain tables).
+        ``tests/test_preferences.py`` compares the result with the validated construction.
+        """
+        import numpy as np
+
+        wishes = np.asarray(wishes)
+        lengths = np.asarray(lengths)
+        n = len(self.internes)
+        if wishes.ndim != 2 or wishes.shape[0] != n or lengths.shape != (n,):
+            raise ValueError(f"expected {n} rows of wishes and lengths, got {wishes.shape}")
+        width = wishes.shape[1]
+        keep = np.zeros(n, dtype=bool) if redrawn is None else ~np.asarray(redrawn, dtype=bool)
+        active = np.where(keep, 0, lengths)
+        if n and (active.min() < 0 or active.max() > width):
+            raise ValueError("a wish list length is outside the wishes array")
+        columns = np.arange(width)
+        used = columns[None, :] < active[:, None]
+        cells = wishes[used]
+        if cells.size and (cells.min() < 0 or cells.max() >= len(self.terrains)):
+            raise ValueError("a wish is not a terrain index of this instance")
+        if width > 1:
+            rows = np.sort(np.where(used, wishes, -1 - columns[None, :]), axis=1)
+            if np.any(rows[:, 1:] == rows[:, :-1]):
+                raise ValueError("a terrain appears twice in a drawn wish list")
+        ids = np.array([t.id for t in self.terrains] + [""], dtype=object)  # -1: padding
+        names = [a.name for a in attrs.fields(Interne) if a.name != "voeux"]
+        setattr_ = object.__setattr__
+        internes = list(self.internes)
+        rows = np.flatnonzero(~keep)
+        chosen = wishes if len(rows) == n else wishes[rows]
+        for row, named, length in zip(rows.tolist(), ids[chosen].tolist(),
+                                      active[rows].tolist(), strict=True):
+            old = internes[row]
+            new = object.__new__(type(old))
+            for name in names:
+                setattr_(new, name, getattr(old, name))
+            setattr_(new, "voeux", tuple(named[:length]))
+            setattr_(new, "_attrs_cached_hash", None)
+            internes[row] = new
+        if couples is None:
+            couples = self.couples
+        else:
+            couples = tuple(couples)
+            if [c.internes for c in couples] != [c.internes for c in self.couples]:
+                raise ValueError("the couples must be the instance's couples, in its order")
+            known = self.terrain_by_id
+            for couple in couples:
+                if not isinstance(couple, Couple) or any(
+                    t not in known for pair in couple.voeux for t in pair
+                ):
+                    raise ValueError("a couple's joint list names an unknown terrain")
+        new_instance = object.__new__(type(self))
+        for a in attrs.fields(type(self)):
+            setattr_(new_instance, a.name, getattr(self, a.name))
+        setattr_(new_instance, "internes", tuple(internes))
+        setattr_(new_instance, "couples", couples)
+        setattr_(new_instance, "_attrs_cached_hash", None)
+        # tables that read no wish list stay valid: same order of choice, same profiles
+        memo = self.memo
+        shared = {k: v for k, v in memo.items()
+                  if (k[0] if isinstance(k, tuple) else k) in _LIST_FREE_MEMO}
+        setattr_(new_instance, "memo", shared)
+        setattr_(new_instance, "terrain_by_id", self.terrain_by_id)  # same terrains
+        setattr_(new_instance, "terrain_round", self.terrain_round)
+        return new_instance

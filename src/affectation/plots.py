@@ -16,11 +16,19 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from affectation.prechoix import Calibration, Prechoix
     from affectation.sweep import SweepResult
 
 from affectation.metrics import METRICS, label
 
-__all__ = ["plot_comparison", "plot_heatmap", "plot_sweep", "plot_vacants"]
+__all__ = [
+    "plot_comparison",
+    "plot_heatmap",
+    "plot_rang_limite",
+    "plot_reliability",
+    "plot_sweep",
+    "plot_vacants",
+]
 
 LABELS = METRICS
 """The labels of the panels: the one vocabulary of :mod:`affectation.metrics`."""
@@ -184,4 +192,52 @@ def plot_comparison(
         ax.set_xticks(np.arange(len(names)), names, rotation=30, ha="right")
         ax.set_title(_label(metric))
         ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def plot_reliability(calibration: Calibration, *, bins: int = 10) -> Figure:
+    """Reliability curve of a pré-choix calibration: observed frequency against predicted
+    probability per bin (marker area ∝ cells), the diagonal, and the naive guess's two
+    points (it predicts only 0 and 1)."""
+    fig = _figure(5.2, 4.6)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="perfect")
+    table = calibration.reliability(bins)
+    sizes = 20 + 180 * np.sqrt(table["cells"] / table["cells"].max())
+    ax.plot(table["predicted"], table["observed"], color="C0", linewidth=1)
+    ax.scatter(table["predicted"], table["observed"], s=sizes, color="C0", zorder=3,
+               label=f"model (Brier {calibration.brier:.3f})")
+    naive, observed = calibration.naive.ravel(), calibration.observed.ravel()
+    points = [(v, float(observed[naive == v].mean())) for v in (0.0, 1.0) if (naive == v).any()]
+    ax.scatter(*zip(*points, strict=True), marker="s", color="C3", zorder=3,
+               label=f"popularity order (Brier {calibration.brier_naive:.3f})")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed frequency")
+    ax.set_title(f"{len(calibration.hidden)} hidden lists")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def plot_rang_limite(result: Prechoix, terrains: Sequence[str] | None = None) -> Figure:
+    """Rang limite per terrain: median position of the last chooser and its 5–95 % interval,
+    terrains sorted by median (default: every terrain someone chose)."""
+    records = [r for r in result.terrain_records() if r["rang_limite_median"] is not None]
+    if terrains is not None:
+        wanted = set(terrains)
+        records = [r for r in records if r["terrain"] in wanted]
+    records.sort(key=lambda r: (r["rang_limite_median"], r["terrain"]))
+    fig = _figure(6.4, max(2.5, 0.16 * len(records) + 1))
+    ax = fig.add_subplot()
+    y = np.arange(len(records))
+    median = np.array([r["rang_limite_median"] for r in records], dtype=float)
+    low = median - np.array([r["rang_limite_p05"] for r in records], dtype=float)
+    high = np.array([r["rang_limite_p95"] for r in records], dtype=float) - median
+    ax.errorbar(median, y, xerr=[low, high], fmt="o", markersize=3, color="C0",
+                ecolor="0.5", elinewidth=1, capsize=0)
+    ax.set_yticks(y, [r["terrain"] for r in records], fontsize=6 if len(records) > 40 else 8)
+    ax.invert_yaxis()
+    ax.set_xlabel("position in the order of choice of the last chooser (median, 5–95 %)")
+    ax.set_title(f"Rang limite, {result.n_samples} draws")
     return fig

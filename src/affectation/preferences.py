@@ -15,7 +15,7 @@ Gumbel noise makes the lists Plackett–Luce rankings, which is what
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -205,8 +205,16 @@ class PreferenceModel:
         rng: np.random.Generator,
         *,
         reference: Instance | None = None,
+        known: Iterable[str] | None = None,
     ) -> Instance:
         """The instance with new wish lists for every interne and couple, drawn with ``rng``.
+
+        ``known``: interne ids whose lists are kept as they are (the pré-choix); the others
+        are redrawn, an empty list getting the median length of the kept ones. A couple is
+        redrawn as a whole (both lists and the joint list, empty: the median length of the
+        kept joint lists, else ``COUPLE_TOP²``) as soon as one member is not in ``known``.
+        The noise drawn does not depend on ``known``: the redrawn internes get the same
+        lists from the same ``rng`` state as in a full redraw.
 
         Each interne lists the terrains open to them by decreasing utility, as many as their
         current list holds (an empty list stays empty). A couple's joint list is rebuilt from
@@ -220,7 +228,8 @@ class PreferenceModel:
         (scenarios of one base) thus get the same noise for every (interne, terrain) they
         share, from the same ``rng`` state.
         """
-        return _sampler(self, instance, reference).sample(rng)
+        kept = None if known is None else frozenset(known)
+        return _sampler(self, instance, reference, kept).sample(rng)
 
     def utilities(
         self,
@@ -386,11 +395,19 @@ class _Fit:
         return {t.id: float(v) for t, v in zip(self.instance.terrains, centred, strict=True)}
 
 
+_NONE = np.zeros(0)
+"""The utilities of a member who may list nothing."""
+
+
 class _Sampler:
     """Everything about one (model, instance) that does not change between draws."""
 
     def __init__(
-        self, model: PreferenceModel, instance: Instance, reference: Instance | None
+        self,
+        model: PreferenceModel,
+        instance: Instance,
+        reference: Instance | None,
+        known: frozenset[str] | None = None,
     ) -> None:
         self.model, self.instance = model, instance
         terrains = instance.terrains
@@ -404,23 +421,61 @@ class _Sampler:
         self.choice = _choice_sets(instance, model.relevance)
         base = attractiveness[None, :] + model.town_bonus * home_match
         self.base = np.where(self.choice, base, -np.inf)
-        current = np.array([len(i.voeux) for i in instance.internes], dtype=np.int64)
-        self.lengths = np.minimum(current, self.choice.sum(axis=1))
-        self.width = int(self.lengths.max(initial=0))
         self.row_of = {interne.id: row for row, interne in enumerate(instance.internes)}
         self.postes = np.array([t.postes for t in terrains], dtype=np.int64)
         self.layout = _layout(instance, reference)
-        self.fixed = [  # what attrs.evolve(interne, voeux=...) would pass, once for all draws
-            (type(i), {a.alias: getattr(i, a.name) for a in attrs.fields(type(i))
-                       if a.init and a.name != "voeux"})
-            for i in instance.internes
-        ]
+        self._what_to_draw(instance, known)
+
+    def _what_to_draw(self, instance: Instance, known: frozenset[str] | None) -> None:
+        """Which lists are redrawn, how long, and the groups of rows ranked together."""
+        n = len(instance.internes)
+        current = np.array([len(i.voeux) for i in instance.internes], dtype=np.int64)
+        self.couple_length = 0
+        if known is None:
+            self.redrawn = np.ones(n, dtype=bool)
+            self.couple_redrawn = [True] * len(instance.couples)
+        else:
+            self.redrawn = np.array([i.id not in known for i in instance.internes], dtype=bool)
+            self.couple_redrawn = [
+                any(m not in known for m in c.internes) for c in instance.couples
+            ]
+            for couple, redraw in zip(instance.couples, self.couple_redrawn, strict=True):
+                if redraw:  # a couple's lists are known or guessed as a whole
+                    self.redrawn[[self.row_of[m] for m in couple.internes]] = True
+            lists = current[~self.redrawn]
+            guess = int(np.median(lists)) if lists.size else self.choice.shape[1]
+            current = np.where(self.redrawn & (current == 0), guess, current)
+            joint = [len(c.voeux) for c, r in zip(instance.couples, self.couple_redrawn,
+                                                  strict=True) if not r]
+            self.couple_length = int(np.median(joint)) if joint else COUPLE_TOP**2
+        self.lengths = np.minimum(current, self.choice.sum(axis=1))
+        self.member_rows = {
+            self.row_of[m]
+            for c, redraw in zip(instance.couples, self.couple_redrawn, strict=True)
+            if redraw and (c.voeux or self.couple_length)
+            for m in c.internes
+        }
+        need = np.where(self.redrawn, self.lengths, 0)
+        for row in self.member_rows:
+            need[row] = max(need[row], COUPLE_TOP)
+        groups: dict[bytes, list[int]] = {}
+        for row in np.flatnonzero(need > 0).tolist():
+            groups.setdefault(self.choice[row].tobytes(), []).append(row)
+        self.groups = []
+        for rows in groups.values():
+            cols = np.flatnonzero(self.choice[rows[0]])
+            k = min(int(need[rows].max()), len(cols))
+            if k:
+                self.groups.append((np.array(rows, dtype=np.int64), cols, k))
+        self.top_width = max((k for _, _, k in self.groups), default=0)
+        self.blocks = [self.base[np.ix_(rows, cols)] for rows, cols, _ in self.groups]
 
     def gumbel(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Gumbel(0, noise) = -noise · log(Exp(1)), in float32: a ranking needs no more
         precision, and this is the hot loop of a sweep."""
-        exponential = rng.standard_exponential(size=shape, dtype=np.float32)
-        noise = np.log(np.maximum(exponential, np.float32(1e-30)))
+        noise = rng.standard_exponential(size=shape, dtype=np.float32)
+        np.maximum(noise, np.float32(1e-30), out=noise)  # in place: the same values,
+        np.log(noise, out=noise)  # two fewer arrays of internes × terrains
         noise *= np.float32(-self.model.noise)
         return noise
 
@@ -440,42 +495,71 @@ class _Sampler:
         return self.base + noise
 
     def sample(self, rng: np.random.Generator) -> Instance:
-        utility = self.utilities(rng)
-        n_t = utility.shape[1]
-        width = min(max(self.width, COUPLE_TOP if self.instance.couples else 0), n_t)
-        if width == 0:
-            top = np.zeros((len(utility), 0), dtype=np.int64)
-        elif width < n_t:
-            top = np.argpartition(-utility, width - 1, axis=1)[:, :width]
-            values = np.take_along_axis(utility, top, axis=1)
-            top = np.take_along_axis(top, np.argsort(-values, axis=1, kind="stable"), axis=1)
-        else:
-            top = np.argsort(-utility, axis=1, kind="stable")
-        ids = self.ids
-        internes = tuple(
-            cls(voeux=[ids[k] for k in row[:length]], **fixed)
-            for (cls, fixed), row, length in zip(self.fixed, top.tolist(),
-                                                 self.lengths.tolist(), strict=True)
-        )
-        couples = tuple(self._couple(c, top, utility) for c in self.instance.couples)
-        return attrs.evolve(self.instance, internes=internes, couples=couples)
+        """One draw. Noise is drawn for every (interne, terrain) in the same layout whatever
+        is kept, so a partial redraw and a full one share the noise of the redrawn internes;
+        then each group of internes with one choice set ranks only its own terrains (the same
+        order as ranking the whole row, whose other utilities are ``-inf``)."""
+        n, n_t = self.base.shape
+        if self.layout is None:
+            noise_t = self.gumbel(rng, (n_t, n))  # terrain by terrain, as utilities() does
 
-    def _couple(self, couple: Couple, top: np.ndarray, utility: np.ndarray) -> Couple:
+            def block(g: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+                return self.blocks[g] + noise_t.take(cols, axis=0).take(rows, axis=1).T
+        else:
+            utility = self.utilities(rng)
+
+            def block(g: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+                return utility[np.ix_(rows, cols)]
+
+        top = np.full((n, self.top_width), -1, dtype=np.int64)
+        values: dict[int, np.ndarray] = {}  # couple members' utilities of their top wishes
+        for g, (rows, cols, k) in enumerate(self.groups):
+            sub = block(g, rows, cols)
+            if k < len(cols):
+                order = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+                ranked = np.take_along_axis(sub, order, axis=1)
+                order = np.take_along_axis(order, np.argsort(-ranked, axis=1, kind="stable"),
+                                           axis=1)
+            else:
+                order = np.argsort(-sub, axis=1, kind="stable")
+            top[rows, : order.shape[1]] = cols[order]
+            for local, row in self.members_in(rows):
+                values[row] = np.take_along_axis(sub[local], order[local], axis=0)
+        couples = tuple(
+            self._couple(c, top, values) if redraw else c
+            for c, redraw in zip(self.instance.couples, self.couple_redrawn, strict=True)
+        )
+        # the library's own values: the trusted path, checked in bulk (Instance._with_wishes)
+        return self.instance._with_wishes(top, self.lengths, redrawn=self.redrawn,
+                                          couples=couples)
+
+    def members_in(self, rows: np.ndarray) -> list[tuple[int, int]]:
+        """``(position in rows, row)`` of the redrawn couple members among ``rows``."""
+        if not self.member_rows:
+            return []
+        return [(local, row) for local, row in enumerate(rows.tolist())
+                if row in self.member_rows]
+
+    def _couple(self, couple: Couple, top: np.ndarray, values: dict[int, np.ndarray]) -> Couple:
         """Pairs of the members' first wishes by summed utility (R-ORD-2)."""
-        if not couple.voeux:
+        length = len(couple.voeux) or self.couple_length
+        if not length:
             return couple
         a, b = (self.row_of[m] for m in couple.internes)
         tops = [
-            [k for k in top[r, :COUPLE_TOP].tolist() if np.isfinite(utility[r, k])]
+            [(k, float(v)) for k, v in zip(top[r, :COUPLE_TOP].tolist(),
+                                            values.get(r, _NONE)[:COUPLE_TOP].tolist(),
+                                            strict=False)
+             if k >= 0]
             for r in (a, b)
         ]
         scored = sorted(
-            (-float(utility[a, ta] + utility[b, tb]), ta, tb)
-            for ta in tops[0]
-            for tb in tops[1]
+            (-(ua + ub), ta, tb)
+            for ta, ua in tops[0]
+            for tb, ub in tops[1]
             if ta != tb or self.postes[ta] >= 2
         )
-        pairs = [(self.ids[ta], self.ids[tb]) for _, ta, tb in scored[: len(couple.voeux)]]
+        pairs = [(self.ids[ta], self.ids[tb]) for _, ta, tb in scored[:length]]
         return attrs.evolve(couple, voeux=pairs)
 
 
@@ -518,6 +602,9 @@ def _attractiveness_vector(model: PreferenceModel, instance: Instance) -> np.nda
 
 @lru_cache(maxsize=16)
 def _sampler(
-    model: PreferenceModel, instance: Instance, reference: Instance | None
+    model: PreferenceModel,
+    instance: Instance,
+    reference: Instance | None,
+    known: frozenset[str] | None = None,
 ) -> _Sampler:
-    return _Sampler(model, instance, reference)
+    return _Sampler(model, instance, reference, known)

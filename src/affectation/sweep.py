@@ -42,9 +42,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CHOSEN",
     "HEADLINE",
+    "IMPOSED",
     "IN_PROCESS",
     "METHODS",
+    "SURNOMBRE",
     "ScenarioLike",
     "SweepResult",
     "sweep",
@@ -55,6 +58,9 @@ IN_PROCESS = ("inline", "serial")
 
 HEADLINE = ("impositions", "sans_poste", "premier_voeu", "top3", "rang_median", "postes_vacants")
 """Metrics of every (scenario, sample), from :meth:`Result.summary`; then ``vacants_<cat>``."""
+
+CHOSEN, IMPOSED, SURNOMBRE = 1, 2, 3
+"""How an interne got their poste in :attr:`SweepResult.how` (0: no poste)."""
 
 MAX_CHUNK = 50
 """Largest default chunk of samples per task (keeps the progress bar moving)."""
@@ -81,6 +87,9 @@ class _Payload:
     model: PreferenceModel
     method: str
     categories: tuple[str, ...]
+    known: frozenset[str] | None = None
+    """Interne ids whose lists are kept (:meth:`PreferenceModel.sample`); ``None``: all
+    redrawn."""
 
 
 @attrs.frozen(eq=False)
@@ -102,6 +111,7 @@ class _Prepared:
         self.base = payload.instance
         self.model = payload.model
         self.method = payload.method
+        self.known = payload.known
         self.instance = payload.scenarios[scenario].apply(payload.instance)
         category_index = {c: k for k, c in enumerate(payload.categories)}
         self.category_of = {
@@ -110,6 +120,13 @@ class _Prepared:
         self.terrain_index = {t.id: k for k, t in enumerate(self.instance.terrains)}
         self.terrain_index[None] = -1  # type: ignore[index]
         self.n_categories = len(payload.categories)
+        if self.method == "serial":  # tables that every draw shares (Instance._with_wishes)
+            from affectation.rules.mandatory import mandatory_classes
+            from affectation.serial import slot_tables
+
+            slot_tables(self.instance)
+            for r in range(len(self.instance.rounds)):
+                mandatory_classes(self.instance, r)
 
 
 _CACHE: OrderedDict[tuple[str, int], _Prepared] = OrderedDict()
@@ -154,30 +171,44 @@ def _solve(instance: Instance, method: str) -> Result:
                          f"({error.info.status})") from error
 
 
-def _run_task(task: _Task) -> tuple[int, tuple[int, ...], np.ndarray, np.ndarray]:
+def _run_task(task: _Task) -> tuple[int, tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
     """Worker: for each sample of the chunk, draw the wish lists, solve, keep small rows.
 
-    Returns ``(scenario, samples, metrics, terrains)``: ``metrics`` is ``samples × (HEADLINE
-    + categories)``, ``terrains`` the terrain index of every interne (file order of the
-    scenario's instance, ``-1`` for no poste).
+    Returns ``(scenario, samples, metrics, terrains, how)``: ``metrics`` is ``samples ×
+    (HEADLINE + categories)``, ``terrains`` the terrain index of every interne (file order of
+    the scenario's instance, ``-1`` for no poste), ``how`` how each got it (:data:`CHOSEN`,
+    :data:`IMPOSED`, :data:`SURNOMBRE`; 0 for no poste).
     """
     prepared = _prepared(task)
     instance = prepared.instance
     n_metrics = len(HEADLINE) + prepared.n_categories
     metrics = np.zeros((len(task.samples), n_metrics), dtype=np.float64)
     terrains = np.empty((len(task.samples), len(instance.internes)), dtype=np.int32)
+    how = np.zeros((len(task.samples), len(instance.internes)), dtype=np.int8)
     index = prepared.terrain_index
     for row, seed in enumerate(task.seeds):
         rng = np.random.default_rng(seed)
-        drawn = prepared.model.sample(instance, rng, reference=prepared.base)
+        drawn = prepared.model.sample(instance, rng, reference=prepared.base,
+                                      known=prepared.known)
         result = _solve(drawn, prepared.method)
         summary = result.summary()
         metrics[row, : len(HEADLINE)] = [summary[name] for name in HEADLINE]
         for terrain_id, count in result.vacants_items:
             metrics[row, len(HEADLINE) + prepared.category_of[terrain_id]] += count
-        where = {a.interne: a.terrain for a in result.affectations}
-        terrains[row] = [index[where.get(i.id)] for i in instance.internes]
-    return task.scenario, task.samples, metrics, terrains
+        where = {a.interne: a for a in result.affectations}
+        got_terrain, got_how = [], []
+        for interne in instance.internes:
+            got = where.get(interne.id)
+            if got is None or got.terrain is None:
+                got_terrain.append(-1)
+                got_how.append(0)
+            else:
+                got_terrain.append(index[got.terrain])
+                got_how.append(SURNOMBRE if got.surnombre is not None
+                               else IMPOSED if got.impose else CHOSEN)
+        terrains[row] = got_terrain
+        how[row] = got_how
+    return task.scenario, task.samples, metrics, terrains, how
 
 
 # --- the sweep ------------------------------------------------------------------------------------
@@ -194,6 +225,7 @@ def sweep(
     executor: concurrent.futures.Executor | Literal["inline", "serial"] | None = None,
     progress: bool | None = None,
     chunk_size: int | None = None,
+    known: Iterable[str] | None = None,
 ) -> SweepResult:
     """Solve every scenario on ``n_samples`` random draws of the wish lists.
 
@@ -206,8 +238,10 @@ def sweep(
     ``concurrent.futures.Executor`` is used as given and left open. ``chunk_size``: samples
     per task (default: about four tasks per worker, at most :data:`MAX_CHUNK`).
     ``progress``: a tqdm bar over finished tasks; ``None`` shows it when stderr is a
-    terminal. The result depends only on the instance, the scenarios, the model, ``seed``,
-    ``n_samples`` and ``method``.
+    terminal. ``known``: interne ids whose wish lists are kept, the others redrawn (the
+    pré-choix, :mod:`affectation.prechoix`); ``None`` redraws every list. The result depends
+    only on the instance, the scenarios, the model, ``known``, ``seed``, ``n_samples`` and
+    ``method``.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
         raise SweepError(f"n_samples must be an integer >= 1, got {n_samples!r}")
@@ -237,7 +271,8 @@ def sweep(
         model = PreferenceModel.from_instance(instance)
     applied = [s.apply(instance) for s in chosen]  # a change that does not fit fails here
     categories = _categories(applied)
-    payload = _Payload(instance, chosen, model, method, categories)
+    kept = None if known is None else frozenset(known)
+    payload = _Payload(instance, chosen, model, method, categories, kept)
     blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     key = hashlib.blake2b(blob, digest_size=16).hexdigest()
 
@@ -317,7 +352,7 @@ def _execute(
 
 
 def _assemble(
-    outputs: list[tuple[int, tuple[int, ...], np.ndarray, np.ndarray]],
+    outputs: list[tuple[int, tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]],
     names: tuple[str, ...],
     applied: Sequence[Instance],
     categories: tuple[str, ...],
@@ -330,25 +365,28 @@ def _assemble(
 
     columns = (*HEADLINE, *(f"vacants_{c}" for c in categories))
     metrics = [np.full((n_samples, len(columns)), np.nan) for _ in names]
-    assignments = []
+    assignments, hows = [], []
     for instance in applied:
         dtype = np.int16 if len(instance.terrains) < 2**15 - 1 else np.int32
         assignments.append(np.full((n_samples, len(instance.internes)), -1, dtype=dtype))
-    for scenario, samples, rows, terrains in sorted(outputs, key=lambda o: (o[0], o[1])):
+        hows.append(np.zeros((n_samples, len(instance.internes)), dtype=np.int8))
+    for scenario, samples, rows, terrains, how in sorted(outputs, key=lambda o: (o[0], o[1])):
         metrics[scenario][list(samples)] = rows
         assignments[scenario][list(samples)] = terrains
+        hows[scenario][list(samples)] = how
     frame = pd.DataFrame(np.vstack(metrics), columns=list(columns))
     for column in columns:
         if column not in ("premier_voeu", "top3", "rang_median"):
             frame[column] = frame[column].astype(np.int64)
     frame.insert(0, "sample", np.tile(np.arange(n_samples), len(names)))
     frame.insert(0, "scenario", np.repeat(np.array(names, dtype=object), n_samples))
-    for array in assignments:
+    for array in (*assignments, *hows):
         array.setflags(write=False)
     return SweepResult(
         scenarios=names,
         samples=frame,
         assignments=tuple(assignments),
+        how=tuple(hows),
         internes=tuple(tuple(i.id for i in inst.internes) for inst in applied),
         orders=tuple(_order(inst) for inst in applied),
         terrains=tuple(tuple(t.id for t in inst.terrains) for inst in applied),
@@ -379,6 +417,9 @@ class SweepResult:
     assignments: tuple[np.ndarray, ...]
     """Per scenario, ``n_samples × internes`` terrain indices (into :attr:`terrains`) of each
     interne in file order (:attr:`internes`); ``-1`` for no poste."""
+    how: tuple[np.ndarray, ...]
+    """Same shape: how the poste was had, :data:`CHOSEN`, :data:`IMPOSED` or
+    :data:`SURNOMBRE` (0: no poste)."""
     internes: tuple[tuple[str, ...], ...]
     """Per scenario, the interne ids in file order."""
     orders: tuple[tuple[str, ...], ...]

@@ -1,0 +1,494 @@
+"""Careers through the DES, semester after semester, under uncertain wishes and validations.
+
+From today's instance, each *future* repeats for every semester of the horizon: open the postes
+the plan says (spread over the terrains of each kind within their agrément), draw everyone's
+wish lists from the :class:`~affectation.preferences.PreferenceModel`, run the choice with an
+engine (:func:`affectation.solve` when present), then advance every interne: the slot their
+stage filled is validated unless the semester fails (R-VAL-1; a surnombre validant fails at its
+own rate, R-VAL-3), every semester counts in ``semestres_effectues`` (R-VAL-3), an imposition
+is recorded (R-IMP-3), surnombres are asked at a given rate (R-SUR-1), those who validated
+every slot leave, and a new promotion starts each November (docs/rules.md, "Careers").
+
+Seeds: ``numpy.random.SeedSequence(seed).spawn(futures)``, one child per future, so the
+numbers depend neither on the executor nor on how the futures are cut in tasks (as
+:func:`affectation.sweep.sweep`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import math
+import os
+import pickle
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+
+from affectation.cohort.plan import (
+    Plan,
+    as_today,
+    kind_label,
+    kinds_of,
+    promotion_sizes,
+    semester_labels,
+    spread_postes,
+)
+from affectation.model import Instance, Interne, Maquette, Terrain
+from affectation.preferences import PreferenceModel
+from affectation.rules.eligibility import completable, eligible_slot, open_slots
+from affectation.rules.postes import minimum_postes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["METRICS", "CohortResult", "simulate", "spread_postes"]
+
+METRICS = (
+    "internes", "nouveaux", "postes", "minimum_r_pos_3", "marge_r_pos_3", "impositions",
+    "sans_poste", "postes_vacants", "echecs", "surnombres", "a_l_heure", "finissent",
+    "en_retard", "premier_voeu",
+)
+"""Per (future, semester): internes choosing, new T1s, postes opened, the R-POS-3 floor and
+the margin above it, impositions, internes without poste, vacant postes, semesters not
+validated, surnombres, share of internes still able to finish on time (after the semester),
+internes who finished their maquette on time / late this semester, first-wish share; then
+``vacants_<kind>`` per kind of terrain."""
+
+IN_PROCESS = ("inline", "serial")
+
+
+# --- plans on terrains ----------------------------------------------------------------------------
+
+
+def _terrain_postes(instance: Instance, plan: Plan, semesters: int) -> list[dict[str, int]]:
+    """Postes per terrain for each semester of the horizon; a kind the plan does not name
+    keeps today's postes."""
+    kinds = kinds_of(instance)
+    if len(plan.semestres) < semesters:
+        raise ValueError(f"the plan covers {len(plan.semestres)} semesters, "
+                         f"{semesters} asked")
+    out = []
+    for row in plan.semestres[:semesters]:
+        unknown = sorted(set(row.postes) - set(kinds))
+        if unknown:
+            raise ValueError(
+                f"plan semester {row.semestre}: unknown kind(s) {', '.join(unknown)} "
+                f"(this instance has {', '.join(kinds)})"
+            )
+        postes = {t.id: t.postes for t in instance.terrains}
+        for label, terrains in kinds.items():
+            if label not in row.postes:
+                continue
+            if row.terrains is not None and all(t.id in row.terrains for t in terrains):
+                for t in terrains:
+                    postes[t.id] = row.terrains[t.id]
+            else:
+                postes.update(spread_postes(terrains, row.postes[label]))
+        out.append(postes)
+    return out
+
+
+# --- one future ---------------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class _Payload:
+    instance: Instance
+    postes: tuple[Mapping[str, int], ...]
+    promotions: tuple[int, ...]
+    model: PreferenceModel
+    method: str
+    echec: float
+    echec_surnombre: float
+    surnombre: float
+    kinds: tuple[str, ...]
+
+
+@attrs.frozen(eq=False)
+class _Task:
+    key: str
+    payload: bytes
+    futures: tuple[int, ...]
+    seeds: tuple[np.random.SeedSequence, ...]
+
+
+_PAYLOADS: OrderedDict[str, _Payload] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _payload(task: _Task) -> _Payload:
+    with _LOCK:
+        payload = _PAYLOADS.get(task.key)
+        if payload is None:
+            payload = pickle.loads(task.payload)
+            _PAYLOADS[task.key] = payload
+            while len(_PAYLOADS) > 2:
+                _PAYLOADS.popitem(last=False)
+        return payload
+
+
+def _solve(instance: Instance, method: str):
+    from affectation.engines import solve
+
+    return solve(instance, method=method, workers=1, seed=0)
+
+
+def _finished(maquette: Maquette, valides: Sequence[str], done: int) -> bool:
+    """Every slot validated, or every semester of the maquette validated (R-ELI-6)."""
+    required, _ = open_slots(maquette, frozenset(valides), frozenset())
+    return not required or done >= maquette.semestres
+
+
+def _on_time(instance: Instance, interne: Interne) -> bool:
+    """Can still finish in the maquette's semesters: no semester lost, and the slots left fit
+    their windows (R-ELI-2)."""
+    required, _ = open_slots(instance.maquette, frozenset(interne.valides), frozenset())
+    return interne.semestres_effectues == interne.semestres_valides and completable(
+        instance.maquette, required, interne.semestre)
+
+
+def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
+    """``semesters × metrics`` of one future."""
+    rng = np.random.default_rng(seed)
+    base = payload.instance
+    maquette = base.maquette
+    kind_index = {label: k for k, label in enumerate(payload.kinds)}
+    kind_of = {t.id: kind_index[kind_label(t.category_set)] for t in base.terrains}
+    hospital = [t for t in base.terrains if not t.ambulatoire]
+    all_ids = tuple(t.id for t in base.terrains)
+    senior_ids = tuple(t.id for t in base.terrains if not base.is_mandatory(t))
+    homes = {i.id: town for i in base.internes if (town := _home(base, payload.model, i))}
+    towns = sorted(set(homes.values()))
+    weights = np.array([sum(1 for v in homes.values() if v == t) for t in towns], dtype=float)
+
+    cache: dict[tuple, tuple[str, ...]] = {}
+
+    def listable(valides: tuple[str, ...], done: int, derogations: tuple[str, ...],
+                 surnombre: str | None) -> tuple[str, ...]:
+        # what each interne may list, the model ranks it (docs/rules.md, "Careers"): the
+        # terrains open to them (R-ELI), mandatory ones for a T1 only (R-IMP-1); a surnombre
+        # non validant: the non-ambulatory ones, no maquette check (R-SUR-3)
+        key = (frozenset(valides), done, frozenset(derogations), surnombre == "non_validant")
+        if key not in cache:
+            pool = all_ids if done < 2 else senior_ids
+            if key[-1]:
+                found = tuple(t for t in pool if not base.terrain(t).ambulatoire)
+            else:
+                probe = Interne(id="probe", rang=1, semestres_valides=done, valides=valides,
+                                derogations=derogations)
+                found = tuple(t for t in pool
+                              if eligible_slot(maquette, probe, base.terrain(t)) is not None)
+            cache[key] = found or pool
+        return cache[key]
+
+    # the lists are placeholders the preference model replaces (FORMAT.md voeux_connus)
+    internes = [attrs.evolve(i, voeux=listable(i.valides, i.semestres_valides, i.derogations,
+                                               i.surnombre), voeux_connus=False)
+                for i in base.internes]
+    first_year = listable((), 0, (), None)
+    couples = list(base.couples)
+    rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
+    col = {name: k for k, name in enumerate(METRICS)}
+    for s, postes in enumerate(payload.postes):
+        if payload.promotions[s]:
+            size = payload.promotions[s]
+            picks = rng.choice(len(towns), size=size, p=weights / weights.sum()) if towns else []
+            for k in range(size):
+                new_id = f"P{s + 1}-{k + 1:04d}"
+                if towns:
+                    homes[new_id] = towns[int(picks[k])]
+                internes.append(Interne(
+                    id=new_id, rang=k + 1, semestres_valides=0, voeux=first_year,
+                    voeux_connus=False,
+                    effectif_promotion=size if base.interclassement == "percentile" else None,
+                ))
+        terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
+        current = attrs.evolve(base, terrains=terrains, internes=tuple(internes),
+                               couples=tuple(couples))
+        present_homes = {i.id: homes[i.id] for i in internes if i.id in homes}
+        drawn = attrs.evolve(payload.model, home_towns=present_homes).sample(current, rng)
+        result = _solve(drawn, payload.method)
+        summary = result.summary()
+        by_id = result.by_interne
+        fails = rng.random(len(internes))
+        asks = rng.random((2, len(internes)))
+        row = rows[s]
+        row[col["internes"]] = len(internes)
+        row[col["nouveaux"]] = payload.promotions[s]
+        row[col["postes"]] = sum(postes.values())
+        row[col["minimum_r_pos_3"]] = minimum_postes(  # surnombres aside (R-POS-3 Reading)
+            sum(1 for i in internes if i.surnombre is None))
+        row[col["marge_r_pos_3"]] = row[col["postes"]] - row[col["minimum_r_pos_3"]]
+        row[col["impositions"]] = summary["impositions"]
+        row[col["sans_poste"]] = summary["sans_poste"]
+        row[col["postes_vacants"]] = summary["postes_vacants"]
+        row[col["premier_voeu"]] = summary["premier_voeu"]
+        row[col["surnombres"]] = sum(1 for i in internes if i.surnombre is not None)
+        for terrain_id, count in result.vacants_items:
+            row[len(METRICS) + kind_of[terrain_id]] += count
+        in_couple = {m for c in couples for m in c.internes}
+        nxt: list[Interne] = []
+        for n, interne in enumerate(internes):
+            a = by_id[interne.id]
+            valides, done = interne.valides, interne.semestres_valides
+            if a.terrain is not None and a.surnombre != "non_validant" and a.stage is not None:
+                rate = payload.echec_surnombre if a.surnombre == "validant" else payload.echec
+                if fails[n] < rate:  # R-VAL-1: fewer than 4 months of presence
+                    row[col["echecs"]] += 1
+                else:
+                    done += 1
+                    if a.stage not in valides:
+                        valides = (*valides, a.stage)
+            # a surnombre non validant (R-SUR-3) or no poste: the semester counts for the
+            # order only (R-VAL-3)
+            if _finished(maquette, valides, done):
+                late = interne.semestres_effectues + 1 > maquette.semestres
+                row[col["en_retard" if late else "finissent"]] += 1
+                continue
+            derogations = tuple(d for d in interne.derogations if d in valides)
+            surnombre = None
+            if interne.id not in in_couple and asks[0, n] < payload.surnombre:  # R-SUR-1
+                surnombre = _ask_surnombre(base, valides, done, derogations, asks[1, n],
+                                           hospital)
+            nxt.append(attrs.evolve(
+                interne, semestres_valides=done,
+                semestres_effectues=interne.semestres_effectues + 1, valides=valides,
+                impose=interne.impose or a.impose, surnombre=surnombre,
+                dernier_de_son_semestre=False, derogations=derogations,
+                voeux=listable(valides, done, derogations, surnombre),
+            ))
+        if nxt:
+            row[col["a_l_heure"]] = sum(_on_time(base, i) for i in nxt) / len(nxt)
+        else:
+            row[col["a_l_heure"]] = 1.0
+        present = {i.id for i in nxt}
+        couples = [c for c in couples if all(m in present for m in c.internes)]
+        internes = nxt
+    return rows
+
+
+def _home(instance: Instance, model: PreferenceModel, interne: Interne) -> str | None:
+    """Where an interne lives: as the model says, else the town of today's first wish."""
+    town = model.home_towns.get(interne.id)
+    if town is None and interne.voeux:
+        town = instance.terrain(interne.voeux[0]).ville or None
+    return town
+
+
+def _ask_surnombre(instance: Instance, valides: tuple[str, ...], done: int,
+                   derogations: tuple[str, ...], draw: float,
+                   hospital: Sequence[Terrain]) -> str:
+    """A surnombre for next semester (R-SUR-1): validant or non validant, one chance in two;
+    validant only with a hospital stage open to them (R-SUR-4)."""
+    probe = Interne(id="probe", rang=1, semestres_valides=done, valides=valides,
+                    derogations=derogations)
+    validant = draw < 0.5 and any(
+        eligible_slot(instance.maquette, probe, t) is not None for t in hospital)
+    return "validant" if validant else "non_validant"
+
+
+def _run_task(task: _Task) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    payload = _payload(task)
+    return task.futures, [_one_future(payload, seed) for seed in task.seeds]
+
+
+# --- the simulation -------------------------------------------------------------------------------
+
+
+def simulate(
+    instance: Instance,
+    plan: Plan | None = None,
+    *,
+    semesters: int | None = None,
+    futures: int = 100,
+    seed: int = 0,
+    executor: concurrent.futures.Executor | Literal["inline", "serial"] | None = None,
+    model: PreferenceModel | None = None,
+    method: str = "serial",
+    promotion: int | Sequence[int] | None = None,
+    echec: float = 0.02,
+    echec_surnombre: float = 0.1,
+    surnombre: float = 0.02,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> CohortResult:
+    """``futures`` careers of every interne over ``semesters`` semesters under ``plan``.
+
+    ``plan``: postes per kind per semester (:func:`~affectation.cohort.plan_postes`,
+    :func:`~affectation.cohort.load_plan`, :func:`~affectation.cohort.as_today`; default:
+    today's postes). ``promotion``: new T1s each November (default: the plan's ``nouveaux``
+    when it has any, else today's T1s). ``echec``: probability that a semester is not
+    validated (R-VAL-1), ``echec_surnombre`` for a surnombre validant (R-VAL-3),
+    ``surnombre``: probability that an interne asks for a surnombre next semester (R-SUR-1).
+    Every interne ranks every terrain open to them (in the room one takes what is left), a
+    T1 every terrain, the others the non-mandatory ones (R-IMP-1).
+    ``model``: the preference model (default: fitted on the instance's wish lists).
+    ``executor`` as in :func:`affectation.sweep.sweep`. Deterministic for the same arguments
+    whatever the executor and ``chunk_size``.
+    """
+    for name, rate in (("echec", echec), ("echec_surnombre", echec_surnombre),
+                       ("surnombre", surnombre)):
+        if not 0 <= rate <= 1:
+            raise ValueError(f"{name} must be between 0 and 1, got {rate!r}")
+    if isinstance(futures, bool) or not isinstance(futures, int) or futures < 1:
+        raise ValueError(f"futures must be an integer >= 1, got {futures!r}")
+    if isinstance(executor, str) and executor not in IN_PROCESS:
+        raise ValueError(f"executor must be an Executor, None, 'inline' or 'serial', "
+                         f"got {executor!r}")
+    if semesters is None:
+        semesters = len(plan.semestres) if plan is not None else 8
+    if plan is None:
+        plan = as_today(instance, semesters)
+    date_choix = instance.date_choix
+    if not plan.feasible:
+        raise ValueError(f"the plan has no postes (status {plan.status}): nothing to simulate")
+    if plan.date_choix is not None and plan.date_choix != date_choix:
+        raise ValueError(f"the plan starts in {plan.date_choix}, the instance chooses in "
+                         f"{date_choix}: plan again from this instance")
+    postes = _terrain_postes(instance, plan, semesters)
+    if promotion is None and any(row.nouveaux for row in plan.semestres[:semesters]):
+        sizes = tuple(row.nouveaux for row in plan.semestres[:semesters])
+    else:
+        if promotion is None:
+            promotion = sum(1 for i in instance.internes if i.semestres_valides < 2)
+        sizes = promotion_sizes(promotion, date_choix, semesters)
+    if model is None:
+        model = PreferenceModel.from_instance(instance)
+    kinds = tuple(kinds_of(instance))
+    payload = _Payload(instance, tuple(postes), sizes, model, method, echec, echec_surnombre,
+                       surnombre, kinds)
+    blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    key = hashlib.blake2b(blob, digest_size=16).hexdigest()
+    children = np.random.SeedSequence(seed).spawn(futures)
+    workers = 1 if isinstance(executor, str) else int(
+        getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
+    if chunk_size is None:
+        chunk_size = max(1, min(10, math.ceil(futures / (4 * workers))))
+    tasks = [_Task(key, blob, tuple(range(a, min(a + chunk_size, futures))),
+                   tuple(children[a: a + chunk_size]))
+             for a in range(0, futures, chunk_size)]
+    if progress is None:
+        try:
+            progress = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            progress = False
+    outputs = _execute(tasks, executor, progress, key, payload)
+    table = np.zeros((futures, semesters, len(METRICS) + len(kinds)))
+    for indices, arrays in outputs:
+        for f, array in zip(indices, arrays, strict=True):
+            table[f] = array
+    return CohortResult(
+        labels=semester_labels(date_choix, semesters), kinds=kinds, table=table,
+        plan=plan, seed=seed, method=method,
+    )
+
+
+def _execute(tasks: list[_Task], executor: Any, progress: bool, key: str,
+             payload: _Payload) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
+    """Run the tasks in this process or on the executor; outputs in the order they finish."""
+    from tqdm.auto import tqdm
+
+    if isinstance(executor, str):
+        with _LOCK:  # in this process the payload is the caller's objects, not a copy
+            _PAYLOADS[key] = payload
+        try:
+            with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
+                outputs = []
+                for task in tasks:
+                    outputs.append(_run_task(task))
+                    bar.update()
+                return outputs
+        finally:
+            with _LOCK:
+                _PAYLOADS.pop(key, None)
+    own = executor is None
+    # the pool starts before the progress bar's monitor thread (no fork with threads)
+    pool = concurrent.futures.ProcessPoolExecutor(os.cpu_count()) if own else executor
+    submitted: list[concurrent.futures.Future] = []
+    try:
+        submitted = [pool.submit(_run_task, task) for task in tasks]
+        with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
+            outputs = []
+            for future in concurrent.futures.as_completed(submitted):
+                outputs.append(future.result())
+                bar.update()
+            return outputs
+    finally:
+        for future in submitted:
+            future.cancel()
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- the result -----------------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class CohortResult:
+    """Per future and semester, the figures of :data:`METRICS` and the vacant postes per kind."""
+
+    labels: tuple[str, ...]
+    """Semester labels (``2026-11`` …)."""
+    kinds: tuple[str, ...]
+    table: np.ndarray
+    """``futures × semesters × (METRICS + vacants per kind)``."""
+    plan: Plan
+    seed: int
+    method: str
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (*METRICS, *(f"vacants_{k}" for k in self.kinds))
+
+    @property
+    def futures(self) -> int:
+        return self.table.shape[0]
+
+    def values(self, metric: str) -> np.ndarray:
+        """``futures × semesters`` values of one metric."""
+        if metric not in self.metrics:
+            raise KeyError(f"unknown metric {metric!r} (known: {', '.join(self.metrics)})")
+        return self.table[:, :, self.metrics.index(metric)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: one row per (future, semester), one column per metric."""
+        import pandas as pd
+
+        f, s, m = self.table.shape
+        frame = pd.DataFrame(self.table.reshape(f * s, m), columns=list(self.metrics))
+        frame.insert(0, "semestre", np.tile(np.array(self.labels, dtype=object), f))
+        frame.insert(0, "futur", np.repeat(np.arange(f), s))
+        return frame
+
+    def summary(self, band: float = 0.9, confidence: float = 0.95) -> pd.DataFrame:
+        """Per semester and metric: mean, the ``band`` interval of the futures (quantiles:
+        where 90 % of the futures fall) and a ``confidence`` interval of the mean (normal
+        approximation)."""
+        import pandas as pd
+
+        z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        low_q, high_q = (1 - band) / 2, 1 - (1 - band) / 2
+        rows = []
+        for metric in self.metrics:
+            values = self.values(metric)
+            for s, label in enumerate(self.labels):
+                x = values[:, s]
+                mean = float(x.mean())
+                half = z * float(x.std(ddof=1)) / math.sqrt(len(x)) if len(x) > 1 else math.nan
+                rows.append({
+                    "semestre": label, "metric": metric, "mean": mean,
+                    "low": float(np.quantile(x, low_q)), "high": float(np.quantile(x, high_q)),
+                    "ci_low": mean - half, "ci_high": mean + half,
+                })
+        return pd.DataFrame(rows)
+
+    def futures_without_failure(self) -> np.ndarray:
+        """Indices of the futures in which no semester failed validation."""
+        return np.flatnonzero(self.values("echecs").sum(axis=1) == 0)
