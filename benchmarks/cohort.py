@@ -22,6 +22,8 @@ Two parts, written to ``benchmarks/results/cohort.json``:
     .venv/bin/python benchmarks/cohort.py                  # about 4 minutes on 2 cores
     .venv/bin/python benchmarks/cohort.py --futures 2      # quicker
     .venv/bin/python benchmarks/cohort.py --no-careers     # the plan part only
+    .venv/bin/python benchmarks/cohort.py --futures 100 --workers 2 \
+        --output benchmarks/results/cohort-100.json        # the issue's 100 futures
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ def run_careers(cases: list[tuple], workers: int, futures: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--futures", type=int, default=4)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="Dask worker processes of each careers run (default: 1 2)")
     parser.add_argument("--no-careers", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--output", default=str(HERE / "results" / "cohort.json"))
@@ -136,7 +140,7 @@ def main() -> None:
         prepare = time.perf_counter() - started
         internes = sum(len(c[0].internes) for c in cases)
         reference = None
-        for workers in (1, 2):
+        for workers in options.workers:
             seconds, cpu, results = run_careers(cases, workers, options.futures)
             tables = [r.table for r in results]
             if reference is None:

@@ -18,6 +18,7 @@ the numbers do not depend on the executor or the chunk size.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import math
 import os
@@ -34,6 +35,7 @@ import numpy as np
 
 from affectation.engines import METHODS, solve
 from affectation.errors import NoAllocation, SweepError
+from affectation.executors import IN_PROCESS, run_tasks
 from affectation.model import CATEGORIES, Instance
 from affectation.preferences import PreferenceModel
 from affectation.result import Result
@@ -53,8 +55,6 @@ __all__ = [
     "sweep",
 ]
 
-IN_PROCESS = ("inline", "serial")
-"""Values of ``executor`` that run every task in the calling process, one after another."""
 
 HEADLINE = ("impositions", "sans_poste", "premier_voeu", "top3", "rang_median", "postes_vacants")
 """Metrics of every (scenario, sample), from :meth:`Result.summary`; then ``vacants_<cat>``."""
@@ -317,38 +317,21 @@ def _categories(instances: Sequence[Instance]) -> tuple[str, ...]:
 def _execute(
     tasks: list[_Task], executor: Any, progress: bool, key: str, payload: _Payload
 ) -> list[tuple[int, tuple[int, ...], np.ndarray, np.ndarray]]:
-    """Run the tasks; results in the order they finish (sorted later)."""
-    from tqdm.auto import tqdm
+    """Run the tasks (:func:`affectation.executors.run_tasks`); results in the order they
+    finish (sorted later). In this process the payload is the caller's objects, not a copy,
+    so the rules' caches hit by identity; the process keeps no copy after the sweep."""
 
-    if isinstance(executor, str):
-        with _LOCK:  # in this process, the payload is the caller's objects, not a copy:
-            _PAYLOADS[key] = payload  # the rules' caches then hit by identity
+    @contextlib.contextmanager
+    def registered():
+        with _LOCK:
+            _PAYLOADS[key] = payload
         try:
-            with tqdm(total=len(tasks), disable=not progress, unit="task", desc="sweep") as bar:
-                outputs = []
-                for task in tasks:
-                    outputs.append(_run_task(task))
-                    bar.update()
-                return outputs
+            yield
         finally:
-            _forget(key)  # the calling process keeps no copy of the sweep
-    own = executor is None
-    # the pool starts before the progress bar's monitor thread (no fork with threads)
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count()) if own else executor
-    futures: list[concurrent.futures.Future] = []
-    try:
-        futures = [pool.submit(_run_task, task) for task in tasks]
-        with tqdm(total=len(tasks), disable=not progress, unit="task", desc="sweep") as bar:
-            outputs = []
-            for future in concurrent.futures.as_completed(futures):
-                outputs.append(future.result())
-                bar.update()
-            return outputs
-    finally:
-        for future in futures:
-            future.cancel()  # after an error: drop what has not started
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
+            _forget(key)
+
+    return run_tasks(tasks, _run_task, executor, progress=progress, desc="sweep",
+                     inline=registered())
 
 
 def _assemble(

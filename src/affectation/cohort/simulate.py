@@ -17,6 +17,7 @@ numbers depend neither on the executor nor on how the futures are cut in tasks (
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import math
 import os
@@ -40,6 +41,7 @@ from affectation.cohort.plan import (
     semester_labels,
     spread_postes,
 )
+from affectation.executors import IN_PROCESS, run_tasks
 from affectation.model import Instance, Interne, Maquette, Terrain
 from affectation.preferences import PreferenceModel
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
@@ -61,7 +63,6 @@ validated, surnombres, share of internes still able to finish on time (after the
 internes who finished their maquette on time / late this semester, first-wish share; then
 ``vacants_<kind>`` per kind of terrain."""
 
-IN_PROCESS = ("inline", "serial")
 
 
 # --- plans on terrains ----------------------------------------------------------------------------
@@ -392,39 +393,21 @@ def simulate(
 
 def _execute(tasks: list[_Task], executor: Any, progress: bool, key: str,
              payload: _Payload) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
-    """Run the tasks in this process or on the executor; outputs in the order they finish."""
-    from tqdm.auto import tqdm
+    """Run the tasks (:func:`affectation.executors.run_tasks`); outputs in the order they
+    finish. In this process the payload is the caller's objects, not a copy."""
 
-    if isinstance(executor, str):
-        with _LOCK:  # in this process the payload is the caller's objects, not a copy
+    @contextlib.contextmanager
+    def registered():
+        with _LOCK:
             _PAYLOADS[key] = payload
         try:
-            with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
-                outputs = []
-                for task in tasks:
-                    outputs.append(_run_task(task))
-                    bar.update()
-                return outputs
+            yield
         finally:
             with _LOCK:
                 _PAYLOADS.pop(key, None)
-    own = executor is None
-    # the pool starts before the progress bar's monitor thread (no fork with threads)
-    pool = concurrent.futures.ProcessPoolExecutor(os.cpu_count()) if own else executor
-    submitted: list[concurrent.futures.Future] = []
-    try:
-        submitted = [pool.submit(_run_task, task) for task in tasks]
-        with tqdm(total=len(tasks), disable=not progress, unit="task", desc="futurs") as bar:
-            outputs = []
-            for future in concurrent.futures.as_completed(submitted):
-                outputs.append(future.result())
-                bar.update()
-            return outputs
-    finally:
-        for future in submitted:
-            future.cancel()
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
+
+    return run_tasks(tasks, _run_task, executor, progress=progress, desc="futurs",
+                     inline=registered())
 
 
 # --- the result -----------------------------------------------------------------------------------

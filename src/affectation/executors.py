@@ -1,0 +1,68 @@
+"""Running many small tasks: in this process, on a process pool, or on any executor.
+
+One home for what every long computation of the library does (Monte Carlo sweeps, the
+pré-choix, careers over several semesters): tasks are small picklable values run by a
+module-level function, on any ``concurrent.futures.Executor`` the user passes in (a process
+pool, Dask's ``Client.get_executor()``, Ray's…), with a tqdm progress bar over finished tasks.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["IN_PROCESS", "run_tasks"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+IN_PROCESS = ("inline", "serial")
+"""Values of ``executor`` that run every task in the calling process, one after another."""
+
+
+def run_tasks(
+    tasks: Sequence[T],
+    run: Callable[[T], R],
+    executor: concurrent.futures.Executor | str | None,
+    *,
+    progress: bool,
+    desc: str,
+    inline: contextlib.AbstractContextManager[Any] | None = None,
+) -> list[R]:
+    """``run(task)`` for every task; the outputs in the order they finish (callers sort).
+
+    ``executor``: one of :data:`IN_PROCESS` runs in this process (inside ``inline``, a context
+    the caller uses to hand its own objects to ``run`` instead of copies); ``None`` creates a
+    ``ProcessPoolExecutor(os.cpu_count())`` and shuts it down; any executor is used as given
+    and left open. After an error, the tasks not started are cancelled."""
+    from tqdm.auto import tqdm
+
+    if isinstance(executor, str):
+        with inline or contextlib.nullcontext(), tqdm(
+            total=len(tasks), disable=not progress, unit="task", desc=desc
+        ) as bar:
+            outputs = []
+            for task in tasks:
+                outputs.append(run(task))
+                bar.update()
+            return outputs
+    own = executor is None
+    # the pool starts before the progress bar's monitor thread (no fork with threads)
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count()) if own else executor
+    submitted: list[concurrent.futures.Future] = []
+    try:
+        submitted = [pool.submit(run, task) for task in tasks]  # type: ignore[union-attr]
+        with tqdm(total=len(tasks), disable=not progress, unit="task", desc=desc) as bar:
+            outputs = []
+            for future in concurrent.futures.as_completed(submitted):
+                outputs.append(future.result())
+                bar.update()
+            return outputs
+    finally:
+        for future in submitted:
+            future.cancel()  # after an error: drop what has not started
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)  # type: ignore[union-attr]
