@@ -46,8 +46,9 @@ def solve(
 
     ``postes`` overrides the postes of some terrains (open or close postes from the same
     builder); ``forced`` and ``must_place`` add user constraints. When they make the rules
-    unsatisfiable the result is empty and ``result.info.conflict`` names the rule groups in
-    conflict (``explain`` defaults to on when user constraints are given). ``hint=True``
+    unsatisfiable, :class:`~affectation.errors.NoAllocation` is raised and its
+    ``info.conflict`` names the rule groups in conflict (``explain`` defaults to on when user
+    constraints are given); so it is when the time limit ends the search first. ``hint=True``
     seeds the search with the serial engine's allocation (a speed option only).
     ``presolve`` is off by default: the constraints fix the allocation by propagation alone,
     and CP-SAT's presolve costs more than it saves here (benchmarks/README.md).
