@@ -213,3 +213,26 @@ def test_inlined_turns_give_the_same_result_and_trace(instance: Instance) -> Non
     assert fast.same_allocation(slow)
     assert tuple(fast.affectations) == tuple(slow.affectations)
     assert tuple(fast.trace) == tuple(slow.trace)
+
+
+@given(instances())
+def test_placements_without_affectation_objects(instance: Instance) -> None:
+    """A sweep reads ``placements()`` and ``summary()`` of thousands of results: the serial
+    engine's compact form equals what the affectations say, and an evolved result with other
+    affectations never reads the stale compact form."""
+    import attrs
+
+    result = serial_dictatorship(instance)
+    from_objects = {a.interne: (a.terrain, a.voeu, a.impose) for a in result.affectations
+                    if a.terrain is not None}
+    assert result.placements() == from_objects
+    plain = attrs.evolve(result, compact=None)
+
+    def comparable(summary: dict) -> dict:
+        return {k: ("nan" if v != v else v) for k, v in summary.items()}  # nan never equals
+
+    assert comparable(result.summary()) == comparable(plain.summary())
+    emptied = attrs.evolve(result, affectations=tuple(
+        attrs.evolve(a, terrain=None, stage=None, voeu=None, impose=False, round=None,
+                     raison="moved") for a in result.affectations))
+    assert emptied.placements() == {}

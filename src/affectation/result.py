@@ -196,6 +196,12 @@ class Result:
     impositions: tuple[str, ...] = attrs.field(converter=tuple)
     trace: tuple[Turn, ...] = attrs.field(default=(), converter=_lazy_or_tuple, eq=False)
     info: SolveInfo | None = attrs.field(default=None, eq=False)
+    compact: tuple[Any, Mapping[str, tuple[str, int | None, bool]]] | None = attrs.field(
+        default=None, eq=False, repr=False)
+    """``(affectations, {interne: (terrain, voeu, impose)})`` of the placed internes, when the
+    engine has it without building :class:`Affectation` objects (the serial engine); used by
+    :meth:`placements` only while ``affectations`` is still that same object (an
+    ``attrs.evolve`` with other affectations falls back to them)."""
 
     @property
     def vacants(self) -> dict[str, int]:
@@ -246,11 +252,20 @@ class Result:
             "impositions": impositions_table(self, instance),
         }
 
+    def placements(self) -> Mapping[str, tuple[str, int | None, bool]]:
+        """``interne -> (terrain, voeu, impose)`` of every placed interne: what a sweep reads
+        of thousands of results, without building their :class:`Affectation` objects when
+        the engine kept it (``compact``)."""
+        if self.compact is not None and self.compact[0] is self.affectations:
+            return self.compact[1]
+        return {a.interne: (a.terrain, a.voeu, a.impose) for a in self.affectations
+                if a.terrain is not None}
+
     def summary(self) -> dict[str, float | int]:
         """Headline figures: placed, unplaced, impositions, first-wish share, vacant postes."""
-        placed = [a for a in self.affectations if a.terrain is not None]
-        ranks = sorted(a.voeu for a in placed if a.voeu is not None)
-        n = len(self.affectations)
+        placed = self.placements()
+        ranks = sorted(voeu for _, voeu, _ in placed.values() if voeu is not None)
+        n = len(self.ordre)
         return {
             "internes": n,
             "places": len(placed),

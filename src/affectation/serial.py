@@ -377,8 +377,10 @@ class _Day:
         vacants = [(t.id, self.free[t.id]) for t in instance.terrains if self.free[t.id] > 0]
         impositions = [i for i in order if i in placed and placed[i][3]]
         info = SolveInfo(SolveStatus.OPTIMAL, wall_time=time.perf_counter() - self.started)
-        return Result("serial", order, Lazy(affectations), vacants, impositions, Lazy(turns),
-                      info=info)
+        lazy = Lazy(affectations)
+        compact = {i: (got[0], got[2], got[3]) for i, got in placed.items()}
+        return Result("serial", order, lazy, vacants, impositions, Lazy(turns),
+                      info=info, compact=(lazy, compact))
 
 
 def serial_dictatorship(instance: Instance) -> Result:

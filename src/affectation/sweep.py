@@ -195,17 +195,17 @@ def _run_task(task: _Task) -> tuple[int, tuple[int, ...], np.ndarray, np.ndarray
         metrics[row, : len(HEADLINE)] = [summary[name] for name in HEADLINE]
         for terrain_id, count in result.vacants_items:
             metrics[row, len(HEADLINE) + prepared.category_of[terrain_id]] += count
-        where = {a.interne: a for a in result.affectations}
+        where = result.placements()  # no Affectation objects built for a serial result
         got_terrain, got_how = [], []
         for interne in instance.internes:
             got = where.get(interne.id)
-            if got is None or got.terrain is None:
+            if got is None:
                 got_terrain.append(-1)
                 got_how.append(0)
             else:
-                got_terrain.append(index[got.terrain])
-                got_how.append(SURNOMBRE if got.surnombre is not None
-                               else IMPOSED if got.impose else CHOSEN)
+                got_terrain.append(index[got[0]])
+                got_how.append(SURNOMBRE if interne.surnombre is not None
+                               else IMPOSED if got[2] else CHOSEN)
         terrains[row] = got_terrain
         how[row] = got_how
     return task.scenario, task.samples, metrics, terrains, how
