@@ -90,7 +90,6 @@ class _Day:
         """Refused wishes of the internes left without a poste; ``None``: derived from the
         slot tables (the inlined common turn, where a refusal is not eligible or full)."""
         self.tables = slot_tables(instance)
-        self.profiles = instance.memo.get("profiles")
         self.single_round = len(instance.rounds) == 1
 
     # --- state queries ----------------------------------------------------------------------
