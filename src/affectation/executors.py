@@ -11,16 +11,40 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["IN_PROCESS", "run_tasks"]
+__all__ = ["IN_PROCESS", "registered", "run_tasks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 IN_PROCESS = ("inline", "serial")
 """Values of ``executor`` that run every task in the calling process, one after another."""
+
+
+@contextlib.contextmanager
+def registered(
+    registry: MutableMapping[str, Any],
+    lock: threading.Lock,
+    key: str,
+    value: Any,
+    forget: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """``registry[key] = value`` for the time of an in-process run (the ``inline`` context of
+    :func:`run_tasks`): the tasks then find the caller's own objects, not copies; on exit
+    ``forget(key)`` (default: drop the entry) leaves the process with no copy."""
+    with lock:
+        registry[key] = value
+    try:
+        yield
+    finally:
+        if forget is not None:
+            forget(key)
+        else:
+            with lock:
+                registry.pop(key, None)
 
 
 def run_tasks(

@@ -18,7 +18,6 @@ the numbers do not depend on the executor or the chunk size.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import hashlib
 import math
 import os
@@ -35,7 +34,7 @@ import numpy as np
 
 from affectation.engines import METHODS, solve
 from affectation.errors import NoAllocation, SweepError
-from affectation.executors import IN_PROCESS, run_tasks
+from affectation.executors import IN_PROCESS, registered, run_tasks
 from affectation.model import CATEGORIES, Instance
 from affectation.preferences import PreferenceModel
 from affectation.result import Result
@@ -321,17 +320,8 @@ def _execute(
     finish (sorted later). In this process the payload is the caller's objects, not a copy,
     so the rules' caches hit by identity; the process keeps no copy after the sweep."""
 
-    @contextlib.contextmanager
-    def registered():
-        with _LOCK:
-            _PAYLOADS[key] = payload
-        try:
-            yield
-        finally:
-            _forget(key)
-
-    return run_tasks(tasks, _run_task, executor, progress=progress, desc="sweep",
-                     inline=registered())
+    inline = registered(_PAYLOADS, _LOCK, key, payload, forget=_forget)
+    return run_tasks(tasks, _run_task, executor, progress=progress, desc="sweep", inline=inline)
 
 
 def _assemble(

@@ -17,7 +17,6 @@ numbers depend neither on the executor nor on how the futures are cut in tasks (
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import hashlib
 import math
 import os
@@ -41,7 +40,7 @@ from affectation.cohort.plan import (
     semester_labels,
     spread_postes,
 )
-from affectation.executors import IN_PROCESS, run_tasks
+from affectation.executors import IN_PROCESS, registered, run_tasks
 from affectation.model import Instance, Interne, Maquette, Terrain
 from affectation.preferences import PreferenceModel
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
@@ -396,18 +395,8 @@ def _execute(tasks: list[_Task], executor: Any, progress: bool, key: str,
     """Run the tasks (:func:`affectation.executors.run_tasks`); outputs in the order they
     finish. In this process the payload is the caller's objects, not a copy."""
 
-    @contextlib.contextmanager
-    def registered():
-        with _LOCK:
-            _PAYLOADS[key] = payload
-        try:
-            yield
-        finally:
-            with _LOCK:
-                _PAYLOADS.pop(key, None)
-
-    return run_tasks(tasks, _run_task, executor, progress=progress, desc="futurs",
-                     inline=registered())
+    inline = registered(_PAYLOADS, _LOCK, key, payload)
+    return run_tasks(tasks, _run_task, executor, progress=progress, desc="futurs", inline=inline)
 
 
 # --- the result -----------------------------------------------------------------------------------
