@@ -1,0 +1,209 @@
+"""The exact CP-SAT model of R-APP-4: weakly stable, maximum size, then smallest sum of ranks.
+
+One Boolean ``x[dj,terrain]`` per acceptable pair (R-APP-3: the DJ lists the terrain, the
+terrain ranks the DJ; a terrain with no free poste gets none). ``build()`` reads like the
+rulebook, one method per rule group, each guarded by an assumption literal when explaining,
+so a conflict (with user-imposed placements, ``imposer``) names the groups at fault:
+
+- ``un_terrain_par_dj``: each DJ holds at most one terrain (R-APP-1);
+- ``capacite``: a terrain holds at most its free postes (R-APP-7 cap, R-APP-6 renewals out);
+- ``stabilite``: no blocking pair (R-APP-4, weak stability): for every acceptable pair
+  (d, t) with group g, either d holds t or a terrain d prefers, or t is full of DJ it ranks in
+  groups ≤ g: ``free_t · (1 − Σ_{t' ≤_d t} x[d,t']) ≤ Σ_{d' : g_t(d') ≤ g} x[d',t]``;
+- ``imposer``: placements the caller imposes (what-ifs, tests), none by default.
+
+Objective: maximise ``W · size − Σ ranks`` with ``W`` larger than any sum of ranks, so the
+size comes first (lexicographic). Renewing DJ are placed before and count in neither. The
+model is never given another engine's answer: no hint, no bound, no fixing from it. Among
+matchings equally good on both criteria the one returned is the solver's (fixed seed, one
+worker by default): deterministic for a given OR-Tools version, not a rule on the DJ.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from ortools.sat.python import cp_model
+
+from affectation.appariement.deferred import build_result
+from affectation.appariement.model import Appariement, Resultat
+from affectation.appariement.rules import free_postes, participants
+from affectation.errors import AffectationError
+
+__all__ = ["GROUPS", "ExactModel", "NoMatching", "solve_exact"]
+
+GROUPS = ("un_terrain_par_dj", "capacite", "stabilite", "imposer")
+"""The rule groups, in the rulebook's order; each can be blamed in a conflict."""
+
+
+class NoMatching(AffectationError):
+    """The exact model found no matching: imposed placements in conflict, or a time limit.
+
+    ``status`` is the solver's status name, ``conflict`` the rule groups in conflict.
+    """
+
+    def __init__(self, status: str, conflict: tuple[str, ...] = ()) -> None:
+        self.status = status
+        self.conflict = conflict
+        text = f"aucun appariement trouvé (statut du solveur {status})"
+        if conflict:
+            text += f" ; groupes de règles en conflit : {', '.join(conflict)}"
+        super().__init__(text)
+
+
+class ExactModel:
+    """The CP-SAT model of one appariement; ``build()`` is the table of contents."""
+
+    def __init__(self, instance: Appariement, *, imposer: Mapping[str, str | None] | None = None,
+                 explain: bool = False) -> None:
+        self.instance = instance
+        self.imposer = dict(imposer or {})
+        self.explain = explain
+        self.model = cp_model.CpModel()
+        self.groups: dict[str, cp_model.IntVar] = {}
+        self.free = free_postes(instance)
+        self.x: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.rank: dict[tuple[str, str], int] = {}
+
+    # --- the table of contents --------------------------------------------------------------
+
+    def build(self) -> cp_model.CpModel:
+        """The variables, then every rule group, then the objective."""
+        if self.explain:
+            for name in GROUPS:
+                self.groups[name] = self.model.new_bool_var(f"group[{name}]")
+            self.model.add_assumptions(list(self.groups.values()))
+        self._variables()
+        self._one_terrain_per_dj()
+        self._capacity()
+        self._stability()
+        self._imposed()
+        self._objective()
+        return self.model
+
+    def guard(self, constraint: cp_model.Constraint, group: str) -> None:
+        """Enforce ``constraint`` only when its group's assumption holds (when explaining)."""
+        if self.explain:
+            constraint.only_enforce_if(self.groups[group])
+
+    # --- variables --------------------------------------------------------------------------
+
+    def _variables(self) -> None:
+        """One Boolean per acceptable pair with a free poste (R-APP-3)."""
+        instance = self.instance
+        for dj in participants(instance):
+            for rank, terrain_id in enumerate(dj.voeux, start=1):
+                if self.free[terrain_id] > 0 and instance.groupe(terrain_id, dj.id) is not None:
+                    self.x[dj.id, terrain_id] = self.model.new_bool_var(
+                        f"x[{dj.id},{terrain_id}]")
+                    self.rank[dj.id, terrain_id] = rank
+
+    def by_dj(self) -> dict[str, list[tuple[str, cp_model.IntVar]]]:
+        """DJ → their variables in wish order."""
+        table: dict[str, list[tuple[str, cp_model.IntVar]]] = {}
+        for (dj_id, terrain_id), var in self.x.items():
+            table.setdefault(dj_id, []).append((terrain_id, var))
+        return table
+
+    def by_terrain(self) -> dict[str, list[tuple[str, cp_model.IntVar]]]:
+        table: dict[str, list[tuple[str, cp_model.IntVar]]] = {}
+        for (dj_id, terrain_id), var in self.x.items():
+            table.setdefault(terrain_id, []).append((dj_id, var))
+        return table
+
+    # --- rule groups --------------------------------------------------------------------------
+
+    def _one_terrain_per_dj(self) -> None:
+        """R-APP-1: a DJ holds at most one terrain."""
+        for variables in self.by_dj().values():
+            if len(variables) > 1:
+                self.guard(self.model.add(sum(v for _, v in variables) <= 1),
+                           "un_terrain_par_dj")
+
+    def _capacity(self) -> None:
+        """R-APP-6/7: a terrain holds at most its free postes."""
+        for terrain_id, variables in self.by_terrain().items():
+            if len(variables) > self.free[terrain_id]:
+                self.guard(self.model.add(sum(v for _, v in variables) <= self.free[terrain_id]),
+                           "capacite")
+
+    def _stability(self) -> None:
+        """R-APP-4: no blocking pair (weak stability), one linear constraint per pair."""
+        instance = self.instance
+        by_terrain = self.by_terrain()
+        # for each terrain, its holders sorted by group, with the prefix sums' cut points
+        ranked: dict[str, list[tuple[int, cp_model.IntVar]]] = {
+            t: sorted(((instance.groupe(t, d), v) for d, v in held), key=lambda p: p[0])
+            for t, held in by_terrain.items()
+        }
+        for dj_id, variables in self.by_dj().items():
+            prefix: list[cp_model.IntVar] = []
+            for terrain_id, var in variables:
+                prefix.append(var)
+                group = instance.groupe(terrain_id, dj_id)
+                at_least_as_good = [v for g, v in ranked[terrain_id] if g <= group]
+                free = self.free[terrain_id]
+                self.guard(self.model.add(free * (1 - sum(prefix)) <= sum(at_least_as_good)),
+                           "stabilite")
+
+    def _imposed(self) -> None:
+        """Placements imposed by the caller (``None``: the DJ stays unplaced)."""
+        for dj_id, terrain_id in self.imposer.items():
+            variables = dict(self.by_dj().get(dj_id, []))
+            if terrain_id is None:
+                for var in variables.values():
+                    self.guard(self.model.add(var == 0), "imposer")
+            elif terrain_id in variables:
+                self.guard(self.model.add(variables[terrain_id] == 1), "imposer")
+            else:
+                flag = self.model.new_bool_var(f"impossible[{dj_id},{terrain_id}]")
+                self.guard(self.model.add(flag == 1), "imposer")
+                self.model.add(flag == 0)
+
+    def _objective(self) -> None:
+        """Size first, then the smallest sum of wish ranks (R-APP-4)."""
+        longest: dict[str, int] = {}
+        for (dj_id, _), rank in self.rank.items():
+            longest[dj_id] = max(longest.get(dj_id, 0), rank)
+        weight = sum(longest.values()) + 1
+        self.weight = weight
+        self.model.maximize(sum(weight * v - self.rank[key] * v for key, v in self.x.items()))
+
+    def matching(self, solver: cp_model.CpSolver) -> dict[str, str | None]:
+        """The one place solver values become a DJ → terrain map."""
+        return {d: t for (d, t), v in self.x.items() if solver.boolean_value(v)}
+
+
+def solve_exact(instance: Appariement, *, time_limit: float | None = None, workers: int = 1,
+                seed: int = 0, imposer: Mapping[str, str | None] | None = None,
+                explain: bool = False) -> Resultat:
+    """Solve the exact model; a :class:`NoMatching` when it finds none (its ``conflict``
+    names the rule groups when ``explain`` or imposed placements are given)."""
+    start = time.perf_counter()
+    explain = explain or bool(imposer)
+    model = ExactModel(instance, imposer=imposer, explain=explain)
+    model.build()
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if time_limit is not None:
+        solver.parameters.max_time_in_seconds = time_limit
+    status = solver.solve(model.model)
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        conflict: tuple[str, ...] = ()
+        if status == cp_model.INFEASIBLE and explain:
+            core = set(solver.sufficient_assumptions_for_infeasibility())
+            conflict = tuple(g for g, lit in model.groups.items() if lit.index in core)
+        raise NoMatching(name, conflict)
+    proto = model.model.proto
+    info = {
+        "statut": name,
+        "optimal": status == cp_model.OPTIMAL,
+        "temps": round(time.perf_counter() - start, 3),
+        "variables": len(proto.variables),
+        "contraintes": len(proto.constraints),
+        "objectif": round(solver.objective_value),
+    }
+    return build_result(instance, model.matching(solver), "cpsat", solveur=info)
