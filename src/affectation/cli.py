@@ -706,5 +706,12 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
                   *([plan_path] if plan_path else []))
 
 
+# --- the appariement of the docteurs juniors (R-APP), its own group ----------------------------
+
+from affectation.appariement.cli import appariement as _appariement  # noqa: E402
+
+main.add_command(_appariement)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
