@@ -253,9 +253,10 @@ def check_references(instance: Appariement) -> list[InstanceError]:
                     bad(f"le DJ « {dj_id} » est classé deux fois (groupes "
                         f"{ranked[dj_id]} et {group_index})", entity, "classement")
                 ranked.setdefault(dj_id, group_index)
-        if renewing.get(terrain.id, 0) > capacite(instance.regles, terrain):
-            bad(f"{renewing[terrain.id]} DJ reconduits pour {capacite(instance.regles, terrain)}"
-                " poste(s) (R-APP-6)", entity, "postes")
+        count = renewing.get(terrain.id, 0)
+        if count and count > capacite(instance.regles, terrain):
+            bad(f"{count} DJ reconduit(s) pour {capacite(instance.regles, terrain)} poste(s) "
+                "(R-APP-6)", entity, "postes")
     for msu, where in sorted(_msu_counts(instance).items()):
         if len(where) > 1:
             bad(f"le MSU « {msu} » encadre sur plusieurs terrains ({', '.join(where)}) : un "
