@@ -176,3 +176,47 @@ def verifier_command(instance: str, resultat: str, apres: str | None) -> None:
     for violation in violations:
         click.echo(f"- {violation}")
     sys.exit(1)
+
+
+@appariement.command("audit")
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Le rapport en JSON.")
+def audit_command(instance: str, out: str | None) -> None:
+    """Auditer INSTANCE avant l'appariement. Code 0 : rien à décider ; 3 : une décision
+    requise (R-APP-2/3…) ; 2 : fichier refusé."""
+    from affectation.appariement.audit import auditer
+    from affectation.appariement.io import dumps
+    from affectation.cli import guard_out, write_out
+
+    if out is not None and not out.lower().endswith(".json"):
+        click.echo(f"erreur : --out {out} : attendu un fichier .json", err=True)
+        sys.exit(2)
+    guard_out(out, instance)
+    report = auditer(_load(instance))
+    click.echo(str(report))
+    if out is not None:
+        data = dumps(report.to_dict())
+        write_out(out, lambda temp: temp.write_bytes(data), instance)
+    sys.exit(report.exit_status)
+
+
+@appariement.command("expliquer")
+@click.argument("instance", type=click.Path(exists=False))
+@click.argument("resultat", type=click.Path(exists=False))
+@click.argument("ident")
+def expliquer_command(instance: str, resultat: str, ident: str) -> None:
+    """Expliquer à un DJ (IDENT = son identifiant) son résultat vœu par vœu, ou pourquoi les
+    postes d'un terrain (IDENT = le terrain) sont vacants."""
+    from affectation.appariement.explain import expliquer_dj, expliquer_terrain
+
+    loaded = _load(instance)
+    result = _load_result(resultat)
+    if ident in loaded.dj_by_id and any(a.dj == ident for a in result.affectations):
+        click.echo(expliquer_dj(loaded, result, ident))
+    elif ident in loaded.terrain_by_id:
+        click.echo(expliquer_terrain(loaded, result, ident))
+    else:
+        click.echo(f"erreur : {ident} : ni un DJ du résultat ni un terrain de l'appariement",
+                   err=True)
+        sys.exit(2)
