@@ -94,10 +94,13 @@ def build_result(instance: Appariement, matching: dict[str, str | None], methode
         affectations.append(Affectation(dj.id, terrain, wish_rank(dj, terrain),
                                         tour=tour if terrain is not None else None))
     free = free_postes(instance)
+    renewing = dict.fromkeys(counts, 0)
+    for dj in instance.docteurs_juniors:
+        if dj.reconduction is not None:
+            renewing[dj.reconduction] += 1
     vacants = {}
     for terrain in instance.terrains:
-        renewing = sum(1 for d in instance.docteurs_juniors if d.reconduction == terrain.id)
-        left = free[terrain.id] + renewing - counts[terrain.id]
+        left = free[terrain.id] + renewing[terrain.id] - counts[terrain.id]
         if left > 0:
             vacants[terrain.id] = left
     unstable = blocking_pairs(instance, matching)

@@ -129,22 +129,31 @@ class ExactModel:
                            "capacite")
 
     def _stability(self) -> None:
-        """R-APP-4: no blocking pair (weak stability), one linear constraint per pair."""
+        """R-APP-4: no blocking pair (weak stability), one linear constraint per pair.
+
+        ``held[t,g]``, the DJ the terrain holds in its groups up to ``g``, is a running count
+        along the ranking (``held[t,g] = held[t,g-1] + Σ_{group g} x``, domain ``[0, free]``),
+        so each pair's constraint has a handful of terms, not one per better-ranked DJ."""
         instance = self.instance
-        by_terrain = self.by_terrain()
-        # for each terrain, its holders sorted by group, with the prefix sums' cut points
-        ranked: dict[str, list[tuple[int, cp_model.IntVar]]] = {
-            t: sorted(((instance.groupe(t, d), v) for d, v in held), key=lambda p: p[0])
-            for t, held in by_terrain.items()
-        }
+        held: dict[tuple[str, int], cp_model.IntVar] = {}
+        for terrain_id, variables in self.by_terrain().items():
+            free = self.free[terrain_id]
+            by_group: dict[int, list[cp_model.IntVar]] = {}
+            for dj_id, var in variables:
+                by_group.setdefault(instance.groupe(terrain_id, dj_id), []).append(var)
+            previous = None
+            for group in sorted(by_group):
+                count = self.model.new_int_var(0, free, f"held[{terrain_id},{group + 1}]")
+                self.guard(self.model.add(count == (previous if previous is not None else 0)
+                                          + sum(by_group[group])), "stabilite")
+                held[terrain_id, group] = previous = count
         for dj_id, variables in self.by_dj().items():
             prefix: list[cp_model.IntVar] = []
             for terrain_id, var in variables:
                 prefix.append(var)
                 group = instance.groupe(terrain_id, dj_id)
-                at_least_as_good = [v for g, v in ranked[terrain_id] if g <= group]
                 free = self.free[terrain_id]
-                self.guard(self.model.add(free * (1 - sum(prefix)) <= sum(at_least_as_good)),
+                self.guard(self.model.add(free * (1 - sum(prefix)) <= held[terrain_id, group]),
                            "stabilite")
 
     def _imposed(self) -> None:
