@@ -244,3 +244,54 @@ def test_same_seed_same_bytes():
         a = dumps(resultat_to_dict(apparier(instance, method)))
         b = dumps(resultat_to_dict(apparier(instance, method)))
         assert a == b
+
+
+def test_audit_names_the_breaches():
+    """R-APP-2/3: a short list, a terrain ranking too few, the subdivision priority, a ranking
+    naming a DJ who did not apply; ZIP postes nobody can fill; exit status 3."""
+    from affectation.appariement.audit import auditer
+
+    instance = Appariement(
+        [Terrain("A", 1, [["D2"], ["D3"]], zip=True),  # D1 applied, unranked; D3 did not apply
+         Terrain("B", 2, [["D1"]], zip=True)],
+        [DocteurJunior("D1", ["A", "B"]), DocteurJunior("D2", ["A"], subdivision=False),
+         DocteurJunior("D3", ["B"])])
+    report = auditer(instance)
+    codes = report.codes()
+    for code in ("voeux_insuffisants", "classement_insuffisant", "priorite_subdivision",
+                 "classement_hors_liste", "zip_vacant_probable"):
+        assert code in codes, (code, str(report))
+    assert report.exit_status == 3
+
+
+def test_explanations_name_the_last_holder():
+    """R-APP-4 in words: a DJ refused by a full terrain is told who was retained last."""
+    from affectation.appariement.explain import expliquer_dj, expliquer_terrain
+
+    instance = _small()
+    result = apparier(instance)
+    text = expliquer_dj(instance, result, "D2")
+    assert "Vœu 1" in text and "D1 (Léa Martin)" in text and "ex aequo" in text
+    text = expliquer_dj(instance, result, "D3")
+    assert "D1 (Léa Martin)" in text
+    assert "pourvus" in expliquer_terrain(instance, result, "A")
+
+
+def test_whatif_and_preappariement():
+    """Opening ZIP postes never places fewer DJ (deferred acceptance, more postes); the
+    Monte Carlo gives each DJ a probability distribution that sums to 1."""
+    from affectation.appariement.whatif import comparer, ouvrir, preappariement
+
+    instance = generate(60, 80, voeux=4, seed=2)
+    comparison = comparer(instance, ouvrir(instance, 5, zip=True))
+    rows = {label: (a, b) for label, a, b in comparison.lignes}
+    assert rows["DJ placés"][1] >= rows["DJ placés"][0]
+    assert rows["postes ZIP pourvus"][1] >= rows["postes ZIP pourvus"][0]
+    assert "DJ placés" in str(comparison)
+    partial = attrs.evolve(instance, docteurs_juniors=[
+        attrs.evolve(d, voeux=()) if i % 2 else d
+        for i, d in enumerate(instance.docteurs_juniors)])
+    pre = preappariement(partial, 20, seed=1)
+    for probabilities in pre.probabilites.values():
+        assert abs(sum(probabilities.values()) - 1) < 1e-9
+    assert pre == preappariement(partial, 20, seed=1)
