@@ -135,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             elif solver.get("optimal"):
                 assert m.value["taille"] >= da["taille"]
         if solver and not solver.get("optimal"):
-            row["borne"] = solver.get("borne")
+            row["placés au plus"] = solver.get("taille_max")
         rows.append(row)
         print_table([row], columns=list(row))
     columns = ["moteur", "DJ", "terrains", "ex aequo", "s", "cpu s", "pic MiB", "placés",
-               "somme rangs", "statut", "cible s", "÷ cible", "÷ DA", "= DA"]
+               "somme rangs", "statut", "placés au plus", "cible s", "÷ cible", "÷ DA", "= DA"]
     print()
     print_table(rows, columns)
     if not args.no_write:

@@ -43,4 +43,14 @@ __all__ = [
     "solve",
 ]
 
+
+def __getattr__(name: str):
+    """Lazy exports: ``apparier`` (the appariement of the docteurs juniors, R-APP) is imported
+    on first use, so ``import affectation`` does not load its engines."""
+    if name == "apparier":
+        from affectation.appariement import apparier
+
+        return apparier
+    raise AttributeError(f"module 'affectation' has no attribute {name!r}")
+
 __version__ = "0.1.0"

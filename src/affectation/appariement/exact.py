@@ -21,6 +21,7 @@ worker by default): deterministic for a given OR-Tools version, not a rule on th
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 
@@ -214,5 +215,7 @@ def solve_exact(instance: Appariement, *, time_limit: float | None = None, worke
         "variables": len(proto.variables),
         "contraintes": len(proto.constraints),
         "objectif": round(solver.objective_value),
+        "borne": round(solver.best_objective_bound),
+        "taille_max": math.ceil(solver.best_objective_bound / model.weight),
     }
     return build_result(instance, model.matching(solver), "cpsat", solveur=info)
