@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         if engine == "da":
             m = measure(run_da, instance, repeat=3, min_time=1.0)
         elif engine == "matching":
-            m = measure(run_matching, instance, repeat=1)
+            m = measure(run_matching, instance, repeat=1, stack_mib=512)
         else:
             limit = args.time_limit if size == "3700" else None
             m = measure(run_cpsat, instance, limit, repeat=1)
