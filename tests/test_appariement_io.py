@@ -242,3 +242,19 @@ def test_mutated_tables_are_accepted_or_refused_cleanly(tmp_path_factory, seed, 
         sheet.cell(row, column).value = rng.choice(CELLS)
         book.save(path)
         _outcome(path, tmp_path)
+
+
+def test_cli_whatif_and_preappariement(tmp_path, small):
+    source = tmp_path / "a.json"
+    save_appariement(small, source)
+    runner = CliRunner()
+    run = runner.invoke(main, ["appariement", "whatif", str(source), "--zip", "2"])
+    assert run.exit_code == 0 and "DJ placés" in run.output
+    run = runner.invoke(main, ["appariement", "whatif", str(source), "--terrain", "NOPE"])
+    assert run.exit_code == 2 and "terrain inconnu" in run.output
+    out = tmp_path / "pre.json"
+    run = runner.invoke(main, ["appariement", "preappariement", str(source), "--tirages", "5",
+                               "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert set(doc["probabilites"]) == {d.id for d in small.docteurs_juniors}

@@ -220,3 +220,71 @@ def expliquer_command(instance: str, resultat: str, ident: str) -> None:
         click.echo(f"erreur : {ident} : ni un DJ du résultat ni un terrain de l'appariement",
                    err=True)
         sys.exit(2)
+
+
+@appariement.command("whatif")
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--zip", "zip_postes", type=click.IntRange(min=1), default=None,
+              help="Ouvrir N postes de plus en ZIP (sur les terrains ZIP les plus demandés).")
+@click.option("--terrain", default=None, help="Ouvrir --postes N de plus sur ce terrain.")
+@click.option("--msu", default=None, help="Ouvrir --postes N de plus sur le terrain de ce MSU.")
+@click.option("--postes", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--methode", type=click.Choice(METHODES), default="acceptation-differee",
+              show_default=True)
+def whatif_command(instance: str, zip_postes: int | None, terrain: str | None,
+                   msu: str | None, postes: int, methode: str) -> None:
+    """Et si l'on ouvrait des postes ? Compare DJ placés, rangs de vœu et postes ZIP pourvus."""
+    from affectation.appariement.whatif import comparer, ouvrir
+
+    loaded = _load(instance)
+    try:
+        if zip_postes is not None:
+            variant = ouvrir(loaded, zip_postes, zip=True)
+        else:
+            variant = ouvrir(loaded, postes, terrain=terrain, msu=msu)
+    except ValueError as error:
+        click.echo(f"erreur : {error}", err=True)
+        sys.exit(2)
+    click.echo(str(comparer(loaded, variant, methode)))
+
+
+@appariement.command("preappariement")
+@click.argument("instance", type=click.Path(exists=False))
+@click.option("--tirages", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--graine", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processus (1 : dans ce processus).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Les probabilités en JSON (DJ → terrain → probabilité).")
+def preappariement_command(instance: str, tirages: int, graine: int, workers: int,
+                           out: str | None) -> None:
+    """Pré-appariement du syndicat : les listes vides (DJ) et classements vides (terrains)
+    sont tirés au sort ; la probabilité de chaque DJ pour chaque terrain."""
+    from affectation.appariement.io import dumps
+    from affectation.appariement.whatif import preappariement
+    from affectation.cli import guard_out, write_out
+
+    guard_out(out, instance)
+    loaded = _load(instance)
+    pool = None
+    executor: object = "inline"
+    if workers > 1:
+        import concurrent.futures
+
+        pool = executor = concurrent.futures.ProcessPoolExecutor(workers)
+    try:
+        result = preappariement(loaded, tirages, seed=graine, executor=executor)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    for dj in loaded.docteurs_juniors[:20]:
+        best = ", ".join(f"{t or 'aucun'} {p:.0%}" for t, p in result.pour(dj.id)[:3])
+        click.echo(f"{dj.label()} : {best}")
+    if len(loaded.docteurs_juniors) > 20:
+        click.echo(f"… ({len(loaded.docteurs_juniors)} DJ ; tout le détail avec --out)")
+    if out is not None:
+        doc = {"format": "affectation-preappariement/1", "tirages": tirages, "graine": graine,
+               "probabilites": {dj: {t or "aucun": p for t, p in probs.items()}
+                                for dj, probs in result.probabilites.items()}}
+        data = dumps(doc)
+        write_out(out, lambda temp: temp.write_bytes(data), instance)
