@@ -154,7 +154,7 @@ def test_cli_round_2_refuses_a_short_list_naming_the_dj(tmp_path):
 # --- fuzz ------------------------------------------------------------------------------------
 
 
-def _outcome(path: Path, tmp_path: Path) -> None:
+def _outcome(path: Path, tmp_path: Path, must_refuse: bool = False) -> None:
     try:
         load_appariement(path)
     except AppariementError as error:
@@ -162,6 +162,7 @@ def _outcome(path: Path, tmp_path: Path) -> None:
         accepted = False
     else:
         accepted = True
+    assert not (must_refuse and accepted), f"accepted a broken file: {path}"
     out = tmp_path / "fuzz-r.json"
     out.unlink(missing_ok=True)
     run = CliRunner().invoke(main, ["appariement", str(path), "--out", str(out)])
@@ -209,7 +210,7 @@ def test_mutated_json_is_accepted_or_refused_cleanly(tmp_path_factory, seed, kin
         data = bytes(raw)
     path = tmp_path / "a.json"
     path.write_bytes(data)
-    _outcome(path, tmp_path)
+    _outcome(path, tmp_path, must_refuse=kind == "key")
 
 
 @given(st.integers(0, 2**32), st.sampled_from(["csv", "xlsx"]))
