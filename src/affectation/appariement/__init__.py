@@ -41,7 +41,7 @@ METHODES: tuple[str, ...] = ("acceptation-differee", "cpsat")
 
 _OPTIONS = {
     "acceptation-differee": frozenset({"seed"}),
-    "cpsat": frozenset({"seed", "time_limit", "workers", "imposer", "explain"}),
+    "cpsat": frozenset({"seed", "time_limit", "workers", "imposer", "explain", "reduire"}),
 }
 
 

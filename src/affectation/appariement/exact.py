@@ -21,6 +21,7 @@ worker by default): deterministic for a given OR-Tools version, not a rule on th
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Mapping
@@ -57,8 +58,9 @@ class ExactModel:
     """The CP-SAT model of one appariement; ``build()`` is the table of contents."""
 
     def __init__(self, instance: Appariement, *, imposer: Mapping[str, str | None] | None = None,
-                 explain: bool = False) -> None:
+                 explain: bool = False, reduire: bool = True) -> None:
         self.instance = instance
+        self.reduire = reduire
         self.imposer = dict(imposer or {})
         self.explain = explain
         self.model = cp_model.CpModel()
@@ -91,14 +93,20 @@ class ExactModel:
     # --- variables --------------------------------------------------------------------------
 
     def _variables(self) -> None:
-        """One Boolean per acceptable pair with a free poste (R-APP-3)."""
+        """One Boolean per acceptable pair with a free poste (R-APP-3), except the pairs
+        :func:`excluded_pairs` proves in no weakly stable matching (when ``reduire``)."""
         instance = self.instance
+        self.excluded, self.forced = (excluded_pairs(instance, self.free) if self.reduire
+                                      else (set(), {}))
         for dj in participants(instance):
             for rank, terrain_id in enumerate(dj.voeux, start=1):
-                if self.free[terrain_id] > 0 and instance.groupe(terrain_id, dj.id) is not None:
+                if (self.free[terrain_id] > 0 and instance.groupe(terrain_id, dj.id) is not None
+                        and (dj.id, terrain_id) not in self.excluded):
                     self.x[dj.id, terrain_id] = self.model.new_bool_var(
                         f"x[{dj.id},{terrain_id}]")
                     self.rank[dj.id, terrain_id] = rank
+        for dj_id, terrain_id in self.forced.items():  # held in every weakly stable matching
+            self.model.add(self.x[dj_id, terrain_id] == 1)
 
     def by_dj(self) -> dict[str, list[tuple[str, cp_model.IntVar]]]:
         """DJ → their variables in wish order."""
@@ -148,14 +156,21 @@ class ExactModel:
                 self.guard(self.model.add(count == (previous if previous is not None else 0)
                                           + sum(by_group[group])), "stabilite")
                 held[terrain_id, group] = previous = count
-        for dj_id, variables in self.by_dj().items():
+        groups_of = {t: sorted(g for (u, g) in held if u == t) for t in self.free}
+        for dj in participants(instance):
             prefix: list[cp_model.IntVar] = []
-            for terrain_id, var in variables:
-                prefix.append(var)
-                group = instance.groupe(terrain_id, dj_id)
+            for terrain_id in dj.voeux:
+                group = instance.groupe(terrain_id, dj.id)
                 free = self.free[terrain_id]
-                self.guard(self.model.add(free * (1 - sum(prefix)) <= held[terrain_id, group]),
-                           "stabilite")
+                if group is None or free <= 0:
+                    continue
+                var = self.x.get((dj.id, terrain_id))
+                if var is not None:
+                    prefix.append(var)
+                # the terrain's running count up to the DJ's group (0 if it holds none there)
+                below = groups_of[terrain_id][: bisect.bisect_right(groups_of[terrain_id], group)]
+                count = held[terrain_id, below[-1]] if below else 0
+                self.guard(self.model.add(free * (1 - sum(prefix)) <= count), "stabilite")
 
     def _imposed(self) -> None:
         """Placements imposed by the caller (``None``: the DJ stays unplaced)."""
@@ -185,14 +200,76 @@ class ExactModel:
         return {d: t for (d, t), v in self.x.items() if solver.boolean_value(v)}
 
 
+def excluded_pairs(instance: Appariement, free: Mapping[str, int]
+                   ) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """The acceptable pairs in no weakly stable matching, and the DJ who hold the same terrain
+    in every one: a sound reduction computed from the instance alone (the pruning of Irving
+    and Manlove for ties on one side), never from another engine's answer.
+
+    A DJ's *first open* terrain is the first acceptable terrain of their list (free poste,
+    ranks them) whose pair is not excluded. Two rules, repeated until nothing changes:
+
+    - *exclude*: if at least ``free[t]`` DJ whose first open terrain is ``t`` sit in groups
+      strictly better than ``d``'s, ``d`` never holds ``t``: each of them holds ``t`` or, holding
+      something worse, blocks with ``t`` unless ``t`` is full of DJ ranked above ``d``;
+    - *force*: if ``t`` is ``d``'s first open terrain and fewer than ``free[t]`` other DJ with a
+      pair at ``t`` not excluded sit in groups at least as good as ``d``'s, ``d`` holds ``t``
+      (else ``d`` and ``t`` block); every later pair of ``d`` is then excluded.
+
+    The stability constraint of an excluded pair is kept: only its variable goes.
+    """
+    lists = {d.id: [t for t in d.voeux if free[t] > 0 and instance.groupe(t, d.id) is not None]
+             for d in participants(instance)}
+    applicants: dict[str, list[str]] = {}
+    for dj_id, wishes in lists.items():
+        for t in wishes:
+            applicants.setdefault(t, []).append(dj_id)
+    excluded: set[tuple[str, str]] = set()
+    forced: dict[str, str] = {}
+    position = dict.fromkeys(lists, 0)
+    changed = True
+    while changed:
+        changed = False
+        proposers: dict[str, list[str]] = {}
+        for dj_id, wishes in lists.items():
+            while position[dj_id] < len(wishes) and (dj_id, wishes[position[dj_id]]) in excluded:
+                position[dj_id] += 1
+            if position[dj_id] < len(wishes):
+                proposers.setdefault(wishes[position[dj_id]], []).append(dj_id)
+        for t, people in proposers.items():
+            groups = sorted(instance.groupe(t, d) for d in people)
+            if len(groups) >= free[t]:
+                threshold = groups[free[t] - 1]
+                for dj_id in applicants[t]:
+                    if instance.groupe(t, dj_id) > threshold and (dj_id, t) not in excluded:
+                        excluded.add((dj_id, t))
+                        changed = True
+            remaining = sorted(instance.groupe(t, d) for d in applicants[t]
+                               if (d, t) not in excluded)
+            for dj_id in people:
+                if dj_id in forced or (dj_id, t) in excluded:
+                    continue
+                group = instance.groupe(t, dj_id)
+                if bisect.bisect_right(remaining, group) - 1 < free[t]:
+                    forced[dj_id] = t
+                    later = lists[dj_id][lists[dj_id].index(t) + 1:]
+                    for other in later:
+                        if (dj_id, other) not in excluded:
+                            excluded.add((dj_id, other))
+                            changed = True
+    return excluded, forced
+
+
 def solve_exact(instance: Appariement, *, time_limit: float | None = None, workers: int = 1,
                 seed: int = 0, imposer: Mapping[str, str | None] | None = None,
-                explain: bool = False) -> Resultat:
+                explain: bool = False, reduire: bool = True) -> Resultat:
     """Solve the exact model; a :class:`NoMatching` when it finds none (its ``conflict``
     names the rule groups when ``explain`` or imposed placements are given)."""
     start = time.perf_counter()
     explain = explain or bool(imposer)
-    model = ExactModel(instance, imposer=imposer, explain=explain)
+    # a conflict explanation switches groups off: the reduction assumes stability holds
+    model = ExactModel(instance, imposer=imposer, explain=explain,
+                       reduire=reduire and not explain)
     model.build()
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
