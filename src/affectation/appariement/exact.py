@@ -1,7 +1,9 @@
 """The exact CP-SAT model of R-APP-4: weakly stable, maximum size, then smallest sum of ranks.
 
 One Boolean ``x[dj,terrain]`` per acceptable pair (R-APP-3: the DJ lists the terrain, the
-terrain ranks the DJ; a terrain with no free poste gets none). ``build()`` reads like the
+terrain ranks the DJ; a terrain with no free poste gets none), except the pairs
+:func:`excluded_pairs` proves in no weakly stable matching (a sound pruning from the instance
+alone; ``reduire=False`` turns it off). ``build()`` reads like the
 rulebook, one method per rule group, each guarded by an assumption literal when explaining,
 so a conflict (with user-imposed placements, ``imposer``) names the groups at fault:
 
