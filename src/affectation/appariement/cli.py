@@ -103,7 +103,8 @@ def _decisions(values: tuple[str, ...]) -> list[Decision]:
 @click.option("--graine", type=int, default=0, show_default=True,
               help="Graine du tirage au sort des ex aequo (et de CP-SAT).")
 @click.option("--tour", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="2 : sur les postes vacants après --apres ; 3 : décisions de l'ARS.")
+              help="2 : sur les postes vacants après --apres (ou un fichier « tour »: 2 dont "
+                   "les postes sont les vacants) ; 3 : décisions de l'ARS.")
 @click.option("--apres", type=click.Path(dir_okay=False), default=None,
               help="Le résultat du tour précédent (tours 2 et 3).")
 @click.option("--decision", "decisions", multiple=True, metavar="DJ=TERRAIN[:motif]",
@@ -117,7 +118,7 @@ def lancer(instance: str, out: str | None, methode: str, graine: int, tour: int,
     from affectation.appariement import apparier
     from affectation.appariement.exact import NoMatching
     from affectation.appariement.io import result_writer
-    from affectation.appariement.rounds import decider, fusionner, tour2
+    from affectation.appariement.rounds import check_round2_lists, decider, fusionner, tour2
     from affectation.cli import guard_out, write_out
 
     if out is not None and not out.lower().endswith((".json", ".xlsx")):
@@ -125,18 +126,21 @@ def lancer(instance: str, out: str | None, methode: str, graine: int, tour: int,
         sys.exit(2)
     inputs = [instance, *([apres] if apres else [])]
     guard_out(out, *inputs)
-    if tour > 1 and apres is None:
-        click.echo("erreur : --tour 2 ou 3 demande --apres RESULTAT_DU_TOUR_PRECEDENT",
-                   err=True)
+    if tour == 3 and apres is None:
+        click.echo("erreur : --tour 3 demande --apres RESULTAT_DU_TOUR_2", err=True)
         sys.exit(2)
     loaded = _load(instance)
     previous = _load_result(apres) if apres else None
+    tour = max(tour, loaded.tour)  # a file of round 2 runs as round 2
     options = {"seed": graine}
     if methode == "cpsat":
         options |= {"time_limit": time_limit, "workers": workers}
     try:
         if tour == 3:
             result = decider(loaded, previous, _decisions(decisions))
+        elif tour == 2 and previous is None:  # the file's postes are the vacant ones
+            check_round2_lists(loaded)
+            result = apparier(loaded, methode, **options)
         elif tour == 2:
             second = tour2(loaded, previous)
             result = fusionner(previous, apparier(second, methode, **options))

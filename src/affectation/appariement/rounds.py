@@ -21,7 +21,7 @@ from affectation.appariement.model import (
     Resultat,
     capacite,
 )
-from affectation.appariement.rules import round2_minimum
+from affectation.appariement.rules import free_postes, round2_minimum
 from affectation.errors import InstanceError
 
 __all__ = ["decider", "fusionner", "tour2"]
@@ -64,11 +64,13 @@ def tour2(instance: Appariement, premier: Resultat, *, verifier_listes: bool = T
 
 def check_round2_lists(second: Appariement) -> None:
     """R-APP-5: every round-2 list covers the required share of the vacant postes."""
-    vacant = {t.id: capacite(second.regles, t) for t in second.terrains}
+    vacant = free_postes(second)
     fewest, share = round2_minimum(second, vacant)
     total = sum(vacant.values())
     problems = []
     for index, dj in enumerate(second.docteurs_juniors):
+        if dj.reconduction is not None:
+            continue
         listed = [t for t in dj.voeux if vacant.get(t, 0) > 0]
         covered = sum(vacant[t] for t in listed)
         if covered < share or len(listed) < fewest:
