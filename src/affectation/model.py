@@ -80,6 +80,16 @@ def _non_empty_str(instance: Any, attribute: attrs.Attribute, value: Any) -> Non
         )
 
 
+def _optional_name(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise InstanceError(
+            f"expected a name without surrounding spaces, or null, got {value!r}",
+            key=attribute.name,
+        )
+
+
 def _int_at_least(minimum: int):
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -265,6 +275,16 @@ class Interne:
     voeux_connus: bool = attrs.field(default=True, validator=_bool)
     """``False`` when the wish list is a placeholder a pré-choix must guess (FORMAT.md); a
     plain solve uses the list as it is."""
+    nom: str | None = attrs.field(default=None, validator=_optional_name)
+    """Family name, shown beside the id to people; never used by a rule (FORMAT.md)."""
+    prenom: str | None = attrs.field(default=None, validator=_optional_name)
+    """Given name, shown beside the id to people; never used by a rule."""
+
+    @property
+    def libelle(self) -> str:
+        """``"Martin Léa (I0001)"``, or the id alone when the instance gives no name."""
+        name = " ".join(part for part in (self.nom, self.prenom) if part)
+        return f"{name} ({self.id})" if name else self.id
 
     def __attrs_post_init__(self) -> None:
         if self.semestres_effectues < self.semestres_valides:

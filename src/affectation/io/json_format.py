@@ -75,6 +75,7 @@ TERRAIN_KEYS = ("id", "nom", "ville", "categories", "postes", "ambulatoire", "ag
 INTERNE_KEYS = (
     "id", "rang", "effectif_promotion", "semestres_valides", "semestres_effectues", "valides",
     "impose", "voeux", "surnombre", "derogations", "dernier_de_son_semestre", "voeux_connus",
+    "nom", "prenom",
 )
 COUPLE_KEYS = ("internes", "voeux")
 ROUND_KEYS = ("nom", "categories")
@@ -342,6 +343,8 @@ def _interne(index: int, doc: Any) -> Interne:
         derogations=fields.strings("derogations", _MISSING),
         dernier_de_son_semestre=fields.boolean("dernier_de_son_semestre", _MISSING),
         voeux_connus=fields.boolean("voeux_connus", _MISSING),
+        nom=fields.string("nom", _MISSING, nullable=True),
+        prenom=fields.string("prenom", _MISSING, nullable=True),
     )
     return fields.build(Interne, **kwargs)
 
@@ -483,6 +486,9 @@ def _interne_to_dict(interne: Interne) -> dict[str, Any]:
     )
     if not interne.voeux_connus:
         doc["voeux_connus"] = False
+    for key in ("nom", "prenom"):
+        if getattr(interne, key) is not None:
+            doc[key] = getattr(interne, key)
     return doc
 
 
