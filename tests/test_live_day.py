@@ -77,7 +77,7 @@ def test_order_and_full_names_who_took_the_last_poste():
     assert options["N3"].reason == "not_eligible" and options["N3"].rule == "R-ELI"
     with pytest.raises(ChoiceRefused) as refused:
         day.choose("MED")
-    assert refused.value.reason == "full" and "taken by c" in str(refused.value)
+    assert refused.value.reason == "full" and "pris par c" in str(refused.value)
     with pytest.raises(ChoiceRefused, match="R-ELI"):
         day.choose("N3")
     with pytest.raises(ChoiceRefused) as unknown:
@@ -104,7 +104,7 @@ def test_mandatory_fill_refuses_then_imposes():
     assert day.done
     result = day.result()
     assert result.by_interne["b"].terrain == "URG" and result.by_interne["b"].impose
-    assert result.by_interne["d"].terrain is None and "pass" in result.by_interne["d"].raison
+    assert result.by_interne["d"].terrain is None and "passe" in result.by_interne["d"].raison
     assert set(result.impositions) == {"a", "b"}
 
 

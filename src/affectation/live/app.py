@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from affectation.live.day import WORDS_FR, ChoiceDay, ChoiceRefused
+from affectation.live.day import ChoiceDay, ChoiceRefused
 
 __all__ = ["Broadcast", "create_app", "public_state", "serve"]
 
@@ -162,8 +162,11 @@ def create_app(day: ChoiceDay, *, token: str, operator: str = "") -> Starlette:
                     else:
                         record = day.undo(operator=who)
                 except ChoiceRefused as error:
+                    if error.record is not None:  # a refused announcement, journalled
+                        await broadcast.publish()
                     return JSONResponse({"error": str(error), "reason": error.reason,
-                                         "rule": error.rule, "taken_by": error.taken_by},
+                                         "rule": error.rule, "taken_by": error.taken_by,
+                                         "entry": error.record},
                                         status_code=409)
                 await broadcast.publish()
             why = {m: day.why_not(m) for m in str(record.get("interne") or "").split("+") if m}
@@ -217,7 +220,7 @@ def _options(day: ChoiceDay) -> dict[str, Any]:
             "surnombre": interne.surnombre, "voeux": list(interne.voeux),
             "options": [{
                 "terrain": o.terrain, "free": o.free, "reason": o.reason, "rule": o.rule,
-                "raison": WORDS_FR.get(o.reason) if o.reason else None,
+                "raison": o.raison,
                 "slot": o.slot, "voeu": o.voeu, "taken_by": o.taken_by,
                 "nom": day.instance.terrain(o.terrain).nom,
                 "ville": day.instance.terrain(o.terrain).ville} for o in opts],

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 JOURNAL_FORMAT = "affectation-journal/1"
-ENTRY_KINDS = ("choice", "procuration", "imposition", "pass", "undo")
+ENTRY_KINDS = ("choice", "procuration", "imposition", "pass", "undo", "refused")
 """What an entry records; ``open`` is the first line only."""
 
 
