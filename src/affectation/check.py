@@ -19,7 +19,7 @@ from affectation.result import Affectation, Result
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable
 from affectation.rules.order import cached_choice_order
-from affectation.rules.surnombre import takes_poste
+from affectation.rules.surnombre import fills_maquette, takes_poste
 from affectation.rules.turn import Round, imposed
 from affectation.rules.voeux import own_rank
 
@@ -126,13 +126,13 @@ class _Checker:
             if a.terrain is None:
                 continue
             terrain = instance.terrain(a.terrain)
-            if interne.surnombre is not None and terrain.ambulatoire:
+            if not takes_poste(interne) and terrain.ambulatoire:
                 self.flag("R-SUR-4", a.interne, a.terrain, "surnombre in an ambulatory stage")
             expected = (
-                None if interne.surnombre == "non_validant"
+                None if not fills_maquette(interne)
                 else slot_for(profile(instance.maquette, interne), terrain.category_set)
             )
-            if interne.surnombre != "non_validant" and expected is None:
+            if fills_maquette(interne) and expected is None:
                 self.flag("R-ELI-2", a.interne, a.terrain, "not eligible for this terrain")
             elif a.stage != expected:
                 self.flag("R-ELI-1", a.interne, a.terrain,
@@ -220,7 +220,7 @@ class _Checker:
         if not in_round and rnd.must_take(interne):
             self.flag("R-IMP-2", interne.id, None,
                       "took nothing in the round although that left a mandatory poste empty")
-        if in_round and interne.surnombre is None:
+        if in_round and takes_poste(interne):
             should_be_imposed = imposed(instance, interne, a.voeu, rnd.first_open(interne))
             if a.impose != should_be_imposed:
                 self.flag("R-IMP-2", interne.id, a.terrain,

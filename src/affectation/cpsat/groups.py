@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from affectation.errors import InstanceError
 from affectation.rules.couples import postes_needed
 from affectation.rules.mandatory import MAX_CUTS
+from affectation.rules.surnombre import added_on_free_poste, fills_maquette
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -66,7 +67,7 @@ def capacity(b: ModelBuilder) -> None:
         elif b.explain and v.holders_of(t):
             b.guard(model.add(v.taken(t) <= cap), "capacity")
     for interne in b.instance.internes:
-        if interne.surnombre != "validant":
+        if not added_on_free_poste(interne):
             continue
         for terrain_id in interne.voeux:
             x = v.x(interne.id, terrain_id)
@@ -91,7 +92,7 @@ def priority(b: ModelBuilder) -> None:
                 continue  # not eligible: no envy possible
             r = v.round_of[terrain_id]
             out = v.placed_before(interne.id, r)
-            if interne.surnombre == "non_validant":
+            if not fills_maquette(interne):
                 # R-SUR-3 Reading: free poste or not, the first non-ambulatory wish
                 b.guard(model.add_bool_or([g, *([out] if out is not None else [])]),
                         "priority")

@@ -35,6 +35,7 @@ __all__ = [
     "RoundFill",
     "is_imposable",
     "is_imposition",
+    "is_t1",
     "lowers_fill",
     "mandatory_classes",
     "max_matching",
@@ -45,11 +46,21 @@ MAX_CUTS = 4096
 """Largest union-closure of type masks evaluated as cuts; beyond it, a max-flow."""
 
 
+T1_SEMESTRES = 2
+"""A T1 has validated fewer semesters than this (R-IMP-2: "internes de première année")."""
+
+
+def is_t1(semestres_valides: int) -> bool:
+    """Whether an interne with ``semestres_valides`` validated semesters is a T1 (R-IMP-2): the
+    one home of the predicate, for the fill, the careers and the plan."""
+    return semestres_valides < T1_SEMESTRES
+
+
 def is_imposable(interne: Interne, instance: Instance) -> bool:
     """Who can be imposed (R-IMP Reading): a T1 (fewer than 2 validated semesters, R-IMP-2),
     never imposed before (R-IMP-3), not in surnombre (R-SUR Reading), not in a couple."""
     return (
-        interne.semestres_valides < 2
+        is_t1(interne.semestres_valides)
         and not interne.impose
         and interne.surnombre is None
         and interne.id not in instance.couple_of

@@ -29,7 +29,7 @@ from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
 from affectation.rules.reasons import Reason
-from affectation.rules.surnombre import Access, access, takes_poste
+from affectation.rules.surnombre import Access, access, fills_maquette, takes_poste
 
 if TYPE_CHECKING:
     from affectation.model import Instance, Interne, Terrain
@@ -95,7 +95,7 @@ def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
 def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Access, str | None]:
     """What ``interne`` may hold of ``terrain``, free postes aside, and the maquette slot it
     fills: ``"no"``, ``"free"`` (if a poste is free) or ``"any"`` (R-ELI, R-SUR-2/-3/-4)."""
-    if interne.surnombre == "non_validant":
+    if not fills_maquette(interne):
         return access(interne, terrain, None), None  # R-SUR-3: no maquette check, no slot
     slot = slot_tables(instance)[interne.id].get(terrain.id, _UNKNOWN)
     if slot is _UNKNOWN:
@@ -110,7 +110,7 @@ def imposed(instance: Instance, interne: Interne, voeu: int | None,
     """Whether a placement on wish ``voeu`` (``None``: outside the list) is an imposition,
     ``first_open`` being the first wish that was eligible with a free poste at the turn
     (R-IMP Reading, steps 3-4). In the room, the ranks are those of the announcements."""
-    return (interne.surnombre is None and is_imposition(voeu, first_open)
+    return (takes_poste(interne) and is_imposition(voeu, first_open)
             and is_imposable(interne, instance))
 
 
@@ -285,7 +285,7 @@ class Round:
     def serve(self, interne: Interne) -> Outcome:
         """Play the interne's procuration and apply it: :meth:`procuration`, then
         :meth:`end_turn` and :meth:`place`, through a tight loop where one applies."""
-        if self.inline and self.single and interne.surnombre is None:
+        if self.inline and self.single and takes_poste(interne):
             if interne.id in self.fill.counted:
                 out = self._imposable_path(interne)
             else:
