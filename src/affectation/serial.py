@@ -34,8 +34,8 @@ from affectation.result import (
     Turn,
 )
 from affectation.rules.order import cached_choice_order
-from affectation.rules.turn import Round, partner_now, why_imposed
-from affectation.rules.voeux import no_poste_reason, own_rank
+from affectation.rules.turn import Derived, Round, why_imposed
+from affectation.rules.voeux import no_poste_reason
 
 __all__ = ["serial_dictatorship"]
 
@@ -58,68 +58,16 @@ class _Day:
         self.round: Round | None = None
 
     def run_round(self, r: int) -> None:
-        instance = self.instance
-        self.round = rnd = Round(instance, r, self.free, self.placed)
-        round_name = rnd.name
-        order = self.order
-        couple_of = instance.couple_of
-        interne_by_id = instance.interne_by_id
-        placed, free, trace, refused = self.placed, self.free, self.trace, self.refused
-        serve = rnd.serve
-        skip_next = False
-        for position, interne_id in enumerate(order):
-            if skip_next:
-                skip_next = False
-                continue
-            if interne_id in placed:
-                continue
-            if couple_of and partner_now(order, position, couple_of, placed) is not None:
-                skip_next = self.couple_turn(couple_of[interne_id])
-                if skip_next:
-                    continue
-            interne = interne_by_id[interne_id]
-            terrain_id, slot, rank, imposed, refusals = serve(interne)
-            if terrain_id is None:
-                if refusals is None:
-                    refused[interne_id] = None  # derived when read
-                else:
-                    refused.setdefault(interne_id, []).extend(refusals)  # type: ignore[union-attr]
-                trace.append((interne_id, round_name, None, None, None, False, False, refusals,
-                              False))
-                continue
-            placed[interne_id] = (terrain_id, slot, rank, imposed, round_name)
-            trace.append((interne_id, round_name, terrain_id, rank, free[terrain_id], imposed,
-                          rank is None, refusals, False))
-
-    def couple_turn(self, couple) -> bool:
-        """R-ORD-2 Reading: the first pair open to both at the later turn; ``False`` to fall
-        back to the individual lists, better-ranked first."""
-        instance, rnd = self.instance, self.round
-        assert rnd is not None
-        a, b = (instance.interne(m) for m in couple.internes)
-        pair, rank, refusals = rnd.pair_turn(a, b, couple.voeux)
-        if pair is None:
-            self.refused.setdefault(a.id, []).extend(refusals)  # type: ignore[union-attr]
-            if refusals:
-                self.trace.append(
-                    (a.id, rnd.name, None, None, None, False, False, refusals, True))
-            return False
-        members = sorted(zip((a, b), pair, strict=True),
-                         key=lambda m: self.order.index(m[0].id))
-        for k, (interne, terrain_id) in enumerate(members):
-            rnd.end_turn(interne)
-            rnd.place(interne, terrain_id)
-            self.placed[interne.id] = (terrain_id, rnd.slot(interne, terrain_id),
-                                       own_rank(interne, terrain_id), False, rnd.name)
-            self.trace.append((interne.id, rnd.name, terrain_id, rank, self.free[terrain_id],
-                               False, False, refusals if k == 0 else [], True))
-        return True
+        self.round = Round(self.instance, r, self.free, self.placed)
+        self.round.play(self.order, self.placed, self.trace, self.refused)
 
     # --- the end -------------------------------------------------------------------------------
 
-    def derived_refusals(self, interne_id: str, upto: int | None) -> list[tuple[str, int, str]]:
+    def derived_refusals(self, interne_id: str, upto: int | None,
+                         lowered: Derived | None) -> list[tuple[str, int, str]]:
         assert self.round is not None
-        return self.round.derived_refusals(self.instance.interne(interne_id), upto)
+        return self.round.derived_refusals(self.instance.interne(interne_id), upto,
+                                           lowered or ())
 
     def result(self) -> Result:
         instance = self.instance
@@ -132,8 +80,8 @@ class _Day:
                 got = placed.get(i)
                 if got is None:
                     mine = refused.get(i, ())
-                    if mine is None:
-                        mine = self.derived_refusals(i, None)
+                    if mine is None or type(mine) is Derived:
+                        mine = self.derived_refusals(i, None, mine)
                     reasons = [Refusal(*r) for r in mine]
                     out.append(Affectation(interne=i, terrain=None, surnombre=interne.surnombre,
                                            raison=no_poste_reason(interne, reasons)))
@@ -147,8 +95,8 @@ class _Day:
         def turns() -> tuple[Turn, ...]:
             out = []
             for i, rnd, t, voeu, left, imp, outside, refusals, joint in trace:
-                if refusals is None:
-                    refusals = self.derived_refusals(i, voeu)
+                if refusals is None or type(refusals) is Derived:
+                    refusals = self.derived_refusals(i, voeu, refusals)
                 out.append(Turn(i, rnd, t, voeu, left, impose=imp,
                                 why_imposed=why_imposed(instance.interne(i), outside)
                                 if imp else None,

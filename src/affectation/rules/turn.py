@@ -3,7 +3,7 @@
 The rules are small pure functions (eligibility R-ELI, surnombre R-SUR, the mandatory fill
 R-IMP, couples R-ORD-2, wish lists R-VOE-1); :class:`Round` composes them into one turn of one
 round of the choice day. Everyone who needs a turn asks it and composes nothing themselves: the
-serial engine replays the day with :meth:`Round.serve`; the live day plans an action with
+serial engine replays the day with :meth:`Round.play`; the live day plans an action with
 :meth:`Round.status`, :meth:`Round.procuration` and :meth:`Round.outside_list` before it is
 journalled and applies it with :meth:`Round.place` and :meth:`Round.end_turn`; the checker
 rebuilds each round from a result's own choices and asks the same questions; CP-SAT's
@@ -14,27 +14,30 @@ A procuration (R-VOE-1, R-IMP Reading steps 2-5, R-SUR Reading): the first wish 
 that is eligible, has a free poste and keeps the fill; an imposition when it is not the first
 wish that was eligible and free, or, when nothing on the list keeps the fill and taking nothing
 lowers it, the first mandatory terrain in file order that the interne can be imposed on and
-that keeps the fill (step 4). :meth:`Round.serve` takes two paths written as tight loops for
-speed (an interne not counted in the fill, and an imposable one, in a one-round day); they are
-paths of this kernel, equal to the general turn refusal by refusal
+that keeps the fill (step 4). :meth:`Round.play`, the round played by procuration, takes two
+paths written as tight loops for speed (an interne not counted in the fill, and an imposable
+one, in a one-round day); they are paths of this kernel, equal to the general turn refusal by
+refusal
 (``tests/test_serial_properties.py::test_inlined_turns_give_the_same_result_and_trace``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Container, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
 from affectation.rules.reasons import Reason
 from affectation.rules.surnombre import Access, access, fills_maquette, takes_poste
+from affectation.rules.voeux import own_rank
 
 if TYPE_CHECKING:
     from affectation.model import Instance, Interne, Terrain
 
 __all__ = [
+    "Derived",
     "Outcome",
     "PairOutcome",
     "Round",
@@ -60,13 +63,21 @@ class Outcome(NamedTuple):
     voeu: int | None
     """Rank in the interne's wish list; ``None`` for a terrain imposed outside it (step 4)."""
     imposed: bool
-    refusals: list[RefusalTuple] | None
-    """The better wishes refused; ``None`` when they follow from the slot tables alone (the
-    fast common path: each is not eligible or full, see :meth:`Round.derived_refusals`)."""
+    refusals: list[RefusalTuple] | Derived | None
+    """The better wishes refused; ``None`` or :class:`Derived` when they follow from the slot
+    tables (the tight paths, see :meth:`Round.derived_refusals`)."""
 
     @property
     def outside(self) -> bool:
         return self.terrain is not None and self.voeu is None
+
+
+class Derived(tuple):
+    """The refusals of a tight path, left to derive when read: the ranks of the wishes refused
+    because they would lower the fill (every other wish before the one granted was not
+    eligible or full, which the slot table tells). ``None`` stands for ``Derived(())``."""
+
+    __slots__ = ()
 
 
 class PairOutcome(NamedTuple):
@@ -149,7 +160,7 @@ class Round:
     place by :meth:`place`; the fill counts the imposable internes not in ``placed``."""
 
     inline = True
-    """Let :meth:`serve` take its tight loops where they apply; ``False`` sends every turn
+    """Let :meth:`play` take its tight loops where they apply; ``False`` sends every turn
     through :meth:`procuration` (the equality property compares the two)."""
 
     def __init__(self, instance: Instance, round_index: int, free: dict[str, int],
@@ -163,6 +174,8 @@ class Round:
         self.tables = slot_tables(instance)
         self.single = len(instance.rounds) == 1
         self._mandatory = self.fill.classes.class_of
+        self._counted = self.fill.counted
+        self._fast = self.inline and self.single
 
     # --- one terrain --------------------------------------------------------------------------
 
@@ -282,73 +295,132 @@ class Round:
         """The interne's turn in this round is over: they leave the fill's matching."""
         self.fill.done(interne)
 
-    def serve(self, interne: Interne) -> Outcome:
-        """Play the interne's procuration and apply it: :meth:`procuration`, then
-        :meth:`end_turn` and :meth:`place`, through a tight loop where one applies."""
-        if self.inline and self.single and takes_poste(interne):
-            if interne.id in self.fill.counted:
-                out = self._imposable_path(interne)
+    def play(self, order: tuple[str, ...], placed: dict[str, tuple], trace: list[tuple],
+             refused: dict[str, Any]) -> None:
+        """Play the whole round by procuration, every interne and couple in ``order``: the
+        serial dictatorship's round (R-ORD, R-VOE-1, R-IMP Reading, R-SUR, R-ORD-2).
+
+        Records into the caller's ``placed`` (interne -> ``(terrain, slot, voeu, imposed,
+        round)``), ``trace`` (``(interne, round, terrain, voeu, postes left, imposed,
+        outside, refusals, joint)``) and ``refused`` (refusals of those left without a poste;
+        ``None`` or :class:`Derived` for refusals derived when read). For speed, the common
+        turn (one round, no surnombre, not counted in the fill, so no wish can lower it: the
+        first eligible wish with a free poste) is written inline, and an imposable interne's
+        turn is :meth:`_imposable_path`; with :attr:`inline` off, every turn is
+        :meth:`procuration`."""
+        instance = self.instance
+        name, free, tables, fill = self.name, self.free, self.tables, self.fill
+        mandatory, counted = self._mandatory, self._counted
+        couple_of, interne_by_id = instance.couple_of, instance.interne_by_id
+        fast = self._fast
+        skip_next = False
+        for position, interne_id in enumerate(order):
+            if skip_next:
+                skip_next = False
+                continue
+            if interne_id in placed:
+                continue
+            if couple_of and interne_id in couple_of and partner_now(
+                    order, position, couple_of, placed) is not None:
+                skip_next = self._play_couple(couple_of[interne_id], order, placed, trace,
+                                              refused)
+                if skip_next:
+                    continue
+            interne = interne_by_id[interne_id]
+            if fast and interne.surnombre is None and interne_id not in counted:
+                table = tables[interne_id]
+                for rank, terrain_id in enumerate(interne.voeux, start=1):
+                    slot = table.get(terrain_id, _UNKNOWN)
+                    if slot is _UNKNOWN:
+                        slot = self.slot(interne, terrain_id)
+                    if slot is not None and free[terrain_id] > 0:
+                        free[terrain_id] -= 1
+                        if terrain_id in mandatory:
+                            fill.take(terrain_id)
+                        placed[interne_id] = (terrain_id, slot, rank, False, name)
+                        trace.append((interne_id, name, terrain_id, rank, free[terrain_id],
+                                      False, False, None, False))
+                        break
+                else:
+                    refused[interne_id] = None  # derived when read
+                    trace.append((interne_id, name, None, None, None, False, False, None,
+                                  False))
+                continue
+            if fast and interne.surnombre is None:
+                terrain_id, slot, rank, imposed_, refusals = self._imposable_path(interne)
             else:
-                return self._common_path(interne)
-        else:
-            out = self.procuration(interne)
-        self.fill.done(interne)
-        if out.terrain is not None:
-            self.place(interne, out.terrain)
-        return out
+                terrain_id, slot, rank, imposed_, refusals = self.procuration(interne)
+            fill.done(interne)
+            if terrain_id is None:
+                if refusals is None or type(refusals) is Derived:
+                    refused[interne_id] = refusals
+                else:
+                    refused.setdefault(interne_id, []).extend(refusals)
+                trace.append((interne_id, name, None, None, None, False, False, refusals,
+                              False))
+                continue
+            self.place(interne, terrain_id)
+            placed[interne_id] = (terrain_id, slot, rank, imposed_, name)
+            trace.append((interne_id, name, terrain_id, rank, free[terrain_id], imposed_,
+                          rank is None, refusals, False))
 
-    def _common_path(self, interne: Interne) -> Outcome:
-        """One round, no surnombre, not counted in the fill (so no wish can lower it): the
-        first eligible wish with a free poste. Every wish before it was not eligible or full;
-        which one the slot table tells, so the refusals are derived when read."""
-        table = self.tables[interne.id]
-        free = self.free
-        for rank, terrain_id in enumerate(interne.voeux, start=1):
-            slot = table.get(terrain_id, _UNKNOWN)
-            if slot is _UNKNOWN:
-                slot = self.slot(interne, terrain_id)
-            if slot is not None and free[terrain_id] > 0:
-                free[terrain_id] -= 1
-                if terrain_id in self._mandatory:
-                    self.fill.take(terrain_id)
-                return Outcome(terrain_id, slot, rank, False, None)  # type: ignore[arg-type]
-        return Outcome(None, None, None, False, None)
+    def _play_couple(self, couple: Any, order: tuple[str, ...], placed: dict[str, tuple],
+                     trace: list[tuple], refused: dict[str, Any]) -> bool:
+        """A couple's turn in :meth:`play`: the first pair open to both at the later turn;
+        ``False`` to fall back to the individual lists, better-ranked first."""
+        instance = self.instance
+        a, b = (instance.interne(m) for m in couple.internes)
+        pair, rank, refusals = self.pair_turn(a, b, couple.voeux)
+        if pair is None:
+            refused.setdefault(a.id, []).extend(refusals)
+            if refusals:
+                trace.append((a.id, self.name, None, None, None, False, False, refusals, True))
+            return False
+        members = sorted(zip((a, b), pair, strict=True), key=lambda m: order.index(m[0].id))
+        for k, (interne, terrain_id) in enumerate(members):
+            self.end_turn(interne)
+            self.place(interne, terrain_id)
+            placed[interne.id] = (terrain_id, self.slot(interne, terrain_id),
+                                  own_rank(interne, terrain_id), False, self.name)
+            trace.append((interne.id, self.name, terrain_id, rank, self.free[terrain_id],
+                          False, False, refusals if k == 0 else [], True))
+        return True
 
-    def _imposable_path(self, interne: Interne) -> Outcome:
+    def _imposable_path(self, interne: Interne) -> tuple:
         """:meth:`procuration` for an imposable interne of a one-round day, as a tight loop."""
         fill, free = self.fill, self.free
         table = self.tables[interne.id]
-        refusals: list[RefusalTuple] = []
+        lowered: list[int] = []
         first_open: int | None = None
         for rank, terrain_id in enumerate(interne.voeux, start=1):
             slot = table.get(terrain_id, _UNKNOWN)
             if slot is _UNKNOWN:
                 slot = self.slot(interne, terrain_id)
-            if slot is None:
-                refusals.append((terrain_id, rank, Reason.NOT_ELIGIBLE))
-            elif free[terrain_id] <= 0:
-                refusals.append((terrain_id, rank, Reason.FULL))
-            else:
-                if first_open is None:
-                    first_open = rank
-                if fill.lowers(interne, terrain_id):
-                    refusals.append((terrain_id, rank, Reason.WOULD_LOWER_FILL))
-                    continue
-                return Outcome(terrain_id, slot, rank,  # type: ignore[arg-type]
-                               is_imposition(rank, first_open), refusals)
+            if slot is None or free[terrain_id] <= 0:
+                continue  # not eligible, or full: derived when read
+            if first_open is None:
+                first_open = rank
+            if fill.lowers(interne, terrain_id):
+                lowered.append(rank)
+                continue
+            return (terrain_id, slot, rank, is_imposition(rank, first_open), Derived(lowered))
         if fill.lowers(interne, None):
             found = self.outside_list(interne)
             if found is not None:
-                return Outcome(found[0].id, found[1], None, True, refusals)
-        return Outcome(None, None, None, False, refusals)
+                return (found[0].id, found[1], None, True, Derived(lowered))
+        return (None, None, None, False, Derived(lowered))
 
-    def derived_refusals(self, interne: Interne, upto: int | None) -> list[RefusalTuple]:
-        """The refusals of the common path before wish ``upto`` (``None``: all): each wish not
-        eligible, else full (the only two reasons there)."""
+    def derived_refusals(self, interne: Interne, upto: int | None,
+                         lowered: Iterable[int] = ()) -> list[RefusalTuple]:
+        """The refusals of a tight path before wish ``upto`` (``None``: all): each wish not
+        eligible, else refused for the fill when its rank is in ``lowered``, else full (an
+        open wish that keeps the fill is granted, so nothing else is possible)."""
         table = self.tables[interne.id]
+        lowered = frozenset(lowered)
         wishes = interne.voeux if upto is None else interne.voeux[: upto - 1]
         return [
-            (t, rank, Reason.NOT_ELIGIBLE if table[t] is None else Reason.FULL)
+            (t, rank, Reason.NOT_ELIGIBLE if table[t] is None
+             else Reason.WOULD_LOWER_FILL if rank in lowered else Reason.FULL)
             for rank, t in enumerate(wishes, start=1)
         ]
 
