@@ -182,3 +182,54 @@ def test_step_4_by_class_equals_one_literal_per_terrain(instance: Instance) -> N
     """The class encoding of step 4 and the per-(interne, terrain) one (``step4="pairs"``,
     the encoding it replaced) give the same allocation, impositions included."""
     assert solved_with(instance, "classes") == solved_with(instance, "pairs")
+
+
+# --- the one explainer (cpsat/explain.py) --------------------------------------------------------
+
+
+def _feasible_with(instance, forced, on) -> bool:
+    """The model with only the rule groups ``on``, the user constraints held."""
+    builder = ModelBuilder(instance, forced=forced, explain=True)
+    model = builder.build()
+    model.clear_assumptions()
+    model.add_assumptions([lit for name, lit in builder.groups.items() if name in on]
+                          + list(builder.user_literals.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    return solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@settings(max_examples=40)
+@given(t1_heavy_instances(max_internes=7), st.data())
+def test_the_conflict_is_minimal_and_the_drop_smallest(instance, data):
+    """When forced assignments leave no allocation, the rule groups named are a minimal
+    conflict (together they leave none; without any one of them, one exists), and the user
+    constraints to drop are the fewest: dropping them gives an allocation, dropping fewer
+    never does."""
+    import itertools
+
+    ids = [i.id for i in instance.internes]
+    chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
+    opened = [t.id for t in instance.terrains if t.postes > 0] or [instance.terrains[0].id]
+    # mostly a wish of their own, on a terrain with postes: conflicts with priority, the fill,
+    # couples and capacity, not only with a terrain that opens nothing
+    forced = {i: data.draw(st.sampled_from(list(instance.interne(i).voeux) or opened)
+                           | st.sampled_from(opened)) for i in chosen}
+    try:
+        solve(instance, forced=forced)
+        return
+    except affectation.NoAllocation as caught:
+        info = caught.value.info if hasattr(caught, "value") else caught.info
+    assert info.status == "INFEASIBLE" and info.conflict
+    assert not _feasible_with(instance, forced, info.conflict)
+    for group in info.conflict:
+        assert _feasible_with(instance, forced, set(info.conflict) - {group}), group
+    names = {f"forced[{i}]={t}": i for i, t in forced.items()}
+    assert info.drop and set(info.drop) <= set(names)
+    kept = {i: t for i, t in forced.items() if f"forced[{i}]={t}" not in info.drop}
+    solve(instance, forced=kept)  # raises if dropping them is not enough
+    for size in range(len(info.drop)):
+        for subset in itertools.combinations(sorted(names), size):
+            rest = {i: t for i, t in forced.items() if f"forced[{i}]={t}" not in subset}
+            with pytest.raises(affectation.NoAllocation):
+                solve(instance, forced=rest)

@@ -82,6 +82,8 @@ class NoAllocation(AffectationError):
         text = message or f"no allocation found (solver status {status})"
         if info.conflict:
             text += f"; rule groups in conflict: {', '.join(info.conflict)}"
+        if getattr(info, "drop", ()):
+            text += f"; fewest user constraints to drop: {', '.join(info.drop)}"
         super().__init__(text)
 
     def __reduce__(self):  # keep the info through pickling (process pools)

@@ -117,7 +117,10 @@ class SolveInfo:
     constraints: int = 0
     optimal: bool = True
     conflict: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    """Rule groups the solver's core blames when the solve is infeasible."""
+    """A minimal set of rule groups in conflict (each needed), when no allocation exists."""
+    drop: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """The fewest user constraints (``forced[I]=T``, ``must_place[I]``) to drop so that an
+    allocation exists."""
 
 
 T = TypeVar("T")

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import attrs
 from ortools.sat.python import cp_model
 
+from affectation.cpsat.explain import minimal_core
 from affectation.errors import InstanceError
 from affectation.model import CATEGORIES, Instance, Interne, Maquette, Terrain
 from affectation.rules.eligibility import completable, open_slots, profile, slot_for
@@ -775,28 +776,16 @@ _DROP_FIRST = ("r_pos_3", "obligatoires", "placement", "postes_fixes", "agrement
 
 def _minimal_core(model: _Model, core: Sequence[int], time_limit: float | None,
                   seed: int) -> set[int]:
-    """A minimal subset of the solver's core (deletion filter): each constraint in it is
-    needed for the infeasibility, so every one named binds."""
-    keep = [i for i in core if i in model.groups]
-    keep.sort(key=lambda i: (_DROP_FIRST.index(model.groups[i].constraint), i))
+    """A minimal subset of the solver's core (the one explainer, ``cpsat.explain``), tried
+    away in the order of :data:`_DROP_FIRST`: each constraint in it is needed for the
+    infeasibility, so every one named binds."""
     literal = {lit.index: lit for lit in model.literals}
-    model.model.clear_objective()
-    budget = time.perf_counter() + (time_limit or 60.0)
-    k = 0
-    while k < len(keep) and time.perf_counter() < budget:
-        trial = keep[:k] + keep[k + 1:]
-        model.model.clear_assumptions()
-        model.model.add_assumptions([literal[i] for i in trial])
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = seed
-        solver.parameters.max_time_in_seconds = max(budget - time.perf_counter(), 0.1)
-        if solver.solve(model.model) == cp_model.INFEASIBLE:
-            smaller = set(solver.sufficient_assumptions_for_infeasibility())
-            keep = [i for i in trial if i in smaller] or trial
-        else:
-            k += 1
-    return set(keep)
+    keep = sorted((i for i in core if i in model.groups),
+                  key=lambda i: (_DROP_FIRST.index(model.groups[i].constraint), i))
+    held = [lit for lit in model.literals if lit.index not in model.groups]
+    kept = minimal_core(model.model, [literal[i] for i in keep], held,
+                        time_limit=time_limit, seed=seed)
+    return {lit.index for lit in kept}
 
 
 def plan_postes(

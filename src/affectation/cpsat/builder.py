@@ -55,6 +55,9 @@ class ModelBuilder:
         self.explain = explain
         self.model = cp_model.CpModel()
         self.groups: dict[str, Literal] = {}
+        self.user_literals: dict[str, Literal] = {}
+        """When explaining: one literal per user constraint (``forced[I]=T``,
+        ``must_place[I]``), so that the fewest to drop can be named."""
         self.vars: Variables | None = None
         self.rules: dict[str, Callable[[ModelBuilder], None]] = dict(RULES)
 
@@ -91,6 +94,17 @@ class ModelBuilder:
             literals.append(self.groups[group])
         if literals:
             constraint.only_enforce_if(literals)
+
+    def user_literal(self, name: str) -> tuple[Literal, ...]:
+        """The literal of one user constraint when explaining (held by an assumption), to pass
+        as ``when`` to :meth:`guard`; nothing otherwise."""
+        if not self.explain:
+            return ()
+        if name not in self.user_literals:
+            literal = self.model.new_bool_var(f"user[{name}]")
+            self.user_literals[name] = literal
+            self.model.add_assumptions([literal])
+        return (self.user_literals[name],)
 
     def at_most_one(self, literals: Sequence[Literal], group: str) -> None:
         """``add_at_most_one``, or a guarded sum when explaining (no enforced at-most-one)."""

@@ -346,36 +346,39 @@ def user(b: ModelBuilder) -> None:
     wish list (R-VOE-1)."""
     v, model, instance = b.vars, b.model, b.instance
     for interne_id, terrain_id in b.forced.items():
+        own = b.user_literal(f"forced[{interne_id}]={terrain_id or '-'}")
         if terrain_id is None:
             for literal in v.placed(interne_id):
-                b.guard(model.add_bool_or([literal.negated()]), "user")
+                b.guard(model.add_bool_or([literal.negated()]), "user", *own)
             continue
         literals = v.on(interne_id, terrain_id)
         r, c = v.round_of[terrain_id], v.class_of(terrain_id)
         z = None if c is None else v.imposed(interne_id, r, c)
         if literals:
-            b.guard(model.add(sum(literals) == 1), "user")
+            b.guard(model.add(sum(literals) == 1), "user", *own)
         elif z is not None and terrain_id not in instance.interne(interne_id).voeux:
             # imposed in the class, and the (J+1)-th imposition of the class lands on it
             k = v.class_terrains[r][c].index(terrain_id) + 1
             reach = v.reach(r, c)
             j = v.impositions_before(r, c, interne_id)
-            b.guard(model.add_bool_or([z]), "user")
-            b.guard(model.add(j >= reach[k - 1]), "user")
-            b.guard(model.add(j <= reach[k] - 1), "user")
+            b.guard(model.add_bool_or([z]), "user", *own)
+            b.guard(model.add(j >= reach[k - 1]), "user", *own)
+            b.guard(model.add(j <= reach[k] - 1), "user", *own)
         elif v.may_take(instance.interne(interne_id), instance.terrain(terrain_id)):
-            _forbidden_by(b, "priority")  # eligible, but not in their wish list (R-VOE-1)
+            _forbidden_by(b, "priority", own)  # eligible, but not in their list (R-VOE-1)
         else:
-            _forbidden_by(b, "eligibility")
+            _forbidden_by(b, "eligibility", own)
     for interne_id in b.must_place:
-        b.guard(model.add_bool_or(v.placed(interne_id)), "user")
+        own = b.user_literal(f"must_place[{interne_id}]")
+        b.guard(model.add_bool_or(v.placed(interne_id)), "user", *own)
 
 
-def _forbidden_by(b: ModelBuilder, group: str) -> None:
+def _forbidden_by(b: ModelBuilder, group: str, own: tuple = ()) -> None:
     """A user constraint asks for a pair that no variable allows."""
     clause = []
     if b.explain:
-        clause = [b.groups["user"].negated(), b.groups[group].negated()]
+        clause = [b.groups["user"].negated(), b.groups[group].negated(),
+                  *(literal.negated() for literal in own)]
     b.model.add_bool_or(clause)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from ortools.sat.python import cp_model
 
 from affectation.cpsat.builder import ModelBuilder
+from affectation.cpsat.explain import minimal_core, smallest_to_drop
 from affectation.cpsat.variables import Choice
 from affectation.errors import NoAllocation
 from affectation.model import Instance
@@ -78,11 +79,9 @@ def solve(
     status = solver.solve(model)
     proto = model.proto
     conflict: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
     if status == cp_model.INFEASIBLE and explain:
-        core = set(solver.sufficient_assumptions_for_infeasibility())
-        conflict = tuple(
-            name for name, literal in builder.groups.items() if literal.index in core
-        )
+        conflict, drop = _explain(builder, solver, time_limit, seed)
     info = SolveInfo(
         status=SolveStatus(solver.status_name(status)),
         wall_time=time.perf_counter() - started,
@@ -90,11 +89,35 @@ def solve(
         constraints=len(proto.constraints),
         optimal=status == cp_model.OPTIMAL,
         conflict=conflict,
+        drop=drop,
     )
     if not info.status.has_allocation:
         raise NoAllocation(info)
     choices = builder.choices(solver)
     return to_result(instance, builder.order, choices, builder.postes, info)
+
+
+EXPLAIN_ORDER = ("one_terrain", "eligibility", "couples", "mandatory", "capacity", "priority",
+                 "user")
+"""The order in which rule groups are tried away from a conflict: the ones that explain least
+first; the user's constraints last, so they stay in the explanation when another exists."""
+
+
+def _explain(builder: ModelBuilder, solver: cp_model.CpSolver, time_limit: float | None,
+             seed: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A minimal set of rule groups in conflict, in the rulebook's order, and the fewest user
+    constraints to drop (:mod:`affectation.cpsat.explain`)."""
+    core = set(solver.sufficient_assumptions_for_infeasibility())
+    groups = builder.groups
+    candidates = [groups[name] for name in EXPLAIN_ORDER
+                  if name in groups and groups[name].index in core]
+    users = list(builder.user_literals.values())
+    kept = {literal.index for literal in minimal_core(
+        builder.model, candidates, users, time_limit=time_limit, seed=seed)}
+    conflict = tuple(name for name, literal in groups.items() if literal.index in kept)
+    drop = smallest_to_drop(builder.model, builder.user_literals, list(groups.values()),
+                            time_limit=time_limit, seed=seed)
+    return conflict, drop or ()
 
 
 def _add_hint(builder: ModelBuilder, instance: Instance, postes) -> None:
