@@ -73,10 +73,12 @@ def test_torn_last_line_was_never_acknowledged(tmp_path):
     with open(path, "ab") as handle:
         handle.write(b'{"seq":2,"time":"2026')  # cut by a crash before its fsync returned
     day = ChoiceDay.resume(instance, path)
-    assert day.seq == 1
+    assert day.seq == 2 and len(day.placed) == 1  # the cut is recorded, nothing replayed
     day.by_procuration()
     day.close()
-    assert [r["seq"] for r in read_journal(path, instance)[0]] == [0, 1, 2]
+    records = read_journal(path, instance)[0]
+    assert [r["seq"] for r in records] == [0, 1, 2, 3]
+    assert records[2]["kind"] == "resume" and records[2]["cut_bytes"] == 21
 
 
 def test_an_entry_that_does_not_replay_is_refused(tmp_path):
@@ -160,3 +162,138 @@ def test_kill_at_random_points_loses_nothing(tmp_path):
     day = ChoiceDay.resume(instance, journal)
     assert day.done
     assert day.result().same_allocation(serial_dictatorship(instance))
+
+
+# --- a journal nothing breaks (issue 15, item 1) -----------------------------------------------
+
+import errno  # noqa: E402
+
+from affectation.live import JournalLocked, JournalUnavailable  # noqa: E402
+
+
+class Faults:
+    """``os.write`` / ``os.fsync`` that fail on demand: ``half`` writes half the bytes first
+    (a write cut by a full disk), the way a real ENOSPC leaves a partial line behind."""
+
+    def __init__(self, monkeypatch, *, on: str, code: int, half: bool = False):
+        self.real_write, self.real_fsync = os.write, os.fsync
+        self.armed = True
+        self.code = code
+        self.half = half
+        if on == "write":
+            monkeypatch.setattr(os, "write", self.write)
+        else:
+            monkeypatch.setattr(os, "fsync", self.fsync)
+
+    def write(self, fd, data):
+        if not self.armed:
+            return self.real_write(fd, data)
+        if self.half and len(data) > 1:
+            self.half = False
+            return self.real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(self.code, os.strerror(self.code))
+
+    def fsync(self, fd):
+        if self.armed:
+            raise OSError(self.code, os.strerror(self.code))
+        return self.real_fsync(fd)
+
+
+@pytest.mark.parametrize(("on", "code", "half"), [
+    ("write", errno.ENOSPC, True), ("write", errno.ENOSPC, False), ("write", errno.EFBIG, True),
+    ("write", errno.EIO, False), ("fsync", errno.ENOSPC, False), ("fsync", errno.EIO, False),
+])
+def test_a_failed_write_records_nothing_and_the_day_resumes(tmp_path, monkeypatch, on, code,
+                                                            half):
+    instance = example()
+    path = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(instance, path)
+    for _ in range(3):
+        day.by_procuration()
+    size, called, head = path.stat().st_size, day.current, day.head
+    faults = Faults(monkeypatch, on=on, code=code, half=half)
+    with pytest.raises(JournalUnavailable, match="journal indisponible"):
+        day.by_procuration()
+    assert path.stat().st_size == size  # nothing refused is written, not even half a line
+    assert day.seq == 3 and day.current == called and day.head == head
+    assert "indisponible" in day.unavailable
+    for action in (day.by_procuration, day.pass_, day.undo):  # read-only until resumed
+        with pytest.raises(JournalUnavailable):
+            action()
+    if on == "fsync":
+        assert not day.recover() and "toujours indisponible" in day.unavailable  # still there
+    faults.armed = False  # space is back
+    assert day.recover() and day.unavailable is None
+    day.by_procuration()
+    assert day.seq == 4
+    day.close()
+    records, good = read_journal(path, instance)
+    assert good == path.stat().st_size and [r["seq"] for r in records] == [0, 1, 2, 3, 4]
+    assert ChoiceDay.resume(instance, path).result().same_allocation(day.result())
+
+
+def test_a_failed_cut_back_is_finished_by_recover(tmp_path, monkeypatch):
+    instance = example()
+    path = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(instance, path)
+    day.by_procuration()
+    size = path.stat().st_size
+    Faults(monkeypatch, on="write", code=errno.ENOSPC, half=True)
+    real_truncate = os.ftruncate
+    monkeypatch.setattr(os, "ftruncate", lambda fd, n: (_ for _ in ()).throw(OSError(errno.EIO,
+                                                                                   "EIO")))
+    with pytest.raises(JournalUnavailable, match="n'a pas pu être ramené"):
+        day.by_procuration()
+    assert path.stat().st_size > size  # half a line left: the disk would not let us cut it
+    monkeypatch.setattr(os, "ftruncate", real_truncate)
+    monkeypatch.undo()
+    assert day.recover() and path.stat().st_size == size
+    day.close()
+
+
+def test_a_torn_line_left_by_a_failed_write_is_cut_at_restart(tmp_path):
+    instance = example()
+    path = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(instance, path)
+    day.by_procuration()
+    day.close()
+    with open(path, "ab") as handle:  # what a crash mid-write leaves
+        handle.write(b'{"seq":2,"time":"x","kind":"cho')
+    day = ChoiceDay.resume(instance, path)
+    assert day.journal.cut == 31 and day.entries[-1]["kind"] == "resume"
+    day.close()
+
+
+def test_a_second_writer_is_refused_naming_the_process(tmp_path):
+    instance = example()
+    path = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(instance, path)
+    with pytest.raises(JournalLocked, match=f"processus \\({os.getpid()}\\)") as refused:
+        ChoiceDay.resume(instance, path)
+    assert refused.value.pid == os.getpid()
+    day.by_procuration()
+    day.close()
+    ChoiceDay.resume(instance, path).close()  # released by close
+
+
+def test_a_journal_held_by_another_process_names_its_pid(tmp_path):
+    instance = example()
+    path = tmp_path / "j.jsonl"
+    ChoiceDay.open(instance, path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import fcntl, sys, time
+            f = open({str(path)!r}, "rb")
+            fcntl.flock(f, fcntl.LOCK_EX)
+            print("held", flush=True)
+            time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(JournalLocked) as refused:
+            ChoiceDay.resume(instance, path)
+        assert refused.value.pid == holder.pid and f"processus {holder.pid}" in str(refused.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert path.read_bytes().count(b"\n") == 1  # the refused writer wrote nothing

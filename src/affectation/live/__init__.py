@@ -6,14 +6,25 @@ public pages (needs the ``live`` extra).
 """
 
 from affectation.live.day import Caller, ChoiceDay, ChoiceRefused, Option
-from affectation.live.journal import Journal, JournalError, instance_hash, read_journal
+from affectation.live.journal import (
+    Head,
+    Journal,
+    JournalError,
+    JournalLocked,
+    JournalUnavailable,
+    instance_hash,
+    read_journal,
+)
 
 __all__ = [
     "Caller",
     "ChoiceDay",
     "ChoiceRefused",
+    "Head",
     "Journal",
     "JournalError",
+    "JournalLocked",
+    "JournalUnavailable",
     "Option",
     "instance_hash",
     "read_journal",
