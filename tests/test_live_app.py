@@ -39,29 +39,40 @@ def test_every_write_needs_the_token(client, path):
     assert client.post(path, json={"terrain": "URG-LYON-CHU"}).status_code == 401
     assert client.post(path, json={}, headers={"Authorization": "Bearer wrong"}
                        ).status_code == 401
+    # never from the query string, and never a bare token without its scheme
+    assert client.post(f"{path}?token={TOKEN}", json={}).status_code == 401
+    assert client.post(path, json={}, headers={"Authorization": TOKEN}).status_code == 401
     assert client.day.seq == 0
-    assert client.get("/operateur").status_code == 401
+    assert client.get("/operateur").status_code == 200  # the page holds no data, no secret
     assert client.get("/api/options").status_code == 401
+    assert client.get(f"/api/options?token={TOKEN}").status_code == 401
     assert client.get("/api/result.json").status_code == 401
 
 
+def turn(client, **extra):
+    """The body a console sends: the interne it shows as called and the seq it shows."""
+    options = client.get("/api/options", headers=AUTH).json()
+    return {"interne": "+".join(options["internes"]), "seq": options["seq"], **extra}
+
+
 def test_operator_records_refusals_and_undo(client):
-    assert client.get(f"/operateur?token={TOKEN}").status_code == 200
     options = client.get("/api/options", headers=AUTH).json()
     first = options["internes"][0]
     allowed = [o["terrain"] for o in options["members"][0]["options"] if o["reason"] is None]
     refused = [o for o in options["members"][0]["options"] if o["reason"]]
-    answer = client.post("/api/choose", json={"terrain": refused[0]["terrain"]}, headers=AUTH)
+    answer = client.post("/api/choose", json=turn(client, terrain=refused[0]["terrain"]),
+                         headers=AUTH)
     assert answer.status_code == 409 and answer.json()["rule"]
-    answer = client.post("/api/choose", json={"terrain": allowed[0]}, headers=AUTH)
+    answer = client.post("/api/choose", json=turn(client, terrain=allowed[0]), headers=AUTH)
     assert answer.status_code == 200
     entry = answer.json()["entry"]
     assert entry["interne"] == first and entry["terrain"] == allowed[0] and entry["seq"] == 1
     state = client.get("/api/state").json()
     terrain = next(t for t in state["terrains"] if t["id"] == allowed[0])
     assert terrain["pris"] == 1 and state["choices"][0]["interne"] == first
-    assert client.post("/api/procuration", headers=AUTH).status_code == 200
-    assert client.post("/api/undo", headers=AUTH).json()["entry"]["kind"] == "undo"
+    assert client.post("/api/procuration", json=turn(client), headers=AUTH).status_code == 200
+    undo = client.post("/api/undo", json={"annule": 2}, headers=AUTH).json()["entry"]
+    assert undo["kind"] == "undo" and undo["undoes"] == 2
     assert client.get("/api/state").json()["seq"] == 3
     result = client.get("/api/result.json", headers=AUTH).json()
     assert json.dumps(result)
@@ -79,8 +90,8 @@ def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
                 Interne("d", 2, 2, ["MED", "PSY"], valides=valides)]
     day = ChoiceDay.open(Instance(MG_2017, [med, libre], internes, obligatoires=[]))
     with TestClient(create_app(day, token=TOKEN)) as client:
-        client.post("/api/procuration", headers=AUTH)
-        answer = client.post("/api/procuration", headers=AUTH).json()
+        client.post("/api/procuration", json=turn(client), headers=AUTH)
+        answer = client.post("/api/procuration", json=turn(client), headers=AUTH).json()
     assert answer["entry"]["terrain"] == "PSY"
     assert answer["why_not"] == {"d": ["wish 1 (MED): full, its last poste was taken by c "
                                        "(rang 1, position 1, entry 1)"]}
@@ -104,6 +115,7 @@ def test_live_command_refuses_a_broken_journal_naming_the_line(tmp_path):
     run = CliRunner().invoke(main, ["live", str(source), "--journal", str(journal)])
     assert run.exit_code == 2
     assert f"{journal}: line 2: broken chain" in run.output and "Traceback" not in run.output
+    assert not journal.with_name("j.jsonl.jeton").exists()  # nothing created
 
 
 def test_live_command_warns_when_serving_the_network(tmp_path):
@@ -128,10 +140,9 @@ def test_live_command_warns_when_serving_the_network(tmp_path):
 
 
 def test_a_double_click_records_nothing_for_the_next_interne(client):
-    first = client.get("/api/options", headers=AUTH).json()["internes"][0]
-    assert client.post("/api/procuration", json={"interne": first}, headers=AUTH
-                       ).status_code == 200
-    again = client.post("/api/procuration", json={"interne": first}, headers=AUTH)
+    body = turn(client)
+    assert client.post("/api/procuration", json=body, headers=AUTH).status_code == 200
+    again = client.post("/api/procuration", json=body, headers=AUTH)
     assert again.status_code == 409 and again.json()["reason"] == "not_current"
     assert client.day.seq == 1
 
@@ -161,6 +172,10 @@ def test_live_result_writes_the_journal_result(tmp_path):
     assert run.exit_code == 0, run.output
     assert "the day is over" in run.output
     assert load_result(tmp_path / "r.json").same_allocation(serial_dictatorship(instance))
+    from affectation.live.verify import journal_head
+
+    head = json.loads((tmp_path / "r.json").read_text())["journal"]
+    assert head == journal_head(journal).to_dict() and head["seq"] == len(instance.internes)
     run = runner.invoke(main, ["live", str(source), "--journal", str(journal), "--result",
                                str(tmp_path / "r.xlsx")])
     assert run.exit_code == 0 and (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
@@ -168,3 +183,198 @@ def test_live_result_writes_the_journal_result(tmp_path):
                                "--result", str(tmp_path / "x.json")])
     assert run.exit_code == 2 and "cannot read the journal" in run.output
     assert not (tmp_path / "x.json").exists()
+
+
+# --- issue 15: every write names what it acts on; bad requests are 4xx, never 500 -------------
+
+import asyncio  # noqa: E402
+import errno  # noqa: E402
+import os  # noqa: E402
+
+import httpx  # noqa: E402
+
+
+def test_n_concurrent_identical_clicks_record_exactly_one(tmp_path):
+    day = ChoiceDay.open(example(), tmp_path / "j.jsonl")
+    app = create_app(day, token=TOKEN)
+    first = day.current.internes[0]
+
+    async def clicks(path, body, n=10):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            return await asyncio.gather(*(http.post(path, json=body, headers=AUTH)
+                                          for _ in range(n)))
+
+    answers = asyncio.run(clicks("/api/procuration", {"interne": first, "seq": 0}))
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 9
+    assert day.seq == 1 and len(day.placed) == 1 and first in day.placed
+    # 5 "Annuler" at once undo one entry
+    answers = asyncio.run(clicks("/api/undo", {"annule": 1}, n=5))
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 4
+    assert day.seq == 2 and not day.placed
+    day.close()
+
+
+def test_a_write_on_a_stale_state_is_refused(client):
+    body = turn(client)
+    other = next(i for i in client.day.order if i != body["interne"])
+    for stale in ({**body, "seq": 7}, {**body, "interne": other}):
+        answer = client.post("/api/procuration", json=stale, headers=AUTH)
+        assert answer.status_code == 409 and answer.json()["reason"] == "not_current"
+    assert client.post("/api/undo", json={"annule": 0}, headers=AUTH).status_code == 409
+    assert client.day.seq == 0
+
+
+def test_the_operator_name_comes_from_the_server(tmp_path):
+    day = ChoiceDay.open(example(), tmp_path / "j.jsonl")
+    with TestClient(create_app(day, token=TOKEN, operator="ARS Lyon",
+                               tokens={"second-operator-token": "Poste 2"})) as client:
+        body = turn(client, operator="Mallory")
+        answer = client.post("/api/procuration", json=body, headers=AUTH)
+        assert answer.status_code == 400 and "fixé par le serveur" in answer.json()["error"]
+        assert client.post("/api/procuration", json=turn(client), headers=AUTH
+                           ).json()["entry"]["operator"] == "ARS Lyon"
+        second = {"Authorization": "Bearer second-operator-token"}
+        assert client.post("/api/procuration", json=turn(client), headers=second
+                           ).json()["entry"]["operator"] == "Poste 2"
+    day.close()
+
+
+MALFORMED = [
+    # (name, raw body, content type, expected status)
+    ("json array", b"[1, 2]", "application/json", 400),
+    ("json string", b'"x"', "application/json", 400),
+    ("json number", b"12", "application/json", 400),
+    ("json null", b"null", "application/json", 400),
+    ("deep nesting", b"[" * 50_000 + b"]" * 50_000, "application/json", 413),
+    ("deep nesting under 64 KiB", b'{"interne":' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+     "application/json", 400),
+    ("invalid utf-8", b'{"interne": "\xff\xfe"}', "application/json", 400),
+    ("invalid escape", b'{"interne": "\\x41"}', "application/json", 400),
+    ("5000-digit number", b'{"seq": ' + b"9" * 5000 + b"}", "application/json", 400),
+    ("huge integer", b'{"seq": 99999999999999999999}', "application/json", 400),
+    ("negative seq", b'{"seq": -1}', "application/json", 400),
+    ("float seq", b'{"seq": 1.5}', "application/json", 400),
+    ("boolean seq", b'{"seq": true}', "application/json", 400),
+    ("NaN", b'{"seq": NaN}', "application/json", 400),
+    ("Infinity", b'{"seq": Infinity}', "application/json", 400),
+    ("lone surrogate", b'{"interne": "\\ud800"}', "application/json", 400),
+    ("control character", b'{"interne": "a\\u0000b"}', "application/json", 400),
+    ("list as terrain", b'{"terrain": ["A", "B", "C"]}', "application/json", 400),
+    ("object as terrain", b'{"terrain": {"a": 1}}', "application/json", 400),
+    ("number as interne", b'{"interne": 12}', "application/json", 400),
+    ("list of numbers as terrain", b'{"terrain": [1, 2]}', "application/json", 400),
+    ("10 MB operator", b'{"operator": "' + b"x" * 10_000_000 + b'"}', "application/json",
+     413),
+    ("65 KiB interne", b'{"interne": "' + b"x" * 66_000 + b'"}', "application/json", 413),
+    ("long string", b'{"interne": "' + b"x" * 1000 + b'"}', "application/json", 400),
+    ("operator in body", b'{"operator": "Mallory"}', "application/json", 400),
+    ("unknown field", b'{"foo": 1}', "application/json", 400),
+    ("duplicate field", b'{"seq": 0, "seq": 0}', "application/json", 400),
+    ("truncated json", b'{"interne": "I', "application/json", 400),
+    ("empty body", b"", "application/json", 400),
+    ("text/plain", b'{"interne": "x"}', "text/plain", 415),
+    ("form", b"interne=x", "application/x-www-form-urlencoded", 415),
+    ("no content type", b'{"interne": "x"}', None, 415),
+    ("missing fields", b"{}", "application/json", 400),
+    ("null fields", b'{"interne": null, "seq": null}', "application/json", 400),
+]
+
+
+@pytest.mark.parametrize("path", ["/api/choose", "/api/procuration", "/api/pass",
+                                  "/api/impose", "/api/undo"])
+@pytest.mark.parametrize(("name", "raw", "ctype", "status"), MALFORMED,
+                         ids=[m[0] for m in MALFORMED])
+def test_a_malformed_body_is_a_4xx_in_french_and_records_nothing(client, path, name, raw,
+                                                                  ctype, status):
+    headers = dict(AUTH)
+    if ctype is not None:
+        headers["Content-Type"] = ctype
+    answer = client.post(path, content=raw, headers=headers)
+    assert answer.status_code == status, (name, answer.text)
+    error = answer.json()["error"]
+    assert error and "Traceback" not in answer.text
+    assert client.day.seq == 0 and len(client.day.journal.records) == 1
+
+
+def test_a_valid_body_with_a_terrain_pair_for_a_single_is_a_409(client):
+    answer = client.post("/api/choose", json=turn(client, terrain=["A", "B"]), headers=AUTH)
+    assert answer.status_code == 409 and client.day.seq == 0
+
+
+def test_bearer_scheme_in_any_case_and_security_headers(client):
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        answer = client.get("/api/options", headers={"Authorization": f"{scheme} {TOKEN}"})
+        assert answer.status_code == 200
+    for path in ("/", "/operateur", "/ecran", "/api/options", "/api/state", "/nope"):
+        answer = client.get(path, headers=AUTH)
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+    # the pages hold no inline script the policy would block
+    for page in ("/", "/operateur", "/ecran"):
+        assert "<script>" not in client.get(page).text
+
+
+def test_an_unknown_result_format_is_404_and_unknown_routes_are_french_json(client):
+    assert client.get("/api/result.foo", headers=AUTH).status_code == 404
+    answer = client.get("/nope")
+    assert answer.status_code == 404 and answer.json()["error"] == "page introuvable"
+    assert client.get("/api/choose", headers=AUTH).status_code == 405
+    assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/static/console.js").headers["content-type"].startswith(
+        "text/javascript")
+
+
+def test_the_host_header_is_checked_against_the_bound_names(tmp_path):
+    from affectation.web import allowed_hosts
+
+    day = ChoiceDay.open(example(), tmp_path / "j.jsonl")
+    app = create_app(day, token=TOKEN, hosts=allowed_hosts("127.0.0.1", 8000))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/api/state").status_code == 200
+        assert client.get("/api/state", headers={"Host": "localhost:8000"}).status_code == 200
+        evil = client.get("/api/state", headers={"Host": "evil.example:8000"})
+        assert evil.status_code == 400 and "nom d'hôte" in evil.json()["error"]
+        assert client.get("/", headers={"Host": "127.0.0.1:9999"}).status_code == 400
+    day.close()
+
+
+def test_a_full_disk_answers_503_then_resumes(client, monkeypatch):
+    real = os.fsync
+    failing = {"on": True}
+
+    def fsync(fd):
+        if failing["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    client.post("/api/procuration", json=turn(client), headers=AUTH)
+    size = client.day.journal.path.stat().st_size
+    monkeypatch.setattr(os, "fsync", fsync)
+    answer = client.post("/api/procuration", json=turn(client), headers=AUTH)
+    assert answer.status_code == 503 and "disque plein" in answer.json()["error"]
+    assert client.get("/api/state").json()["indisponible"]
+    for path, body in (("/api/procuration", turn(client)), ("/api/undo", {"annule": 1}),
+                       ("/api/pass", turn(client))):
+        assert client.post(path, json=body, headers=AUTH).status_code == 503
+    assert client.post("/api/reprendre", headers=AUTH).status_code == 503  # still full
+    assert client.day.journal.path.stat().st_size == size and client.day.seq == 1
+    failing["on"] = False
+    resumed = client.post("/api/reprendre", headers=AUTH)
+    assert resumed.status_code == 200 and resumed.json()["options"]["seq"] == 1
+    assert client.post("/api/procuration", json=turn(client), headers=AUTH).status_code == 200
+    assert client.day.seq == 2 and client.get("/api/state").json()["indisponible"] is None
+
+
+def test_state_gives_the_journal_head_after_every_entry(client):
+    from affectation.live.verify import journal_head
+
+    for n in range(1, 4):
+        client.post("/api/procuration", json=turn(client), headers=AUTH)
+        head = client.get("/api/state").json()["journal"]
+        assert head == journal_head(client.day.journal.path).to_dict() and head["seq"] == n
+    result = client.get("/api/result.json", headers=AUTH).json()
+    assert result["journal"] == head
