@@ -378,3 +378,101 @@ def test_state_gives_the_journal_head_after_every_entry(client):
         assert head == journal_head(client.day.journal.path).to_dict() and head["seq"] == n
     result = client.get("/api/result.json", headers=AUTH).json()
     assert result["journal"] == head
+
+
+# --- clean start-up and token hygiene (issue 15, items 5 and 6) --------------------------------
+
+import socket  # noqa: E402
+import stat  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from affectation.cli import main  # noqa: E402
+
+
+@pytest.fixture
+def source(tmp_path):
+    from affectation.io import save_instance
+
+    path = tmp_path / "choix.json"
+    save_instance(example(), path)
+    return path
+
+
+def live(args, env=None):
+    return CliRunner().invoke(main, ["live", *map(str, args)], env=env or {})
+
+
+def test_a_bad_start_says_why_in_french_exits_2_and_creates_nothing(tmp_path, source,
+                                                                    monkeypatch):
+    monkeypatch.delenv("AFFECTATION_JETON", raising=False)
+    journal = tmp_path / "j.jsonl"
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    bad_instance = tmp_path / "bad.json"
+    bad_instance.write_text("{")
+    cases = [
+        (["--journal", tmp_path / "missing" / "j.jsonl"], "le dossier"),
+        (["--journal", journal, "--port", "70000"], "de 0 à 65535"),
+        (["--journal", journal, "--port", "-1"], "de 0 à 65535"),
+        (["--journal", journal, "--port", "huit"], "numéro de port"),
+        (["--journal", journal, "--port", busy.getsockname()[1]], "déjà utilisé"),
+        (["--journal", journal, "--host", "no-such-host.invalid"], "adresse inconnue"),
+        (["--journal", journal, "--token", "a"], "--token n'est plus accepté"),
+        (["--journal", tmp_path], "dossier"),
+        (["--journal", journal, "--cle", tmp_path / "nokey"], "clé illisible"),
+    ]
+    try:
+        for args, said in cases:
+            run = live([source, *args])
+            assert run.exit_code == 2, (args, run.output)
+            assert said in run.output and "Traceback" not in run.output, (args, run.output)
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "choix.json"]
+        run = live([bad_instance, "--journal", journal])
+        assert run.exit_code == 2 and "Traceback" not in run.output
+        run = live([source, "--journal", journal], env={"AFFECTATION_JETON": "short"})
+        assert run.exit_code == 2 and "jeton trop court" in run.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "choix.json"]
+    finally:
+        busy.close()
+
+
+def test_the_token_file_is_created_mode_600_and_reused_at_restart(tmp_path, source,
+                                                                  monkeypatch):
+    import affectation.live.app as app_module
+
+    monkeypatch.delenv("AFFECTATION_JETON", raising=False)
+    served = []
+    monkeypatch.setattr(app_module, "serve", lambda app, **kw: served.append((app, kw)))
+    journal = tmp_path / "j.jsonl"
+    first = live([source, "--journal", journal, "--port", "0"])
+    assert first.exit_code == 0, first.output
+    token_file = tmp_path / "j.jsonl.jeton"
+    token = token_file.read_text().strip()
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600 and len(token) >= 16
+    assert f"/operateur#jeton={token}" in first.output and "?token=" not in first.output
+    second = live([source, "--journal", journal, "--port", "0"])
+    assert second.exit_code == 0 and f"#jeton={token}" in second.output  # the same token
+    assert "journal repris" in second.output and "tête du journal : 0:" in second.output
+    token_file.chmod(0o644)
+    run = live([source, "--journal", journal, "--port", "0"])
+    assert run.exit_code == 2 and "lisible par d'autres" in run.output
+    token_file.chmod(0o600)
+    run = live([source, "--journal", journal, "--port", "0"],
+               env={"AFFECTATION_JETON": "from-the-environment-1234"})
+    assert run.exit_code == 0 and "#jeton=from-the-environment-1234" in run.output
+    for _, kw in served:
+        kw["sock"].close()
+
+
+def test_two_servers_on_one_journal_the_second_is_refused(tmp_path, source, monkeypatch):
+    monkeypatch.delenv("AFFECTATION_JETON", raising=False)
+    journal = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(example(), journal)  # the first server, holding the journal
+    try:
+        run = live([source, "--journal", journal, "--port", "0"])
+        assert run.exit_code == 2 and f"processus ({os.getpid()})" in run.output
+        assert not (tmp_path / "j.jsonl.jeton").exists()
+    finally:
+        day.close()

@@ -297,3 +297,145 @@ def test_a_journal_held_by_another_process_names_its_pid(tmp_path):
         holder.kill()
         holder.wait()
     assert path.read_bytes().count(b"\n") == 1  # the refused writer wrote nothing
+
+
+# --- a record anyone can verify (issue 15, item 4) ---------------------------------------------
+
+from affectation.live.journal import key_id, line_hash, mac_ok  # noqa: E402
+from affectation.live.verify import journal_head, parse_head, verify_journal  # noqa: E402
+
+KEY = b"0123456789abcdef0123456789abcdef"
+
+
+def keyed_day(tmp_path, entries=4, key=KEY):
+    instance = example()
+    path = tmp_path / "j.jsonl"
+    day = ChoiceDay.open(instance, path, operator="ARS", key=key)
+    heads = [day.head]
+    for _ in range(entries):
+        day.by_procuration(operator="ARS")
+        heads.append(day.head)
+    day.close()
+    return instance, path, heads
+
+
+def rechain(lines: list[bytes]) -> list[bytes]:
+    """What a forger without the key can do: recompute every ``prev`` (and drop the MACs)."""
+    out = []
+    prev = None
+    for line in lines:
+        record = json.loads(line)
+        record.pop("mac", None)
+        if prev is not None:
+            record["prev"] = prev
+        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        out.append(encoded)
+        prev = line_hash(encoded)
+    return out
+
+
+def test_every_keyed_line_carries_its_mac_and_the_day_resumes_with_the_key(tmp_path):
+    instance, path, heads = keyed_day(tmp_path)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    assert json.loads(lines[0])["cle"] == key_id(KEY) and KEY.decode() not in path.read_text()
+    assert all(mac_ok(line, KEY) for line in lines)
+    assert not mac_ok(lines[1], b"another key of 32 bytes........")
+    assert journal_head(path) == heads[-1]
+    with pytest.raises(JournalError, match="avec une clé"):
+        ChoiceDay.resume(instance, path)
+    day = ChoiceDay.resume(instance, path, key=KEY)
+    day.by_procuration()
+    day.close()
+    report = verify_journal(path, key=KEY, head=heads[-1], instance=instance)
+    assert report.ok and any("MAC valide" in p for p in report.proved)
+
+
+def test_forged_lines_with_recomputed_hashes_are_refused_with_the_key(tmp_path):
+    _, path, _ = keyed_day(tmp_path)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    last = json.loads(lines[-1])
+    forged = dict(last, seq=last["seq"] + 1, prev=line_hash(lines[-1]), interne="I9999")
+    forged.pop("mac")
+    appended = [*lines, json.dumps(forged, separators=(",", ":")).encode()]
+    path.write_bytes(b"\n".join(appended) + b"\n")
+    assert not verify_journal(path, key=KEY).ok  # no MAC on the forged line
+    without_key = verify_journal(path)
+    assert without_key.ok and any("MAC ne sont pas vérifiés" in n for n in
+                                  without_key.not_proved)
+
+
+@pytest.mark.parametrize("field", ["time", "operator"])
+def test_the_last_line_edited_is_refused_by_the_key_and_by_the_head(tmp_path, field):
+    _, path, heads = keyed_day(tmp_path)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    lines[-1] = lines[-1].replace(b'"time":"', b'"time":"1', 1) if field == "time" else \
+        lines[-1].replace(b'"operator":"ARS"', b'"operator":"XXX"', 1)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    assert verify_journal(path).ok  # the chain alone never covers its last line
+    assert not verify_journal(path, key=KEY).ok
+    report = verify_journal(path, head=heads[-1])
+    assert not report.ok and "n'est pas celle publiée" in report.problems[0]
+
+
+def test_a_history_rewritten_and_replayed_with_the_original_times_is_refused(tmp_path):
+    _, path, heads = keyed_day(tmp_path)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    records = [json.loads(line) for line in lines]
+    records[2]["terrain"] = "URG-LYON-CHU"  # what the forger wants the record to say
+    rewritten = rechain([json.dumps(r, separators=(",", ":")).encode() for r in records])
+    path.write_bytes(b"\n".join(rewritten) + b"\n")
+    assert verify_journal(path).ok  # consistent: no key, no head, nothing to compare with
+    report = verify_journal(path, key=KEY)
+    assert not report.ok and "MAC invalide" in report.problems[0]
+    assert not verify_journal(path, head=heads[-1]).ok
+
+
+def test_a_journal_cut_at_a_line_boundary_against_a_published_head(tmp_path):
+    _, path, heads = keyed_day(tmp_path, entries=5)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    path.write_bytes(b"\n".join(lines[:4]) + b"\n")  # entries 4 and 5 removed
+    assert verify_journal(path, key=KEY).ok  # a cut leaves no trace without a head...
+    report = verify_journal(path, key=KEY, head=heads[5])
+    assert not report.ok and "coupé" in report.problems[0]  # ...but the published one
+    # cut after the last head known: accepted, and the report says what it cannot prove
+    report = verify_journal(path, key=KEY, head=heads[2])
+    assert report.ok and any("après l'entrée 2" in n for n in report.not_proved)
+
+
+def test_torn_lines_and_cuts_at_resume_are_reported(tmp_path):
+    instance, path, _ = keyed_day(tmp_path, entries=2)
+    with open(path, "ab") as handle:
+        handle.write(b'{"seq":3,"ti')
+    assert any("incomplète (12 octets" in n for n in verify_journal(path, key=KEY).notes)
+    ChoiceDay.resume(instance, path, key=KEY).close()
+    report = verify_journal(path, key=KEY, instance=instance)
+    assert report.ok and any("12 octets (jamais acquittée) a été coupée" in n
+                             for n in report.notes)
+
+
+def test_journal_verifier_command(tmp_path):
+    from click.testing import CliRunner
+
+    from affectation.cli import main
+
+    _, path, heads = keyed_day(tmp_path)
+    key = tmp_path / "cle"
+    runner = CliRunner()
+    run = runner.invoke(main, ["journal", "cle", str(key)])
+    assert run.exit_code == 0 and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert runner.invoke(main, ["journal", "cle", str(key)]).exit_code == 2  # never replaced
+    key.write_bytes(KEY + b"\n")
+    run = runner.invoke(main, ["journal", "verifier", str(path), "--cle", str(key), "--tete",
+                               str(heads[2])])
+    assert run.exit_code == 0, run.output
+    assert "journal ACCEPTÉ" in run.output and "non prouvé" in run.output
+    other = tmp_path / "autre"
+    other.write_bytes(b"another key, long enough for us\n")
+    run = runner.invoke(main, ["journal", "verifier", str(path), "--cle", str(other)])
+    assert run.exit_code == 1 and "REFUSÉ" in run.output
+    for bad in (["--tete", "3:abc"], ["--cle", str(tmp_path / "none")]):
+        run = runner.invoke(main, ["journal", "verifier", str(path), *bad])
+        assert run.exit_code == 2 and "Traceback" not in run.output
+    assert runner.invoke(main, ["journal", "verifier", str(tmp_path / "none.jsonl")]
+                         ).exit_code == 2
+    assert parse_head(str(heads[1])) == heads[1]

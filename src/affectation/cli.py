@@ -451,7 +451,7 @@ def audit_command(instance: str, out: str | None) -> None:
 
 @main.command("live")
 @click.argument("instance", type=click.Path(exists=False))
-@click.option("--journal", required=True, type=click.Path(dir_okay=False),
+@click.option("--journal", required=True,
               help="The day's journal (JSON Lines): created if missing, else resumed.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve; anything but the loopback exposes the pages to the "
