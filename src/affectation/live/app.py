@@ -91,8 +91,27 @@ def public_state(day: ChoiceDay) -> dict[str, Any]:
         state["suivants"] = [{"interne": i, "libelle": label(i)} for i in following]
     else:
         state["suivants"] = []
+    state["categories"] = _categories(day)
     state["indisponible"] = day.unavailable
     return state
+
+
+def _categories(day: ChoiceDay) -> list[dict[str, Any]]:
+    """Per category of the round (a terrain counts in its first): the free postes, and how
+    many of them the called interne (a couple: the first called) may take now."""
+    caller = day.current
+    if caller is None:
+        return []
+    open_to = {o.terrain for o in day.options(caller.internes[0]) if o.open}
+    out: dict[str, dict[str, Any]] = {}
+    for t in day.instance.terrains:
+        if day.instance.rounds[day.instance.terrain_round[t.id]].nom != caller.round:
+            continue
+        row = out.setdefault(t.categories[0], {"categorie": t.categories[0], "libres": 0,
+                                               "ouverts": 0})
+        row["libres"] += day.free(t.id)
+        row["ouverts"] += day.free(t.id) if t.id in open_to else 0
+    return list(out.values())
 
 
 def _labeller(day: ChoiceDay):
