@@ -439,3 +439,39 @@ def test_journal_verifier_command(tmp_path):
     assert runner.invoke(main, ["journal", "verifier", str(tmp_path / "none.jsonl")]
                          ).exit_code == 2
     assert parse_head(str(heads[1])) == heads[1]
+
+
+def test_a_real_full_filesystem_records_nothing_refused_and_resumes(tmp_path):
+    """The audit's reproduction: the journal on a 16 KiB tmpfs (needs root and mount; skipped
+    elsewhere, the simulated ENOSPC above covers the same path)."""
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(tiny)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
+    try:
+        instance = example()
+        (tiny / "filler").write_bytes(b"x" * 4096)
+        path = tiny / "j.jsonl"
+        day = ChoiceDay.open(instance, path)
+        acknowledged = 0
+        with pytest.raises(JournalUnavailable, match="disque plein"):
+            for _ in range(len(instance.internes)):
+                day.by_procuration()
+                acknowledged += 1
+        assert acknowledged > 10 and day.seq == acknowledged
+        records, good = read_journal(path, instance)
+        assert good == path.stat().st_size and len(records) == acknowledged + 1
+        with pytest.raises(JournalUnavailable):
+            day.by_procuration()
+        (tiny / "filler").unlink()  # space is back
+        assert day.recover()
+        day.by_procuration()
+        assert day.seq == acknowledged + 1
+        day.close()
+        again = ChoiceDay.resume(instance, path)
+        assert again.seq == acknowledged + 1
+        again.close()
+    finally:
+        subprocess.run(["umount", str(tiny)], capture_output=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -114,7 +114,7 @@ def _categories(day: ChoiceDay) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _labeller(day: ChoiceDay):
+def _labeller(day: ChoiceDay) -> Callable[[str | None], str]:
     def label(ident: str | None) -> str:
         if not ident:
             return ""
@@ -281,20 +281,19 @@ def create_app(day: ChoiceDay, *, token: str | None = None, operator: str = "",
                                                     "écritures reprennent",
                              "options": _options(day), "journal": _head(day)})
 
-    async def result(request: Request) -> Response:
-        if who(request) is None:
-            return refuse()
-        res = day.result()
-        if request.path_params.get("fmt") == "json":
-            return JSONResponse(result_document(res, day.head))
-        data = result_workbook(res, day.instance, day.head)
-        return Response(data, media_type="application/vnd.openxmlformats-"
-                        "officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": "attachment; filename=resultat.xlsx"})
-
-    async def result_json(request: Request) -> Response:
-        request.path_params["fmt"] = "json"
-        return await result(request)
+    def result(fmt: str):
+        async def handler(request: Request) -> Response:
+            if who(request) is None:
+                return refuse()
+            res = day.result()
+            if fmt == "json":
+                return JSONResponse(result_document(res, day.head))
+            data = result_workbook(res, day.instance, day.head)
+            return Response(data, media_type="application/vnd.openxmlformats-"
+                            "officedocument.spreadsheetml.sheet",
+                            headers={"content-disposition": "attachment; "
+                                                           "filename=resultat.xlsx"})
+        return handler
 
     routes = [
         Route("/", public),
@@ -310,8 +309,8 @@ def create_app(day: ChoiceDay, *, token: str | None = None, operator: str = "",
         Route("/api/impose", action("impose"), methods=["POST"]),
         Route("/api/undo", action("undo"), methods=["POST"]),
         Route("/api/reprendre", resume_writes, methods=["POST"]),
-        Route("/api/result.json", result_json),
-        Route("/api/result.xlsx", result),
+        Route("/api/result.json", result("json")),
+        Route("/api/result.xlsx", result("xlsx")),
     ]
     app = Starlette(routes=routes, exception_handlers=error_handlers(),
                     middleware=[Middleware(Guard, hosts=hosts)])
@@ -325,7 +324,8 @@ def _head(day: ChoiceDay) -> dict[str, Any] | None:
     return None if head is None else head.to_dict()
 
 
-def _stale(day: ChoiceDay, name: str, body: Mapping[str, Any], label: Any) -> str | None:
+def _stale(day: ChoiceDay, name: str, body: Mapping[str, Any],
+           label: Callable[[str | None], str]) -> str | None:
     """Why the write does not act on what the page showed (French), or ``None``."""
     seq = body.get("seq")
     if name == "undo":
