@@ -160,6 +160,10 @@ def test_console_confirms_names_the_interne_and_says_what_an_undo_undid(tmp_path
             message = page.inner_text("#message")
             assert message.startswith("Entrée 1 annulée") and terrain in message
             assert page.get_attribute("#appel", "data-internes") == called
+            # the result, fetched with the bearer token (never a token in a link)
+            with page.expect_download() as download:
+                page.click("#resultat")
+            assert download.value.suggested_filename == "resultat.xlsx"
             # the room's screen follows, with the journal head in its corner
             screen = browser.new_page(viewport={"width": 1920, "height": 1080})
             screen.goto(f"{base}/ecran")

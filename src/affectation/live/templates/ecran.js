@@ -134,7 +134,9 @@ function render(s) {
               el("td", {class: "n"}, called ? String(c.ouverts) : ""));
     table.append(tr);
   }
-  $("progression").textContent = s.placed + " placés sur " + s.internes;
+  $("progression").textContent = s.indisponible ?
+    "Saisie suspendue : journal indisponible" : s.placed + " placés sur " + s.internes;
+  $("progression").className = s.indisponible ? "perdue" : "";
   $("tete").textContent = s.journal ? "Journal — entrée " + s.journal.seq + " — tête " +
     s.journal.tete.slice(0, 32) + " " + s.journal.tete.slice(32) : "";
   $("tete").dataset.seq = s.journal ? s.journal.seq : "";

@@ -22,7 +22,8 @@ function render(state) {
   document.getElementById("tete").textContent = state.journal ?
     "Journal : entrée " + state.journal.seq + " — tête " + state.journal.tete : "";
   document.getElementById("etat").textContent =
-    state.placed + " interne(s) placé(s) sur " + state.internes + " — entrée " + state.seq;
+    state.placed + " interne(s) placé(s) sur " + state.internes + " — entrée " + state.seq +
+    (state.indisponible ? " — saisie suspendue : journal indisponible" : "");
   const groups = new Map();
   for (const t of state.terrains) {
     const key = t.categories[0];
