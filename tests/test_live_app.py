@@ -476,3 +476,47 @@ def test_two_servers_on_one_journal_the_second_is_refused(tmp_path, source, monk
         assert not (tmp_path / "j.jsonl.jeton").exists()
     finally:
         day.close()
+
+
+def test_one_token_per_operator_from_a_file(tmp_path, source, monkeypatch):
+    import affectation.live.app as app_module
+    from affectation.web import TokenError, load_operator_tokens
+
+    monkeypatch.delenv("AFFECTATION_JETON", raising=False)
+    tokens = tmp_path / "jetons"
+    tokens.write_text("# opérateurs\nARS Lyon:lyon-token-0123456789\n"
+                      "Poste 2 : p2-token-0123456789\n")
+    tokens.chmod(0o600)
+    assert load_operator_tokens(tokens) == {"lyon-token-0123456789": "ARS Lyon",
+                                            "p2-token-0123456789": "Poste 2"}
+    for text, said in (("x:short", "trop court"), ("no colon here, long enough", "NOM:JETON"),
+                       ("a:same-token-0123456789\nb:same-token-0123456789", "déjà donné"),
+                       ("# nothing\n", "aucun jeton")):
+        bad = tmp_path / "bad"
+        bad.write_text(text)
+        bad.chmod(0o600)
+        with pytest.raises(TokenError, match=said):
+            load_operator_tokens(bad)
+    bad.chmod(0o644)
+    with pytest.raises(TokenError, match="lisible par d'autres"):
+        load_operator_tokens(bad)
+    recorded = []
+
+    def serve(app, sock):  # while the command serves: a write with the second token
+        with TestClient(app, base_url=f"http://127.0.0.1:{sock.getsockname()[1]}") as client:
+            second = {"Authorization": "Bearer p2-token-0123456789"}
+            answer = client.post("/api/procuration", json=turn_with(client, second),
+                                 headers=second)
+            recorded.append(answer.json()["entry"]["operator"])
+        sock.close()
+
+    monkeypatch.setattr(app_module, "serve", serve)
+    run = live([source, "--journal", tmp_path / "j.jsonl", "--port", "0", "--jetons", tokens])
+    assert run.exit_code == 0, run.output
+    assert "console de Poste 2" in run.output and "p2-token" not in run.output
+    assert recorded == ["Poste 2"]
+
+
+def turn_with(client, headers):
+    options = client.get("/api/options", headers=headers).json()
+    return {"interne": "+".join(options["internes"]), "seq": options["seq"]}

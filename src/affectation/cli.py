@@ -461,6 +461,9 @@ def audit_command(instance: str, out: str | None) -> None:
               help="File of the operator's token (mode 600; default: JOURNAL.jeton, created at "
                    "first start and reused at restart). AFFECTATION_JETON in the environment "
                    "takes precedence.")
+@click.option("--jetons", "tokens_file", type=click.Path(dir_okay=False), default=None,
+              help="One token per operator: a file (mode 600) of lines NAME:TOKEN; each "
+                   "write is recorded under the name of the token that made it.")
 @click.option("--token", default=None, hidden=True)
 @click.option("--operateur", "--operator", "operator", default="",
               help="Name recorded in the journal entries written with the token.")
@@ -472,7 +475,7 @@ def audit_command(instance: str, out: str | None) -> None:
               help="Do not serve: replay the journal and write its result (.json result file "
                    "or .xlsx spreadsheet), then exit.")
 def live_command(instance: str, journal: str, host: str, port: str, token_file: str | None,
-                 token: str | None, operator: str, key_file: str | None,
+                 tokens_file: str | None, token: str | None, operator: str, key_file: str | None,
                  host_names: tuple[str, ...], result_path: str | None) -> None:
     """Run the choice day of INSTANCE live: an operator page (token) and a public page."""
     from affectation.live import ChoiceDay, JournalError
@@ -501,7 +504,13 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
         return
     try:
         from affectation.live.app import create_app, serve
-        from affectation.web import TOKEN_ENV, TokenError, allowed_hosts, load_token
+        from affectation.web import (
+            TOKEN_ENV,
+            TokenError,
+            allowed_hosts,
+            load_operator_tokens,
+            load_token,
+        )
     except ModuleNotFoundError as error:
         click.echo(f"error: the live pages need the 'live' extra ({error.name} is missing): "
                    "pip install 'affectation[live]'", err=True)
@@ -518,6 +527,7 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
         token_ready = TOKEN_ENV in os.environ or token_path.exists()
         if token_ready:
             token_value, token_origin = load_token(token_path)
+        operators = {} if tokens_file is None else load_operator_tokens(tokens_file)
         sock = bind(host, port_number)
     except (StartupError, TokenError) as error:
         fail(str(error))
@@ -554,9 +564,12 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
     click.echo(f"écran de salle : http://{shown}:{bound}/ecran")
     click.echo(f"console :        http://{shown}:{bound}/operateur#jeton={token_value}")
     click.echo(f"jeton :          {token_origin}")
+    for name in sorted(set(operators.values())):
+        click.echo(f"console de {name} : http://{shown}:{bound}/operateur#jeton=… (son jeton, "
+                   f"fichier {tokens_file})")
     if head is not None:
         click.echo(f"tête du journal : {head}")
-    app = create_app(day, token=token_value, operator=operator,
+    app = create_app(day, token=token_value, operator=operator, tokens=operators,
                      hosts=allowed_hosts(host, bound, host_names))
     try:
         serve(app, sock=sock)

@@ -43,6 +43,7 @@ __all__ = [
     "bearer",
     "error_handlers",
     "json_error",
+    "load_operator_tokens",
     "load_token",
     "read_json_object",
 ]
@@ -126,6 +127,36 @@ def _read_token_file(target: Path) -> str:
                          f"(mode {mode & 0o777:o}) : chmod 600 {target}")
     _check_token(token, str(target))
     return token
+
+
+def load_operator_tokens(path: str | os.PathLike[str]) -> dict[str, str]:
+    """One token per operator: a file (mode 600) of lines ``NAME:TOKEN`` (``#`` comments),
+    as ``{token: name}``; the name is what the journal records for that token's writes."""
+    target = Path(path)
+    try:
+        mode = target.stat().st_mode
+        text = target.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise TokenError(f"{target}: fichier des jetons illisible "
+                         f"({getattr(error, 'strerror', None) or error})") from None
+    if mode & 0o077:
+        raise TokenError(f"{target}: le fichier des jetons est lisible par d'autres "
+                         f"(mode {mode & 0o777:o}) : chmod 600 {target}")
+    tokens: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, token = line.rpartition(":")
+        name, token = name.strip(), token.strip()
+        if not sep or not name:
+            raise TokenError(f"{target}: ligne {number} : attendu NOM:JETON")
+        _check_token(token, f"{target}: ligne {number}")
+        if token in tokens:
+            raise TokenError(f"{target}: ligne {number} : jeton déjà donné à {tokens[token]!r}")
+        tokens[token] = name
+    if not tokens:
+        raise TokenError(f"{target}: aucun jeton (lignes NOM:JETON)")
+    return tokens
 
 
 def _check_token(token: str, where: str) -> None:
