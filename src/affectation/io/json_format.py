@@ -81,9 +81,10 @@ COUPLE_KEYS = ("internes", "voeux")
 ROUND_KEYS = ("nom", "categories")
 MAQUETTE_KEYS = ("nom", "semestres", "stages")
 SLOT_KEYS = ("id", "categories", "semestres")
-RESULT_KEYS = ("format", "methode", "ordre", "affectations", "vacants", "impositions", "solveur",
-               "journal")
-"""``journal`` (optional, a live day's result): the head of its journal, ``{"seq", "tete"}``."""
+RESULT_KEYS = ("format", "methode", "ordre", "affectations", "vacants", "impositions", "solveur")
+RESULT_EXTRA_KEYS = ("journal",)
+"""Read, not written by ``result_to_dict``: ``journal``, the head of a live day's journal
+(``{"seq", "tete"}``), added by ``affectation.live.verify.result_document``."""
 AFFECTATION_KEYS = (
     "interne", "terrain", "stage", "voeu", "impose", "surnombre", "round", "raison",
 )
@@ -565,7 +566,7 @@ def result_from_dict(doc: Mapping[str, Any]) -> Result:
     Checks types, and that ``affectations`` has one entry per interne of ``ordre`` in that
     order; errors are :class:`InstanceError` naming ``result`` or ``affectations[i] (id)``.
     """
-    top = _Fields(doc, "result", RESULT_KEYS, RESULT_KEYS[:-2])
+    top = _Fields(doc, "result", RESULT_KEYS + RESULT_EXTRA_KEYS, RESULT_KEYS[:-1])
     fmt = top.raw("format")
     if fmt != RESULT_FORMAT:
         raise top.error("format", f"expected {RESULT_FORMAT!r}, got {show(fmt)}")
