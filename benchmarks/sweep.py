@@ -58,7 +58,7 @@ from affectation.serial import serial_dictatorship
 from affectation.sweep import _run_task, _Task, sweep
 
 try:
-    from affectation.serial import slot_tables
+    from affectation.rules.turn import slot_tables
 except ImportError:  # older code, in an A/B run (--split with PYTHONPATH)
     def slot_tables(instance):
         return None

@@ -63,17 +63,19 @@ def test_operator_records_refusals_and_undo(client):
     answer = client.post("/api/choose", json=turn(client, terrain=refused[0]["terrain"]),
                          headers=AUTH)
     assert answer.status_code == 409 and answer.json()["rule"]
+    # the refused announcement is kept in the record (R-IMP, in the room)
+    assert client.get("/api/state").json()["seq"] == 1
     answer = client.post("/api/choose", json=turn(client, terrain=allowed[0]), headers=AUTH)
     assert answer.status_code == 200
     entry = answer.json()["entry"]
-    assert entry["interne"] == first and entry["terrain"] == allowed[0] and entry["seq"] == 1
+    assert entry["interne"] == first and entry["terrain"] == allowed[0] and entry["seq"] == 2
     state = client.get("/api/state").json()
     terrain = next(t for t in state["terrains"] if t["id"] == allowed[0])
     assert terrain["pris"] == 1 and state["choices"][0]["interne"] == first
     assert client.post("/api/procuration", json=turn(client), headers=AUTH).status_code == 200
-    undo = client.post("/api/undo", json={"annule": 2}, headers=AUTH).json()["entry"]
-    assert undo["kind"] == "undo" and undo["undoes"] == 2
-    assert client.get("/api/state").json()["seq"] == 3
+    undo = client.post("/api/undo", json={"annule": 3}, headers=AUTH).json()["entry"]
+    assert undo["kind"] == "undo" and undo["undoes"] == 3
+    assert client.get("/api/state").json()["seq"] == 4
     result = client.get("/api/result.json", headers=AUTH).json()
     assert json.dumps(result)
     assert client.get("/api/result.xlsx", headers=AUTH).content[:2] == b"PK"
@@ -93,8 +95,8 @@ def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
         client.post("/api/procuration", json=turn(client), headers=AUTH)
         answer = client.post("/api/procuration", json=turn(client), headers=AUTH).json()
     assert answer["entry"]["terrain"] == "PSY"
-    assert answer["why_not"] == {"d": ["wish 1 (MED): full, its last poste was taken by c "
-                                       "(rang 1, position 1, entry 1)"]}
+    assert answer["why_not"] == {"d": ["vœu 1 (MED) : complet, son dernier poste a été pris "
+                                       "par c (rang 1, position 1, entrée 1)"]}
 
 
 def test_live_command_refuses_a_broken_journal_naming_the_line(tmp_path):

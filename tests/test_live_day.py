@@ -77,7 +77,7 @@ def test_order_and_full_names_who_took_the_last_poste():
     assert options["N3"].reason == "not_eligible" and options["N3"].rule == "R-ELI"
     with pytest.raises(ChoiceRefused) as refused:
         day.choose("MED")
-    assert refused.value.reason == "full" and "taken by c" in str(refused.value)
+    assert refused.value.reason == "full" and "pris par c" in str(refused.value)
     with pytest.raises(ChoiceRefused, match="R-ELI"):
         day.choose("N3")
     with pytest.raises(ChoiceRefused) as unknown:
@@ -104,7 +104,7 @@ def test_mandatory_fill_refuses_then_imposes():
     assert day.done
     result = day.result()
     assert result.by_interne["b"].terrain == "URG" and result.by_interne["b"].impose
-    assert result.by_interne["d"].terrain is None and "pass" in result.by_interne["d"].raison
+    assert result.by_interne["d"].terrain is None and "passe" in result.by_interne["d"].raison
     assert set(result.impositions) == {"a", "b"}
 
 
@@ -231,3 +231,89 @@ def test_pairs_are_given_in_call_order_whatever_the_file_order():
     day.choose(("N1", "URG"))
     result = day.result()
     assert result.by_interne["a"].terrain == "N1" and result.by_interne["b"].terrain == "URG"
+
+
+# --- the room played as the rulebook says (R-IMP, "In the room") -------------------------------
+
+
+def test_a_t1_announcing_urgences_first_is_not_imposed():
+    """The bug of issue 14: a T1 announcing their first wish, a mandatory terrain, was recorded
+    as imposed because another terrain of the round would have lowered the fill."""
+    day = ChoiceDay.open(small())
+    day.choose("MED")
+    day.pass_()
+    record = day.choose("URG")  # a: first wish N1, but announces URG first
+    assert record["impose"] is False
+    assert day.result().by_interne["a"].impose is False
+
+
+def play_in_the_room(instance, rng, journal=None) -> ChoiceDay:
+    """Every interne announces their wishes in order until one is accepted (a couple its joint
+    list); when none is, they pass, or the operator imposes when passing is refused (step 4).
+    Now and then the operator undoes a turn and the interne announces again."""
+    day = ChoiceDay.open(instance, journal)
+    undone = 0
+    while not day.done:
+        caller = day.current
+        if caller.couple:
+            couple = instance.couple_of[caller.internes[0]]
+            for ta, tb in couple.voeux:
+                by_member = dict(zip(couple.internes, (ta, tb), strict=True))
+                try:
+                    day.choose((by_member[caller.internes[0]], by_member[caller.internes[1]]))
+                    break
+                except ChoiceRefused as refused:
+                    assert refused.record is not None  # kept in the journal
+            else:
+                day.pass_()
+        else:
+            interne = instance.interne(caller.internes[0])
+            for terrain in interne.voeux:
+                try:
+                    day.choose(terrain)
+                    break
+                except ChoiceRefused as refused:
+                    assert refused.record is not None and refused.record["kind"] == "refused"
+            else:
+                try:
+                    day.pass_()
+                except ChoiceRefused:
+                    day.impose()
+        if undone < 3 and rng.random() < 0.2 and not day.done:
+            day.undo()
+            undone += 1
+    return day
+
+
+def _placements(result):
+    return [(a.interne, a.terrain, a.voeu, a.impose, a.stage, a.round)
+            for a in result.affectations]
+
+
+@pytest.mark.parametrize("strategy", [instances, couple_heavy_instances, t1_heavy_instances])
+def test_the_room_equals_the_serial_engine_and_passes_the_checker(strategy, tmp_path_factory):
+    """R-IMP in the room: played announcement by announcement, the day equals the serial
+    engine placement by placement and imposition by imposition; ``check`` accepts it whole
+    (R-IMP-2 included); the journal, refused announcements and undos included, replays to the
+    same day."""
+
+    @settings(max_examples=60)
+    @given(strategy(), st.randoms(use_true_random=False))
+    def room(instance, rng):
+        path = tmp_path_factory.mktemp("room") / "j.jsonl"
+        day = play_in_the_room(instance, rng, path)
+        result = day.result()
+        serial = serial_dictatorship(instance)
+        assert _placements(result) == _placements(serial)
+        assert tuple(result.impositions) == tuple(serial.impositions)
+        assert check(instance, result) == []
+        day.close()
+        assert ChoiceDay.resume(instance, path).state() == day.state()
+
+    room()
+
+
+@settings(max_examples=60)
+@given(instances())
+def test_a_day_by_procuration_passes_the_whole_checker(instance):
+    assert check(instance, play_by_procuration(instance).result()) == []

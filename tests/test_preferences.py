@@ -18,8 +18,9 @@ from affectation.preferences import COUPLE_TOP, PreferenceModel
 from affectation.rules.eligibility import eligible_slot
 from affectation.rules.mandatory import imposables, mandatory_classes
 from affectation.rules.order import choice_order
+from affectation.rules.turn import slot_tables
 from affectation.scenarios import AddTerrain, open_postes
-from affectation.serial import serial_dictatorship, slot_tables
+from affectation.serial import serial_dictatorship
 
 
 @pytest.fixture(scope="module")

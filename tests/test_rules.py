@@ -308,7 +308,7 @@ def test_r_sur_4_no_surnombre_in_ambulatory() -> None:
     s = Interne("s", 1, 1, ["N1"], valides=["urgences"], surnombre="validant")
     result = both(Instance(MG_2017, [N1], [s], obligatoires=[]))
     assert placed(result, "s") is None
-    assert "not eligible" in result.affectation("s").raison
+    assert "non éligible" in result.affectation("s").raison
 
 
 # --- R-VOE, R-ROUND -------------------------------------------------------------------------
@@ -318,9 +318,10 @@ def test_r_voe_1_exhausted_list_says_why() -> None:
     """R-VOE-1 Reading: an exhausted list leaves the interne without a poste, with a reason."""
     result = both(Instance(MG_2017, [URG], [t1("a", 1, ["URG"]), t1("b", 2, ["URG"])]))
     assert placed(result, "b") is None
-    assert result.affectation("b").raison.startswith("wish list exhausted (1 wishes: 1 full)")
+    assert result.affectation("b").raison == (
+        "liste de vœux épuisée (1 vœu : 1 complet(s) (R-POS-1)) (R-VOE-1)")
     empty = both(Instance(MG_2017, [URG], [Interne("a", 1, 2, [])], obligatoires=[]))
-    assert "empty wish list" in empty.affectation("a").raison
+    assert "liste de vœux vide" in empty.affectation("a").raison
 
 
 def test_r_round_1_ambulatory_round_first() -> None:
@@ -339,7 +340,7 @@ def test_explain_tells_the_story() -> None:
     internes = [t1("a", 1, ["N1"]), t1("b", 2, ["N1"])]
     result = serial(Instance(MG_2017, [URG, N1], internes))
     text = result.explain("b")
-    assert "wish 1 (N1) was refused: no poste was left there" in text
+    assert "wish 1 (N1) was refused: plus aucun poste libre" in text
     assert "imposition" in text and "R-IMP" in text
 
 
@@ -354,7 +355,7 @@ def test_explain_names_who_took_the_last_poste() -> None:
     instance = Instance(MG_2017, [MED, PSY], internes)
     result = both(instance)
     text = result.explain("z", instance)
-    assert "wish 1 (MED) was refused: no poste was left there; its last poste went to x " \
+    assert "wish 1 (MED) was refused: plus aucun poste libre; its last poste went to x " \
            "(rang 7, turn 2)" in text
     assert "its last poste went to x (turn 2)" in result.explain("z")
     assert result.last_holders() == {"MED": ("x", 2), "PSY": ("z", 3)}

@@ -201,15 +201,15 @@ def test_checker_accepts_serial_results_with_couples(instance: Instance) -> None
 @given(instances())
 def test_inlined_turns_give_the_same_result_and_trace(instance: Instance) -> None:
     """The inlined common and imposable turns (speed) give the same affectations, reasons and
-    trace, refusal by refusal, as the general turn of ``_Day.individual_turn``."""
-    from affectation import serial
+    trace, refusal by refusal, as the kernel's general turn (``Round.procuration``)."""
+    from affectation.rules.turn import Round
 
     fast = serial_dictatorship(instance)
     try:
-        serial._Day.inline = False
+        Round.inline = False
         slow = serial_dictatorship(instance)
     finally:
-        serial._Day.inline = True
+        Round.inline = True
     assert fast.same_allocation(slow)
     assert tuple(fast.affectations) == tuple(slow.affectations)
     assert tuple(fast.trace) == tuple(slow.trace)

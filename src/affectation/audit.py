@@ -20,10 +20,11 @@ from typing import Any, Literal
 import attrs
 
 from affectation.model import Instance, Interne, Terrain
-from affectation.rules.eligibility import completable, eligible_slot, open_slots
+from affectation.rules.eligibility import completable, open_slots
 from affectation.rules.mandatory import RoundFill, is_imposable
 from affectation.rules.postes import LARGE_SUBDIVISION, minimum_postes
-from affectation.rules.surnombre import access
+from affectation.rules.surnombre import fills_maquette, takes_poste
+from affectation.rules.turn import reach
 
 __all__ = ["AUDIT_FORMAT", "Audit", "Finding", "audit", "bipartite_fill"]
 
@@ -120,9 +121,7 @@ def refused(message: str, instance_name: str = "") -> Audit:
 
 def _may_take(interne: Interne, terrain: Terrain, instance: Instance) -> bool:
     """Whether the interne may hold the terrain at all, free postes aside (R-ELI, R-SUR)."""
-    slot = (eligible_slot(instance.maquette, interne, terrain)
-            if interne.surnombre != "non_validant" else None)
-    return access(interne, terrain, slot) != "no"
+    return reach(instance, interne, terrain)[0] != "no"
 
 
 def bipartite_fill(capacity: Mapping[str, int], links: Mapping[str, Iterable[str]]) -> int:
@@ -193,7 +192,7 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
     out = []
     maquette = instance.maquette
     for interne in instance.internes:
-        if interne.surnombre == "non_validant":
+        if not fills_maquette(interne):
             required = frozenset()
         else:
             required, _ = open_slots(maquette, frozenset(interne.valides),
@@ -216,7 +215,7 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
                    f"les {len(eligible[interne.id])} terrain(s) qui lui sont éligibles "
                    f"n’ouvrent aucun poste ({', '.join(eligible[interne.id][:5])}"
                    f"{'…' if len(eligible[interne.id]) > 5 else ''})")
-            if interne.surnombre is not None and not eligible[interne.id]:
+            if not takes_poste(interne) and not eligible[interne.id]:
                 why += " (en surnombre : pas de terrain ambulatoire, R-SUR-4)"
             out.append(Finding(
                 "no_eligible_terrain", "decision",
@@ -229,7 +228,7 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
 def _last_window(instance: Instance) -> list[Finding]:
     forced: dict[str, list[str]] = {}
     for interne in instance.internes:
-        if interne.surnombre == "non_validant":
+        if not fills_maquette(interne):
             continue
         slot = _forced_slot(interne, instance)
         if slot is not None:
@@ -286,7 +285,7 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
                     "postes": sum(instance.terrain(t).postes for t in in_c),
                     "remplissage_max": RoundFill.start(instance, r, only, imposable).matching()}
         capacity = {t.id: t.postes for t in terrains}
-        takers = [i for i in instance.internes if i.surnombre is None]
+        takers = [i for i in instance.internes if takes_poste(i)]
         anyone = bipartite_fill(capacity, {
             i.id: [t for t in eligible[i.id] if t in ids] for i in takers})
         wished = bipartite_fill(capacity, {
@@ -322,7 +321,7 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
 def _postes_offered(instance: Instance) -> list[Finding]:
     """R-POS-3 Reading: postes opened (surnombre aside) against the internes who choose a
     poste (surnombre aside: their postes are added)."""
-    n = sum(1 for i in instance.internes if i.surnombre is None)
+    n = sum(1 for i in instance.internes if takes_poste(i))
     postes = sum(t.postes for t in instance.terrains)
     needed = minimum_postes(n)
     how = (

@@ -14,13 +14,13 @@ from collections import Counter
 
 import attrs
 
-from affectation.model import Instance, Interne, Terrain
+from affectation.model import Instance, Interne
 from affectation.result import Affectation, Result
-from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
+from affectation.rules.mandatory import is_imposable
 from affectation.rules.order import cached_choice_order
-from affectation.rules.surnombre import access, takes_poste
+from affectation.rules.surnombre import fills_maquette, takes_poste
+from affectation.rules.turn import Round, imposed
 from affectation.rules.voeux import own_rank
 
 __all__ = ["Violation", "check"]
@@ -126,13 +126,13 @@ class _Checker:
             if a.terrain is None:
                 continue
             terrain = instance.terrain(a.terrain)
-            if interne.surnombre is not None and terrain.ambulatoire:
+            if not takes_poste(interne) and terrain.ambulatoire:
                 self.flag("R-SUR-4", a.interne, a.terrain, "surnombre in an ambulatory stage")
             expected = (
-                None if interne.surnombre == "non_validant"
+                None if not fills_maquette(interne)
                 else slot_for(profile(instance.maquette, interne), terrain.category_set)
             )
-            if interne.surnombre != "non_validant" and expected is None:
+            if fills_maquette(interne) and expected is None:
                 self.flag("R-ELI-2", a.interne, a.terrain, "not eligible for this terrain")
             elif a.stage != expected:
                 self.flag("R-ELI-1", a.interne, a.terrain,
@@ -155,12 +155,9 @@ class _Checker:
             if a.terrain and a.surnombre is None and a.interne in placed_before
         )
         free = {t.id: t.postes - taken[t.id] for t in instance.terrains}
-        fill = RoundFill.start(
-            instance, r, free, (i for i in imposables(instance) if i.id not in placed_before)
-        )
+        rnd = Round(instance, r, free, placed_before)
         mandatory_taken = 0
-        fill_start = fill.matching()
-        state = _State(instance, taken, fill)
+        fill_start = rnd.fill.matching()
         done: set[str] = set()
         for interne_id in result.ordre:
             if interne_id in placed_before or interne_id in done:
@@ -171,155 +168,98 @@ class _Checker:
                 partner = next(m for m in couple.internes if m != interne_id)
                 if partner not in placed_before:
                     done.add(partner)
-                    self.check_couple(couple, state, r)
+                    self.check_couple(couple, rnd)
                     for member in sorted(couple.internes, key=result.ordre.index):
-                        mandatory_taken += state.advance(self.by_interne[member], r, member)
+                        mandatory_taken += self.advance(rnd, member)
                     continue
-            self.check_turn(interne, state, r)
-            mandatory_taken += state.advance(self.by_interne[interne_id], r, interne_id)
+            self.check_turn(interne, rnd)
+            mandatory_taken += self.advance(rnd, interne_id)
         if fill_start > mandatory_taken:
             self.flag("R-IMP-1", None, None,
                       f"round {name!r}: {mandatory_taken} mandatory postes filled, "
                       f"{fill_start} could be")
 
-    def outcome_rank(self, a: Affectation, r: int) -> float:
-        """Wish rank of the outcome if placed in round ``r``; infinity otherwise."""
-        if a.terrain is None or self.instance.terrain_round[a.terrain] != r or a.voeu is None:
-            return float("inf")
-        return a.voeu
+    def in_round(self, a: Affectation, rnd: Round) -> bool:
+        return a.terrain is not None and rnd.in_round(a.terrain)
 
-    def check_turn(self, interne: Interne, state: _State, r: int) -> None:
-        """No justified envy at this turn (R-ORD-1, R-VOE-1) and the fill kept (R-IMP)."""
+    def advance(self, rnd: Round, interne_id: str, *, end: bool = True) -> int:
+        """Apply one interne's outcome in the round; 1 when it takes a mandatory poste."""
+        a = self.by_interne[interne_id]
+        interne = self.instance.interne(interne_id)
+        if end:
+            rnd.end_turn(interne)
+        if not self.in_round(a, rnd):
+            return 0
+        rnd.place(interne, a.terrain)  # type: ignore[arg-type]
+        mandatory = takes_poste(interne) and rnd.fill.class_of(a.terrain) is not None
+        return 1 if mandatory else 0
+
+    def check_turn(self, interne: Interne, rnd: Round) -> None:
+        """No justified envy at this turn (R-ORD-1, R-VOE-1) and the fill kept (R-IMP), each
+        question asked to the turn kernel."""
         instance = self.instance
         a = self.by_interne[interne.id]
-        in_round = a.terrain is not None and instance.terrain_round[a.terrain] == r
-        outcome = self.outcome_rank(a, r)
+        in_round = self.in_round(a, rnd)
+        outcome = a.voeu if in_round and a.voeu is not None else float("inf")
         if in_round and a.voeu is not None and (
             a.voeu > len(interne.voeux) or interne.voeux[a.voeu - 1] != a.terrain
         ):
             self.flag("FORMAT", interne.id, a.terrain, f"voeu {a.voeu} is not this terrain")
-        mask = state.mask(interne)
-        first_open = None
-        for rank, terrain_id in enumerate(interne.voeux, start=1):
+        for rank, terrain_id in rnd.wishes(interne):
             if rank >= outcome:
                 break
-            terrain = instance.terrain(terrain_id)
-            if instance.terrain_round[terrain_id] != r or not state.open_to(interne, terrain):
-                continue
-            first_open = first_open or rank
-            if mask and state.fill.lowers(interne, terrain):
-                continue  # R-IMP: justified, the imposable interne had to leave it
-            self.flag("R-ORD-1", interne.id, terrain_id,
-                      f"wish {rank} was open and eligible at their turn but they got "
-                      f"{a.terrain or 'nothing'}")
-        if in_round and mask:
-            if state.fill.lowers(interne, a.terrain):
-                self.flag("R-IMP-1", interne.id, a.terrain, "this choice lowered the fill")
-            if a.voeu is None:
-                self.check_outside_list(interne, a, state)
-        if not in_round and mask and state.fill.lowers(interne, None):
+            reason, _ = rnd.status(interne, instance.terrain(terrain_id))
+            if reason is None:
+                self.flag("R-ORD-1", interne.id, terrain_id,
+                          f"wish {rank} was open and eligible at their turn but they got "
+                          f"{a.terrain or 'nothing'}")
+        if in_round and rnd.fill.lowers(interne, a.terrain):
+            self.flag("R-IMP-1", interne.id, a.terrain, "this choice lowered the fill")
+        if in_round and a.voeu is None and rnd.fill.mask(interne):
+            self.check_outside_list(interne, a, rnd)
+        if not in_round and rnd.must_take(interne):
             self.flag("R-IMP-2", interne.id, None,
                       "took nothing in the round although that left a mandatory poste empty")
-        if in_round and interne.surnombre is None:
-            should_be_imposed = is_imposition(a.voeu, first_open)
+        if in_round and takes_poste(interne):
+            should_be_imposed = imposed(instance, interne, a.voeu, rnd.first_open(interne))
             if a.impose != should_be_imposed:
                 self.flag("R-IMP-2", interne.id, a.terrain,
                           f"impose is {a.impose} but should be {should_be_imposed}")
         if in_round and a.voeu is None and not a.impose:
             self.flag("R-VOE-1", interne.id, a.terrain, "placed outside the list, not imposed")
 
-    def check_outside_list(self, interne: Interne, a: Affectation, state: _State) -> None:
-        """R-IMP Reading step 4: only when taking nothing lowers the fill, on the first
-        mandatory terrain in file order that is open, eligible and keeps the fill."""
-        fill = state.fill
-        if not fill.lowers(interne, None):
+    def check_outside_list(self, interne: Interne, a: Affectation, rnd: Round) -> None:
+        """R-IMP Reading step 4: only when taking nothing lowers the fill, on the terrain the
+        kernel's step 4 gives."""
+        if not rnd.must_take(interne):
             self.flag("R-IMP-2", interne.id, a.terrain,
                       "imposed outside the list though taking nothing kept the fill")
-        if not fill.imposable_on(interne, a.terrain):
+        if not rnd.fill.imposable_on(interne, a.terrain):  # type: ignore[arg-type]
             self.flag("R-IMP-2", interne.id, a.terrain,
                       "imposed on a terrain they cannot be imposed on (eligible only through a "
                       "dérogation, or not at all)")
-        for terrain in self.instance.terrains:
-            if not fill.imposable_on(interne, terrain) or not state.open_to(interne, terrain):
-                continue
-            if not fill.lowers(interne, terrain):
-                if terrain.id != a.terrain:
-                    self.flag("R-IMP-2", interne.id, a.terrain,
-                              f"imposed there, but {terrain.id} comes first in file order")
-                return
+        expected = rnd.outside_list(interne)
+        if expected is not None and expected[0].id != a.terrain:
+            self.flag("R-IMP-2", interne.id, a.terrain,
+                      f"imposed there, but {expected[0].id} comes first in file order")
 
-    def check_couple(self, couple, state: _State, r: int) -> None:
+    def check_couple(self, couple, rnd: Round) -> None:
         """R-ORD-2 Reading: the first pair open to both, else each on their own list."""
         instance = self.instance
         a, b = (instance.interne(m) for m in couple.internes)
         fa, fb = self.by_interne[a.id], self.by_interne[b.id]
-        first_pair = None
-        for rank, (ta, tb) in enumerate(couple.voeux, start=1):
-            if not instance.terrain_round[ta] == r == instance.terrain_round[tb]:
-                continue
-            terrain_a, terrain_b = instance.terrain(ta), instance.terrain(tb)
-            if pair_open(ta, tb, state.free(terrain_a), state.free(terrain_b),
-                         state.eligible(a, terrain_a), state.eligible(b, terrain_b)):
-                first_pair = (rank, ta, tb)
-                break
-        if first_pair is not None:
-            rank, ta, tb = first_pair
+        pair, rank, _ = rnd.pair_turn(a, b, couple.voeux)
+        if pair is not None:
+            ta, tb = pair
             expected = (ta, own_rank(a, ta), tb, own_rank(b, tb))
             if (fa.terrain, fa.voeu, fb.terrain, fb.voeu) != expected:
                 self.flag("R-ORD-2", a.id, None,
                           f"the couple should take joint wish {rank} ({ta}, {tb})")
             return
         ordered = sorted((a, b), key=lambda i: self.result.ordre.index(i.id))
-        self.check_turn(ordered[0], state, r)
-        state.advance(self.by_interne[ordered[0].id], r, ordered[0].id, count=False)
-        self.check_turn(ordered[1], state, r)
-        state.undo(self.by_interne[ordered[0].id], r)
-
-
-class _State:
-    """Free postes and mandatory fill along the order, rebuilt from the result's choices."""
-
-    def __init__(self, instance: Instance, taken: Counter, fill: RoundFill) -> None:
-        self.instance = instance
-        self.taken = taken
-        self.fill = fill
-
-    def free(self, terrain: Terrain) -> int:
-        return terrain.postes - self.taken[terrain.id]
-
-    def mask(self, interne: Interne) -> int:
-        return self.fill.mask(interne)
-
-    def eligible(self, interne: Interne, terrain: Terrain) -> bool:
-        return slot_for(profile(self.instance.maquette, interne), terrain.category_set) is not None
-
-    def open_to(self, interne: Interne, terrain: Terrain) -> bool:
-        """Free poste and eligible for this interne (R-ELI, R-SUR-3, R-SUR-4)."""
-        slot = None if interne.surnombre == "non_validant" else slot_for(
-            profile(self.instance.maquette, interne), terrain.category_set)
-        how = access(interne, terrain, slot)
-        return how == "any" or (how == "free" and self.free(terrain) > 0)
-
-    def advance(self, a: Affectation, r: int, interne_id: str, count: bool = True) -> int:
-        """Apply one interne's outcome in round ``r``; returns mandatory postes taken."""
-        gained = self._move(a, r, +1)
-        if count:
-            self.fill.done(interne_id)
-        return gained
-
-    def undo(self, a: Affectation, r: int) -> None:
-        self._move(a, r, -1)
-
-    def _move(self, a: Affectation, r: int, step: int) -> int:
-        """Take (``+1``) or give back (``-1``) the poste of ``a`` if it holds one in round
-        ``r``; returns 1 when it is a mandatory poste."""
-        if a.terrain is None or not takes_poste(self.instance.interne(a.interne)) or (
-            self.instance.terrain_round[a.terrain] != r
-        ):
-            return 0
-        self.taken[a.terrain] += step
-        if step > 0:
-            self.fill.take(a.terrain)
-        else:
-            self.fill.give_back(a.terrain)
-        return 1 if self.fill.class_of(a.terrain) is not None else 0
+        self.check_turn(ordered[0], rnd)
+        first = self.by_interne[ordered[0].id]
+        self.advance(rnd, ordered[0].id, end=False)
+        self.check_turn(ordered[1], rnd)
+        if self.in_round(first, rnd):
+            rnd.give_back(ordered[0], first.terrain)  # type: ignore[arg-type]

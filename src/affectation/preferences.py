@@ -23,7 +23,8 @@ import attrs
 import numpy as np
 
 from affectation.model import Couple, Instance
-from affectation.rules.eligibility import eligible_slot, profile
+from affectation.rules.eligibility import profile
+from affectation.rules.turn import reach
 
 if TYPE_CHECKING:
     from affectation.result import Result
@@ -265,7 +266,6 @@ def _choice_sets(instance: Instance, relevance: str) -> np.ndarray:
     kinds: dict[frozenset[str], int] = {}
     kind_of = np.array([kinds.setdefault(t.category_set, len(kinds)) for t in terrains],
                        dtype=np.int64)
-    sample_terrain = {kind_of[k]: t for k, t in reversed(list(enumerate(terrains)))}
     ambulatory = np.array([t.ambulatoire for t in terrains], dtype=bool)
     index_of = {t.id: k for k, t in enumerate(terrains)}
     groups: dict[tuple[Any, ...], list[int]] = {}
@@ -273,19 +273,17 @@ def _choice_sets(instance: Instance, relevance: str) -> np.ndarray:
         key = (profile(instance.maquette, interne), interne.surnombre)
         groups.setdefault(key, []).append(row)
     choice = np.zeros((len(internes), len(terrains)), dtype=bool)
-    for (_profile, surnombre), rows in groups.items():
-        if surnombre == "non_validant":  # R-SUR-3 Reading: no maquette check
-            mask = ~ambulatory
-        else:
-            probe = internes[rows[0]]
-            eligible_kind = np.array(
-                [eligible_slot(instance.maquette, probe, sample_terrain[k]) is not None
-                 for k in range(len(kinds))],
-                dtype=bool,
-            )
-            mask = eligible_kind[kind_of]
-            if surnombre == "validant":  # R-SUR-4
-                mask = mask & ~ambulatory
+    for (_profile, _surnombre), rows in groups.items():
+        # what the interne may hold (R-ELI, R-SUR-3, R-SUR-4: the turn kernel's ``reach``),
+        # asked once per kind of terrain and ambulatory or not
+        probe = internes[rows[0]]
+        held: dict[tuple[int, bool], bool] = {}
+        for j, t in enumerate(terrains):
+            key = (int(kind_of[j]), bool(ambulatory[j]))
+            if key not in held:
+                held[key] = reach(instance, probe, t)[0] != "no"
+        mask = np.array([held[(int(kind_of[j]), bool(ambulatory[j]))]
+                         for j in range(len(terrains))], dtype=bool)
         if relevance == "listed":
             listed = {int(kind_of[index_of[t]]) for r in rows for t in internes[r].voeux}
             if listed:

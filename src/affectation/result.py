@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 import attrs
+
+from affectation.rules.reasons import Reason
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,15 +33,8 @@ __all__ = [
     "Turn",
 ]
 
-RefusalReason = Literal["full", "not_eligible", "would_leave_mandatory_empty", "pair_unavailable"]
-
-REASON_WORDS: dict[str, str] = {
-    "full": "no poste was left there",
-    "not_eligible": "it would not fit the maquette (already validated, outside its semester "
-    "window, or leaving the maquette incompletable; R-ELI)",
-    "would_leave_mandatory_empty": "taking it would have left a mandatory poste empty (R-IMP)",
-    "pair_unavailable": "the pair was not available to both (R-ORD-2)",
-}
+RefusalReason = Reason
+"""The one vocabulary of refusals (:class:`affectation.rules.reasons.Reason`)."""
 
 
 @attrs.frozen
@@ -68,7 +63,7 @@ class Refusal(NamedTuple):
 
     terrain: str
     voeu: int
-    reason: RefusalReason
+    reason: Reason
 
 
 @attrs.frozen
@@ -316,7 +311,7 @@ class Result:
         for turn in turns:
             head = f"Round '{turn.round}': "
             for refusal in turn.refusals:
-                words = REASON_WORDS[refusal.reason]
+                words = Reason(refusal.reason).words
                 holder = holders.get(refusal.terrain) if refusal.reason == "full" else None
                 if holder is not None and holder[1] < position:
                     who, turn_of = holder

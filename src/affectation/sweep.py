@@ -121,7 +121,7 @@ class _Prepared:
         self.n_categories = len(payload.categories)
         if self.method == "serial":  # tables that every draw shares (Instance._with_wishes)
             from affectation.rules.mandatory import mandatory_classes
-            from affectation.serial import slot_tables
+            from affectation.rules.turn import slot_tables
 
             slot_tables(self.instance)
             for r in range(len(self.instance.rounds)):

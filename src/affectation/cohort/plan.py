@@ -29,6 +29,7 @@ from ortools.sat.python import cp_model
 from affectation.errors import InstanceError
 from affectation.model import CATEGORIES, Instance, Interne, Maquette, Terrain
 from affectation.rules.eligibility import completable, open_slots, profile, slot_for
+from affectation.rules.mandatory import is_t1
 from affectation.rules.postes import minimum_postes
 
 __all__ = [
@@ -654,7 +655,7 @@ class _Model:
                 self.model.add(sum(options) == count).only_enforce_if(sem.placement)
             else:  # nothing keeps this state's maquette on time: no plan with it
                 self.model.add_bool_or([sem.placement.Not()])
-            if state[1] < 2 and any(label not in self.mandatory for label, _ in moves):
+            if is_t1(state[1]) and any(label not in self.mandatory for label, _ in moves):
                 forced += [sem.flows[(state, label)] for label, _ in moves
                            if label in self.mandatory]
         self.impositions.append(sum(forced))

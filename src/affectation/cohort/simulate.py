@@ -44,6 +44,7 @@ from affectation.executors import IN_PROCESS, registered, run_tasks
 from affectation.model import Instance, Interne, Maquette, Terrain
 from affectation.preferences import PreferenceModel
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
+from affectation.rules.mandatory import is_t1
 from affectation.rules.postes import minimum_postes
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         # non validant: the non-ambulatory ones, no maquette check (R-SUR-3)
         key = (frozenset(valides), done, frozenset(derogations), surnombre == "non_validant")
         if key not in cache:
-            pool = all_ids if done < 2 else senior_ids
+            pool = all_ids if is_t1(done) else senior_ids
             if key[-1]:
                 found = tuple(t for t in pool if not base.terrain(t).ambulatoire)
             else:
@@ -357,7 +358,7 @@ def simulate(
         sizes = tuple(row.nouveaux for row in plan.semestres[:semesters])
     else:
         if promotion is None:
-            promotion = sum(1 for i in instance.internes if i.semestres_valides < 2)
+            promotion = sum(1 for i in instance.internes if is_t1(i.semestres_valides))
         sizes = promotion_sizes(promotion, date_choix, semesters)
     if model is None:
         model = PreferenceModel.from_instance(instance)

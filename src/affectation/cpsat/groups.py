@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from affectation.errors import InstanceError
 from affectation.rules.couples import postes_needed
-from affectation.rules.mandatory import MAX_CUTS
+from affectation.rules.mandatory import MAX_CUTS, after_values, cut_values
+from affectation.rules.surnombre import added_on_free_poste, fills_maquette
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -66,7 +67,7 @@ def capacity(b: ModelBuilder) -> None:
         elif b.explain and v.holders_of(t):
             b.guard(model.add(v.taken(t) <= cap), "capacity")
     for interne in b.instance.internes:
-        if interne.surnombre != "validant":
+        if not added_on_free_poste(interne):
             continue
         for terrain_id in interne.voeux:
             x = v.x(interne.id, terrain_id)
@@ -91,7 +92,7 @@ def priority(b: ModelBuilder) -> None:
                 continue  # not eligible: no envy possible
             r = v.round_of[terrain_id]
             out = v.placed_before(interne.id, r)
-            if interne.surnombre == "non_validant":
+            if not fills_maquette(interne):
                 # R-SUR-3 Reading: free poste or not, the first non-ambulatory wish
                 b.guard(model.add_bool_or([g, *([out] if out is not None else [])]),
                         "priority")
@@ -202,21 +203,14 @@ def _fill_at_turn(b: ModelBuilder, interne_id: str, r: int) -> None:
     ]
     counts = {mask: v.left(r, mask, interne_id) for mask in v.types(r)}
     cuts = list(classes.cuts or ())
-    values = [
-        sum(caps[c] for c in range(n) if cut >> c & 1)
-        + sum(count for mask, count in counts.items() if mask & ~cut)
-        for cut in cuts
-    ]
+    values = cut_values(caps, counts, cuts)
     m = v.fill(interne_id, r)
     _min_equality(b, m, values, "mandatory")
     tau = classes.mask(interne_id)
     upper = v.fill_upper(r) + 1
     for a, keep in v.keeps(interne_id, r).items():
-        afters = [
-            value - (1 if a is not None and cut >> a & 1 else 0) - (1 if tau & ~cut else 0)
-            + (1 if a is not None else 0)
-            for cut, value in zip(cuts, values, strict=True)
-        ]
+        gained = 0 if a is None else 1
+        afters = [after + gained for after in after_values(values, cuts, a, tau)]
         after = model.new_int_var(-2, upper, f"after[{interne_id},{r},{a}]")
         _min_equality(b, after, afters, "mandatory")
         b.guard(model.add(after >= m), "mandatory", keep)

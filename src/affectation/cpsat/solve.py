@@ -8,7 +8,6 @@ and the reasons of internes left without a poste from the allocation alone.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from ortools.sat.python import cp_model
@@ -18,9 +17,8 @@ from affectation.cpsat.variables import Choice
 from affectation.errors import NoAllocation
 from affectation.model import Instance
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus
-from affectation.rules.eligibility import profile, slot_for
-from affectation.rules.mandatory import is_imposable, is_imposition
-from affectation.rules.surnombre import access, fills_maquette, takes_poste
+from affectation.rules.reasons import Reason
+from affectation.rules.turn import Round, imposed, reach
 from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["solve", "to_result"]
@@ -133,73 +131,52 @@ def to_result(
 ) -> Result:
     """Domain objects from an allocation: wish ranks, slots, impositions, reasons, vacants.
 
-    Walks the order once, keeping the postes taken before each turn, to tell which better
-    wishes were open (an imposition, R-IMP Reading step 3) and why an unplaced interne's
-    wishes were refused (R-VOE-1).
+    Walks each round in the order of choice with the turn kernel
+    (:class:`~affectation.rules.turn.Round`), placing each interne where the allocation put
+    them, and asks it at each turn which better wishes were open (an imposition, R-IMP Reading
+    step 3) and why an unplaced interne's wishes were refused (R-VOE-1).
     """
-    maquette = instance.maquette
     round_of = instance.terrain_round
-    taken: Counter[str] = Counter()
-    affectations = []
-    for interne_id in order:
-        interne = instance.interne(interne_id)
-        p = profile(maquette, interne)
-        choice = choices.get(interne_id)
-
-        def open_and_eligible(terrain_id: str, interne=interne, p=p) -> str | None:
-            """``None`` when open to this interne at their turn, else the reason."""
-            terrain = instance.terrain(terrain_id)
-            slot = None if interne.surnombre == "non_validant" else slot_for(
-                p, terrain.category_set)
-            how = access(interne, terrain, slot)
-            if how == "no":
-                return "not_eligible"
-            if how == "free" and postes[terrain_id] - taken[terrain_id] <= 0:
-                return "full"
-            return None
-
-        if choice is None:
-            refusals = [
-                Refusal(t, rank, open_and_eligible(t) or "would_leave_mandatory_empty")
-                for rank, t in enumerate(interne.voeux, start=1)
-            ]
-            affectations.append(Affectation(
-                interne=interne_id, terrain=None, surnombre=interne.surnombre,
-                raison=no_poste_reason(interne, refusals),
-            ))
-            continue
-        terrain_id, pair, outside = choice
-        terrain = instance.terrain(terrain_id)
-        r = round_of[terrain_id]
-        if pair is not None:
-            voeu = own_rank(interne, terrain_id)  # FORMAT.md: the place in their own list
-            imposed = False
-        else:
-            voeu = None if outside else interne.voeux.index(terrain_id) + 1
-            first_open = next(
-                (rank for rank, t in enumerate(interne.voeux, start=1)
-                 if round_of[t] == r and open_and_eligible(t) is None),
-                None,
-            )
-            imposed = (
-                interne.surnombre is None
-                and is_imposition(voeu, first_open)
-                and is_imposable(interne, instance)
-            )
-        affectations.append(Affectation(
-            interne=interne_id,
-            terrain=terrain_id,
-            stage=slot_for(p, terrain.category_set) if fills_maquette(interne) else None,
-            voeu=voeu,
-            impose=imposed,
-            surnombre=interne.surnombre,
-            round=instance.rounds[r].nom,
-        ))
-        if takes_poste(interne):
-            taken[terrain_id] += 1
-    vacants = [
-        (t.id, postes[t.id] - taken[t.id]) for t in instance.terrains
-        if postes[t.id] - taken[t.id] > 0
+    free = dict(postes)
+    placed: set[str] = set()
+    done: dict[str, Affectation] = {}
+    refused: dict[str, list[Refusal]] = {}
+    for r in range(len(instance.rounds)):
+        rnd = Round(instance, r, free, placed)
+        now: list[str] = []
+        for interne_id in order:
+            if interne_id in placed:
+                continue
+            interne = instance.interne(interne_id)
+            choice = choices.get(interne_id)
+            if choice is None or round_of[choice[0]] != r:
+                for rank, t in rnd.wishes(interne):
+                    reason, _ = rnd.status(interne, instance.terrain(t))
+                    refused.setdefault(interne_id, []).append(
+                        Refusal(t, rank, reason or Reason.WOULD_LOWER_FILL))
+                rnd.end_turn(interne)
+                continue
+            terrain_id, pair, outside = choice
+            if pair is not None:
+                voeu = own_rank(interne, terrain_id)  # FORMAT.md: the place in their own list
+                impose = False
+            else:
+                voeu = None if outside else interne.voeux.index(terrain_id) + 1
+                impose = imposed(instance, interne, voeu, rnd.first_open(interne))
+            done[interne_id] = Affectation(
+                interne=interne_id, terrain=terrain_id,
+                stage=reach(instance, interne, instance.terrain(terrain_id))[1], voeu=voeu,
+                impose=impose, surnombre=interne.surnombre, round=instance.rounds[r].nom)
+            rnd.end_turn(interne)
+            rnd.place(interne, terrain_id)
+            now.append(interne_id)
+        placed.update(now)
+    affectations = [
+        done.get(i) or Affectation(
+            interne=i, terrain=None, surnombre=instance.interne(i).surnombre,
+            raison=no_poste_reason(instance.interne(i), refused.get(i, ())))
+        for i in order
     ]
+    vacants = [(t.id, free[t.id]) for t in instance.terrains if free[t.id] > 0]
     impositions = [a.interne for a in affectations if a.impose]
     return Result("cpsat", order, affectations, vacants, impositions, info=info)

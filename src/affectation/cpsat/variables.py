@@ -40,7 +40,8 @@ from affectation.model import Instance, Interne, Terrain
 from affectation.rules.eligibility import imposable_slot, profile, slot_for
 from affectation.rules.mandatory import MandatoryClasses, imposables, mandatory_classes
 from affectation.rules.order import cached_choice_order
-from affectation.rules.surnombre import access
+from affectation.rules.surnombre import takes_poste
+from affectation.rules.turn import reach
 
 __all__ = ["Choice", "Placement", "Variables"]
 
@@ -160,8 +161,7 @@ class Variables:
 
     def may_take(self, interne: Interne, terrain: Terrain) -> bool:
         """Whether ``interne`` may ever hold ``terrain`` (R-ELI, R-SUR-3, R-SUR-4)."""
-        slot = None if interne.surnombre == "non_validant" else self.slot(interne, terrain)
-        return access(interne, terrain, slot) != "no"
+        return reach(self.instance, interne, terrain)[0] != "no"
 
     def class_of(self, terrain_id: str) -> int | None:
         return self.classes[self.round_of[terrain_id]].class_of.get(terrain_id)
@@ -240,7 +240,7 @@ class Variables:
         holders: dict[str, list[tuple[int, list[Literal]]]] = {t.id: [] for t in
                                                                instance.terrains}
         for interne_id in self.order:
-            if instance.interne(interne_id).surnombre is not None:
+            if not takes_poste(instance.interne(interne_id)):
                 continue  # R-SUR Reading: a surnombre's poste is added
             per_terrain: dict[str, list[Literal]] = {}
             for placement in self._placements.get(interne_id, []):

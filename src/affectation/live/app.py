@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from affectation.live.day import WORDS_FR, ChoiceDay, ChoiceRefused
+from affectation.live.day import ChoiceDay, ChoiceRefused
 from affectation.live.journal import JournalUnavailable
 from affectation.live.verify import result_document, result_workbook
 from affectation.web import (
@@ -257,8 +257,11 @@ def create_app(day: ChoiceDay, *, token: str | None = None, operator: str = "",
                 try:
                     record = _act(day, name, body, name_of_operator)
                 except ChoiceRefused as error:
+                    if error.record is not None:  # a refused announcement, journalled
+                        await broadcast.publish()
                     return json_error(409, str(error), reason=error.reason, rule=error.rule,
-                                      taken_by=error.taken_by)
+                                      taken_by=error.taken_by, entry=error.record,
+                                      options=_options(day), journal=_head(day))
                 except JournalUnavailable:
                     await broadcast.publish()  # the screens say the journal is unavailable
                     return unavailable()
@@ -385,7 +388,7 @@ def _options(day: ChoiceDay) -> dict[str, Any]:
             "surnombre": interne.surnombre, "voeux": list(interne.voeux),
             "options": [{
                 "terrain": o.terrain, "free": o.free, "reason": o.reason, "rule": o.rule,
-                "raison": WORDS_FR.get(o.reason) if o.reason else None,
+                "raison": o.raison,
                 "slot": o.slot, "voeu": o.voeu, "taken_by": o.taken_by,
                 "nom": day.instance.terrain(o.terrain).nom,
                 "ville": day.instance.terrain(o.terrain).ville} for o in opts],

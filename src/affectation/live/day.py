@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -25,47 +25,37 @@ from affectation.errors import AffectationError
 from affectation.live.journal import Head, Journal, JournalError, read_journal
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
-from affectation.rules.couples import pair_open
-from affectation.rules.eligibility import eligible_slot
-from affectation.rules.mandatory import RoundFill, is_imposition
 from affectation.rules.order import choice_order
-from affectation.rules.surnombre import access
+from affectation.rules.reasons import Reason
+from affectation.rules.turn import Round, imposed, partner_now, why_imposed
 from affectation.rules.voeux import no_poste_reason, own_rank
 
 __all__ = ["Caller", "ChoiceDay", "ChoiceRefused", "Option"]
 
-Reason = Literal["full", "not_eligible", "would_leave_mandatory_empty"]
+ANNOUNCED = (Reason.FULL, Reason.NOT_ELIGIBLE, Reason.WOULD_LOWER_FILL, Reason.NOT_IN_ROUND,
+             Reason.PAIR_UNAVAILABLE)
+"""Refusals of a terrain the interne announced: kept in the journal (R-IMP, in the room)."""
 
-RULE_OF: dict[str, str] = {
-    "full": "R-POS-1",
-    "not_eligible": "R-ELI",
-    "would_leave_mandatory_empty": "R-IMP",
-    "pair_unavailable": "R-ORD-2",
-    "not_in_round": "R-ROUND-1",
-    "unknown_terrain": "FORMAT.md",
-    "not_allowed": "",
-    "day_over": "R-ORD",
-}
-
-WORDS_FR: dict[str, str] = {
-    "full": "complet",
-    "not_eligible": "non éligible (maquette, R-ELI)",
-    "would_leave_mandatory_empty": "laisserait un poste obligatoire vide (R-IMP)",
-    "pair_unavailable": "paire indisponible pour les deux (R-ORD-2)",
-}
+ACTION_RULE = {"unknown_terrain": "FORMAT.md", "not_allowed": "", "day_over": "R-ORD"}
+"""Rule ids of the refusals that are not a terrain's (a mistyped id, an action out of turn)."""
 
 
 class ChoiceRefused(AffectationError, ValueError):
-    """A choice the rules forbid: ``reason`` (``full``, ``not_eligible``,
-    ``would_leave_mandatory_empty``, ``pair_unavailable``, ``not_in_round``,
-    ``unknown_terrain``, ``not_allowed``, ``day_over``), the ``rule`` id and a sentence."""
+    """A choice the rules forbid: ``reason`` (a :class:`~affectation.rules.reasons.Reason`,
+    or ``unknown_terrain``, ``not_allowed``, ``day_over``), the ``rule`` id and a French
+    sentence; ``record`` is the journal entry of a refused announcement (``None`` if not
+    journalled)."""
 
     def __init__(self, reason: str, message: str, *, terrain: str | None = None,
                  taken_by: Mapping[str, Any] | None = None, rule: str | None = None) -> None:
         self.reason = reason
-        self.rule = rule if rule is not None else RULE_OF.get(reason, "")
+        if rule is None:
+            rule = Reason(reason).rule if reason in Reason._value2member_map_ else (
+                ACTION_RULE.get(reason, ""))
+        self.rule = rule
         self.terrain = terrain
         self.taken_by = dict(taken_by) if taken_by else None
+        self.record: dict[str, Any] | None = None
         super().__init__(message)
 
 
@@ -76,9 +66,8 @@ class Option:
     terrain: str
     free: int
     """Free postes (surnombre postes never count)."""
-    reason: str | None = None
-    """``None``: may be taken now; else why not (``full``, ``not_eligible``,
-    ``would_leave_mandatory_empty``)."""
+    reason: Reason | None = None
+    """``None``: may be taken now; else why not."""
     slot: str | None = None
     """The maquette slot it would fill."""
     voeu: int | None = None
@@ -92,7 +81,12 @@ class Option:
 
     @property
     def rule(self) -> str | None:
-        return RULE_OF.get(self.reason) if self.reason else None
+        return self.reason.rule if self.reason else None
+
+    @property
+    def raison(self) -> str | None:
+        """Why not, in French."""
+        return self.reason.words if self.reason else None
 
 
 @attrs.frozen
@@ -132,6 +126,8 @@ class _Plan(NamedTuple):
     """(interne, refusals) for the trace of a turn with no poste, or the couple's pairs."""
     fallback: bool = False
     """A couple's turn ends without a pair: the members choose alone."""
+    announced: tuple[str, Reason] | None = None
+    """For a refused announcement (kind ``refused``): the terrain and why."""
 
 
 class ChoiceDay:
@@ -196,7 +192,7 @@ class ChoiceDay:
             self.journal.close()
 
     def _reset(self) -> None:
-        self.taken = {t.id: 0 for t in self.instance.terrains}
+        self._free = {t.id: t.postes for t in self.instance.terrains}
         self.surnombre = {t.id: 0 for t in self.instance.terrains}
         self.placed: dict[str, Affectation] = {}
         self.refused: dict[str, list[Refusal]] = {}
@@ -204,21 +200,27 @@ class ChoiceDay:
         self.takers: dict[str, list[dict[str, Any]]] = {t.id: [] for t in self.instance.terrains}
         self.passed: dict[str, int] = {}
         self._history: list[tuple[dict[str, Any], _Plan]] = []
+        """Entries in effect, in order: actions and the refused announcements before them."""
         self._records: list[dict[str, Any]] = []
+        self._announced: list[tuple[str, Reason | None]] = []
+        """The called interne's announcements in this turn: (terrain, refusal reason)."""
         self._round = 0
         self._pos = 0
         self._fell_back: int | None = None
-        self._fill = self._start_round()
+        self._rnd = self._start_round()
         self._settle()
 
     # --- the cursor -------------------------------------------------------------------------
 
-    def _start_round(self) -> RoundFill | None:
+    def _start_round(self) -> Round | None:
         if self._round >= len(self.instance.rounds):
             return None
-        free = {t.id: self.free(t.id) for t in self.instance.terrains}
-        waiting = [i for i in self.instance.internes if i.id not in self.placed]
-        return RoundFill.start(self.instance, self._round, free, waiting)
+        return Round(self.instance, self._round, self._free, self.placed)
+
+    @property
+    def _kernel(self) -> Round:
+        assert self._rnd is not None
+        return self._rnd
 
     def _settle(self) -> None:
         """Move the cursor to the next interne to call (skipping the placed)."""
@@ -230,7 +232,7 @@ class ChoiceDay:
             self._round += 1
             self._pos = 0
             self._fell_back = None
-            self._fill = self._start_round()
+            self._rnd = self._start_round()
 
     @property
     def done(self) -> bool:
@@ -247,67 +249,44 @@ class ChoiceDay:
         if self.done:
             return None
         first = self.order[self._pos]
-        partner = self._partner()
+        partner = None if self._fell_back == self._pos else partner_now(
+            self.order, self._pos, self.instance.couple_of, self.placed)
         internes = (first, partner) if partner else (first,)
         return Caller(internes, self.round_name, self._pos + 1)  # type: ignore[arg-type]
 
-    def _partner(self) -> str | None:
-        """The later member when the couple chooses together now (R-ORD-2 Reading)."""
-        p = self._pos
-        first = self.order[p]
-        couple = self.instance.couple_of.get(first)
-        if (couple is None or self._fell_back == p or p + 1 >= len(self.order)
-                or self.order[p + 1] not in couple.internes
-                or self.order[p + 1] in self.placed):
-            return None
-        return self.order[p + 1]
-
     def _require_turn(self) -> None:
         if self.done:
-            raise ChoiceRefused("day_over", "the day is over: every interne has had their turn")
+            raise ChoiceRefused("day_over", "la journée est terminée : chaque interne a eu son "
+                                "tour")
 
     # --- state ------------------------------------------------------------------------------
 
     def free(self, terrain_id: str) -> int:
         """Free postes of a terrain now (surnombre aside)."""
-        return self.instance.terrain(terrain_id).postes - self.taken[terrain_id]
+        return self._free[terrain_id]
+
+    @property
+    def taken(self) -> dict[str, int]:
+        """Postes taken per terrain (surnombre aside)."""
+        return {t.id: t.postes - self._free[t.id] for t in self.instance.terrains}
 
     def _terrain(self, terrain_id: str) -> Terrain:
         try:
             return self.instance.terrain(terrain_id)
         except KeyError:
-            raise ChoiceRefused("unknown_terrain", f"no terrain {terrain_id!r} in the instance",
-                                terrain=terrain_id) from None
-
-    def _in_round(self, terrain: Terrain) -> bool:
-        return self.instance.terrain_round[terrain.id] == self._round
+            raise ChoiceRefused("unknown_terrain", f"aucun terrain {terrain_id!r} dans "
+                                "l'instance", terrain=terrain_id) from None
 
     def last_taker(self, terrain_id: str) -> dict[str, Any] | None:
         """Who took the last poste of a terrain (interne, position, entry), if anyone did."""
         takers = self.takers[terrain_id]
         return dict(takers[-1]) if takers else None
 
-    def _status(self, interne: Interne, terrain: Terrain) -> tuple[str | None, str | None]:
-        """``(reason, slot)``: why ``interne`` may not take ``terrain`` now, and the slot
-        (R-ELI, R-SUR through ``rules.surnombre.access``, R-IMP through the round's fill)."""
-        fill = self._fill
-        assert fill is not None
-        slot = (eligible_slot(self.instance.maquette, interne, terrain)
-                if interne.surnombre != "non_validant" else None)
-        how = access(interne, terrain, slot)
-        if how == "no":
-            return "not_eligible", None  # R-ELI, R-SUR-4
-        if how == "free" and self.free(terrain.id) <= 0:
-            return "full", slot  # R-SUR-2: a surnombre validant needs a free poste too
-        if fill.lowers(interne, terrain):
-            return "would_leave_mandatory_empty", slot
-        return None, slot
-
     def _option(self, interne: Interne, terrain: Terrain) -> Option:
-        reason, slot = self._status(interne, terrain)
+        reason, slot = self._kernel.status(interne, terrain)
         return Option(
             terrain.id, self.free(terrain.id), reason, slot, own_rank(interne, terrain.id),
-            self.last_taker(terrain.id) if reason == "full" else None,
+            self.last_taker(terrain.id) if reason is Reason.FULL else None,
         )
 
     def options(self, interne_id: str | None = None) -> list[Option]:
@@ -317,7 +296,9 @@ class ChoiceDay:
         caller = self.current
         assert caller is not None
         interne = self.instance.interne(interne_id or caller.internes[0])
-        return [self._option(interne, t) for t in self.instance.terrains if self._in_round(t)]
+        rnd = self._kernel
+        return [self._option(interne, t) for t in self.instance.terrains
+                if rnd.in_round(t.id)]
 
     def pair_options(self) -> list[tuple[int, str, str, str | None]]:
         """The called couple's joint list: ``(rank, terrain of the first called, terrain of
@@ -328,33 +309,21 @@ class ChoiceDay:
         if not caller.couple:
             return []
         couple = self.instance.couple_of[caller.internes[0]]
+        a, b = (self.instance.interne(m) for m in couple.internes)
         out = []
         for rank, (ta, tb) in enumerate(couple.voeux, start=1):
-            reason = self._pair_reason(couple.internes, ta, tb)
+            reason = self._kernel.pair_status(a, b, ta, tb)
             by_member = dict(zip(couple.internes, (ta, tb), strict=True))
             out.append((rank, by_member[caller.internes[0]], by_member[caller.internes[1]],
                         reason))
         return out
 
-    def _pair_reason(self, members: tuple[str, str], ta_id: str, tb_id: str
-                     ) -> str | None:
-        """``None`` when the pair is open to both now (R-ORD-2 Reading), else a reason."""
-        ta, tb = self._terrain(ta_id), self._terrain(tb_id)
-        if not (self._in_round(ta) and self._in_round(tb)):
-            return "not_in_round"
-        a, b = (self.instance.interne(m) for m in members)
-        slot_a = eligible_slot(self.instance.maquette, a, ta)
-        slot_b = eligible_slot(self.instance.maquette, b, tb)
-        if not pair_open(ta_id, tb_id, self.free(ta_id), self.free(tb_id), slot_a is not None,
-                         slot_b is not None):
-            return "pair_unavailable"
-        return None
-
     # --- actions ----------------------------------------------------------------------------
 
     def choose(self, terrain: str | tuple[str, str], *, operator: str = "") -> dict[str, Any]:
         """Record the terrain the called interne announces (a pair for a couple choosing
-        together); refused with :class:`ChoiceRefused` when the rules forbid it."""
+        together); refused with :class:`ChoiceRefused` when the rules forbid it, the refused
+        announcement kept in the journal (R-IMP, in the room)."""
         return self._act("choice", terrain, operator)
 
     def by_procuration(self, *, operator: str = "") -> dict[str, Any]:
@@ -373,20 +342,38 @@ class ChoiceDay:
         return self._act("imposition", terrain, operator)
 
     def undo(self, *, operator: str = "") -> dict[str, Any]:
-        """Cancel the last entry still in effect; the journal keeps both (a correction)."""
-        if not self._history:
-            raise ChoiceRefused("not_allowed", "nothing to undo")
-        target = self._history[-1][0]
+        """Cancel the last action still in effect; the journal keeps both (a correction).
+        The refused announcements of the turn it reopens stay; those made after it go."""
+        target = self._last_action()
+        if target is None:
+            raise ChoiceRefused("not_allowed", "rien à annuler")
         record = self._write("undo", {"undoes": target["seq"], "interne": target.get("interne"),
                                       "terrain": target.get("terrain")}, operator)
         self._undo_last()
         return record
 
+    def _last_action(self) -> dict[str, Any] | None:
+        for record, plan in reversed(self._history):
+            if plan.kind != "refused":
+                return record
+        return None
+
     def _act(self, kind: str, arg: Any, operator: str) -> dict[str, Any]:
         self._require_turn()
-        plan = self._plan(kind, arg)
         caller = self.current
         assert caller is not None
+        try:
+            plan = self._plan(kind, arg)
+        except ChoiceRefused as refused:
+            if kind == "choice" and refused.reason in ANNOUNCED:
+                refused.record = self._write("refused", {
+                    "interne": "+".join(caller.internes), "round": caller.round,
+                    "asked": list(arg) if isinstance(arg, tuple) else arg,
+                    "reason": str(refused.reason), "rule": refused.rule}, operator)
+                self._execute(_Plan("refused", (), (), announced=(
+                    "+".join(arg) if isinstance(arg, tuple) else arg, refused.reason)),
+                    refused.record)
+            raise
         fields = {
             "interne": "+".join(caller.internes),
             "terrain": self._terrain_field(plan, caller),
@@ -421,44 +408,65 @@ class ChoiceDay:
         if kind == "resume":  # a torn line cut at restart: nothing happened in the room
             return
         if kind == "undo":
-            if not self._history or self._history[-1][0]["seq"] != record["undoes"]:
-                raise ChoiceRefused("not_allowed", f"undoes entry {record['undoes']}, which is "
-                                    "not the last one in effect")
+            target = self._last_action()
+            if target is None or target["seq"] != record["undoes"]:
+                raise ChoiceRefused("not_allowed", f"annule l'entrée {record['undoes']}, qui "
+                                    "n'est pas la dernière action en vigueur")
             self._undo_last()
             return
         caller = self.current
         if caller is None:
-            raise ChoiceRefused("day_over", "the day was already over")
+            raise ChoiceRefused("day_over", "la journée était déjà terminée")
         if record["interne"] != "+".join(caller.internes):
-            raise ChoiceRefused("not_allowed", f"records {record['interne']!r} but "
-                                f"{caller} is called at this point")
-        arg = record.get("asked")
-        if kind == "imposition":
-            arg = record.get("terrain")
-        if isinstance(arg, list):
-            arg = tuple(arg)
-        plan = self._plan(kind, arg)
+            raise ChoiceRefused("not_allowed", f"inscrit {record['interne']!r} alors que "
+                                f"{caller} est appelé à ce moment")
+        if kind == "refused":
+            self._replay_refused(record)
+            return
+        plan = self._plan(kind, self._argument(record))
         if self._terrain_field(plan, caller) != record.get("terrain"):
-            raise ChoiceRefused("not_allowed", f"gives {self._terrain_field(plan, caller)!r} "
-                                f"now, the journal says {record.get('terrain')!r}")
+            raise ChoiceRefused("not_allowed", f"donne {self._terrain_field(plan, caller)!r} "
+                                f"maintenant, le journal dit {record.get('terrain')!r}")
         self._execute(plan, record)
 
+    def _replay_refused(self, record: dict[str, Any]) -> None:
+        arg = self._argument(record)
+        try:
+            self._plan("choice", arg)
+        except ChoiceRefused as refused:
+            if str(refused.reason) != record.get("reason"):
+                raise ChoiceRefused("not_allowed", f"refus pour {refused.reason!s}, le journal "
+                                    f"dit {record.get('reason')!r}") from None
+            announced = "+".join(arg) if isinstance(arg, tuple) else arg
+            self._execute(_Plan("refused", (), (), announced=(announced, refused.reason)),
+                          record)
+            return
+        raise ChoiceRefused("not_allowed", f"{arg!r} serait accepté maintenant, le journal dit "
+                            "qu'il a été refusé")
+
+    @staticmethod
+    def _argument(record: dict[str, Any]) -> Any:
+        arg = record.get("terrain") if record["kind"] == "imposition" else record.get("asked")
+        return tuple(arg) if isinstance(arg, list) else arg
+
     def _undo_last(self) -> None:
-        kept = self._history[:-1]
+        target = self._last_action()
+        assert target is not None
+        cut = next(k for k, (record, _) in enumerate(self._history) if record is target)
+        kept = self._history[:cut]
         records = self._records
         self._reset()
         self._records = records
         for record, _plan in kept:
-            caller = self.current
-            assert caller is not None
-            arg = record.get("asked")
-            if record["kind"] == "imposition":
-                arg = record.get("terrain")
-            if isinstance(arg, list):
-                arg = tuple(arg)
-            self._execute(self._plan(record["kind"], arg), record)
+            if record["kind"] == "refused":
+                arg = self._argument(record)
+                announced = "+".join(arg) if isinstance(arg, tuple) else arg
+                self._execute(_Plan("refused", (), (), announced=(
+                    announced, Reason(record["reason"]))), record)
+                continue
+            self._execute(self._plan(record["kind"], self._argument(record)), record)
 
-    # --- planning: the rules at one turn ----------------------------------------------------
+    # --- planning: the kernel's answers at one turn -------------------------------------------
 
     def _plan(self, kind: str, arg: Any) -> _Plan:
         caller = self.current
@@ -471,11 +479,11 @@ class ChoiceDay:
         if kind == "procuration":
             return self._plan_procuration(interne)
         if kind == "pass":
-            if self._fill.lowers(interne, None):  # type: ignore[union-attr]
+            if self._kernel.must_take(interne):
                 raise ChoiceRefused(
                     "not_allowed",
-                    f"{interne.id} may not leave without a poste in this round: a mandatory "
-                    "poste would stay empty; impose one (R-IMP Reading, step 4)", rule="R-IMP")
+                    f"{interne.libelle} ne peut pas rester sans poste dans ce tour : un poste "
+                    "obligatoire resterait vide ; imposez-en un (R-IMP, étape 4)", rule="R-IMP")
             return _Plan("pass", (), ((interne.id, ()),))
         if kind == "imposition":
             return self._plan_imposition(interne, arg)
@@ -483,161 +491,109 @@ class ChoiceDay:
 
     def _plan_choice(self, interne: Interne, terrain_id: Any) -> _Plan:
         if not isinstance(terrain_id, str):
-            raise ChoiceRefused("not_allowed", f"{interne.id} chooses alone: give one terrain",
-                                rule="R-ORD-2")
+            raise ChoiceRefused("not_allowed", f"{interne.libelle} choisit seul(e) : donnez un "
+                                "seul terrain", rule="R-ORD-2")
         terrain = self._terrain(terrain_id)
-        if not self._in_round(terrain):
-            raise ChoiceRefused(
-                "not_in_round", f"{terrain_id} is not in the round '{self.round_name}' "
-                "(R-ROUND-1)", terrain=terrain_id)
-        reason, slot = self._status(interne, terrain)
+        reason, slot = self._kernel.status(interne, terrain)
         if reason is not None:
-            taken_by = self.last_taker(terrain_id) if reason == "full" else None
+            taken_by = self.last_taker(terrain_id) if reason is Reason.FULL else None
             raise ChoiceRefused(reason, self._refusal_sentence(interne, terrain_id, reason,
                                                                taken_by),
                                 terrain=terrain_id, taken_by=taken_by)
-        impose = False
-        why = None
-        if interne.surnombre is None:
-            held = [t.id for t in self.instance.terrains if self._in_round(t)
-                    and self._status(interne, t)[0] == "would_leave_mandatory_empty"]
-            if held:
-                impose = True
-                why = (f"{', '.join(held)} would have left a mandatory poste empty, and "
-                       f"{interne.id} is a T1 never imposed who can fill it (R-IMP-2, R-IMP-3)")
+        # R-IMP, in the room: the announcements stand for the list; imposed when an earlier
+        # announcement was eligible and free (refused only because it would lower the fill)
+        first_open = next((k for k, (_, why) in enumerate(self._announced, start=1)
+                           if why is None or why is Reason.WOULD_LOWER_FILL), None)
+        impose = imposed(self.instance, interne, len(self._announced) + 1, first_open)
         placement = _Placement(interne.id, terrain_id, slot, own_rank(interne, terrain_id),
-                               impose, why, interne.surnombre, False)
+                               impose, why_imposed(interne, False) if impose else None,
+                               interne.surnombre, False)
         return _Plan("choice", (placement,), ())
 
-    def _refusal_sentence(self, interne: Interne, terrain_id: str, reason: str,
+    def _refusal_sentence(self, interne: Interne, terrain_id: str, reason: Reason,
                           taken_by: Mapping[str, Any] | None) -> str:
-        if reason == "full":
-            if taken_by:
-                return (f"{terrain_id} is full: its last poste was taken by "
-                        f"{taken_by['interne']} (rang {taken_by['rang']}, position "
-                        f"{taken_by['position']}, entry {taken_by['seq']}) (R-POS-1)")
-            return f"{terrain_id} is full: no poste was opened there (R-POS-1)"
-        if reason == "not_eligible":
-            return (f"{interne.id} may not take {terrain_id}: it does not fit their maquette "
-                    "(already validated, outside its window, or leaving it incompletable; "
-                    "R-ELI) or is ambulatory for a surnombre (R-SUR-4)")
-        return (f"{interne.id} may not take {terrain_id}: it would leave a mandatory poste "
-                "empty that only they can still fill (R-IMP)")
+        terrain = self.instance.terrain(terrain_id)
+        name = f"{terrain.nom} ({terrain_id})" if terrain.nom else terrain_id
+        if reason is Reason.FULL and taken_by:
+            who = self.instance.interne(taken_by["interne"]).libelle
+            return (f"{name} est complet : son dernier poste a été pris par {who} (rang "
+                    f"{taken_by['rang']}, position {taken_by['position']}, entrée "
+                    f"{taken_by['seq']}) ({reason.rule})")
+        if reason is Reason.FULL:
+            return f"{name} est complet : aucun poste n'y restait ({reason.rule})"
+        if reason is Reason.NOT_IN_ROUND:
+            return f"{name} n'est pas proposé dans le tour « {self.round_name} » ({reason.rule})"
+        return f"{interne.libelle} ne peut pas prendre {name} : {reason.words}"
 
     def _plan_procuration(self, interne: Interne) -> _Plan:
-        """The serial engine's individual turn (R-VOE-1, R-IMP Reading steps 2-5, R-SUR)."""
-        fill = self._fill
-        assert fill is not None
-        refusals: list[Refusal] = []
-        first_open: int | None = None
-        chosen: tuple[int | None, Terrain, str | None] | None = None
-        for rank, t in enumerate(interne.voeux, start=1):
-            if self.instance.terrain_round[t] != self._round:
-                continue
-            terrain = self.instance.terrain(t)
-            reason, slot = self._status(interne, terrain)
-            if reason in ("not_eligible", "full"):
-                refusals.append(Refusal(terrain.id, rank, reason))  # type: ignore[arg-type]
-                continue
-            if first_open is None:
-                first_open = rank
-            if reason is not None:
-                refusals.append(Refusal(terrain.id, rank, reason))  # type: ignore[arg-type]
-                continue
-            chosen = (rank, terrain, slot)
-            break
-        if chosen is None and fill.lowers(interne, None):
-            terrain = self._outside_list(interne)  # R-IMP Reading, step 4
-            if terrain is not None:
-                chosen = (None, terrain, eligible_slot(self.instance.maquette, interne, terrain))
-        if chosen is None:
-            return _Plan("procuration", (), ((interne.id, tuple(refusals)),))
-        rank, terrain, slot = chosen
-        imposed = interne.surnombre is None and is_imposition(rank, first_open)
-        why = None
-        if imposed:
-            what = ("no wish could be granted and leaving them without a poste"
-                    if rank is None else "every better wish still open")
-            why = (f"{what} would have left a mandatory poste empty, and {interne.id} is a T1 "
-                   "never imposed who can fill it while the later-ranked ones cannot, or were "
-                   "imposed before (R-IMP-2, R-IMP-3)")
-        placement = _Placement(interne.id, terrain.id, slot, rank, imposed, why,
+        """The kernel's procuration (R-VOE-1, R-IMP Reading steps 2-5, R-SUR)."""
+        out = self._kernel.procuration(interne)
+        refusals = tuple(Refusal(*r) for r in out.refusals or ())
+        if out.terrain is None:
+            return _Plan("procuration", (), ((interne.id, refusals),))
+        placement = _Placement(interne.id, out.terrain, out.slot, out.voeu, out.imposed,
+                               why_imposed(interne, out.outside) if out.imposed else None,
                                interne.surnombre, False)
-        return _Plan("procuration", (placement,), ((interne.id, tuple(refusals)),))
-
-    def _outside_list(self, interne: Interne) -> Terrain | None:
-        """The first mandatory terrain of the round in file order that is open, that the
-        interne can be imposed on, and that keeps the fill (R-IMP Reading, step 4)."""
-        fill = self._fill
-        assert fill is not None
-        for terrain in self.instance.terrains:
-            if (self.free(terrain.id) > 0 and fill.imposable_on(interne, terrain)
-                    and not fill.lowers(interne, terrain)):
-                return terrain
-        return None
+        return _Plan("procuration", (placement,), ((interne.id, refusals),))
 
     def _plan_imposition(self, interne: Interne, terrain_id: str | None) -> _Plan:
-        fill = self._fill
-        assert fill is not None
-        if not fill.lowers(interne, None):
+        rnd = self._kernel
+        if not rnd.must_take(interne):
             raise ChoiceRefused(
-                "not_allowed", f"no imposition on {interne.id} now: taking nothing would leave "
-                "no mandatory poste empty (R-IMP Reading, step 4)", rule="R-IMP")
+                "not_allowed", f"pas d'imposition pour {interne.libelle} maintenant : ne rien "
+                "prendre ne laisserait aucun poste obligatoire vide (R-IMP, étape 4)",
+                rule="R-IMP")
         if terrain_id is None:
-            terrain = self._outside_list(interne)
-            if terrain is None:
-                raise ChoiceRefused("not_allowed", f"no mandatory terrain can be imposed on "
-                                    f"{interne.id}", rule="R-IMP")
+            found = rnd.outside_list(interne)
+            if found is None:
+                raise ChoiceRefused("not_allowed", "aucun terrain obligatoire ne peut être "
+                                    f"imposé à {interne.libelle}", rule="R-IMP")
+            terrain, slot = found
         else:
             terrain = self._terrain(terrain_id)
-            if not (self.free(terrain.id) > 0 and fill.imposable_on(interne, terrain)
-                    and not fill.lowers(interne, terrain)):
+            if not rnd.may_impose(interne, terrain):
                 raise ChoiceRefused(
-                    "not_allowed", f"{terrain_id} cannot be imposed on {interne.id}: it must be "
-                    "a mandatory terrain of the round with a free poste, in a slot they have "
-                    "not validated, that keeps the fill (R-IMP Reading, step 4)",
+                    "not_allowed", f"{terrain_id} ne peut pas être imposé à {interne.libelle} : "
+                    "il faut un terrain obligatoire du tour avec un poste libre, dans un stage "
+                    "qu'il ou elle n'a pas validé, qui garde le remplissage (R-IMP, étape 4)",
                     terrain=terrain_id, rule="R-IMP")
-        slot = eligible_slot(self.instance.maquette, interne, terrain)
-        why = ("taking nothing would have left a mandatory poste empty, and "
-               f"{interne.id} is a T1 never imposed who can fill it (R-IMP-2, R-IMP-3)")
+            slot = rnd.slot(interne, terrain.id)
         placement = _Placement(interne.id, terrain.id, slot, own_rank(interne, terrain.id),
-                               True, why, None, False)
+                               True, why_imposed(interne, True), None, False)
         return _Plan("imposition", (placement,), ())
 
     def _plan_couple(self, kind: str, arg: Any, caller: Caller) -> _Plan:
         """R-ORD-2 Reading: the couple takes a pair open to both, or each chooses alone."""
         members: tuple[str, str] = caller.internes  # type: ignore[assignment]
         couple = self.instance.couple_of[members[0]]
-        first, second = members
+        a, b = (self.instance.interne(m) for m in couple.internes)
+        rnd = self._kernel
         if kind == "choice":
             if not (isinstance(arg, tuple) and len(arg) == 2):
-                raise ChoiceRefused("not_allowed", f"the couple {caller} chooses together: give "
-                                    "two terrains, one each, or pass to choose alone",
-                                rule="R-ORD-2")
-            reason = self._pair_reason(couple.internes, *self._in_couple_order(couple, members,
-                                                                              arg))
+                raise ChoiceRefused("not_allowed", f"le couple {caller} choisit ensemble : "
+                                    "donnez deux terrains, un chacun, ou passez pour que "
+                                    "chacun choisisse seul", rule="R-ORD-2")
+            for terrain_id in arg:
+                self._terrain(terrain_id)
+            ta, tb = self._in_couple_order(couple, members, arg)
+            reason = rnd.pair_status(a, b, ta, tb)
             if reason is not None:
-                raise ChoiceRefused(reason, f"the pair {arg[0]} + {arg[1]} is not open to both "
-                                    f"(R-ORD-2): {reason}", terrain="+".join(arg))
+                raise ChoiceRefused(reason, f"la paire {arg[0]} + {arg[1]} n'est pas ouverte aux "
+                                    f"deux : {reason.words}", terrain="+".join(arg))
             return self._pair_plan("choice", members, arg, None, ())
         if kind == "pass":
             return _Plan("pass", (), (), fallback=True)
         if kind == "procuration":
-            refusals: list[Refusal] = []
-            for rank, (ta, tb) in enumerate(couple.voeux, start=1):
-                reason = self._pair_reason(couple.internes, ta, tb)
-                if reason == "not_in_round":
-                    continue
-                if reason is not None:
-                    refusals.append(Refusal(f"{ta}+{tb}", rank, "pair_unavailable"))
-                    continue
-                by_member = dict(zip(couple.internes, (ta, tb), strict=True))
-                pair = (by_member[first], by_member[second])
-                return self._pair_plan("procuration", members, pair, rank, tuple(refusals))
-            return _Plan("procuration", (), ((couple.internes[0], tuple(refusals)),),
-                         fallback=True)
-        raise ChoiceRefused("not_allowed", f"a couple choosing together cannot be given "
-                            f"'{kind}'; pass to let each choose alone", rule="R-ORD-2")
+            pair, rank, refusals = rnd.pair_turn(a, b, couple.voeux)
+            found = tuple(Refusal(*r) for r in refusals)
+            if pair is None:
+                return _Plan("procuration", (), ((couple.internes[0], found),), fallback=True)
+            by_member = dict(zip(couple.internes, pair, strict=True))
+            return self._pair_plan("procuration", members,
+                                   (by_member[members[0]], by_member[members[1]]), rank, found)
+        raise ChoiceRefused("not_allowed", f"un couple qui choisit ensemble ne peut recevoir "
+                            f"« {kind} » ; passez pour que chacun choisisse seul",
+                            rule="R-ORD-2")
 
     @staticmethod
     def _in_couple_order(couple: Any, members: tuple[str, str], pair: tuple[str, str]
@@ -651,8 +607,7 @@ class ChoiceDay:
         placements = []
         for interne_id, terrain_id in zip(members, pair, strict=True):
             interne = self.instance.interne(interne_id)
-            terrain = self.instance.terrain(terrain_id)
-            slot = eligible_slot(self.instance.maquette, interne, terrain)
+            slot = self._kernel.slot(interne, terrain_id)
             placements.append(_Placement(interne_id, terrain_id, slot, rank, False, None,
                                          None, True))
         return _Plan(kind, tuple(placements), ((members[0], refusals),))
@@ -660,12 +615,16 @@ class ChoiceDay:
     # --- execution --------------------------------------------------------------------------
 
     def _execute(self, plan: _Plan, record: dict[str, Any]) -> None:
-        fill = self._fill
-        assert fill is not None
+        rnd = self._kernel
         caller = self.current
         assert caller is not None
         round_name = caller.round
         seq = record["seq"]
+        self._history.append((record, plan))
+        if plan.kind == "refused":
+            self._announced.append(plan.announced)  # type: ignore[arg-type]
+            return
+        self._announced = []
         if caller.couple:
             if plan.fallback:
                 members = self.instance.couple_of[caller.internes[0]].internes
@@ -675,17 +634,15 @@ class ChoiceDay:
                     self.trace.append(Turn(members[0], round_name, None, None, None,
                                            refusals=refusals, joint=True))
                 self._fell_back = self._pos
-                self._history.append((record, plan))
                 return
             _, refusals = plan.refusals[0]
             for k, p in enumerate(plan.placements):
                 self._place(p, round_name, refusals if k == 0 else (), seq)
-            self._history.append((record, plan))
             self._pos += 2
             self._settle()
             return
         interne = self.instance.interne(caller.internes[0])
-        fill.done(interne)  # their turn in this round is over
+        rnd.end_turn(interne)  # their turn in this round is over
         if plan.placements:
             refusals = plan.refusals[0][1] if plan.refusals else ()
             self._place(plan.placements[0], round_name, refusals, seq)
@@ -695,7 +652,6 @@ class ChoiceDay:
             self.trace.append(Turn(interne.id, round_name, None, None, None, refusals=refusals))
             if plan.kind == "pass":
                 self.passed[interne.id] = seq
-        self._history.append((record, plan))
         self._pos += 1
         self._settle()
 
@@ -703,9 +659,8 @@ class ChoiceDay:
                seq: int) -> None:
         interne = self.instance.interne(p.interne)
         terrain = self.instance.terrain(p.terrain)
+        self._kernel.place(interne, terrain.id)
         if p.surnombre is None:  # R-SUR Reading: a surnombre's poste is added
-            self.taken[terrain.id] += 1
-            self._fill.take(terrain)  # type: ignore[union-attr]
             self.takers[terrain.id].append(
                 {"interne": p.interne, "rang": interne.rang,
                  "position": self._position_of[p.interne] + 1, "seq": seq,
@@ -751,25 +706,26 @@ class ChoiceDay:
     @property
     def undoable(self) -> dict[str, Any] | None:
         """The entry :meth:`undo` would cancel now (the last one in effect), if any."""
-        return self._history[-1][0] if self._history else None
+        return self._last_action()
 
     def state(self) -> dict[str, Any]:
         """The état des postes: per terrain opened / taken / free, who chose what, who is
         called (plain data, the public page's JSON)."""
         caller = self.current
         terrains = []
+        taken = self.taken
         for t in self.instance.terrains:
             terrains.append({
                 "id": t.id, "nom": t.nom or t.id, "ville": t.ville,
                 "categories": list(t.categories),
                 "round": self.instance.rounds[self.instance.terrain_round[t.id]].nom,
-                "postes": t.postes, "pris": self.taken[t.id], "libres": self.free(t.id),
+                "postes": t.postes, "pris": taken[t.id], "libres": self.free(t.id),
                 "surnombre": self.surnombre[t.id],
             })
         effective = {record["seq"] for record, _ in self._history}
         choices = []
         for record in self._records:
-            if record["kind"] in ("undo", "resume"):
+            if record["kind"] in ("undo", "refused", "resume"):
                 continue
             choices.append({
                 "seq": record["seq"], "kind": record["kind"], "interne": record["interne"],
@@ -802,10 +758,10 @@ class ChoiceDay:
                 continue
             interne = self.instance.interne(i)
             if i in self.passed:
-                raison = (f"took no poste at their turn (journal entry {self.passed[i]}, "
-                          "pass)")
+                raison = (f"n'a pris aucun poste à son tour (entrée {self.passed[i]} du "
+                          "journal, passe)")
             elif not self.done and not any(t.interne == i for t in self.trace):
-                raison = "not called yet"
+                raison = "pas encore appelé(e)"
             else:
                 raison = no_poste_reason(interne, self.refused.get(i, []))
             affectations.append(Affectation(interne=i, terrain=None,
@@ -817,23 +773,23 @@ class ChoiceDay:
                       info=SolveInfo(status, optimal=False))
 
     def why_not(self, interne_id: str) -> list[str]:
-        """For each better wish refused at the interne's turns: why, naming who took the last
-        poste of a full terrain (interne, position, entry) or the rule (issue 9, item 6)."""
+        """For each better wish refused at the interne's turns: why, in French, naming who took
+        the last poste of a full terrain (interne, position, entry) or the rule."""
         lines = []
         for turn in self.trace:
             if turn.interne != interne_id:
                 continue
             for refusal in turn.refusals:
-                if refusal.reason == "full":
-                    taker = next((t for t in reversed(self.takers.get(refusal.terrain, []))),
-                                 None)
-                    who = (f"its last poste was taken by {taker['interne']} (rang "
-                           f"{taker['rang']}, position {taker['position']}, entry "
+                reason = Reason(refusal.reason)
+                head = f"vœu {refusal.voeu} ({refusal.terrain}) : {reason.short}"
+                if reason is Reason.FULL:
+                    taker = next(reversed(self.takers.get(refusal.terrain, [])), None)
+                    who = (f"son dernier poste a été pris par "
+                           f"{self.instance.interne(taker['interne']).libelle} (rang "
+                           f"{taker['rang']}, position {taker['position']}, entrée "
                            f"{taker['seq']})" if taker
-                           else "no poste was opened there")
-                    lines.append(f"wish {refusal.voeu} ({refusal.terrain}): full, {who}")
+                           else "aucun poste n'y était ouvert")
+                    lines.append(f"{head}, {who}")
                 else:
-                    lines.append(f"wish {refusal.voeu} ({refusal.terrain}): "
-                                 f"{WORDS_FR.get(refusal.reason, refusal.reason)} "
-                                 f"({RULE_OF.get(refusal.reason, '')})")
+                    lines.append(f"{head} : {reason.words}")
         return lines

@@ -68,9 +68,9 @@ __all__ = [
 ]
 
 JOURNAL_FORMAT = "affectation-journal/1"
-ENTRY_KINDS = ("choice", "procuration", "imposition", "pass", "undo", "resume")
-"""What an entry records; ``open`` is the first line only. ``resume`` records a torn last line
-cut when the journal was reopened."""
+ENTRY_KINDS = ("choice", "procuration", "imposition", "pass", "undo", "refused", "resume")
+"""What an entry records; ``open`` is the first line only. ``refused`` keeps an announcement
+the rules refused; ``resume`` records a torn last line cut when the journal was reopened."""
 
 MAC_SUFFIX_LEN = len(',"mac":""}') + 64
 """Bytes of ``,"mac":"<64 hex>"}`` that end a keyed line."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -33,8 +34,11 @@ __all__ = [
     "MAX_CUTS",
     "MandatoryClasses",
     "RoundFill",
+    "after_values",
+    "cut_values",
     "is_imposable",
     "is_imposition",
+    "is_t1",
     "lowers_fill",
     "mandatory_classes",
     "max_matching",
@@ -45,11 +49,21 @@ MAX_CUTS = 4096
 """Largest union-closure of type masks evaluated as cuts; beyond it, a max-flow."""
 
 
+T1_SEMESTRES = 2
+"""A T1 has validated fewer semesters than this (R-IMP-2: "internes de première année")."""
+
+
+def is_t1(semestres_valides: int) -> bool:
+    """Whether an interne with ``semestres_valides`` validated semesters is a T1 (R-IMP-2): the
+    one home of the predicate, for the fill, the careers and the plan."""
+    return semestres_valides < T1_SEMESTRES
+
+
 def is_imposable(interne: Interne, instance: Instance) -> bool:
     """Who can be imposed (R-IMP Reading): a T1 (fewer than 2 validated semesters, R-IMP-2),
     never imposed before (R-IMP-3), not in surnombre (R-SUR Reading), not in a couple."""
     return (
-        interne.semestres_valides < 2
+        is_t1(interne.semestres_valides)
         and not interne.impose
         and interne.surnombre is None
         and interne.id not in instance.couple_of
@@ -146,6 +160,33 @@ def _profile_key(p: Profile) -> tuple:
     return (sorted(p[1]), sorted(p[2]), p[3])
 
 
+def cut_values(caps: Sequence[Any], counts: Mapping[int, Any], cuts: Sequence[int]
+               ) -> list[Any]:
+    """``E_B = cap(B) + #internes whose type is not inside B`` for each cut ``B``: the values
+    whose minimum is the matching. ``caps`` and ``counts`` may be integers (the serial engine,
+    the checker, the live day) or CP-SAT linear expressions (the exact model): the one home of
+    the arithmetic."""
+    n = len(caps)
+    return [
+        sum(caps[c] for c in range(n) if cut >> c & 1)
+        + sum(k for m, k in counts.items() if m & ~cut)
+        for cut in cuts
+    ]
+
+
+def after_values(values: Sequence[Any], cuts: Sequence[int], taken_class: int | None,
+                 mask: int) -> list[Any]:
+    """The cut values once an imposable interne of type ``mask`` has chosen a poste of class
+    ``taken_class`` (``None``: a non-mandatory terrain, or nothing) and left the matching; the
+    fill is kept iff ``min(after) + [taken_class is not None] >= min(values)`` (R-IMP Reading,
+    step 2)."""
+    return [
+        value - (1 if taken_class is not None and cut >> taken_class & 1 else 0)
+        - (1 if mask & ~cut else 0)
+        for cut, value in zip(cuts, values, strict=True)
+    ]
+
+
 def max_matching(
     caps: Sequence[int], counts: Mapping[int, int], cuts: Sequence[int] | None = None
 ) -> int:
@@ -160,13 +201,7 @@ def max_matching(
         cuts = union_closure(m for m, k in counts.items() if k and m)
         if cuts is None:
             return _max_flow(caps, counts)
-    best = None
-    for cut in cuts:
-        value = sum(caps[c] for c in range(len(caps)) if cut >> c & 1)
-        value += sum(k for m, k in counts.items() if m & ~cut)
-        if best is None or value < best:
-            best = value
-    return best or 0
+    return min(cut_values(caps, counts, cuts), default=0)
 
 
 def _max_flow(caps: Sequence[int], counts: Mapping[int, int]) -> int:
@@ -273,11 +308,7 @@ class RoundFill:
             self._cut_classes = [
                 [bool(cut >> c & 1) for cut in cuts] for c in range(classes.n_classes)
             ]
-            self._values = [
-                sum(caps[c] for c in range(classes.n_classes) if cut >> c & 1)
-                + sum(k for m, k in counts.items() if m & ~cut)
-                for cut in cuts
-            ]
+            self._values = cut_values(caps, counts, cuts)
 
     @classmethod
     def start(
@@ -353,18 +384,9 @@ class RoundFill:
         if self._values is None:
             return lowers_fill(self._caps, self.counts, mask, taken, cuts=None,
                                before=self.matching())
-        before = self.matching()
-        cuts = self.classes.cuts
-        in_taken = self._cut_classes[taken] if taken is not None else None  # type: ignore[index]
-        gained = 0 if taken is None else 1
-        after = None
-        for k, value in enumerate(self._values):
-            v = value - (1 if mask & ~cuts[k] else 0)  # type: ignore[index]
-            if in_taken is not None and in_taken[k]:
-                v -= 1
-            if after is None or v < after:
-                after = v
-        return (after or 0) + gained < before
+        after = min(after_values(self._values, self.classes.cuts, taken, mask),  # type: ignore[arg-type]
+                    default=0)
+        return after + (0 if taken is None else 1) < self.matching()
 
     def imposable_on(self, interne: Interne | str, terrain: Terrain | str) -> bool:
         """Whether ``interne`` is linked to ``terrain`` in the matching: an imposable interne

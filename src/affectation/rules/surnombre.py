@@ -13,7 +13,7 @@ from typing import Literal
 
 from affectation.model import Interne, Terrain
 
-__all__ = ["Access", "access", "fills_maquette", "takes_poste"]
+__all__ = ["Access", "access", "added_on_free_poste", "fills_maquette", "takes_poste"]
 
 Access = Literal["no", "free", "any"]
 """``"no"``: may not hold the terrain; ``"free"``: may, if a poste is free; ``"any"``: may,
@@ -39,3 +39,9 @@ def takes_poste(interne: Interne) -> bool:
 def fills_maquette(interne: Interne) -> bool:
     """Whether the stage counts for a maquette slot (not for a surnombre non validant)."""
     return interne.surnombre != "non_validant"
+
+
+def added_on_free_poste(interne: Interne) -> bool:
+    """Whether the interne's poste is added but only where one is still free: a surnombre
+    validant (R-SUR-2)."""
+    return interne.surnombre == "validant"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from affectation.model import Interne
 from affectation.result import Refusal
+from affectation.rules.reasons import Reason
 
 __all__ = ["no_poste_reason", "own_rank"]
 
@@ -24,22 +25,27 @@ def own_rank(interne: Interne, terrain_id: str) -> int | None:
 
 
 def no_poste_reason(interne: Interne, refusals: Iterable[Refusal]) -> str:
-    """Why an interne ends without a poste, in one sentence: no silent fallback (R-VOE-1).
+    """Why an interne ends without a poste, in one French sentence: no silent fallback
+    (R-VOE-1).
 
     ``refusals`` are the refusals of the interne's own wishes over every round (the pairs of a
     couple's joint list are not counted).
     """
     if not interne.voeux:
-        return "empty wish list: nothing to give (R-VOE-1)"
-    counts = Counter(r.reason for r in refusals if r.reason != "pair_unavailable")
-    parts = []
-    if counts["full"]:
-        parts.append(f"{counts['full']} full")
-    if counts["not_eligible"]:
-        parts.append(f"{counts['not_eligible']} not eligible (R-ELI, R-SUR-4)")
-    if counts["would_leave_mandatory_empty"]:
-        parts.append(
-            f"{counts['would_leave_mandatory_empty']} would leave a mandatory poste empty (R-IMP)"
-        )
-    detail = ", ".join(parts) if parts else "none in a round"
-    return f"wish list exhausted ({len(interne.voeux)} wishes: {detail}) (R-VOE-1)"
+        return "liste de vœux vide : rien à attribuer (R-VOE-1)"
+    counts = Counter(Reason(r.reason) for r in refusals if r.reason != Reason.PAIR_UNAVAILABLE)
+    parts = [
+        f"{counts[reason]} {_COUNTED[reason]} ({reason.rule})"
+        for reason in (Reason.FULL, Reason.NOT_ELIGIBLE, Reason.WOULD_LOWER_FILL)
+        if counts[reason]
+    ]
+    detail = ", ".join(parts) if parts else "aucun dans ce tour"
+    n = len(interne.voeux)
+    return f"liste de vœux épuisée ({n} vœu{'x' if n > 1 else ''} : {detail}) (R-VOE-1)"
+
+
+_COUNTED = {
+    Reason.FULL: "complet(s)",
+    Reason.NOT_ELIGIBLE: "non éligible(s)",
+    Reason.WOULD_LOWER_FILL: "laisserai(en)t un poste obligatoire vide",
+}

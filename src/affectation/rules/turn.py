@@ -1,0 +1,452 @@
+"""The turn, in one home: what an interne may take now, and why not; what a procuration gives.
+
+The rules are small pure functions (eligibility R-ELI, surnombre R-SUR, the mandatory fill
+R-IMP, couples R-ORD-2, wish lists R-VOE-1); :class:`Round` composes them into one turn of one
+round of the choice day. Everyone who needs a turn asks it and composes nothing themselves: the
+serial engine replays the day with :meth:`Round.play`; the live day plans an action with
+:meth:`Round.status`, :meth:`Round.procuration` and :meth:`Round.outside_list` before it is
+journalled and applies it with :meth:`Round.place` and :meth:`Round.end_turn`; the checker
+rebuilds each round from a result's own choices and asks the same questions; CP-SAT's
+``to_result`` and the audit read :func:`reach`, :meth:`Round.first_open` and
+:func:`imposed`.
+
+A procuration (R-VOE-1, R-IMP Reading steps 2-5, R-SUR Reading): the first wish of the round
+that is eligible, has a free poste and keeps the fill; an imposition when it is not the first
+wish that was eligible and free, or, when nothing on the list keeps the fill and taking nothing
+lowers it, the first mandatory terrain in file order that the interne can be imposed on and
+that keeps the fill (step 4). :meth:`Round.play`, the round played by procuration, takes two
+paths written as tight loops for speed (an interne not counted in the fill, and an imposable
+one, in a one-round day); they are paths of this kernel, equal to the general turn refusal by
+refusal
+(``tests/test_serial_properties.py::test_inlined_turns_give_the_same_result_and_trace``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from affectation.rules.couples import pair_open
+from affectation.rules.eligibility import profile, slot_for
+from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
+from affectation.rules.reasons import Reason
+from affectation.rules.surnombre import Access, access, fills_maquette, takes_poste
+from affectation.rules.voeux import own_rank
+
+if TYPE_CHECKING:
+    from affectation.model import Instance, Interne, Terrain
+
+__all__ = [
+    "Derived",
+    "Outcome",
+    "PairOutcome",
+    "Round",
+    "imposed",
+    "partner_now",
+    "reach",
+    "slot_tables",
+    "why_imposed",
+]
+
+_UNKNOWN = object()
+
+RefusalTuple = tuple[str, int, str]
+"""``(terrain, wish rank, reason)``: a refused wish as the trace keeps it (cheap to build)."""
+
+
+class Outcome(NamedTuple):
+    """What a turn gives one interne."""
+
+    terrain: str | None
+    """``None``: no poste in this round."""
+    slot: str | None
+    voeu: int | None
+    """Rank in the interne's wish list; ``None`` for a terrain imposed outside it (step 4)."""
+    imposed: bool
+    refusals: list[RefusalTuple] | Derived | None
+    """The better wishes refused; ``None`` or :class:`Derived` when they follow from the slot
+    tables (the tight paths, see :meth:`Round.derived_refusals`)."""
+
+    @property
+    def outside(self) -> bool:
+        return self.terrain is not None and self.voeu is None
+
+
+class Derived(tuple):
+    """The refusals of a tight path, left to derive when read: the ranks of the wishes refused
+    because they would lower the fill (every other wish before the one granted was not
+    eligible or full, which the slot table tells). ``None`` stands for ``Derived(())``."""
+
+    __slots__ = ()
+
+
+class PairOutcome(NamedTuple):
+    """What a couple's turn gives (R-ORD-2 Reading)."""
+
+    pair: tuple[str, str] | None
+    """The terrains of ``couple.internes`` in file order; ``None``: each chooses alone."""
+    rank: int | None
+    """Rank of the pair in the joint list."""
+    refusals: list[RefusalTuple]
+
+
+def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
+    """One ``{terrain id: slot or None}`` table per interne, shared by equal eligibility
+    profiles and filled lazily (R-ELI), kept on the instance."""
+    memo = instance.memo
+    if "slot_tables" not in memo:
+        tables: dict = {}
+        maquette = instance.maquette
+        memo["slot_tables"] = {
+            i.id: tables.setdefault(profile(maquette, i), {}) for i in instance.internes
+        }
+    return memo["slot_tables"]
+
+
+def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Access, str | None]:
+    """What ``interne`` may hold of ``terrain``, free postes aside, and the maquette slot it
+    fills: ``"no"``, ``"free"`` (if a poste is free) or ``"any"`` (R-ELI, R-SUR-2/-3/-4)."""
+    if not fills_maquette(interne):
+        return access(interne, terrain, None), None  # R-SUR-3: no maquette check, no slot
+    slot = slot_tables(instance)[interne.id].get(terrain.id, _UNKNOWN)
+    if slot is _UNKNOWN:
+        slot = slot_tables(instance)[interne.id][terrain.id] = slot_for(
+            profile(instance.maquette, interne), terrain.category_set)
+    how = access(interne, terrain, slot)  # type: ignore[arg-type]
+    return how, (slot if how != "no" else None)  # type: ignore[return-value]
+
+
+def imposed(instance: Instance, interne: Interne, voeu: int | None,
+            first_open: int | None) -> bool:
+    """Whether a placement on wish ``voeu`` (``None``: outside the list) is an imposition,
+    ``first_open`` being the first wish that was eligible with a free poste at the turn
+    (R-IMP Reading, steps 3-4). In the room, the ranks are those of the announcements."""
+    return (takes_poste(interne) and is_imposition(voeu, first_open)
+            and is_imposable(interne, instance))
+
+
+def why_imposed(interne: Interne, outside: bool) -> str:
+    """The sentence that says why an imposition happened (R-IMP-2, R-IMP-3), in French."""
+    what = (
+        "aucun vœu ne pouvait être accordé, et le laisser sans poste" if outside
+        else "chacun de ses vœux meilleurs encore ouverts"
+    )
+    return (
+        f"{what} aurait laissé vide un poste obligatoire ; {interne.libelle} est un T1 jamais "
+        "imposé qui peut le pourvoir, alors que les suivants ne le peuvent pas ou ont déjà été "
+        "imposés (R-IMP-2, R-IMP-3)"
+    )
+
+
+def partner_now(order: tuple[str, ...] | list[str], position: int,
+                couple_of: Mapping, placed: Container[str]) -> str | None:
+    """The later member of a couple when both choose together at ``position`` (R-ORD-2: the
+    better-placed member is moved just before the other), else ``None``."""
+    first = order[position]
+    couple = couple_of.get(first) if couple_of else None
+    if couple is None or position + 1 >= len(order):
+        return None
+    later = order[position + 1]
+    if later not in couple.internes or later in placed:
+        return None
+    return later
+
+
+class Round:
+    """One round of the choice day as it goes: free postes, the mandatory fill (R-IMP), and the
+    questions of a turn.
+
+    ``free`` is the caller's ``{terrain id: free postes}``, shared across rounds and updated in
+    place by :meth:`place`; the fill counts the imposable internes not in ``placed``."""
+
+    inline = True
+    """Let :meth:`play` take its tight loops where they apply; ``False`` sends every turn
+    through :meth:`procuration` (the equality property compares the two)."""
+
+    def __init__(self, instance: Instance, round_index: int, free: dict[str, int],
+                 placed: Container[str]) -> None:
+        self.instance = instance
+        self.index = round_index
+        self.name = instance.rounds[round_index].nom
+        self.free = free
+        self.fill = RoundFill.start(
+            instance, round_index, free, (i for i in imposables(instance) if i.id not in placed))
+        self.tables = slot_tables(instance)
+        self.single = len(instance.rounds) == 1
+        self._mandatory = self.fill.classes.class_of
+        self._counted = self.fill.counted
+        self._fast = self.inline and self.single
+
+    # --- one terrain --------------------------------------------------------------------------
+
+    def slot(self, interne: Interne, terrain_id: str) -> str | None:
+        """The slot ``terrain_id`` fills for ``interne``, ``None`` if not eligible (R-ELI)."""
+        table = self.tables[interne.id]
+        slot = table.get(terrain_id, _UNKNOWN)
+        if slot is _UNKNOWN:
+            slot = table[terrain_id] = slot_for(
+                profile(self.instance.maquette, interne),
+                self.instance.terrain_by_id[terrain_id].category_set)
+        return slot  # type: ignore[return-value]
+
+    def in_round(self, terrain_id: str) -> bool:
+        return self.instance.terrain_round[terrain_id] == self.index
+
+    def open_to(self, interne: Interne, terrain: Terrain) -> tuple[bool, str | None]:
+        """Whether ``terrain`` is eligible with a free poste for ``interne`` now, fill aside
+        (what makes a wish "open", R-IMP Reading step 3), and its slot."""
+        how, slot = reach(self.instance, interne, terrain)
+        return how == "any" or (how == "free" and self.free[terrain.id] > 0), slot
+
+    def status(self, interne: Interne, terrain: Terrain) -> tuple[Reason | None, str | None]:
+        """``(reason, slot)``: why ``interne`` may not take ``terrain`` now (``None``: they
+        may), and the slot it fills (R-ROUND-1, R-ELI, R-SUR, R-POS-1, R-IMP)."""
+        if not self.in_round(terrain.id):
+            return Reason.NOT_IN_ROUND, None
+        how, slot = reach(self.instance, interne, terrain)
+        if how == "no":
+            return Reason.NOT_ELIGIBLE, None
+        if how == "free" and self.free[terrain.id] <= 0:
+            return Reason.FULL, slot  # R-SUR-2: a surnombre validant needs a free poste too
+        if self.fill.lowers(interne, terrain):
+            return Reason.WOULD_LOWER_FILL, slot
+        return None, slot
+
+    def first_open(self, interne: Interne, before: int | None = None) -> int | None:
+        """Rank of the first wish of the round eligible with a free poste (R-IMP Reading step
+        3), among the wishes before rank ``before`` (``None``: all)."""
+        terrain_by_id = self.instance.terrain_by_id
+        for rank, t in enumerate(interne.voeux, start=1):
+            if before is not None and rank >= before:
+                return None
+            if self.in_round(t) and self.open_to(interne, terrain_by_id[t])[0]:
+                return rank
+        return None
+
+    # --- a whole turn ---------------------------------------------------------------------------
+
+    def must_take(self, interne: Interne) -> bool:
+        """Whether taking nothing in this round would lower the fill: the interne may not
+        leave without a poste (R-IMP Reading, step 4)."""
+        return self.fill.lowers(interne, None)
+
+    def outside_list(self, interne: Interne) -> tuple[Terrain, str | None] | None:
+        """Step 4 of R-IMP Reading: the first mandatory terrain of the round in file order with
+        a free poste that the interne can be imposed on (eligible through a slot not yet
+        validated) and that keeps the fill; its slot."""
+        fill, free = self.fill, self.free
+        for terrain in self.instance.terrains:
+            if free[terrain.id] > 0 and fill.imposable_on(interne, terrain) and not fill.lowers(
+                    interne, terrain):
+                return terrain, self.slot(interne, terrain.id)
+        return None  # cannot happen when taking nothing lowers the fill (docs/rules.md)
+
+    def may_impose(self, interne: Interne, terrain: Terrain) -> bool:
+        """Whether the operator may impose ``terrain`` on ``interne`` now (step 4)."""
+        return (self.free[terrain.id] > 0 and self.fill.imposable_on(interne, terrain)
+                and not self.fill.lowers(interne, terrain))
+
+    def wishes(self, interne: Interne):
+        """``(rank, terrain id)`` of the interne's wishes in this round."""
+        if self.single:
+            return enumerate(interne.voeux, start=1)
+        round_of, r = self.instance.terrain_round, self.index
+        return ((k, t) for k, t in enumerate(interne.voeux, start=1) if round_of[t] == r)
+
+    def procuration(self, interne: Interne) -> Outcome:
+        """What the interne's wish list gives now (R-VOE-1, R-IMP Reading steps 2-5, R-SUR);
+        a query: the round is not changed."""
+        refusals: list[RefusalTuple] = []
+        first_open: int | None = None
+        terrain_by_id = self.instance.terrain_by_id
+        for rank, terrain_id in self.wishes(interne):
+            reason, slot = self.status(interne, terrain_by_id[terrain_id])
+            if reason is Reason.NOT_ELIGIBLE or reason is Reason.FULL:
+                refusals.append((terrain_id, rank, reason))
+                continue
+            if first_open is None:
+                first_open = rank
+            if reason is not None:
+                refusals.append((terrain_id, rank, reason))
+                continue
+            return Outcome(terrain_id, slot, rank,
+                           imposed(self.instance, interne, rank, first_open), refusals)
+        if self.must_take(interne):
+            found = self.outside_list(interne)
+            if found is not None:
+                terrain, slot = found
+                return Outcome(terrain.id, slot, None, True, refusals)
+        return Outcome(None, None, None, False, refusals)
+
+    def place(self, interne: Interne, terrain_id: str) -> None:
+        """``interne`` takes a poste of ``terrain_id`` (none for a surnombre: theirs is added,
+        R-SUR Reading)."""
+        if takes_poste(interne):
+            self.free[terrain_id] -= 1
+            self.fill.take(terrain_id)
+
+    def give_back(self, interne: Interne, terrain_id: str) -> None:
+        """Undo :meth:`place`."""
+        if takes_poste(interne):
+            self.free[terrain_id] += 1
+            self.fill.give_back(terrain_id)
+
+    def end_turn(self, interne: Interne | str) -> None:
+        """The interne's turn in this round is over: they leave the fill's matching."""
+        self.fill.done(interne)
+
+    def play(self, order: tuple[str, ...], placed: dict[str, tuple], trace: list[tuple],
+             refused: dict[str, Any]) -> None:
+        """Play the whole round by procuration, every interne and couple in ``order``: the
+        serial dictatorship's round (R-ORD, R-VOE-1, R-IMP Reading, R-SUR, R-ORD-2).
+
+        Records into the caller's ``placed`` (interne -> ``(terrain, slot, voeu, imposed,
+        round)``), ``trace`` (``(interne, round, terrain, voeu, postes left, imposed,
+        outside, refusals, joint)``) and ``refused`` (refusals of those left without a poste;
+        ``None`` or :class:`Derived` for refusals derived when read). For speed, the common
+        turn (one round, no surnombre, not counted in the fill, so no wish can lower it: the
+        first eligible wish with a free poste) is written inline, and an imposable interne's
+        turn is :meth:`_imposable_path`; with :attr:`inline` off, every turn is
+        :meth:`procuration`."""
+        instance = self.instance
+        name, free, tables, fill = self.name, self.free, self.tables, self.fill
+        mandatory, counted = self._mandatory, self._counted
+        couple_of, interne_by_id = instance.couple_of, instance.interne_by_id
+        fast = self._fast
+        skip_next = False
+        for position, interne_id in enumerate(order):
+            if skip_next:
+                skip_next = False
+                continue
+            if interne_id in placed:
+                continue
+            if couple_of and interne_id in couple_of and partner_now(
+                    order, position, couple_of, placed) is not None:
+                skip_next = self._play_couple(couple_of[interne_id], order, placed, trace,
+                                              refused)
+                if skip_next:
+                    continue
+            interne = interne_by_id[interne_id]
+            if fast and interne.surnombre is None and interne_id not in counted:
+                table = tables[interne_id]
+                for rank, terrain_id in enumerate(interne.voeux, start=1):
+                    slot = table.get(terrain_id, _UNKNOWN)
+                    if slot is _UNKNOWN:
+                        slot = self.slot(interne, terrain_id)
+                    if slot is not None and free[terrain_id] > 0:
+                        free[terrain_id] -= 1
+                        if terrain_id in mandatory:
+                            fill.take(terrain_id)
+                        placed[interne_id] = (terrain_id, slot, rank, False, name)
+                        trace.append((interne_id, name, terrain_id, rank, free[terrain_id],
+                                      False, False, None, False))
+                        break
+                else:
+                    refused[interne_id] = None  # derived when read
+                    trace.append((interne_id, name, None, None, None, False, False, None,
+                                  False))
+                continue
+            if fast and interne.surnombre is None:
+                terrain_id, slot, rank, imposed_, refusals = self._imposable_path(interne)
+            else:
+                terrain_id, slot, rank, imposed_, refusals = self.procuration(interne)
+            fill.done(interne)
+            if terrain_id is None:
+                if refusals is None or type(refusals) is Derived:
+                    refused[interne_id] = refusals
+                else:
+                    refused.setdefault(interne_id, []).extend(refusals)
+                trace.append((interne_id, name, None, None, None, False, False, refusals,
+                              False))
+                continue
+            self.place(interne, terrain_id)
+            placed[interne_id] = (terrain_id, slot, rank, imposed_, name)
+            trace.append((interne_id, name, terrain_id, rank, free[terrain_id], imposed_,
+                          rank is None, refusals, False))
+
+    def _play_couple(self, couple: Any, order: tuple[str, ...], placed: dict[str, tuple],
+                     trace: list[tuple], refused: dict[str, Any]) -> bool:
+        """A couple's turn in :meth:`play`: the first pair open to both at the later turn;
+        ``False`` to fall back to the individual lists, better-ranked first."""
+        instance = self.instance
+        a, b = (instance.interne(m) for m in couple.internes)
+        pair, rank, refusals = self.pair_turn(a, b, couple.voeux)
+        if pair is None:
+            refused.setdefault(a.id, []).extend(refusals)
+            if refusals:
+                trace.append((a.id, self.name, None, None, None, False, False, refusals, True))
+            return False
+        members = sorted(zip((a, b), pair, strict=True), key=lambda m: order.index(m[0].id))
+        for k, (interne, terrain_id) in enumerate(members):
+            self.end_turn(interne)
+            self.place(interne, terrain_id)
+            placed[interne.id] = (terrain_id, self.slot(interne, terrain_id),
+                                  own_rank(interne, terrain_id), False, self.name)
+            trace.append((interne.id, self.name, terrain_id, rank, self.free[terrain_id],
+                          False, False, refusals if k == 0 else [], True))
+        return True
+
+    def _imposable_path(self, interne: Interne) -> tuple:
+        """:meth:`procuration` for an imposable interne of a one-round day, as a tight loop."""
+        fill, free = self.fill, self.free
+        table = self.tables[interne.id]
+        lowered: list[int] = []
+        first_open: int | None = None
+        for rank, terrain_id in enumerate(interne.voeux, start=1):
+            slot = table.get(terrain_id, _UNKNOWN)
+            if slot is _UNKNOWN:
+                slot = self.slot(interne, terrain_id)
+            if slot is None or free[terrain_id] <= 0:
+                continue  # not eligible, or full: derived when read
+            if first_open is None:
+                first_open = rank
+            if fill.lowers(interne, terrain_id):
+                lowered.append(rank)
+                continue
+            return (terrain_id, slot, rank, is_imposition(rank, first_open), Derived(lowered))
+        if fill.lowers(interne, None):
+            found = self.outside_list(interne)
+            if found is not None:
+                return (found[0].id, found[1], None, True, Derived(lowered))
+        return (None, None, None, False, Derived(lowered))
+
+    def derived_refusals(self, interne: Interne, upto: int | None,
+                         lowered: Iterable[int] = ()) -> list[RefusalTuple]:
+        """The refusals of a tight path before wish ``upto`` (``None``: all): each wish not
+        eligible, else refused for the fill when its rank is in ``lowered``, else full (an
+        open wish that keeps the fill is granted, so nothing else is possible)."""
+        table = self.tables[interne.id]
+        lowered = frozenset(lowered)
+        wishes = interne.voeux if upto is None else interne.voeux[: upto - 1]
+        return [
+            (t, rank, Reason.NOT_ELIGIBLE if table[t] is None
+             else Reason.WOULD_LOWER_FILL if rank in lowered else Reason.FULL)
+            for rank, t in enumerate(wishes, start=1)
+        ]
+
+    # --- couples ---------------------------------------------------------------------------------
+
+    def pair_status(self, a: Interne, b: Interne, ta: str, tb: str) -> Reason | None:
+        """Why the pair (``a`` on ``ta``, ``b`` on ``tb``) is not open to both now (R-ORD-2
+        Reading), ``None`` when it is."""
+        if not (self.in_round(ta) and self.in_round(tb)):
+            return Reason.NOT_IN_ROUND
+        if not pair_open(ta, tb, self.free[ta], self.free[tb], self.slot(a, ta) is not None,
+                         self.slot(b, tb) is not None):
+            return Reason.PAIR_UNAVAILABLE
+        return None
+
+    def pair_turn(self, a: Interne, b: Interne, pairs: tuple[tuple[str, str], ...]
+                  ) -> PairOutcome:
+        """The first pair of the joint list open to both (``a``, ``b`` in the couple's file
+        order), or ``None`` and the pairs refused: then each chooses alone."""
+        refusals: list[RefusalTuple] = []
+        for rank, (ta, tb) in enumerate(pairs, start=1):
+            reason = self.pair_status(a, b, ta, tb)
+            if reason is Reason.NOT_IN_ROUND:
+                continue
+            if reason is not None:
+                refusals.append((f"{ta}+{tb}", rank, reason))
+                continue
+            return PairOutcome((ta, tb), rank, refusals)
+        return PairOutcome(None, None, refusals)
