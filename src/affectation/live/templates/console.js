@@ -13,7 +13,7 @@ const REASONS = {full: "complet", not_eligible: "non éligible",
   would_leave_mandatory_empty: "laisserait un poste obligatoire vide",
   not_in_round: "hors de ce tour", pair_unavailable: "paire indisponible"};
 const KINDS = {choice: "choix", procuration: "procuration", imposition: "imposition",
-  pass: "passe", undo: "annulation", resume: "reprise"};
+  pass: "passe", undo: "annulation", resume: "reprise", refused: "annonce refusée"};
 const $ = (id) => document.getElementById(id);
 let current = null;  // the last options shown
 let busy = false;
@@ -75,7 +75,8 @@ async function write(path, body, confirmText) {
     if (status !== 200) {
       if (status === 503) unavailable(data.error);
       say(data.error || ("Erreur HTTP " + status), "erreur");
-      if (status === 409 || status === 503) await refresh(true);
+      if (status === 409 && data.options) render(data.options);  // a refused announcement
+      else if (status === 409 || status === 503) await refresh(true);
       return null;
     }
     const e = data.entry;
