@@ -116,7 +116,7 @@ def test_live_command_refuses_a_broken_journal_naming_the_line(tmp_path):
     journal.write_text("\n".join([lines[0], lines[2]]) + "\n")  # line 2 removed
     run = CliRunner().invoke(main, ["live", str(source), "--journal", str(journal)])
     assert run.exit_code == 2
-    assert f"{journal}: line 2: broken chain" in run.output and "Traceback" not in run.output
+    assert f"{journal}: ligne 2: chaîne rompue" in run.output and "Traceback" not in run.output
     assert not journal.with_name("j.jsonl.jeton").exists()  # nothing created
 
 
@@ -183,7 +183,7 @@ def test_live_result_writes_the_journal_result(tmp_path):
     assert run.exit_code == 0 and (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
     run = runner.invoke(main, ["live", str(source), "--journal", str(tmp_path / "none.jsonl"),
                                "--result", str(tmp_path / "x.json")])
-    assert run.exit_code == 2 and "cannot read the journal" in run.output
+    assert run.exit_code == 2 and "journal illisible" in run.output
     assert not (tmp_path / "x.json").exists()
 
 

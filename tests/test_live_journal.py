@@ -48,7 +48,7 @@ def test_edited_line_breaks_the_chain_naming_the_line(tmp_path):
     record["terrain"] = "URG-LYON-CHU"
     lines[2] = json.dumps(record, separators=(",", ":")).encode()
     path.write_bytes(b"\n".join(lines))
-    with pytest.raises(JournalError, match="line 4: broken chain"):
+    with pytest.raises(JournalError, match="ligne 4: chaîne rompue"):
         ChoiceDay.resume(instance, path)
 
 
@@ -58,9 +58,9 @@ def test_another_instance_is_refused(tmp_path):
     ChoiceDay.open(instance, path).close()
     other = attrs.evolve(instance, terrains=[attrs.evolve(instance.terrains[0], postes=13),
                                              *instance.terrains[1:]])
-    with pytest.raises(JournalError, match="line 1: this journal was opened on another"):
+    with pytest.raises(JournalError, match="ligne 1: ce journal a été ouvert sur une autre"):
         ChoiceDay.resume(other, path)
-    with pytest.raises(JournalError, match="already exists"):
+    with pytest.raises(JournalError, match="existe déjà"):
         ChoiceDay.open(instance, path)
 
 
@@ -97,7 +97,7 @@ def test_an_entry_that_does_not_replay_is_refused(tmp_path):
         record["prev"] = hashlib.sha256(out[-1]).hexdigest()
         out.append(json.dumps(record, separators=(",", ":")).encode())
     path.write_bytes(b"\n".join(out) + b"\n")
-    with pytest.raises(JournalError, match="line 2: entry 1 does not replay"):
+    with pytest.raises(JournalError, match="ligne 2: l'entrée 1 ne se rejoue pas"):
         ChoiceDay.resume(instance, path)
 
 

@@ -649,7 +649,7 @@ def _live_result(instance: Instance, journal: str, path: str, *inputs: str,
     try:
         day = ChoiceDay.replay(instance, journal, key=key)  # read only: never touched
     except JournalError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"erreur : {error}", err=True)
         sys.exit(2)
     result = day.result()
     state = "over" if day.done else f"not over: {len(day.placed)} placed so far"

@@ -183,8 +183,8 @@ class ChoiceDay:
             try:
                 day._replay(record)
             except (ChoiceRefused, KeyError, TypeError, ValueError) as error:
-                raise JournalError(f"entry {record.get('seq')} does not replay on this "
-                                   f"instance: {error}", file=file, line=line) from None
+                raise JournalError(f"l'entrée {record.get('seq')} ne se rejoue pas sur cette "
+                                   f"instance : {error}", file=file, line=line) from None
         return day
 
     def close(self) -> None:

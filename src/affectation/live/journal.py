@@ -79,13 +79,14 @@ KEY_MIN_BYTES = 16
 
 
 class JournalError(AffectationError, ValueError):
-    """A journal that cannot be trusted: names the file and the line at fault."""
+    """A journal that cannot be trusted: names the file and the line at fault (French, for
+    the operator: ``jour.jsonl: ligne 4: chaîne rompue …``)."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
         self.message = message
         self.file = file
         self.line = line
-        where = [part for part in (file, f"line {line}" if line else None) if part]
+        where = [part for part in (file, f"ligne {line}" if line else None) if part]
         super().__init__((": ".join(where) + ": " if where else "") + message)
 
 
@@ -196,7 +197,7 @@ def read_journal(path: str | os.PathLike[str], instance: Instance | None = None,
         try:
             data = Path(path).read_bytes()
         except OSError as error:
-            raise JournalError(f"cannot read the journal ({error.strerror})",
+            raise JournalError(f"journal illisible ({error.strerror})",
                                file=file) from None
     good = data.rfind(b"\n") + 1  # a torn last line was never acknowledged
     records: list[dict[str, Any]] = []
@@ -207,18 +208,18 @@ def read_journal(path: str | os.PathLike[str], instance: Instance | None = None,
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            raise JournalError("not a JSON record", file=file, line=number) from None
+            raise JournalError("ligne qui n'est pas du JSON", file=file, line=number) from None
         if not isinstance(record, dict):
-            raise JournalError("not a JSON object", file=file, line=number)
+            raise JournalError("ligne qui n'est pas un objet JSON", file=file, line=number)
         if number == 1:
             if record.get("kind") != "open" or record.get("format") != JOURNAL_FORMAT:
                 raise JournalError(
-                    f"the first record must be the 'open' record of {JOURNAL_FORMAT}",
+                    f"la première ligne doit être l'ouverture ('open') d'un {JOURNAL_FORMAT}",
                     file=file, line=1)
             if instance is not None and record.get("instance_sha256") != instance_hash(instance):
                 raise JournalError(
-                    "this journal was opened on another instance (instance_sha256 differs): "
-                    "resume it with the instance file it was started with", file=file, line=1)
+                    "ce journal a été ouvert sur une autre instance (instance_sha256 diffère) : "
+                    "reprenez-le avec le fichier d'instance de son ouverture", file=file, line=1)
             if key is not None and record.get("cle") != key_id(key):
                 raise JournalError(
                     "ce journal n'a pas été ouvert avec cette clé (cle "
@@ -227,22 +228,22 @@ def read_journal(path: str | os.PathLike[str], instance: Instance | None = None,
         else:
             if record.get("prev") != prev:
                 raise JournalError(
-                    "broken chain: 'prev' is not the hash of line "
-                    f"{number - 1} (the journal was edited or a line is missing)",
-                    file=file, line=number)
+                    f"chaîne rompue : 'prev' n'est pas l'empreinte de la ligne {number - 1} "
+                    "(journal modifié, ou une ligne manque)", file=file, line=number)
             if record.get("seq") != number - 1:
-                raise JournalError(f"sequence {record.get('seq')!r}, expected {number - 1}",
+                raise JournalError(f"numéro {record.get('seq')!r}, attendu {number - 1}",
                                    file=file, line=number)
             if record.get("kind") not in ENTRY_KINDS:
-                raise JournalError(f"unknown kind {record.get('kind')!r}", file=file,
-                                   line=number)
+                raise JournalError(f"nature d'entrée inconnue {record.get('kind')!r}",
+                                   file=file, line=number)
         if key is not None and not mac_ok(line, key):
             raise JournalError("MAC invalide : la ligne n'a pas été écrite avec la clé du "
                                "journal (modifiée ou forgée)", file=file, line=number)
         prev = line_hash(line)
         records.append(record)
     if not records:
-        raise JournalError("empty journal: no 'open' record", file=file, line=1)
+        raise JournalError("journal vide : pas de ligne d'ouverture ('open')", file=file,
+                           line=1)
     return records, good
 
 
@@ -339,8 +340,8 @@ class Journal:
         try:
             fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except FileExistsError:
-            raise JournalError("the journal already exists: resume it instead of opening a "
-                               "new day over it", file=str(target)) from None
+            raise JournalError("le journal existe déjà : reprenez-le au lieu d'ouvrir une "
+                               "nouvelle journée par-dessus", file=str(target)) from None
         except OSError as error:
             raise JournalError(f"impossible de créer le journal ({_why(error)})",
                                file=str(target)) from None
@@ -368,7 +369,7 @@ class Journal:
         try:
             fd = os.open(target, os.O_RDWR | os.O_CLOEXEC)
         except OSError as error:
-            raise JournalError(f"cannot read the journal ({error.strerror})",
+            raise JournalError(f"journal illisible ({error.strerror})",
                                file=str(target)) from None
         try:
             _lock(fd, target)

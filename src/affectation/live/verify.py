@@ -59,7 +59,8 @@ def journal_head(path: str | os.PathLike[str], data: bytes | None = None) -> Hea
         data = Path(path).read_bytes()
     lines = data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]
     if not lines:
-        raise JournalError("empty journal: no 'open' record", file=str(path), line=1)
+        raise JournalError("journal vide : pas de ligne d'ouverture ('open')", file=str(path),
+                           line=1)
     return Head(len(lines) - 1, line_hash(lines[-1]))
 
 
