@@ -522,3 +522,87 @@ def test_one_token_per_operator_from_a_file(tmp_path, source, monkeypatch):
 def turn_with(client, headers):
     options = client.get("/api/options", headers=headers).json()
     return {"interne": "+".join(options["internes"]), "seq": options["seq"]}
+
+
+def test_the_audit_s_full_disk_end_to_end(tmp_path, source):
+    """The audit's reproduction, on the real server: the journal on a 16 KiB tmpfs. Writes
+    answer a JSON 503 in French once the disk is full, nothing refused reaches the file, the
+    operator resumes after space is freed, and the day restarts from the journal (root and
+    mount needed; skipped elsewhere, ``test_a_full_disk_answers_503_then_resumes`` simulates
+    the same)."""
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from affectation.live import read_journal
+
+    LONG = "s3cret-token-long-enough"
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(tiny)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
+    server = None
+    try:
+        (tiny / "filler").write_bytes(b"x" * 4096)
+        journal = tiny / "j.jsonl"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "affectation", "live", str(source), "--journal",
+             str(journal), "--port", str(port)],
+            env={**os.environ, "AFFECTATION_JETON": LONG}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/api/state", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def call(path, body=None):
+            data = None if body is None else json.dumps(body).encode()
+            request = urllib.request.Request(f"{base}{path}", data=data, headers={
+                "Authorization": f"Bearer {LONG}", "Content-Type": "application/json"},
+                method="POST" if data or path == "/api/reprendre" else "GET")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status, json.loads(answer.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read())
+
+        statuses = []
+        for _ in range(200):
+            _, options = call("/api/options")
+            status, answer = call("/api/procuration", {"interne": "+".join(options["internes"]),
+                                                       "seq": options["seq"]})
+            statuses.append(status)
+            if status != 200:
+                break
+        assert statuses[-1] == 503 and "disque plein" in answer["error"]
+        acknowledged = statuses.count(200)
+        records, good = read_journal(journal)
+        assert good == journal.stat().st_size and len(records) == acknowledged + 1
+        assert call("/api/undo", {"annule": acknowledged})[0] == 503
+        status, still = call("/api/reprendre")  # the disk is still full
+        assert status == 503 and "disque plein" in still["error"]
+        (tiny / "filler").unlink()
+        status, resumed = call("/api/reprendre")
+        assert status == 200 and resumed["options"]["seq"] == acknowledged
+        _, options = call("/api/options")
+        assert call("/api/procuration", {"interne": "+".join(options["internes"]),
+                                         "seq": options["seq"]})[0] == 200
+        server.terminate()
+        server.wait(10)
+        day = ChoiceDay.resume(example(), journal)
+        assert day.seq == acknowledged + 1
+        day.close()
+    finally:
+        if server is not None and server.poll() is None:
+            server.kill()
+            server.wait()
+        subprocess.run(["umount", str(tiny)], capture_output=True)

@@ -475,3 +475,24 @@ def test_a_real_full_filesystem_records_nothing_refused_and_resumes(tmp_path):
         again.close()
     finally:
         subprocess.run(["umount", str(tiny)], capture_output=True)
+
+
+def test_writes_resume_only_once_there_is_room(tmp_path, monkeypatch):
+    instance = example()
+    day = ChoiceDay.open(instance, tmp_path / "j.jsonl")
+    faults = Faults(monkeypatch, on="write", code=errno.ENOSPC)
+    with pytest.raises(JournalUnavailable):
+        day.by_procuration()
+    faults.armed = False
+    real = os.fstatvfs
+
+    class Full:
+        f_bavail, f_frsize = 0, 4096
+
+    monkeypatch.setattr(os, "fstatvfs", lambda fd: Full())
+    assert not day.recover() and "disque plein (0 octets libres)" in day.unavailable
+    monkeypatch.setattr(os, "fstatvfs", real)
+    assert day.recover()
+    day.by_procuration()
+    assert day.seq == 1
+    day.close()

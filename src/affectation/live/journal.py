@@ -76,6 +76,8 @@ MAC_SUFFIX_LEN = len(',"mac":""}') + 64
 """Bytes of ``,"mac":"<64 hex>"}`` that end a keyed line."""
 
 KEY_MIN_BYTES = 16
+MIN_FREE = 4096
+"""Free bytes the journal's filesystem must have before writes resume after a failure."""
 
 
 class JournalError(AffectationError, ValueError):
@@ -466,6 +468,11 @@ class Journal:
             self.unavailable = ("journal toujours indisponible : le fichier ne finit pas par "
                                 "la dernière entrée acquittée (modifié pendant l'arrêt ?)")
             return False
+        free = _free_bytes(self._fd)
+        if free is not None and free < MIN_FREE:
+            self.unavailable = (f"journal toujours indisponible : disque plein ({free} octets "
+                                "libres) ; libérez de la place puis reprenez.")
+            return False
         self.unavailable = None
         return True
 
@@ -476,6 +483,14 @@ class Journal:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.entries)
+
+
+def _free_bytes(fd: int) -> int | None:
+    try:
+        st = os.fstatvfs(fd)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:
