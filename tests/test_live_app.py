@@ -606,3 +606,19 @@ def test_the_audit_s_full_disk_end_to_end(tmp_path, source):
             server.kill()
             server.wait()
         subprocess.run(["umount", str(tiny)], capture_output=True)
+
+
+def test_an_unexpected_error_is_a_french_json_500_without_traceback(tmp_path, monkeypatch):
+    day = ChoiceDay.open(example(), tmp_path / "j.jsonl")
+
+    def broken(**_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(day, "by_procuration", broken)
+    app = create_app(day, token=TOKEN)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.post("/api/procuration", json=turn(client), headers=AUTH)
+    assert answer.status_code == 500 and "erreur interne" in answer.json()["error"]
+    assert "boom" not in answer.text and "Traceback" not in answer.text
+    assert answer.headers["x-frame-options"] == "DENY"
+    day.close()

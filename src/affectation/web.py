@@ -22,6 +22,7 @@ wishes online): one place for
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import socket
@@ -47,6 +48,8 @@ __all__ = [
     "load_token",
     "read_json_object",
 ]
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 """Largest request body accepted (bytes); 413 above."""
@@ -304,6 +307,9 @@ def json_error(status: int, message: str, **extra: Any) -> Any:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
+SERVER_ERROR = ("erreur interne du serveur : rechargez la page pour voir ce qui a été "
+                "enregistré ; le détail est dans le terminal du serveur")
+
 HTTP_FR = {400: "requête invalide", 401: "jeton manquant ou faux", 404: "page introuvable",
            405: "méthode non permise sur cette adresse", 413: "corps de requête trop grand",
            415: "type de contenu non accepté"}
@@ -321,8 +327,7 @@ def error_handlers() -> dict[Any, Callable[..., Awaitable[Any]]]:
         return json_error(exc.status, exc.message)
 
     async def server_error(request: Any, exc: Any) -> Any:
-        return json_error(500, "erreur interne du serveur : rien n'a été enregistré par cette "
-                               "requête ; voir le terminal du serveur")
+        return json_error(500, SERVER_ERROR)
 
     return {HTTPException: http_error, BadRequest: bad_request, Exception: server_error}
 
@@ -365,9 +370,12 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = [(k, v) for k, v in SECURITY_HEADERS]
+        started = False
 
         async def send_with_headers(message: dict[str, Any]) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message = dict(message)
                 message["headers"] = [*message.get("headers", []),
@@ -383,4 +391,12 @@ class Guard:
                                            "l'adresse affichée au démarrage du serveur")
                 await response(scope, receive, send_with_headers)
                 return
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:
+                raise
+            logger.exception("unexpected error on %s %s", scope.get("method"),
+                             scope.get("path"))
+            response = json_error(500, SERVER_ERROR)
+            await response(scope, receive, send_with_headers)
