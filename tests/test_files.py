@@ -914,5 +914,9 @@ def test_live_result_is_guarded_and_a_full_spreadsheet(input_json: Path, tmp_pat
     cli = run("live", str(input_json), "--journal", str(journal), "--result", str(out))
     assert cli.exit_code == 0, cli.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["affectations", "postes", "impositions"]
+    assert book.sheetnames == ["affectations", "postes", "impositions", "journal"]
     assert book["affectations"]["C2"].value is not None  # the interne's rang: instance given
+    from affectation.live.verify import journal_head
+
+    head = journal_head(journal)  # the final head, for anyone to compare with the room's
+    assert [c.value for c in book["journal"][2]] == [head.seq, head.tete]

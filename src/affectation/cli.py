@@ -451,63 +451,195 @@ def audit_command(instance: str, out: str | None) -> None:
 
 @main.command("live")
 @click.argument("instance", type=click.Path(exists=False))
-@click.option("--journal", required=True, type=click.Path(dir_okay=False),
+@click.option("--journal", required=True,
               help="The day's journal (JSON Lines): created if missing, else resumed.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve; anything but the loopback exposes the pages to the "
                    "network.")
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--token", default=None, help="Operator token (default: a random one, printed).")
-@click.option("--operator", default="", help="Name recorded in the journal entries.")
+@click.option("--port", default="8000", show_default=True, help="TCP port (0: any free one).")
+@click.option("--jeton-fichier", "token_file", type=click.Path(dir_okay=False), default=None,
+              help="File of the operator's token (mode 600; default: JOURNAL.jeton, created at "
+                   "first start and reused at restart). AFFECTATION_JETON in the environment "
+                   "takes precedence.")
+@click.option("--jetons", "tokens_file", type=click.Path(dir_okay=False), default=None,
+              help="One token per operator: a file (mode 600) of lines NAME:TOKEN; each "
+                   "write is recorded under the name of the token that made it.")
+@click.option("--token", default=None, hidden=True)
+@click.option("--operateur", "--operator", "operator", default="",
+              help="Name recorded in the journal entries written with the token.")
+@click.option("--cle", "key_file", type=click.Path(dir_okay=False), default=None,
+              help="Key file (HMAC-SHA256, held by the ARS): every journal line carries its MAC.")
+@click.option("--nom-hote", "host_names", multiple=True,
+              help="Another name the pages are reached by (Host header); repeatable.")
 @click.option("--result", "result_path", type=click.Path(dir_okay=False), default=None,
               help="Do not serve: replay the journal and write its result (.json result file "
                    "or .xlsx spreadsheet), then exit.")
-def live_command(instance: str, journal: str, host: str, port: int, token: str | None,
-                 operator: str, result_path: str | None) -> None:
+def live_command(instance: str, journal: str, host: str, port: str, token_file: str | None,
+                 tokens_file: str | None, token: str | None, operator: str, key_file: str | None,
+                 host_names: tuple[str, ...], result_path: str | None) -> None:
     """Run the choice day of INSTANCE live: an operator page (token) and a public page."""
-    import os
-    import secrets
-
     from affectation.live import ChoiceDay, JournalError
+    from affectation.live.journal import read_key
+    from affectation.live.startup import StartupError, bind, check_journal_path, parse_port
 
+    def fail(message: str) -> None:
+        click.echo(f"erreur : {message}", err=True)
+        sys.exit(2)
+
+    if token is not None:
+        fail("--token n'est plus accepté (un argument est visible de tous dans ps) : le jeton "
+             "vient du fichier --jeton-fichier (par défaut JOURNAL.jeton, créé au premier "
+             "démarrage) ou de la variable AFFECTATION_JETON")
     if result_path is not None:
         if not result_path.endswith((".json", ".xlsx")):
-            click.echo(f"error: --result {result_path}: expected a .json or .xlsx file",
-                       err=True)
-            sys.exit(2)
+            fail(f"--result {result_path}: expected a .json or .xlsx file")
         guard_out(result_path, instance, journal)
     loaded = _load(instance)
+    try:
+        key = None if key_file is None else read_key(key_file)
+    except JournalError as error:
+        fail(str(error))
     if result_path is not None:
-        _live_result(loaded, journal, result_path, instance)
+        _live_result(loaded, journal, result_path, instance, key=key)
         return
     try:
         from affectation.live.app import create_app, serve
+        from affectation.web import (
+            TOKEN_ENV,
+            TokenError,
+            allowed_hosts,
+            load_operator_tokens,
+            load_token,
+        )
     except ModuleNotFoundError as error:
         click.echo(f"error: the live pages need the 'live' extra ({error.name} is missing): "
                    "pip install 'affectation[live]'", err=True)
         sys.exit(2)
+    import os
+
+    token_path = Path(token_file) if token_file else Path(journal + ".jeton")
     try:
-        if os.path.exists(journal):
-            day = ChoiceDay.resume(loaded, journal)
-            click.echo(f"resumed: {journal} ({day.seq} entries)")
+        port_number = parse_port(port)
+        path = check_journal_path(journal)
+        if token_file and not token_path.parent.is_dir():
+            raise StartupError(f"--jeton-fichier {token_file} : le dossier n'existe pas")
+        # the token is checked now; a missing token file is created only once all is well
+        token_ready = TOKEN_ENV in os.environ or token_path.exists()
+        if token_ready:
+            token_value, token_origin = load_token(token_path)
+        operators = {} if tokens_file is None else load_operator_tokens(tokens_file)
+        sock = bind(host, port_number)
+    except (StartupError, TokenError) as error:
+        fail(str(error))
+    try:
+        if path.exists():
+            day = ChoiceDay.resume(loaded, path, key=key)
+            cut = day.journal.cut if day.journal else 0
+            click.echo(f"journal repris : {journal} ({day.seq} entrées)")
+            if cut:
+                click.echo(f"attention : une dernière ligne incomplète ({cut} octets, jamais "
+                           "acquittée) a été coupée ; la coupure est inscrite au journal "
+                           f"(entrée {day.seq})", err=True)
         else:
-            day = ChoiceDay.open(loaded, journal, operator=operator)
-            click.echo(f"opened: {journal}")
+            day = ChoiceDay.open(loaded, path, operator=operator, key=key)
+            click.echo(f"journal créé : {journal}" + (" (signé par la clé)" if key else ""))
     except JournalError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    token = token or secrets.token_urlsafe(16)
+        sock.close()
+        fail(str(error))
+    if not token_ready:
+        try:
+            token_value, token_origin = load_token(token_path)
+        except TokenError as error:
+            day.close()
+            sock.close()
+            fail(str(error))
+    bound = sock.getsockname()[1]
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}: anyone on this network can open the public "
                    "page; the operator page still needs the token", err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"public page:   http://{shown}:{port}/")
-    click.echo(f"operator page: http://{shown}:{port}/operateur?token={token}")
-    click.echo(f"token: {token}")
-    serve(create_app(day, token=token, operator=operator), host=host, port=port)
+    shown = f"[{shown}]" if ":" in shown else shown
+    head = day.head
+    click.echo(f"page publique :  http://{shown}:{bound}/")
+    click.echo(f"écran de salle : http://{shown}:{bound}/ecran")
+    click.echo(f"console :        http://{shown}:{bound}/operateur#jeton={token_value}")
+    click.echo(f"jeton :          {token_origin}")
+    for name in sorted(set(operators.values())):
+        click.echo(f"console de {name} : http://{shown}:{bound}/operateur#jeton=… (son jeton, "
+                   f"fichier {tokens_file})")
+    if head is not None:
+        click.echo(f"tête du journal : {head}")
+    app = create_app(day, token=token_value, operator=operator, tokens=operators,
+                     hosts=allowed_hosts(host, bound, host_names))
+    try:
+        serve(app, sock=sock)
+    finally:
+        day.close()
 
 
-def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> None:
+@main.group("journal")
+def journal_group() -> None:
+    """The choice day's journal: verify it (verifier), make the ARS's key (cle)."""
+
+
+@journal_group.command("verifier")
+@click.argument("journal", type=click.Path(dir_okay=False))
+@click.option("--cle", "key_file", type=click.Path(dir_okay=False), default=None,
+              help="The key file the journal was written with (HMAC-SHA256).")
+@click.option("--tete", "head_text", default=None,
+              help="A published head SEQ:HEX (the room's screen, the result file).")
+@click.option("--instance", "instance_file", type=click.Path(dir_okay=False), default=None,
+              help="The instance file: also replay every entry under the rules.")
+def journal_verify_command(journal: str, key_file: str | None, head_text: str | None,
+                           instance_file: str | None) -> None:
+    """Check a journal: exit 0 when whole, consistent with the key and containing the head,
+    1 otherwise, 2 for bad input. Says what it proved and what it cannot."""
+    from affectation.live import JournalError
+    from affectation.live.journal import read_key
+    from affectation.live.verify import parse_head, verify_journal
+
+    try:
+        key = None if key_file is None else read_key(key_file)
+        head = None if head_text is None else parse_head(head_text)
+    except (JournalError, ValueError) as error:
+        click.echo(f"erreur : {error}", err=True)
+        sys.exit(2)
+    loaded = None if instance_file is None else _load(instance_file)
+    try:
+        report = verify_journal(journal, key=key, head=head, instance=loaded)
+    except JournalError as error:
+        click.echo(f"erreur : {error}", err=True)
+        sys.exit(2)
+    click.echo(report.text())
+    sys.exit(0 if report.ok else 1)
+
+
+@journal_group.command("cle")
+@click.argument("fichier", type=click.Path(dir_okay=False))
+def journal_key_command(fichier: str) -> None:
+    """Write a new random key to FICHIER (mode 600, never over an existing file)."""
+    import os
+
+    from affectation.live.verify import new_key
+
+    try:
+        fd = os.open(fichier, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        click.echo(f"erreur : {fichier} existe déjà : une clé n'est jamais remplacée", err=True)
+        sys.exit(2)
+    except OSError as error:
+        click.echo(f"erreur : {fichier} : {error.strerror}", err=True)
+        sys.exit(2)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(new_key() + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    click.echo(f"clé écrite : {fichier} (mode 600) ; gardez-la hors de la machine du serveur "
+               "après la journée")
+
+
+def _live_result(instance: Instance, journal: str, path: str, *inputs: str,
+                 key: bytes | None = None) -> None:
     """``live --result``: the result of a journal, written whole or not at all."""
     from affectation.live import ChoiceDay, JournalError
 
@@ -515,17 +647,27 @@ def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> N
         click.echo(f"error: --result {path}: expected a .json or .xlsx file", err=True)
         sys.exit(2)
     try:
-        day = ChoiceDay.replay(instance, journal)  # read only: the record is not touched
+        day = ChoiceDay.replay(instance, journal, key=key)  # read only: never touched
     except JournalError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"erreur : {error}", err=True)
         sys.exit(2)
     result = day.result()
     state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
     click.echo(summary_table(result))
     click.echo(f"journal: {day.seq} entries, the day is {state}")
-    # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input)
-    write_result_out(result, path, "json" if path.endswith(".json") else "xlsx", instance,
-                     journal, *inputs)
+    from affectation.io import dumps
+    from affectation.live.verify import journal_head, result_document, result_workbook
+
+    head = journal_head(journal)
+    click.echo(f"tête du journal : {head}")
+    # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input),
+    # with the journal's head (a sheet 'journal', or the key 'journal' of the JSON file)
+    if path.endswith(".json"):
+        data = dumps(result_document(result, head))
+        write_out(path, lambda temp: temp.write_bytes(data), journal, *inputs)
+    else:
+        book = result_workbook(result, instance, head)
+        write_out(path, lambda temp: temp.write_bytes(book), journal, *inputs)
 
 
 # --- several semesters ahead: plan and simulate (affectation.cohort) ---------------------------

@@ -82,6 +82,9 @@ ROUND_KEYS = ("nom", "categories")
 MAQUETTE_KEYS = ("nom", "semestres", "stages")
 SLOT_KEYS = ("id", "categories", "semestres")
 RESULT_KEYS = ("format", "methode", "ordre", "affectations", "vacants", "impositions", "solveur")
+RESULT_EXTRA_KEYS = ("journal",)
+"""Read, not written by ``result_to_dict``: ``journal``, the head of a live day's journal
+(``{"seq", "tete"}``), added by ``affectation.live.verify.result_document``."""
 AFFECTATION_KEYS = (
     "interne", "terrain", "stage", "voeu", "impose", "surnombre", "round", "raison",
 )
@@ -563,7 +566,7 @@ def result_from_dict(doc: Mapping[str, Any]) -> Result:
     Checks types, and that ``affectations`` has one entry per interne of ``ordre`` in that
     order; errors are :class:`InstanceError` naming ``result`` or ``affectations[i] (id)``.
     """
-    top = _Fields(doc, "result", RESULT_KEYS, RESULT_KEYS[:-1])
+    top = _Fields(doc, "result", RESULT_KEYS + RESULT_EXTRA_KEYS, RESULT_KEYS[:-1])
     fmt = top.raw("format")
     if fmt != RESULT_FORMAT:
         raise top.error("format", f"expected {RESULT_FORMAT!r}, got {show(fmt)}")
@@ -584,6 +587,12 @@ def result_from_dict(doc: Mapping[str, Any]) -> Result:
     if unknown:
         raise top.error("impositions", f"interne {unknown[0]!r} is not in 'ordre'")
     info = _solve_info(top.raw("solveur")) if top.has("solveur") else None
+    if top.has("journal"):
+        head = top.raw("journal")
+        if not (isinstance(head, dict) and set(head) == {"seq", "tete"} and _is_int(head["seq"])
+                and isinstance(head["tete"], str) and len(head["tete"]) == 64):
+            raise top.error("journal", "expected {\"seq\": N, \"tete\": \"<64 hex>\"} (the "
+                            f"head of the day's journal), got {show(head)}")
     return Result(
         methode=methode,
         ordre=ordre,

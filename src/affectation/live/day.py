@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from affectation.errors import AffectationError
-from affectation.live.journal import Journal, JournalError, read_journal
+from affectation.live.journal import Head, Journal, JournalError, read_journal
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
 from affectation.rules.order import choice_order
@@ -144,30 +144,35 @@ class ChoiceDay:
 
     @classmethod
     def open(cls, instance: Instance, journal: str | os.PathLike[str] | None = None, *,
-             operator: str = "") -> ChoiceDay:
+             operator: str = "", key: bytes | None = None) -> ChoiceDay:
         """Start the day; ``journal`` is a new file (``None``: a day kept in memory only, for
-        rehearsals and simulations)."""
-        book = None if journal is None else Journal.create(journal, instance, operator=operator)
+        rehearsals and simulations), held exclusively until :meth:`close`; ``key``: every line
+        carries its HMAC under it."""
+        book = (None if journal is None
+                else Journal.create(journal, instance, operator=operator, key=key))
         return cls(instance, book)
 
     @classmethod
-    def resume(cls, instance: Instance, journal: str | os.PathLike[str]) -> ChoiceDay:
+    def resume(cls, instance: Instance, journal: str | os.PathLike[str], *,
+               key: bytes | None = None) -> ChoiceDay:
         """Rebuild the day from its journal: exactly the state of the last acknowledged entry,
-        the journal reopened for the next entries (a torn last line is cut)."""
-        book = Journal.resume(journal, instance)
+        the journal reopened (and held exclusively) for the next entries (a torn last line is
+        cut, and the cut recorded)."""
+        book = Journal.resume(journal, instance, key=key)
         try:
             day = cls._replayed(instance, book.entries, str(journal))
-        except JournalError:
+        except BaseException:
             book.close()
             raise
         day.journal = book
         return day
 
     @classmethod
-    def replay(cls, instance: Instance, journal: str | os.PathLike[str]) -> ChoiceDay:
+    def replay(cls, instance: Instance, journal: str | os.PathLike[str], *,
+               key: bytes | None = None) -> ChoiceDay:
         """The day of a journal, read only: the file is not opened for writing, and the day
         returned has no journal (further entries stay in memory)."""
-        records, _ = read_journal(journal, instance)
+        records, _ = read_journal(journal, instance, key=key)
         return cls._replayed(instance, records[1:], str(journal))
 
     @classmethod
@@ -178,8 +183,8 @@ class ChoiceDay:
             try:
                 day._replay(record)
             except (ChoiceRefused, KeyError, TypeError, ValueError) as error:
-                raise JournalError(f"entry {record.get('seq')} does not replay on this "
-                                   f"instance: {error}", file=file, line=line) from None
+                raise JournalError(f"l'entrée {record.get('seq')} ne se rejoue pas sur cette "
+                                   f"instance : {error}", file=file, line=line) from None
         return day
 
     def close(self) -> None:
@@ -400,6 +405,8 @@ class ChoiceDay:
     def _replay(self, record: dict[str, Any]) -> None:
         kind = record["kind"]
         self._records.append(record)
+        if kind == "resume":  # a torn line cut at restart: nothing happened in the room
+            return
         if kind == "undo":
             target = self._last_action()
             if target is None or target["seq"] != record["undoes"]:
@@ -681,6 +688,26 @@ class ChoiceDay:
         """Number of the last entry (0 before the first)."""
         return self._records[-1]["seq"] if self._records else 0
 
+    @property
+    def head(self) -> Head | None:
+        """The journal's head (``seq`` and SHA-256 of its last line); ``None`` in memory."""
+        return None if self.journal is None else self.journal.head
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why the journal refuses writes now (French), or ``None``: the day is read-only
+        until :meth:`recover`."""
+        return None if self.journal is None else self.journal.unavailable
+
+    def recover(self) -> bool:
+        """Accept writes again once the journal is whole (see ``Journal.recover``)."""
+        return True if self.journal is None else self.journal.recover()
+
+    @property
+    def undoable(self) -> dict[str, Any] | None:
+        """The entry :meth:`undo` would cancel now (the last one in effect), if any."""
+        return self._last_action()
+
     def state(self) -> dict[str, Any]:
         """The état des postes: per terrain opened / taken / free, who chose what, who is
         called (plain data, the public page's JSON)."""
@@ -698,7 +725,7 @@ class ChoiceDay:
         effective = {record["seq"] for record, _ in self._history}
         choices = []
         for record in self._records:
-            if record["kind"] in ("undo", "refused"):
+            if record["kind"] in ("undo", "refused", "resume"):
                 continue
             choices.append({
                 "seq": record["seq"], "kind": record["kind"], "interne": record["interne"],
@@ -706,9 +733,11 @@ class ChoiceDay:
                 "round": record.get("round"), "time": record.get("time"),
                 "undone": record["seq"] not in effective,
             })
+        head = self.head
         return {
             "instance": self.instance.nom,
             "seq": self.seq,
+            "journal": None if head is None else head.to_dict(),
             "done": self.done,
             "round": self.round_name,
             "current": None if caller is None else {
