@@ -26,4 +26,5 @@ def test_forty_viewers_for_three_seconds():
     assert row["updates"] >= 10
     assert row["errors"] == 0, row["error_samples"]
     assert row["missing"] == 0 and row["deliveries"] == 40 * row["updates"]
-    assert row["p99_ms"] < 1000  # generous here: the suite shares the machine
+    # no timing assertion in the unit suite: the delivery time is measured by
+    # benchmarks/live_load.py (500 viewers, p99 and the server's memory reported)
