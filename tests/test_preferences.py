@@ -248,23 +248,21 @@ def validated(instance: Instance, drawn: Instance) -> Instance:
 @given(instances(), st.integers(0, 2**32 - 1), st.booleans())
 def test_a_draw_equals_the_validated_instance(instance, seed, partial):
     model = PreferenceModel.from_instance(instance)
-    serial_dictatorship(instance)  # fills the instance's memo, which a draw shares in part
+    serial_dictatorship(instance)  # fills the instance's tables, which a draw shares in part
     known = [i.id for i in instance.internes[::2]] if partial else None
     drawn = model.sample(instance, np.random.default_rng(seed), known=known)
     checked = validated(instance, drawn)
     assert drawn == checked
     # the shared look-ups are those the validated instance computes for itself
-    assert drawn.memo["choice_order"] == choice_order(checked)
+    assert drawn.tables.choice_order == choice_order(checked)
     for interne in drawn.internes:
         for terrain_id, slot in slot_tables(drawn)[interne.id].items():
             terrain = checked.terrain(terrain_id)
             assert slot == eligible_slot(checked.maquette, checked.interne(interne.id), terrain)
-    for r in range(len(checked.rounds)):
-        if ("mandatory_classes", r) in drawn.memo:
-            assert drawn.memo["mandatory_classes", r] == mandatory_classes(
-                checked, r, imposables(checked))
-    assert {k[0] if isinstance(k, tuple) else k for k in drawn.memo} <= {
-        "choice_order", "slot_tables", "mandatory_classes"}
+    for r, classes in drawn.tables.mandatory_classes.items():
+        assert classes == mandatory_classes(checked, r, imposables(checked))
+    # the imposable internes hold their wish lists: never shared with a draw
+    assert drawn.tables.imposables in (None, imposables(checked))
     assert drawn.terrain_round == checked.terrain_round
     assert hash(drawn) == hash(checked)
     assert [hash(i) for i in drawn.internes] == [hash(i) for i in checked.internes]

@@ -11,17 +11,53 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
+import pickle
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["IN_PROCESS", "registered", "run_tasks"]
+__all__ = ["IN_PROCESS", "PayloadCache", "registered", "run_tasks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 IN_PROCESS = ("inline", "serial")
 """Values of ``executor`` that run every task in the calling process, one after another."""
+
+
+class PayloadCache:
+    """What a worker process keeps of a run's shared payload (the instance, the model…): sent
+    pickled with each task, unpickled once per process and run, the last ``size`` runs kept.
+    In an in-process run :meth:`registered` puts the caller's own object there, so the rules'
+    caches hit by identity and the process keeps no copy afterwards. Thread-safe; the one home
+    of the cache for the sweep, the pré-choix and the careers."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self._items: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, key: str, blob: bytes) -> Any:
+        """The payload of run ``key``, unpickled from ``blob`` the first time."""
+        with self.lock:
+            payload = self._items.get(key)
+            if payload is None:
+                payload = pickle.loads(blob)
+                self._items[key] = payload
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+            return payload
+
+    def forget(self, key: str) -> None:
+        with self.lock:
+            self._items.pop(key, None)
+
+    def registered(self, key: str, value: Any,
+                   forget: Callable[[str], None] | None = None
+                   ) -> contextlib.AbstractContextManager[None]:
+        """:func:`registered` on this cache."""
+        return registered(self._items, self.lock, key, value, forget)
 
 
 @contextlib.contextmanager

@@ -379,12 +379,29 @@ def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> N
         )
 
 
-_LIST_FREE_MEMO = ("choice_order", "slot_tables", "mandatory_classes")
-"""Entries of :attr:`Instance.memo` (a key, or the first item of a tuple key) computed from
-everything but the wish lists and holding no interne value (the order of choice, R-ORD; the
-eligibility tables of each profile, R-ELI; the mandatory classes of each round, by ids,
-R-IMP): an instance that differs only by its lists (:meth:`Instance._with_wishes`) shares them.
-Only names listed here are shared; ``tests/test_preferences.py`` recomputes them on a draw."""
+@attrs.define(eq=False)
+class Tables:
+    """What the rules compute once per instance: derived from the value, never part of it,
+    never pickled (each process computes its own). Typed, one field a table."""
+
+    choice_order: tuple[str, ...] | None = None
+    """The order of choice (R-ORD; ``rules.order.cached_choice_order``)."""
+    imposables: tuple[Interne, ...] | None = None
+    """The imposable internes in file order (R-IMP; ``rules.mandatory.imposables``)."""
+    mandatory_classes: dict[int, Any] = attrs.Factory(dict)
+    """Round index -> its ``MandatoryClasses`` (R-IMP; ``rules.mandatory``)."""
+    slot_tables: dict[str, dict[str, str | None]] | None = None
+    """Interne id -> ``{terrain id: slot or None}``, shared by equal eligibility profiles
+    (R-ELI; ``rules.turn.slot_tables``)."""
+
+    def list_free(self) -> Tables:
+        """The tables computed from everything but the wish lists and holding no interne value
+        (the order, the slot tables, the mandatory classes, by ids): an instance that differs
+        only by its lists (:meth:`Instance._with_wishes`) shares them.
+        ``tests/test_preferences.py`` recomputes them on a draw."""
+        return Tables(choice_order=self.choice_order,
+                      mandatory_classes=dict(self.mandatory_classes),
+                      slot_tables=self.slot_tables)
 
 
 @attrs.frozen(cache_hash=True)
@@ -538,10 +555,9 @@ class Instance:
     # --- look-ups -------------------------------------------------------------------------
 
     @cached_property
-    def memo(self) -> dict:
-        """Per-instance tables that the rules compute once (the choice order, the mandatory
-        classes of each round…): derived from the value, never part of it, never pickled."""
-        return {}
+    def tables(self) -> Tables:
+        """Per-instance tables that the rules compute once (:class:`Tables`)."""
+        return Tables()
 
     @cached_property
     def terrain_by_id(self) -> dict[str, Terrain]:
@@ -615,7 +631,7 @@ class Instance:
         (``Terrain.id``), never twice; the couples were built by ``Couple(...)``, which checks
         their lists, and their terrains are looked up here. Everything else (ids, ranks, the
         order of choice, which depends on no list) is copied from valid values, and so are the
-        look-ups that read no list (:data:`_LIST_FREE_MEMO`, the terrain tables).
+        look-ups that read no list (:meth:`Tables.list_free`, the terrain tables).
         ``tests/test_preferences.py`` compares the result with the validated construction.
         """
         import numpy as np
@@ -673,10 +689,7 @@ class Instance:
         setattr_(new_instance, "couples", couples)
         setattr_(new_instance, "_attrs_cached_hash", None)
         # tables that read no wish list stay valid: same order of choice, same profiles
-        memo = self.memo
-        shared = {k: v for k, v in memo.items()
-                  if (k[0] if isinstance(k, tuple) else k) in _LIST_FREE_MEMO}
-        setattr_(new_instance, "memo", shared)
+        setattr_(new_instance, "tables", self.tables.list_free())
         setattr_(new_instance, "terrain_by_id", self.terrain_by_id)  # same terrains
         setattr_(new_instance, "terrain_round", self.terrain_round)
         return new_instance

@@ -34,7 +34,7 @@ import numpy as np
 
 from affectation.engines import METHODS, solve
 from affectation.errors import NoAllocation, SweepError
-from affectation.executors import IN_PROCESS, registered, run_tasks
+from affectation.executors import IN_PROCESS, PayloadCache, run_tasks
 from affectation.model import CATEGORIES, Instance
 from affectation.preferences import PreferenceModel
 from affectation.result import Result
@@ -129,7 +129,7 @@ class _Prepared:
 
 
 _CACHE: OrderedDict[tuple[str, int], _Prepared] = OrderedDict()
-_PAYLOADS: OrderedDict[str, _Payload] = OrderedDict()
+_PAYLOADS = PayloadCache()
 _LOCK = threading.Lock()
 _CACHE_SIZE = 16
 
@@ -141,13 +141,7 @@ def _prepared(task: _Task) -> _Prepared:
         if prepared is not None:
             _CACHE.move_to_end((task.key, task.scenario))
             return prepared
-        payload = _PAYLOADS.get(task.key)
-        if payload is None:
-            payload = pickle.loads(task.payload)
-            _PAYLOADS[task.key] = payload
-            while len(_PAYLOADS) > 2:
-                _PAYLOADS.popitem(last=False)
-        prepared = _Prepared(payload, task.scenario)
+        prepared = _Prepared(_PAYLOADS.get(task.key, task.payload), task.scenario)
         _CACHE[(task.key, task.scenario)] = prepared
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -155,8 +149,8 @@ def _prepared(task: _Task) -> _Prepared:
 
 
 def _forget(key: str) -> None:
+    _PAYLOADS.forget(key)
     with _LOCK:
-        _PAYLOADS.pop(key, None)
         for cached in [k for k in _CACHE if k[0] == key]:
             del _CACHE[cached]
 
@@ -320,7 +314,7 @@ def _execute(
     finish (sorted later). In this process the payload is the caller's objects, not a copy,
     so the rules' caches hit by identity; the process keeps no copy after the sweep."""
 
-    inline = registered(_PAYLOADS, _LOCK, key, payload, forget=_forget)
+    inline = _PAYLOADS.registered(key, payload, forget=_forget)
     return run_tasks(tasks, _run_task, executor, progress=progress, desc="sweep", inline=inline)
 
 

@@ -22,8 +22,6 @@ import math
 import os
 import pickle
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,7 +38,7 @@ from affectation.cohort.plan import (
     semester_labels,
     spread_postes,
 )
-from affectation.executors import IN_PROCESS, registered, run_tasks
+from affectation.executors import IN_PROCESS, PayloadCache, run_tasks
 from affectation.model import Instance, Interne, Maquette, Terrain
 from affectation.preferences import PreferenceModel
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
@@ -120,19 +118,11 @@ class _Task:
     seeds: tuple[np.random.SeedSequence, ...]
 
 
-_PAYLOADS: OrderedDict[str, _Payload] = OrderedDict()
-_LOCK = threading.Lock()
+_PAYLOADS = PayloadCache()
 
 
 def _payload(task: _Task) -> _Payload:
-    with _LOCK:
-        payload = _PAYLOADS.get(task.key)
-        if payload is None:
-            payload = pickle.loads(task.payload)
-            _PAYLOADS[task.key] = payload
-            while len(_PAYLOADS) > 2:
-                _PAYLOADS.popitem(last=False)
-        return payload
+    return _PAYLOADS.get(task.key, task.payload)
 
 
 def _solve(instance: Instance, method: str):
@@ -396,7 +386,7 @@ def _execute(tasks: list[_Task], executor: Any, progress: bool, key: str,
     """Run the tasks (:func:`affectation.executors.run_tasks`); outputs in the order they
     finish. In this process the payload is the caller's objects, not a copy."""
 
-    inline = registered(_PAYLOADS, _LOCK, key, payload)
+    inline = _PAYLOADS.registered(key, payload)
     return run_tasks(tasks, _run_task, executor, progress=progress, desc="futurs", inline=inline)
 
 

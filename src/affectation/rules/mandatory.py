@@ -79,10 +79,10 @@ def is_imposition(voeu: int | None, first_open: int | None) -> bool:
 
 def imposables(instance: Instance) -> tuple[Interne, ...]:
     """The imposable internes of the instance, in file order (computed once per instance)."""
-    memo = instance.memo
-    if "imposables" not in memo:
-        memo["imposables"] = tuple(i for i in instance.internes if is_imposable(i, instance))
-    return memo["imposables"]
+    known = instance.tables
+    if known.imposables is None:
+        known.imposables = tuple(i for i in instance.internes if is_imposable(i, instance))
+    return known.imposables
 
 
 def union_closure(masks: Iterable[int], limit: int = MAX_CUTS) -> tuple[int, ...] | None:
@@ -122,11 +122,10 @@ def mandatory_classes(
     ``imposable`` defaults to every imposable interne of the instance; the classes then do not
     depend on the state of the day (computed once per instance and round)."""
     if imposable is None:
-        key = ("mandatory_classes", round_index)
-        memo = instance.memo
-        if key not in memo:
-            memo[key] = mandatory_classes(instance, round_index, imposables(instance))
-        return memo[key]
+        known = instance.tables.mandatory_classes
+        if round_index not in known:
+            known[round_index] = mandatory_classes(instance, round_index, imposables(instance))
+        return known[round_index]
     imposable = list(imposable)
     profiles: list[Profile] = sorted(
         {profile(instance.maquette, i) for i in imposable}, key=_profile_key

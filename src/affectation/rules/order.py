@@ -60,9 +60,8 @@ def choice_order(instance: Instance) -> tuple[str, ...]:
 
 def cached_choice_order(instance: Instance) -> tuple[str, ...]:
     """:func:`choice_order`, computed once per instance (the instance checks it when it is
-    built, so the engines find it ready in ``Instance.memo``)."""
-    memo = instance.memo
-    order = memo.get("choice_order")
-    if order is None:
-        order = memo["choice_order"] = choice_order(instance)
-    return order
+    built, so the engines find it ready in ``Instance.tables``)."""
+    known = instance.tables
+    if known.choice_order is None:
+        known.choice_order = choice_order(instance)
+    return known.choice_order

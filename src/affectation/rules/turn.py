@@ -93,14 +93,14 @@ class PairOutcome(NamedTuple):
 def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
     """One ``{terrain id: slot or None}`` table per interne, shared by equal eligibility
     profiles and filled lazily (R-ELI), kept on the instance."""
-    memo = instance.memo
-    if "slot_tables" not in memo:
-        tables: dict = {}
+    known = instance.tables
+    if known.slot_tables is None:
+        shared: dict = {}
         maquette = instance.maquette
-        memo["slot_tables"] = {
-            i.id: tables.setdefault(profile(maquette, i), {}) for i in instance.internes
+        known.slot_tables = {
+            i.id: shared.setdefault(profile(maquette, i), {}) for i in instance.internes
         }
-    return memo["slot_tables"]
+    return known.slot_tables
 
 
 def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Access, str | None]:
