@@ -375,17 +375,29 @@ class RoundFill:
     def lowers(self, interne: Interne | str, terrain: Terrain | str | None) -> bool:
         """Whether ``interne`` taking ``terrain`` (``None``: nothing, or a terrain outside the
         mandatory classes) lowers the fill (R-IMP Reading, step 2). Only an imposable interne
-        still to choose can."""
-        mask = self.mask(interne)
+        still to choose can.
+
+        With the cut values known this is :func:`after_values`'s test,
+        ``min(after) + [taken] < min(values)``, read where it can fail: every value is at least
+        the minimum ``M`` and a choice subtracts at most 1 for the class taken (inside ``B``)
+        and 1 for the interne leaving (type not inside ``B``), adding 1 when a mandatory poste
+        is taken; so the fill drops exactly when some cut at ``M`` holds the class taken (if
+        any) and not the interne's type. One pass, early exit: this is the test every open wish
+        of a T1 asks (``tests/test_rules.py::test_round_fill_follows_the_day`` checks it
+        against the plain formula)."""
+        mask = self._waiting.get(interne if isinstance(interne, str) else interne.id, 0)
         if not mask:
             return False
-        taken = None if terrain is None else self.class_of(terrain)
+        taken = None if terrain is None else self.classes.class_of.get(
+            terrain if isinstance(terrain, str) else terrain.id)
         if self._values is None:
             return lowers_fill(self._caps, self.counts, mask, taken, cuts=None,
                                before=self.matching())
-        after = min(after_values(self._values, self.classes.cuts, taken, mask),  # type: ignore[arg-type]
-                    default=0)
-        return after + (0 if taken is None else 1) < self.matching()
+        m = self.matching()
+        for cut, value in zip(self.classes.cuts, self._values, strict=True):  # type: ignore[arg-type]
+            if value == m and mask & ~cut and (taken is None or cut >> taken & 1):
+                return True
+        return False
 
     def imposable_on(self, interne: Interne | str, terrain: Terrain | str) -> bool:
         """Whether ``interne`` is linked to ``terrain`` in the matching: an imposable interne

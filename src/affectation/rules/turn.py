@@ -403,12 +403,13 @@ class Round:
             if fill.lowers(interne, terrain_id):
                 lowered.append(rank)
                 continue
-            return (terrain_id, slot, rank, is_imposition(rank, first_open), Derived(lowered))
+            return (terrain_id, slot, rank, is_imposition(rank, first_open),
+                    Derived(lowered) if lowered else None)
         if fill.lowers(interne, None):
             found = self.outside_list(interne)
             if found is not None:
-                return (found[0].id, found[1], None, True, Derived(lowered))
-        return (None, None, None, False, Derived(lowered))
+                return (found[0].id, found[1], None, True, Derived(lowered) if lowered else None)
+        return (None, None, None, False, Derived(lowered) if lowered else None)
 
     def derived_refusals(self, interne: Interne, upto: int | None,
                          lowered: Iterable[int] = ()) -> list[RefusalTuple]:
