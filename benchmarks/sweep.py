@@ -65,13 +65,13 @@ except ImportError:  # older code, in an A/B run (--split with PYTHONPATH)
 
 
 def warm_classes(instance) -> None:
-    """The mandatory classes of every round in the instance's memo, as a sweep's worker
+    """The mandatory classes of every round in the instance's tables, as a sweep's worker
     builds them once (nothing on older code)."""
     try:
         from affectation.rules.mandatory import mandatory_classes
     except ImportError:
         return
-    if hasattr(instance, "memo"):
+    if hasattr(instance, "tables") or hasattr(instance, "memo"):
         for r in range(len(instance.rounds)):
             mandatory_classes(instance, r)
 
