@@ -623,52 +623,74 @@ def solved(instance):
     return serial_dictatorship(instance)
 
 
+def _table(sheet) -> list[tuple]:
+    """The rows of an arrêté sheet from its header on (the title block above it skipped)."""
+    rows = list(sheet.values)
+    start = next(n for n, row in enumerate(rows) if row[0] is None and n > 0) + 1
+    return rows[start:]
+
+
 def test_solve_writes_an_xlsx_result(input_json: Path, tmp_path: Path, instance,
                                      solved) -> None:
+    from affectation.io.arrete import AFFECTATIONS, result_digest
+
     out = tmp_path / "resultat.xlsx"
     cli = run("solve", str(input_json), "--out", str(out))
-    assert cli.exit_code == 0 and f"written: {out}" in cli.output
+    assert cli.exit_code == 0 and str(out) in cli.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["affectations", "postes", "impositions"]
-    rows = list(book["affectations"].values)
-    assert rows[0] == tuple(affectation.result.AFFECTATION_COLUMNS)
+    assert book.sheetnames == ["affectations", "par terrain", "postes", "impositions"]
+    sheet = book["affectations"]
+    assert sheet["A1"].value.startswith("Affectation des internes")
+    assert result_digest(solved) in sheet.oddFooter.left.text
+    assert sheet.page_setup.orientation == "landscape"
+    rows = _table(sheet)
+    assert rows[0] == AFFECTATIONS
+    assert sheet.auto_filter.ref == f"A{sheet.max_row - len(rows) + 1}:P{sheet.max_row}"
+    assert sheet.print_title_rows.endswith(f"${sheet.max_row - len(rows) + 1}")
     assert len(rows) == len(instance.internes) + 1
     first = dict(zip(rows[0], rows[1], strict=True))
     a = solved.affectations[0]
     interne = instance.interne(a.interne)
-    assert first["position"] == 1 and first["interne"] == a.interne
-    assert first["rang"] == interne.rang and first["semestres_valides"] == interne.semestres_valides
-    assert first["terrain"] == a.terrain and first["voeu"] == a.voeu
-    assert first["terrain_nom"] == instance.terrain(a.terrain).nom
-    assert first["impose"] is a.impose
-    postes = list(book["postes"].values)
+    assert first["Ordre"] == 1 and first["Interne"] == a.interne
+    assert first["Rang"] == interne.rang and first["Semestres validés"] == (
+        interne.semestres_valides)
+    assert first["Terrain"] == a.terrain and first["Rang du vœu"] == a.voeu
+    assert first["Libellé du terrain"] == instance.terrain(a.terrain).nom
+    assert first["Imposé"] is a.impose
+    postes = _table(book["postes"])
     assert len(postes) == len(instance.terrains) + 1
     header = postes[0]
     for row in postes[1:]:
         cells = dict(zip(header, row, strict=True))
-        assert cells["pris"] + cells["vacants"] == cells["postes"]
-        assert cells["vacants"] == solved.vacants.get(cells["terrain"], 0)
-    imposed = [r[1] for r in list(book["impositions"].values)[1:]]
+        assert cells["Pris"] + cells["Vacants"] == cells["Postes ouverts"]
+        assert cells["Vacants"] == solved.vacants.get(cells["Terrain"], 0)
+    imposed = [r[1] for r in _table(book["impositions"])[1:]]
     assert imposed == list(solved.impositions)
+    par_terrain = _table(book["par terrain"])[1:]
+    assert sorted(r[3] for r in par_terrain) == sorted(
+        a.interne for a in solved.affectations if a.terrain is not None)
+    # dimension records: a read-only reader sizes the sheets
+    quick = openpyxl.load_workbook(out, read_only=True)
+    assert quick["affectations"].max_row == sheet.max_row
 
 
 def test_solve_writes_a_french_excel_csv(input_json: Path, tmp_path: Path, instance) -> None:
     out = tmp_path / "resultat.csv"
     assert run("solve", str(input_json), "--out", str(out)).exit_code == 0
     data = out.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbfposition;interne;rang;")
+    assert data.startswith("\ufeffOrdre;Interne;Nom;Prénom;Rang;".encode())
     assert data.decode("utf-8-sig").count("\n") == len(instance.internes) + 1
     plain = tmp_path / "plain.csv"
     assert run("solve", str(input_json), "--out", str(plain), "--csv-dialect",
                "plain").exit_code == 0
-    assert plain.read_bytes().startswith(b"position,interne,rang,")
+    assert plain.read_bytes().startswith(b"Ordre,Interne,Nom,")
 
 
 def test_solve_writes_a_csv_folder(input_json: Path, tmp_path: Path) -> None:
     out = tmp_path / "resultat"
     assert run("solve", str(input_json), "--out", str(out)).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["affectations.csv", "impositions.csv",
-                                                     "postes.csv"]
+                                                     "par_terrain.csv", "postes.csv"]
     assert run("solve", str(input_json), "--out", str(out)).exit_code == 0  # replaced whole
 
 
@@ -681,9 +703,10 @@ def test_json_out_keeps_the_format_md_result(input_json: Path, tmp_path: Path, s
 def test_save_result_from_python(tmp_path: Path, instance, solved) -> None:
     save_result(solved, tmp_path / "r.xlsx")  # without the instance: ids and figures
     save_result(solved, tmp_path / "r2.xlsx", instance=instance)
-    assert openpyxl.load_workbook(tmp_path / "r.xlsx")["affectations"]["C2"].value is None
-    assert openpyxl.load_workbook(tmp_path / "r2.xlsx")["affectations"]["C2"].value == (
-        instance.interne(solved.ordre[0]).rang)
+    bare = _table(openpyxl.load_workbook(tmp_path / "r.xlsx")["affectations"])
+    full = _table(openpyxl.load_workbook(tmp_path / "r2.xlsx")["affectations"])
+    assert bare[1][4] is None
+    assert full[1][4] == instance.interne(solved.ordre[0]).rang
     with pytest.raises(OutputError):
         save_result(solved, tmp_path / "r.txt")
     assert not (tmp_path / "r.txt").exists()
@@ -793,7 +816,7 @@ def test_result_writers_never_write_formulas(instance, tmp_path: Path) -> None:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", cell.coordinate
-    assert book["affectations"]["F2"].value == "=cmd|' /C calc'!A0"
+    assert _table(book["affectations"])[1][7] == "=cmd|' /C calc'!A0"
 
 
 # --- 8. Public API and the check command -----------------------------------------------------
@@ -914,5 +937,5 @@ def test_live_result_is_guarded_and_a_full_spreadsheet(input_json: Path, tmp_pat
     cli = run("live", str(input_json), "--journal", str(journal), "--result", str(out))
     assert cli.exit_code == 0, cli.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["affectations", "postes", "impositions"]
-    assert book["affectations"]["C2"].value is not None  # the interne's rang: instance given
+    assert book.sheetnames == ["affectations", "par terrain", "postes", "impositions"]
+    assert _table(book["affectations"])[1][4] is not None  # the interne's rang: instance given
