@@ -143,7 +143,7 @@ def expect(err: InstanceError, file: str | None, entity: str | None, key: str | 
         assert entity in text, text
         assert err.entity == entity, text
     if key is not None:
-        assert f"key '{key}'" in text, text
+        assert f"clé « {key} »" in text, text
         assert err.key == key, text
 
 
@@ -514,7 +514,7 @@ def test_bad_document_is_refused(
     with pytest.raises(InstanceError) as direct:
         instance_from_dict(doc)
     assert direct.value.file is None
-    assert str(info.value) == f"{path}: {direct.value}"
+    assert str(info.value) == f"{path} : {direct.value}"
 
 
 def test_no_bad_document_is_accepted_by_accident() -> None:

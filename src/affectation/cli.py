@@ -1,10 +1,13 @@
-"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, prechoix,
-audit, live (and plan, simulate for several semesters).
+"""The ``affectation`` command line: solve, validate, check, explain, demo, exemple, whatif,
+prechoix, audit, live (and plan, simulate for several semesters; appariement).
 
-Exit status: 0 when fine, 2 for bad input (nothing written), 1 for a solve that found no
-allocation (user constraints in conflict) or a result that breaks the rules (``check``), 3 for
-an audit with a finding that needs a decision. These commands and the JSON formats are a
-contract other tools rely on (FORMAT.md).
+Everything it prints is French (``--lang en`` or ``AFFECTATION_LANG=en`` for English: see
+:mod:`affectation.langue`). Exit status: 0 when fine, 2 for bad input (every problem listed,
+nothing written), 1 for a solve that found no allocation (user constraints in conflict) or a
+result that breaks the rules (``check``), 3 for an audit with a finding that needs a decision.
+The library's errors become exit statuses and messages in one place, :data:`EXIT_STATUS` and
+the group's ``invoke`` (the error boundary): a command raises, it never prints an error itself.
+These commands and the JSON formats are a contract other tools rely on (FORMAT.md).
 """
 
 from __future__ import annotations
@@ -17,60 +20,125 @@ from typing import Any
 import click
 
 from affectation.engines import METHODS
-from affectation.errors import InstanceError, NoAllocation
+from affectation.errors import AffectationError, InstanceError, NoAllocation
+from affectation.langue import LANGUES, set_langue, t
 from affectation.model import Instance
 from affectation.result import Result
 
-__all__ = ["guard_out", "main", "write_json_out", "write_out"]
+__all__ = ["EXIT_STATUS", "CliError", "error_text", "exit_status", "guard_out", "main",
+           "write_json_out", "write_out"]
+
+
+class CliError(AffectationError):
+    """A command line that cannot run as given (an option, an ``--out``): exit 2, nothing
+    written. The message is French, like every error's."""
+
+    code = "E-COMMANDE"
+
+
+EXIT_STATUS: tuple[tuple[str, str, int], ...] = (
+    ("affectation.errors", "NoAllocation", 1),
+    ("affectation.compare", "CompareError", 1),
+    ("affectation.errors", "SweepError", 1),
+    ("affectation.errors", "InstanceError", 2),
+    ("affectation.io._files", "OutputError", 2),
+    ("affectation.errors", "ScenarioError", 2),
+    ("affectation.live.journal", "JournalError", 2),
+    ("affectation.cli", "CliError", 2),
+)
+"""(module, error class, exit status), first match wins; any other
+:class:`~affectation.errors.AffectationError` is bad input (2). A module not imported cannot
+have raised its error, so the table imports nothing."""
+
+
+def exit_status(error: BaseException) -> int:
+    """The exit status of a library error (:data:`EXIT_STATUS`)."""
+    for module, name, status in EXIT_STATUS:
+        kind = getattr(sys.modules.get(module), name, None)
+        if kind is not None and isinstance(error, kind):
+            return status
+    return 2
+
+
+def error_text(error: BaseException) -> str:
+    """What the command line prints for a library error, after ``erreur :``."""
+    if isinstance(error, NoAllocation):
+        info = error.info
+        status = str(getattr(info.status, "value", info.status))
+        text = t(f"aucune affectation trouvée (statut du solveur {status})",
+                 f"no allocation found (solver status {status})")
+        if info.conflict:
+            text += t(" ; groupes de règles en conflit : ", "; rule groups in conflict: ")
+            text += ", ".join(info.conflict)
+        if status == "UNKNOWN":
+            text += t(" ; essayez un --time-limit plus long", ", try a longer --time-limit")
+        return text
+    from affectation.io._files import OutputError
+
+    if isinstance(error, OutputError):
+        return f"--out {error}"
+    return str(error)
+
+
+class _Main(click.Group):
+    """The ``affectation`` group, and the error boundary of every command under it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AffectationError as error:
+            click.echo(f"{t('erreur', 'error')} : {error_text(error)}", err=True)
+            sys.exit(exit_status(error))
 
 
 def _load(path: str) -> Instance:
     from affectation.io import load_instance
 
-    try:
-        return load_instance(path)
-    except InstanceError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    return load_instance(path)
 
 
 def _run(instance: Instance, method: str, time_limit: float | None, workers: int,
-         seed: int) -> Result:
-    """One solve through the engine registry; exit 1 when no allocation is found."""
+         seed: int, source: str) -> Result:
+    """One solve through the engine registry (NoAllocation: exit 1 at the boundary)."""
     from affectation.engines import solve
 
     try:
         return solve(instance, method, time_limit=time_limit, workers=workers, seed=seed)
-    except NoAllocation as error:
-        hint = ", try a longer --time-limit" if error.info.status == "UNKNOWN" else ""
-        click.echo(f"error: {error}{hint}", err=True)
-        sys.exit(1)
+    except InstanceError as error:
+        raise error.with_file(source) from None
 
 
 def summary_table(result: Result) -> str:
     """The short summary printed after a solve."""
     from affectation.metrics import format_value, label
 
-    rows = [("methode", result.methode)] + [
+    rows = [(t("méthode", "method"), result.methode)] + [
         (label(key), format_value(key, value)) for key, value in result.summary().items()
     ]
     if result.info is not None and result.methode != "serial":
         info = result.info
         rows += [
-            ("statut du solveur", info.status + (" (optimal prouvé)" if info.optimal else "")),
-            ("temps (s)", f"{info.wall_time:.2f}"),
-            ("variables / contraintes", f"{info.variables} / {info.constraints}"),
+            (t("statut du solveur", "solver status"),
+             info.status + (t(" (optimal prouvé)", " (proven optimal)") if info.optimal
+                            else "")),
+            (t("temps (s)", "time (s)"), f"{info.wall_time:.2f}"),
+            (t("variables / contraintes", "variables / constraints"),
+             f"{info.variables} / {info.constraints}"),
         ]
         if info.conflict:
-            rows.append(("groupes en conflit", ", ".join(info.conflict)))
+            rows.append((t("groupes en conflit", "groups in conflict"),
+                         ", ".join(info.conflict)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="affectation")
-def main() -> None:
-    """Choix de stages du DES de médecine générale: replay, solve, check, what-if."""
+@click.option("--lang", type=click.Choice(LANGUES), default=None,
+              help="Langue des messages (défaut : AFFECTATION_LANG, sinon fr).")
+def main(lang: str | None) -> None:
+    """Choix de stages du DES de médecine générale : rejouer, résoudre, vérifier, simuler."""
+    set_langue(lang)
 
 
 # --- outputs: the guard every --out goes through ---------------------------------------------
@@ -83,27 +151,19 @@ def guard_out(out: str | None, *inputs: str, folder: bool = False,
     library wrote), or sits in a missing or read-only folder (io/_files.py: check_output)."""
     if out is None:
         return
-    from affectation.io._files import OutputError, check_output
+    from affectation.io._files import check_output
 
-    try:
-        check_output(out, inputs, folder=folder, replaceable=replaceable)
-    except OutputError as error:
-        click.echo(f"error: --out {error}", err=True)
-        sys.exit(2)
+    check_output(out, inputs, folder=folder, replaceable=replaceable)
 
 
 def write_out(out: str, write: Callable[[Path], None], *inputs: str, folder: bool = False,
               replaceable: tuple[str, ...] = ()) -> None:
     """The guard of :func:`guard_out`, then ``write(temp)`` put in place atomically; any
     failure (full disk, permissions) is exit 2 with a message and leaves nothing behind."""
-    from affectation.io._files import OutputError, write_output
+    from affectation.io._files import write_output
 
-    try:
-        write_output(out, write, inputs=inputs, folder=folder, replaceable=replaceable)
-    except OutputError as error:
-        click.echo(f"error: --out {error}", err=True)
-        sys.exit(2)
-    click.echo(f"written: {out}")
+    write_output(out, write, inputs=inputs, folder=folder, replaceable=replaceable)
+    click.echo(f"{t('écrit', 'written')} : {out}")
 
 
 def write_json_out(out: str, doc: Any, *inputs: str) -> None:
@@ -120,13 +180,8 @@ def _result_target(out: str | None, *inputs: str) -> str | None:
     if out is None:
         return None
     from affectation.io import RESULT_FILES, result_kind
-    from affectation.io._files import OutputError
 
-    try:
-        kind = result_kind(out)
-    except OutputError as error:
-        click.echo(f"error: --out {error}", err=True)
-        sys.exit(2)
+    kind = result_kind(out)
     guard_out(out, *inputs, folder=kind == "folder",
               replaceable=RESULT_FILES if kind == "folder" else ())
     return kind
@@ -143,32 +198,28 @@ def write_result_out(result: Result, out: str, kind: str, instance: Instance, *i
               *inputs, folder=folder, replaceable=RESULT_FILES if folder else ())
 
 
-OUT_HELP = ("Result: .json (FORMAT.md), .xlsx (affectations, postes, impositions), .csv (the "
-            "affectations) or a folder of CSV files; written whole or not at all, never over "
-            "an input.")
+OUT_HELP = ("Résultat : .json (FORMAT.md), .xlsx (l'arrêté : affectations, par terrain, postes, "
+            "impositions), .csv (les affectations) ou un dossier de fichiers CSV ; écrit en "
+            "entier ou pas du tout, jamais sur une entrée.")
 
 
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
-              help="serial: the choice day replayed; cpsat: the exact model.")
+              help="serial : le jour du choix rejoué ; cpsat : le modèle exact.")
 @click.option("--out", "out", type=click.Path(), default=None, help=OUT_HELP)
 @click.option("--csv-dialect", type=click.Choice(["excel-fr", "plain"]), default="excel-fr",
               show_default=True,
-              help="CSV results: excel-fr = ';' and UTF-8 with BOM; plain = ',' without BOM.")
-@click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
-@click.option("--workers", type=int, default=1, show_default=True, help="CP-SAT workers.")
-@click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")
+              help="Résultats CSV : excel-fr = ';' et UTF-8 avec BOM ; plain = ',' sans BOM.")
+@click.option("--time-limit", type=float, default=None, help="Limite de temps CP-SAT (s).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Fils CP-SAT.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Graine CP-SAT.")
 def solve(instance: str, method: str, out: str | None, csv_dialect: str,
           time_limit: float | None, workers: int, seed: int) -> None:
-    """Allocate the postes of INSTANCE (JSON file, CSV folder or .xlsx)."""
+    """Affecter les postes d'INSTANCE (fichier JSON, dossier CSV ou classeur .xlsx)."""
     kind = _result_target(out, instance)
     loaded = _load(instance)
-    try:
-        result = _run(loaded, method, time_limit, workers, seed)
-    except InstanceError as error:
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(2)
+    result = _run(loaded, method, time_limit, workers, seed, instance)
     click.echo(summary_table(result))
     if out is not None and kind is not None:
         write_result_out(result, out, kind, loaded, instance, csv_dialect=csv_dialect)
@@ -177,70 +228,83 @@ def solve(instance: str, method: str, out: str | None, csv_dialect: str,
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 def validate(instance: str) -> None:
-    """Check INSTANCE against the file contract; exit 2 with the message on error."""
+    """Vérifier INSTANCE contre le contrat de fichier ; code 2 et tous les problèmes sinon."""
     loaded = _load(instance)
-    postes = sum(t.postes for t in loaded.terrains)
-    click.echo(
+    postes = sum(terrain.postes for terrain in loaded.terrains)
+    click.echo(t(
+        f"conforme : {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, "
+        f"{postes} postes, {len(loaded.couples)} couple(s), maquette {loaded.maquette.nom}",
         f"OK: {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, {postes} postes, "
-        f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}"
-    )
+        f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}",
+    ))
 
 
 @main.command("check")
 @click.argument("instance", type=click.Path(exists=False))
 @click.argument("result", type=click.Path(exists=False))
 def check_command(instance: str, result: str) -> None:
-    """Check RESULT (a FORMAT.md result file, from any tool) against the rules for INSTANCE.
+    """Vérifier RESULT (un résultat FORMAT.md, de n'importe quel outil) contre les règles.
 
-    Exit 0 when it is the allocation the rules give, 1 with every violation listed (rule id,
-    interne, terrain, what is wrong), 2 when a file is unreadable.
+    Code 0 quand c'est l'affectation que donnent les règles, 1 avec chaque violation (règle,
+    interne, terrain, ce qui ne va pas), 2 quand un fichier est illisible.
     """
     from affectation.check import check
     from affectation.io import load_result
 
     loaded = _load(instance)
-    try:
-        other = load_result(result)
-    except InstanceError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    other = load_result(result)
     violations = check(loaded, other)
     if not violations:
-        click.echo(f"OK: {result} follows the rules for {instance} "
-                   f"({len(other.affectations)} internes, methode {other.methode})")
+        click.echo(t(f"conforme : {result} suit les règles pour {instance} "
+                     f"({len(other.affectations)} internes, méthode {other.methode})",
+                     f"OK: {result} follows the rules for {instance} "
+                     f"({len(other.affectations)} internes, method {other.methode})"))
         return
-    click.echo(f"{len(violations)} violation(s) of the rules in {result}:")
+    click.echo(t(f"{len(violations)} violation(s) des règles dans {result} :",
+                 f"{len(violations)} violation(s) of the rules in {result}:"))
     for violation in violations:
         click.echo(f"  {violation}")
     sys.exit(1)
+
+
+def _suggest(wanted: str, known: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(known), n=1)
+    return t(f" ; vouliez-vous dire {close[0]!r} ?", f"; did you mean {close[0]!r}?") if close \
+        else ""
 
 
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.argument("interne")
 def explain(instance: str, interne: str) -> None:
-    """Tell, in plain words, how INTERNE got their poste (serial replay)."""
+    """Raconter comment INTERNE a obtenu son poste (le jour du choix rejoué)."""
     from affectation.engines import solve
 
     loaded = _load(instance)
     if interne not in loaded.interne_by_id:
-        click.echo(f"error: {instance}: unknown interne {interne!r}", err=True)
-        sys.exit(2)
+        raise CliError(t(f"{instance} : interne inconnu {interne!r}",
+                         f"{instance}: unknown interne {interne!r}")
+                       + _suggest(interne, loaded.interne_by_id))
+    person = loaded.interne(interne)
+    click.echo(f"{person.libelle}, {t('rang', 'rank')} {person.rang}")
     click.echo(solve(loaded, "serial").explain(interne, loaded))
 
 
 @main.command()
 @click.option("--out", type=click.Path(), default=None,
-              help="Also write the serial result (" + OUT_HELP.removeprefix("Result: ") + ")")
+              help="Écrire aussi le résultat du choix rejoué ("
+                   + OUT_HELP.removeprefix("Résultat : ") + ")")
 def demo(out: str | None) -> None:
-    """Run both engines on the bundled example and print the summary."""
+    """Les deux moteurs sur l'exemple livré, et leur résumé."""
     kind = _result_target(out)
     from affectation.check import check
     from affectation.datasets import example
     from affectation.engines import solve
 
     instance = example()
-    click.echo(f"Instance: {instance.nom} ({len(instance.internes)} internes, "
+    click.echo(f"Instance : {instance.nom} ({len(instance.internes)} internes, "
                f"{len(instance.terrains)} terrains)\n")
     serial = solve(instance, "serial")
     click.echo(summary_table(serial) + "\n")
@@ -248,12 +312,15 @@ def demo(out: str | None) -> None:
     click.echo(summary_table(exact) + "\n")
     same = exact.same_allocation(serial)
     violations = check(instance, serial) + check(instance, exact)
-    click.echo(f"Same allocation, interne by interne: {'yes' if same else 'NO'}")
-    click.echo(f"Checker: {len(violations)} violation(s)")
+    click.echo(t(f"Même affectation, interne par interne : {'oui' if same else 'NON'}",
+                 f"Same allocation, interne by interne: {'yes' if same else 'NO'}"))
+    click.echo(t(f"Vérificateur : {len(violations)} violation(s)",
+                 f"Checker: {len(violations)} violation(s)"))
     # the story of one turn: an imposition if there is one, else the longest list of refusals
     story = serial.impositions[0] if serial.impositions else max(
         serial.trace, key=lambda turn: len(turn.refusals)).interne
-    click.echo("\n" + serial.explain(story, instance))
+    click.echo("\n" + instance.interne(story).libelle)
+    click.echo(serial.explain(story, instance))
     if out is not None and kind is not None:
         click.echo()
         write_result_out(serial, out, kind, instance)
@@ -287,14 +354,13 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
 
     guard_out(out, instance)
     if not opens:
-        click.echo("error: nothing to compare: give at least one --open SPEC "
-                   "(for example --open urgences:3)", err=True)
-        sys.exit(2)
+        raise CliError(t("rien à comparer : donnez au moins un --open SPEC (par exemple "
+                         "--open urgences:3)", "nothing to compare: give at least one --open "
+                         "SPEC (for example --open urgences:3)"))
     try:
         changes = [parse_change(spec) for spec in opens]
     except ValueError as error:
-        click.echo(f"error: --open: {error}", err=True)
-        sys.exit(2)
+        raise CliError(f"--open : {error}") from None
     loaded = _load(instance)
     scenarios = ([Scenario.of(c) for c in changes] if separately
                  else [Scenario.of(*changes)])
@@ -302,19 +368,15 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
         try:
             scenario.apply(loaded)
         except ValueError as error:  # InstanceError included: a change the file cannot take
-            click.echo(f"error: {instance}: scenario {scenario.name!r}: {error}", err=True)
-            sys.exit(2)
+            raise CliError(t(f"{instance} : scénario {scenario.name!r} : {error}",
+                             f"{instance}: scenario {scenario.name!r}: {error}")) from None
     if samples:
         report = _whatif_sweep(loaded, scenarios, method, samples, seed)
     else:
-        from affectation.compare import CompareError, compare
+        from affectation.compare import compare
 
-        try:
-            comparison = compare(loaded, *scenarios, method=method, time_limit=time_limit,
-                                 workers=workers, seed=seed)
-        except CompareError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(1)
+        comparison = compare(loaded, *scenarios, method=method, time_limit=time_limit,
+                             workers=workers, seed=seed)
         click.echo(str(comparison))
         report = comparison.to_dict()
     if out is not None:
@@ -331,10 +393,11 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     except ModuleNotFoundError as error:
         if error.name != "affectation.sweep":
             raise
-        click.echo("error: --samples needs the Monte Carlo sweep (affectation.sweep), which "
-                   "this installation does not have; run without --samples for the "
-                   "deterministic comparison", err=True)
-        sys.exit(2)
+        raise CliError(t("--samples demande les tirages de Monte-Carlo (affectation.sweep), "
+                         "absents de cette installation ; sans --samples, la comparaison "
+                         "déterministe", "--samples needs the Monte Carlo sweep "
+                         "(affectation.sweep), which this installation does not have; run "
+                         "without --samples for the deterministic comparison")) from None
     import pandas as pd
 
     from affectation.compare import records
@@ -373,47 +436,30 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
 
     for out in outs:
         if Path(out).suffix.lower() not in REPORT_SUFFIXES:
-            click.echo(f"error: --out {out}: expected a .json, .xlsx or .html report", err=True)
-            sys.exit(2)
-        if not Path(out).resolve().parent.is_dir():
-            click.echo(f"error: --out {out}: no such directory", err=True)
-            sys.exit(2)
-        if Path(out).resolve() == Path(instance).resolve() or (
-            past is not None and Path(out).resolve() == Path(past).resolve()
-        ):
-            click.echo(f"error: --out {out} is an input file; it is never overwritten",
-                       err=True)
-            sys.exit(2)
+            raise CliError(t(f"--out {out} : attendu un rapport .json, .xlsx ou .html",
+                             f"--out {out}: expected a .json, .xlsx or .html report"))
+        guard_out(out, instance, *([past] if past else []))
     loaded = _load(instance)
     if "null" in loaded.terrain_by_id and any(o.lower().endswith(".json") for o in outs):
-        click.echo(f"error: {instance}: a terrain is named 'null', the key of no poste in the "
-                   "JSON report; rename it", err=True)
-        sys.exit(2)
+        raise CliError(t(f"{instance} : un terrain s'appelle 'null', la clé de « sans poste » "
+                         "dans le rapport JSON ; renommez-le",
+                         f"{instance}: a terrain is named 'null', the key of no poste in the "
+                         "JSON report; rename it"))
     past_result = None
     if past is not None:
         from affectation.io import load_result
 
-        try:
-            past_result = load_result(past)
-        except InstanceError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
-    from affectation.errors import SweepError
-
-    try:
-        result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
-                              past=past_result)
-    except SweepError as error:  # a draw the engine could not allocate
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(1)
+        past_result = load_result(past)
+    result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
+                          past=past_result)
     n = len(loaded.internes)
     click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
                f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
     head = result.internes_table().head(10).astype(object)
     click.echo(head.where(head.notna(), "").to_string(index=False))
     for out in outs:
-        write_report(result, out)
-        click.echo(f"written: {out}")
+        write_out(out, lambda temp: write_report(result, temp), instance,
+                  *([past] if past else []))
 
 
 # --- before and on choice day (issue 9) ------------------------------------------------------
@@ -429,15 +475,14 @@ def audit_command(instance: str, out: str | None) -> None:
     from affectation.io import load_instance
 
     if out is not None and not out.endswith((".json", ".html")):
-        click.echo(f"error: --out {out}: expected a .json or .html file", err=True)
-        sys.exit(2)
+        raise CliError(t(f"--out {out} : attendu un fichier .json ou .html",
+                         f"--out {out}: expected a .json or .html file"))
     guard_out(out, instance)
     try:
         loaded = load_instance(instance)
     except InstanceError as error:
-        click.echo(str(refused(str(error))))
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        click.echo(str(refused(str(error))))  # the refusal as the audit's finding, then exit 2
+        raise
     report = audit(loaded)
     click.echo(str(report))
     if out is not None:
@@ -468,13 +513,12 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
     import os
     import secrets
 
-    from affectation.live import ChoiceDay, JournalError
+    from affectation.live import ChoiceDay
 
     if result_path is not None:
         if not result_path.endswith((".json", ".xlsx")):
-            click.echo(f"error: --result {result_path}: expected a .json or .xlsx file",
-                       err=True)
-            sys.exit(2)
+            raise CliError(t(f"--result {result_path} : attendu un fichier .json ou .xlsx",
+                             f"--result {result_path}: expected a .json or .xlsx file"))
         guard_out(result_path, instance, journal)
     loaded = _load(instance)
     if result_path is not None:
@@ -483,46 +527,46 @@ def live_command(instance: str, journal: str, host: str, port: int, token: str |
     try:
         from affectation.live.app import create_app, serve
     except ModuleNotFoundError as error:
-        click.echo(f"error: the live pages need the 'live' extra ({error.name} is missing): "
-                   "pip install 'affectation[live]'", err=True)
-        sys.exit(2)
-    try:
-        if os.path.exists(journal):
-            day = ChoiceDay.resume(loaded, journal)
-            click.echo(f"resumed: {journal} ({day.seq} entries)")
-        else:
-            day = ChoiceDay.open(loaded, journal, operator=operator)
-            click.echo(f"opened: {journal}")
-    except JournalError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        raise CliError(t(f"les pages en direct demandent l'extra 'live' ({error.name} "
+                         "manque) : pip install 'affectation[live]'",
+                         f"the live pages need the 'live' extra ({error.name} is missing): "
+                         "pip install 'affectation[live]'")) from None
+    if os.path.exists(journal):
+        day = ChoiceDay.resume(loaded, journal)
+        click.echo(t(f"repris : {journal} ({day.seq} entrées)",
+                     f"resumed: {journal} ({day.seq} entries)"))
+    else:
+        day = ChoiceDay.open(loaded, journal, operator=operator)
+        click.echo(t(f"ouvert : {journal}", f"opened: {journal}"))
     token = token or secrets.token_urlsafe(16)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: serving on {host}: anyone on this network can open the public "
-                   "page; the operator page still needs the token", err=True)
+        click.echo(t(f"attention : servi sur {host} : tout ce réseau peut ouvrir la page "
+                     "publique ; la page de l'opérateur demande toujours le jeton",
+                     f"warning: serving on {host}: anyone on this network can open the public "
+                     "page; the operator page still needs the token"), err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"public page:   http://{shown}:{port}/")
-    click.echo(f"operator page: http://{shown}:{port}/operateur?token={token}")
-    click.echo(f"token: {token}")
+    click.echo(f"{t('page publique', 'public page')} :   http://{shown}:{port}/")
+    click.echo(f"{t('page opérateur', 'operator page')} : "
+               f"http://{shown}:{port}/operateur?token={token}")
+    click.echo(f"{t('jeton', 'token')} : {token}")
     serve(create_app(day, token=token, operator=operator), host=host, port=port)
 
 
 def _live_result(instance: Instance, journal: str, path: str, *inputs: str) -> None:
     """``live --result``: the result of a journal, written whole or not at all."""
-    from affectation.live import ChoiceDay, JournalError
+    from affectation.live import ChoiceDay
 
     if not path.endswith((".json", ".xlsx")):
-        click.echo(f"error: --result {path}: expected a .json or .xlsx file", err=True)
-        sys.exit(2)
-    try:
-        day = ChoiceDay.replay(instance, journal)  # read only: the record is not touched
-    except JournalError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        raise CliError(t(f"--result {path} : attendu un fichier .json ou .xlsx",
+                         f"--result {path}: expected a .json or .xlsx file"))
+    day = ChoiceDay.replay(instance, journal)  # read only: the record is not touched
     result = day.result()
-    state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
+    state = (t("terminée", "over") if day.done
+             else t(f"en cours : {len(day.placed)} placés", f"not over: {len(day.placed)} "
+                                                             "placed so far"))
     click.echo(summary_table(result))
-    click.echo(f"journal: {day.seq} entries, the day is {state}")
+    click.echo(t(f"journal : {day.seq} entrées, la journée est {state}",
+                 f"journal: {day.seq} entries, the day is {state}"))
     # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input)
     write_result_out(result, path, "json" if path.endswith(".json") else "xlsx", instance,
                      journal, *inputs)
@@ -536,8 +580,8 @@ def _agrements(values: tuple[str, ...]) -> dict[str, int]:
     for value in values:
         kind, sep, count = value.partition("=")
         if not sep or not count.strip().isdigit():
-            click.echo(f"error: {value!r}: expected CATEGORIE=N (urgences=40)", err=True)
-            sys.exit(2)
+            raise CliError(t(f"{value!r} : attendu CATEGORIE=N (urgences=40)",
+                             f"{value!r}: expected CATEGORIE=N (urgences=40)"))
         out[kind.strip()] = int(count)
     return out
 
@@ -547,8 +591,8 @@ def _marges(values: tuple[str, ...]) -> int | dict[str, int]:
     if len(values) == 1 and values[0].strip().isdigit():
         return int(values[0])
     if any("=" not in v for v in values):
-        click.echo("error: --marge: expected one N, or CATEGORIE=N (repeatable)", err=True)
-        sys.exit(2)
+        raise CliError(t("--marge : attendu un N, ou CATEGORIE=N (répétable)",
+                         "--marge: expected one N, or CATEGORIE=N (repeatable)"))
     return _agrements(values)
 
 
@@ -590,8 +634,8 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
          time_limit: float | None, out: str | None) -> None:
     """The fewest postes per kind and semester that let every maquette finish, proven."""
     if out is not None and not out.lower().endswith((".json", ".xlsx")):
-        click.echo(f"error: --out {out}: expected a .json or .xlsx file", err=True)
-        sys.exit(2)
+        raise CliError(t(f"--out {out} : attendu un fichier .json ou .xlsx",
+                         f"--out {out}: expected a .json or .xlsx file"))
     guard_out(out, instance)
     loaded = _load(instance)
     from affectation.cohort import plan_postes, save_plan
@@ -602,10 +646,12 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
                              marge=_marges(marges), per_terrain=per_terrain,
                              time_limit=time_limit)
     except ValueError as error:
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(2)
+        if isinstance(error, AffectationError):
+            raise
+        raise CliError(f"{instance} : {error}") from None
     if not result.feasible:
-        click.echo(f"no plan (statut {result.status}); contraintes liantes :", err=True)
+        click.echo(t(f"aucun plan (statut {result.status}) ; contraintes liantes :",
+                     f"no plan (status {result.status}); binding constraints:"), err=True)
         for binding in result.binding:
             click.echo(f"  - {binding.texte}", err=True)
         if out is not None:
@@ -673,15 +719,10 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
 
     given = None
     if plan_path is not None:
-        try:
-            given = load_plan(plan_path)
-        except InstanceError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
+        given = load_plan(plan_path)
         if not given.feasible:
-            click.echo(f"error: {plan_path}: the plan has no postes (statut {given.status})",
-                       err=True)
-            sys.exit(2)
+            raise CliError(t(f"{plan_path} : le plan n'a pas de postes (statut {given.status})",
+                             f"{plan_path}: the plan has no postes (status {given.status})"))
     executor = "inline" if workers == 1 else None
     pool = None
     if workers is not None and workers > 1:
@@ -693,8 +734,9 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
                      executor=executor, method=method, promotion=promotion, echec=echec,
                      echec_surnombre=echec_surnombre, surnombre=surnombre)
     except ValueError as error:
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(2)
+        if isinstance(error, AffectationError):
+            raise
+        raise CliError(f"{instance} : {error}") from None
     finally:
         if pool is not None:
             pool.shutdown()
