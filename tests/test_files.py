@@ -183,7 +183,7 @@ def test_integer_with_a_fraction_is_refused(csv_folder: Path, instance) -> None:
     _set_cell(csv_folder / "terrains.csv", 2, "postes", "2,5")
     with pytest.raises(InstanceError) as info:
         load_instance(csv_folder)
-    refused(info, "terrains.csv", "line 2", "postes", "'2,5'")
+    refused(info, "terrains.csv", "ligne 2", "postes", "'2,5'")
 
 
 def test_names_match_without_case_accents_or_spaces(csv_folder: Path, instance) -> None:
@@ -217,7 +217,7 @@ def test_duplicated_column_is_refused(csv_folder: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(InstanceError) as info:
         load_instance(csv_folder)
-    refused(info, "terrains.csv", "line 1", "postes", "twice")
+    refused(info, "terrains.csv", "ligne 1", "postes", "twice")
 
 
 # --- 2. Excel never read silently wrong ------------------------------------------------------
@@ -455,7 +455,7 @@ def test_r_eli_6_in_a_csv_folder_names_the_line_and_the_interne(csv_folder: Path
     interne = path.read_text(encoding="utf-8").splitlines()[2].split(",")[0]
     cli = run("validate", str(csv_folder))
     assert cli.exit_code == 2
-    assert "internes.csv: line 3" in cli.output and interne in cli.output
+    assert "internes.csv : ligne 3" in cli.output and interne in cli.output
     assert "R-ELI-6" in cli.output
 
 

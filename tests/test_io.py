@@ -514,7 +514,8 @@ def test_bad_document_is_refused(
     with pytest.raises(InstanceError) as direct:
         instance_from_dict(doc)
     assert direct.value.file is None
-    assert str(info.value) == f"{path} : {direct.value}"
+    assert [p.line() for p in info.value.problems] == [
+        f"{path} : {p.line()}" for p in direct.value.problems]
 
 
 def test_no_bad_document_is_accepted_by_accident() -> None:
@@ -722,30 +723,30 @@ BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]]
     (bad_csv_without_terrains, "terrains.csv", None, None, "missing file"),
     (bad_csv_empty_terrains, "terrains.csv", None, None, "empty"),
     (bad_csv_unknown_file, "couple.csv", None, None, "unknown table"),
-    (bad_csv_rank_gap, "voeux.csv", "line 3 (I001)", "rang_voeu", "expected rank 2, got 3"),
-    (bad_csv_rank_twice, "voeux.csv", "line 3 (I001)", "rang_voeu", "appears twice"),
-    (bad_csv_rank_text, "voeux.csv", "line 3 (I001)", "rang_voeu", "got 'deux'"),
-    (bad_csv_voeu_unknown_terrain, "voeux.csv", "line 3 (I001)", "terrain",
+    (bad_csv_rank_gap, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "expected rank 2, got 3"),
+    (bad_csv_rank_twice, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "appears twice"),
+    (bad_csv_rank_text, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "got 'deux'"),
+    (bad_csv_voeu_unknown_terrain, "voeux.csv", "ligne 3 (I001)", "terrain",
      "unknown terrain 'PRAT-N2'"),
-    (bad_csv_voeu_unknown_interne, "voeux.csv", "line 3 (I002)", "interne",
+    (bad_csv_voeu_unknown_interne, "voeux.csv", "ligne 3 (I002)", "interne",
      "unknown interne 'I002'"),
-    (bad_csv_postes, "terrains.csv", "line 3 (PRAT-N1)", "postes",
+    (bad_csv_postes, "terrains.csv", "ligne 3 (PRAT-N1)", "postes",
      "expected an integer >= 0, got 'trois'"),
-    (bad_csv_bool, "terrains.csv", "line 3 (PRAT-N1)", "ambulatoire", "got 'peut-être'"),
-    (bad_csv_unknown_column, "internes.csv", "line 1", "classement", "unknown column"),
+    (bad_csv_bool, "terrains.csv", "ligne 3 (PRAT-N1)", "ambulatoire", "got 'peut-être'"),
+    (bad_csv_unknown_column, "internes.csv", "ligne 1", "classement", "unknown column"),
     (bad_csv_mixed_separators, "voeux.csv", None, None, "line 3 is separated by ','"),
-    (bad_csv_missing_column, "terrains.csv", "line 1", "postes", "missing required column"),
-    (bad_csv_duplicate_interne, "internes.csv", "line 7 (I010)", "id", "duplicate interne id"),
-    (bad_csv_couple_unknown, "couples.csv", "line 2 (I001, I046)", "interne_a/interne_b",
+    (bad_csv_missing_column, "terrains.csv", "ligne 1", "postes", "missing required column"),
+    (bad_csv_duplicate_interne, "internes.csv", "ligne 7 (I010)", "id", "duplicate interne id"),
+    (bad_csv_couple_unknown, "couples.csv", "ligne 2 (I001, I046)", "interne_a/interne_b",
      "unknown interne 'I046'"),
-    (bad_csv_unknown_parametre, "parametres.csv", "line 6", "interclassment",
+    (bad_csv_unknown_parametre, "parametres.csv", "ligne 6", "interclassment",
      "unknown parametre"),
-    (bad_csv_rounds, "parametres.csv", "line 7", "rounds", "expected nom:cat1;cat2"),
-    (bad_csv_round_category, "parametres.csv", "line 7 (hospitalier)", "rounds",
+    (bad_csv_rounds, "parametres.csv", "ligne 7", "rounds", "expected nom:cat1;cat2"),
+    (bad_csv_round_category, "parametres.csv", "ligne 7 (hospitalier)", "rounds",
      "unknown category 'hopital'"),
     (bad_csv_no_parametres, "parametres.csv", None, "maquette", "missing required key"),
     (bad_excel_missing_sheet, "choix.xlsx", "sheet voeux", None, "missing sheet"),
-    (bad_excel_postes, "choix.xlsx", "sheet terrains, row 3 (PRAT-N1)", "postes",
+    (bad_excel_postes, "choix.xlsx", "feuille terrains, ligne 3 (PRAT-N1)", "postes",
      "expected an integer >= 0, got -2"),
     (bad_excel_not_a_workbook, "choix.xlsx", None, None, "not a readable Excel workbook"),
     (bad_single_csv_file, "terrains.csv", None, None, "a folder of CSV files"),
@@ -784,7 +785,7 @@ def test_csv_error_has_the_json_message(tmp_path: Path) -> None:
     with pytest.raises(InstanceError) as from_dict:
         instance_from_dict(doc)
     assert from_csv.value.message == from_dict.value.message
-    expect(from_csv.value, "internes.csv", "line 6 (I030)", "rang")
+    expect(from_csv.value, "internes.csv", "ligne 6 (I030)", "rang")
 
 
 def test_csv_folder_missing(tmp_path: Path) -> None:

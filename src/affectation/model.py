@@ -368,6 +368,14 @@ DEFAULT_ROUND = Round("choix", None)
 """The single round of an instance that declares none."""
 
 
+def _close(wanted: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the known id closest to ``wanted``, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _entity(kind: str, index: int, ident: Any) -> str:
     return f"{kind}[{index}] ({ident})" if isinstance(ident, str) and ident else f"{kind}[{index}]"
 
@@ -429,111 +437,126 @@ class Instance:
         cached_choice_order(self)  # a full tie in the order is an input error (R-ORD Reading)
 
     def _check_references(self) -> None:
+        """Every reference between entities, every problem found (FORMAT.md, Errors)."""
+        problems: list[InstanceError] = []
         known = frozenset(CATEGORIES) | self.maquette.categories
         slot_ids = self.maquette.slot_ids
         for key, categories in (("obligatoires", self.obligatoires),):
             for category in categories:
                 if category not in known:
-                    raise InstanceError(
+                    problems.append(InstanceError(
                         f"unknown category {category!r}", entity="instance", key=key
-                    )
+                    ))
         if not self.rounds:
-            raise InstanceError("expected at least one round", entity="instance", key="rounds")
+            problems.append(InstanceError("expected at least one round", entity="instance",
+                                          key="rounds"))
         for index, round_ in enumerate(self.rounds):
             for category in round_.categories or ():
                 if category not in known:
-                    raise InstanceError(
+                    problems.append(InstanceError(
                         f"unknown category {category!r}",
                         entity=_entity("rounds", index, round_.nom),
                         key="categories",
-                    )
+                    ))
         if len({r.nom for r in self.rounds}) != len(self.rounds):
-            raise InstanceError("two rounds have the same nom", entity="instance", key="rounds")
+            problems.append(InstanceError("two rounds have the same nom", entity="instance",
+                                          key="rounds"))
 
-        terrain_ids: set[str] = set()
+        terrain_ids: dict[str, int] = {}
         for index, terrain in enumerate(self.terrains):
             entity = _entity("terrains", index, terrain.id)
             if terrain.id in terrain_ids:
-                raise InstanceError(f"duplicate terrain id {terrain.id!r}", entity=entity, key="id")
-            terrain_ids.add(terrain.id)
+                problems.append(InstanceError(
+                    f"duplicate terrain id {terrain.id!r} (terrains[{terrain_ids[terrain.id]}] "
+                    "has it first)", entity=entity, key="id"))
+            terrain_ids.setdefault(terrain.id, index)
             for category in terrain.categories:
                 if category not in known:
-                    raise InstanceError(
+                    problems.append(InstanceError(
                         f"unknown category {category!r} (known: {', '.join(sorted(known))})",
                         entity=entity,
                         key="categories",
-                    )
-            if self.round_index_of(terrain) is None:
-                raise InstanceError(
+                    ))
+            if self.rounds and self.round_index_of(terrain) is None:
+                problems.append(InstanceError(
                     "no round takes this terrain's categories", entity=entity, key="categories"
-                )
+                ))
 
-        interne_ids: set[str] = set()
+        interne_ids: dict[str, int] = {}
         for index, interne in enumerate(self.internes):
             entity = _entity("internes", index, interne.id)
             if interne.id in interne_ids:
-                raise InstanceError(f"duplicate interne id {interne.id!r}", entity=entity, key="id")
-            interne_ids.add(interne.id)
+                problems.append(InstanceError(
+                    f"duplicate interne id {interne.id!r} (internes[{interne_ids[interne.id]}] "
+                    "has it first)", entity=entity, key="id"))
+            interne_ids.setdefault(interne.id, index)
             for terrain_id in interne.voeux:
                 if terrain_id not in terrain_ids:
-                    raise InstanceError(
-                        f"unknown terrain {terrain_id!r} in the wish list",
+                    problems.append(InstanceError(
+                        f"unknown terrain {terrain_id!r} in the wish list"
+                        f"{_close(terrain_id, terrain_ids)}",
                         entity=entity,
                         key="voeux",
-                    )
+                    ))
             for key, slots in (("valides", interne.valides), ("derogations", interne.derogations)):
                 for slot in slots:
                     if slot not in slot_ids:
-                        raise InstanceError(
+                        problems.append(InstanceError(
                             f"unknown slot {slot!r} (maquette {self.maquette.nom}: "
                             f"{', '.join(s.id for s in self.maquette.stages)})",
                             entity=entity,
                             key=key,
-                        )
+                        ))
             if interne.semestres_valides >= self.maquette.semestres:
-                raise InstanceError(
+                problems.append(InstanceError(
                     f"{interne.id} has validated {interne.semestres_valides} semesters, every "
                     f"semester of the maquette {self.maquette.nom} ({self.maquette.semestres}): "
                     "their stages are done and they are not in the call list; remove them "
                     "(R-ELI-6, the error that annulled the Île-de-France choice of October 2019)",
                     entity=entity,
                     key="semestres_valides",
-                )
+                ))
             if self.interclassement == "percentile" and interne.effectif_promotion is None:
-                raise InstanceError(
+                problems.append(InstanceError(
                     "percentile interclassement needs effectif_promotion",
                     entity=entity,
                     key="effectif_promotion",
-                )
+                ))
 
         in_couple: set[str] = set()
         for index, couple in enumerate(self.couples):
             entity = _entity("couples", index, None)
             for interne_id in couple.internes:
                 if interne_id not in interne_ids:
-                    raise InstanceError(
-                        f"unknown interne {interne_id!r}", entity=entity, key="internes"
-                    )
+                    problems.append(InstanceError(
+                        f"unknown interne {interne_id!r}{_close(interne_id, interne_ids)}",
+                        entity=entity, key="internes",
+                    ))
+                    continue
                 if interne_id in in_couple:
-                    raise InstanceError(
+                    problems.append(InstanceError(
                         f"interne {interne_id!r} is in two couples", entity=entity, key="internes"
-                    )
+                    ))
                 in_couple.add(interne_id)
                 if self.interne(interne_id).surnombre is not None:
-                    raise InstanceError(
+                    problems.append(InstanceError(
                         f"interne {interne_id!r} is in surnombre; a couple chooses two postes "
                         "(docs/rules.md, R-ORD-2)",
                         entity=entity,
                         key="internes",
-                    )
+                    ))
             for pair in couple.voeux:
                 for terrain_id in pair:
                     if terrain_id not in terrain_ids:
-                        raise InstanceError(
-                            f"unknown terrain {terrain_id!r} in the joint wish list",
+                        problems.append(InstanceError(
+                            f"unknown terrain {terrain_id!r} in the joint wish list"
+                            f"{_close(terrain_id, terrain_ids)}",
                             entity=entity,
                             key="voeux",
-                        )
+                        ))
+        if problems:
+            raise InstanceError.of(problems)
+
 
     # --- look-ups -------------------------------------------------------------------------
 

@@ -369,6 +369,23 @@ def _couple(index: int, doc: Any) -> Couple:
     return fields.build(Couple, internes, voeux)
 
 
+def _duplicates(kind: str, docs: list[Any]) -> list[InstanceError]:
+    """Duplicate ids among the entries of ``kind``, blamed on the second one: said here when
+    other problems keep the model (whose check says it otherwise) from being built."""
+    first: dict[str, int] = {}
+    found = []
+    for index, entry in enumerate(docs):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(ident, str):
+            continue
+        if ident in first:
+            found.append(InstanceError(
+                f"duplicate {kind[:-1]} id {ident!r} ({kind}[{first[ident]}] has it first)",
+                entity=f"{kind}[{index}] ({ident})", key="id"))
+        first.setdefault(ident, index)
+    return found
+
+
 def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
     """The instance of a FORMAT.md ``affectation-instance/1`` document.
 
@@ -379,19 +396,46 @@ def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
     fmt = top.raw("format")
     if fmt != INSTANCE_FORMAT:
         raise top.error("format", f"expected {INSTANCE_FORMAT!r}, got {show(fmt)}")
-    maquette, maquette_name = _maquette(top.raw("maquette"))
-    rounds = top.list("rounds", _MISSING)
-    couples = top.list("couples", [])
+    problems: list[InstanceError] = []
+
+    def each(read: Callable[[int, Any], T], items: Any) -> list[T]:
+        """``read`` on every item, every refusal kept (FORMAT.md, Errors: all at once)."""
+        values = []
+        for index, item in enumerate(items):
+            try:
+                values.append(read(index, item))
+            except InstanceError as err:
+                problems.extend(err.problems)
+        return values
+
+    def one(read: Callable[[], T], failed: Any = _MISSING) -> T | Any:
+        try:
+            return read()
+        except InstanceError as err:
+            problems.extend(err.problems)
+            return failed
+
+    maquette_read = one(lambda: _maquette(top.raw("maquette")))
+    rounds = one(lambda: top.list("rounds", _MISSING))
+    couples = one(lambda: top.list("couples", []), [])
     kwargs = _kwargs(
-        nom=top.string("nom", _MISSING),
-        obligatoires=top.strings("obligatoires", _MISSING),
-        date_choix=top.string("date_choix", _MISSING, nullable=True),
-        interclassement=top.choice("interclassement", ("rang", "percentile"), _MISSING),
-        rounds=_MISSING if rounds is _MISSING else [_round(i, r) for i, r in enumerate(rounds)],
+        nom=one(lambda: top.string("nom", _MISSING)),
+        obligatoires=one(lambda: top.strings("obligatoires", _MISSING)),
+        date_choix=one(lambda: top.string("date_choix", _MISSING, nullable=True)),
+        interclassement=one(lambda: top.choice("interclassement", ("rang", "percentile"),
+                                               _MISSING)),
+        rounds=_MISSING if rounds is _MISSING else each(_round, rounds),
     )
-    terrains = [_terrain(i, t) for i, t in enumerate(top.list("terrains"))]
-    internes = [_interne(i, t) for i, t in enumerate(top.list("internes"))]
-    couple_values = [_couple(i, c) for i, c in enumerate(couples)]
+    terrains_doc = one(lambda: top.list("terrains"), [])
+    internes_doc = one(lambda: top.list("internes"), [])
+    terrains = each(_terrain, terrains_doc)
+    internes = each(_interne, internes_doc)
+    couple_values = each(_couple, couples)
+    if problems:
+        problems += _duplicates("terrains", terrains_doc)
+        problems += _duplicates("internes", internes_doc)
+        raise InstanceError.of(problems)
+    maquette, maquette_name = maquette_read
     return top.build(
         Instance,
         maquette=maquette,

@@ -167,9 +167,9 @@ class _Table:
 
     def where(self, line: int | None, ident: str | None = None) -> str | None:
         if line is None:
-            place = f"sheet {self.name}" if self.excel else None
+            place = f"feuille {self.name}" if self.excel else None
         else:
-            place = f"sheet {self.name}, row {line}" if self.excel else f"line {line}"
+            place = f"feuille {self.name}, ligne {line}" if self.excel else f"ligne {line}"
         if ident:
             place = f"{place} ({ident})" if place else ident
         return place
@@ -190,6 +190,7 @@ class _Table:
             raise table.error("the sheet is empty (expected a header row)")
         columns: list[str | None] = []
         seen: dict[str, int] = {}
+        problems: list[InstanceError] = []
         for index, given in enumerate(raw.header):
             if not given:
                 columns.append(None)  # no name: every cell below must be empty
@@ -197,30 +198,44 @@ class _Table:
             column = norm_name(given)
             if column not in COLUMNS[name]:
                 hint = ("; the file mixes separators (cells are separated by ';' or ',')"
-                        if "," in given or LIST_SEP in given else "")
-                raise table.error(
+                        if "," in given or LIST_SEP in given else _close(column, COLUMNS[name]))
+                problems.append(table.error(
                     f"unknown column (expected: {', '.join(COLUMNS[name])}){hint}",
                     line=1, key=_short(given),
-                )
+                ))
+                columns.append(None)
+                continue
             if column in seen:
-                raise table.error(f"the column appears twice (columns {seen[column] + 1} and "
-                                  f"{index + 1})", line=1, key=column)
+                problems.append(table.error(
+                    f"the column appears twice (columns {seen[column] + 1} and {index + 1})",
+                    line=1, key=column))
+                columns.append(None)
+                continue
             seen[column] = index
             columns.append(column)
         for column in REQUIRED_COLUMNS[name]:
             if column not in seen:
-                raise table.error("missing required column", line=1, key=column)
+                problems.append(table.error("missing required column", line=1, key=column))
+        if problems and sum(1 for given in raw.header if given) == 1 and raw.rows:
+            # one text alone on the first row: a title above the header
+            problems = [table.error(
+                f"the first row holds one text ({_short(next(g for g in raw.header if g))}), "
+                "a title: delete that row, the column names must be the first row", line=1)]
+        if problems:
+            raise InstanceError.of(problems)
         for line, values in raw.rows:
             cells = {}
             for column, value in zip(columns, values, strict=True):
                 if column is None:
                     if value:
-                        raise table.error(f"a value ({_short(value)}) in a column without a "
-                                          "name", line)
+                        problems.append(table.error(
+                            f"a value ({_short(value)}) in a column without a name", line))
                     continue
                 cells[column] = value
             if any(cells.values()):
                 table.rows.append((line, cells))
+        if problems:
+            raise InstanceError.of(problems)
         return table
 
 
@@ -260,6 +275,7 @@ def _csv_source(folder: Path) -> _Source:
                                 file=str(path))
         files[name] = path
     tables: dict[str, _Table] = {}
+    problems: list[InstanceError] = []
     for name in TABLES:
         path = files.get(name)
         if path is None:
@@ -270,7 +286,12 @@ def _csv_source(folder: Path) -> _Source:
                     file=str(folder / f"{name}.csv"),
                 )
             continue
-        tables[name] = _Table.from_raw(name, read_csv_table(path))
+        try:
+            tables[name] = _Table.from_raw(name, read_csv_table(path))
+        except InstanceError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InstanceError.of(problems)
     return _Source(tables, lambda name: _Table(name, str(folder / f"{name}.csv"), False))
 
 
@@ -295,7 +316,15 @@ def _excel_source(path: Path) -> _Source:
                 entity=f"sheet {name}",
                 file=file,
             )
-    tables = {name: _Table.from_raw(name, raw) for name, raw in by_name.items()}
+    tables = {}
+    problems: list[InstanceError] = []
+    for name, raw in by_name.items():
+        try:
+            tables[name] = _Table.from_raw(name, raw)
+        except InstanceError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InstanceError.of(problems)
     return _Source(tables, lambda name: _Table(name, file, True))
 
 
@@ -314,6 +343,9 @@ class _Places:
     """Interne id → first line of their wishes in the voeux table."""
     voeux: _Table | None = None
     maquette: _Table | None = None
+    interne_lines: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    problems: list[InstanceError] = field(default_factory=list)
+    """Problems found in the tables themselves (voeux lines, duplicate ids), all kept."""
 
 
 def _records(table: _Table) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -425,6 +457,7 @@ def _document(source: _Source) -> tuple[dict[str, Any], _Places]:
     doc["internes"] = []
     for index, (line, record) in enumerate(_records(internes_table)):
         places.rows[f"internes[{index}]"] = (internes_table, line, None)
+        places.interne_lines.append((line, record))
         doc["internes"].append(record)
 
     voeux = _voeux(source.get_or_empty("voeux"), doc, terrain_ids, places)
@@ -444,29 +477,53 @@ def _voeux(
     interne_ids = {i.get("id") for i in doc["internes"]}
     entries: dict[str, list[tuple[int, int | str, str]]] = {}
     seen: dict[tuple[str, str], int] = {}
+    broken: set[str] = set()  # internes with a bad line: their ranks are not checked
+    unknown: dict[str, list[int]] = {}  # unknown interne -> their lines, one problem each
     for line, cells in table.rows:
         interne, terrain = cells["interne"], cells["terrain"]
         if not interne:
-            raise table.error("missing interne", line, key="interne")
+            places.problems.append(table.error("missing interne", line, key="interne"))
+            continue
         if interne not in interne_ids:
-            raise table.error(f"unknown interne {show(interne)}", line, interne, key="interne")
+            unknown.setdefault(interne, []).append(line)
+            continue
+        problem = None
         if not terrain:
-            raise table.error("missing terrain", line, interne, key="terrain")
-        if terrain not in terrain_ids:
-            raise table.error(
-                f"unknown terrain {show(terrain)} in the wish list", line, interne, key="terrain"
-            )
-        earlier = seen.setdefault((interne, terrain), line)
-        if earlier != line:
-            raise table.error(
-                f"{show(terrain)} appears twice in the wish list (line {earlier} too)",
-                line, interne, key="terrain",
-            )
+            problem = table.error("missing terrain", line, interne, key="terrain")
+        elif terrain not in terrain_ids:
+            problem = table.error(
+                f"unknown terrain {show(terrain)} in the wish list"
+                f"{_close(terrain, terrain_ids)}", line, interne, key="terrain")
+        else:
+            earlier = seen.setdefault((interne, terrain), line)
+            if earlier != line:
+                problem = table.error(
+                    f"{show(terrain)} appears twice in the wish list (line {earlier} too)",
+                    line, interne, key="terrain")
+        if problem is not None:
+            places.problems.append(problem)
+            broken.add(interne)
+            continue
         places.voeux_lines.setdefault(interne, line)
         entries.setdefault(interne, []).append((line, _int_cell(cells["rang_voeu"]), terrain))
-    return {
-        interne: _ranked(table, interne, wishes) for interne, wishes in entries.items()
-    }
+    repeated = [(line, record.get("id")) for line, record in places.interne_lines
+                if [r.get("id") for _, r in places.interne_lines].count(record.get("id")) > 1]
+    for interne, lines in unknown.items():
+        where = f" ({len(lines)} lines: {lines[0]} to {lines[-1]})" if len(lines) > 1 else ""
+        hint = (f"; the internes table repeats an id (line {repeated[-1][0]}, "
+                f"{show(repeated[-1][1])}): is that row meant for {show(interne)}?"
+                if repeated else _close(interne, interne_ids))
+        places.problems.append(table.error(f"unknown interne {show(interne)}{where}{hint}",
+                                           lines[0], interne, key="interne"))
+    ranked = {}
+    for interne, wishes in entries.items():
+        if interne in broken:
+            continue
+        try:
+            ranked[interne] = _ranked(table, interne, wishes)
+        except InstanceError as err:
+            places.problems.extend(err.problems)
+    return ranked
 
 
 def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
@@ -497,6 +554,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
     return couples
 
 
+_FIRST = re.compile(r"\(((?:terrains|internes)\[\d+\]) has it first\)")
 _ENTITY_RE = re.compile(r"^(terrains|internes|couples|rounds|maquette\.stages)\[(\d+)\]")
 _COUPLE_KEYS = {"internes": "interne_a/interne_b", "voeux": "terrain_a/terrain_b"}
 _SLOT_KEYS = {"semestres": "premier_semestre/dernier_semestre"}
@@ -514,8 +572,13 @@ def _place(err: InstanceError, places: _Places) -> InstanceError:
 
     def located(table: _Table, line: int | None, ident: str | None, key: str | None):
         return InstanceError(
-            err.message, entity=table.where(line, ident), key=key, file=table.file
+            _FIRST.sub(first_line, err.message), entity=table.where(line, ident), key=key,
+            file=table.file,
         )
+
+    def first_line(match: re.Match[str]) -> str:
+        place = places.rows.get(match.group(1))
+        return f"({place[0].where(place[1])} has it first)" if place else match.group(0)
 
     if kind == "internes" and key == "voeux" and places.voeux is not None and ident:
         return located(places.voeux, places.voeux_lines.get(ident), ident, "terrain")
@@ -538,10 +601,46 @@ def _place(err: InstanceError, places: _Places) -> InstanceError:
 
 def _load(source: _Source) -> Instance:
     doc, places = _document(source)
+    problems = list(places.problems)
     try:
-        return instance_from_dict(doc)
+        instance = instance_from_dict(doc)
     except InstanceError as err:
-        raise _place(err, places) from None
+        problems += [_place(problem, places) for problem in err.problems]
+    if problems:
+        raise InstanceError.of(sorted(_unique(problems), key=_reading_order))
+    return instance
+
+
+_LINE = re.compile(r"\bligne (\d+)")
+
+
+def _reading_order(problem: InstanceError) -> tuple[int, str, int]:
+    """Problems in the order a person reads the tables: by table (terrains before internes
+    before voeux), then by line."""
+    name = norm_name(Path(problem.file or "").stem)
+    match = _LINE.search(problem.entity or "")
+    table = TABLES.index(name) if name in TABLES else len(TABLES)
+    return (table, problem.file or "", int(match.group(1)) if match else 0)
+
+
+def _unique(problems: list[InstanceError]) -> list[InstanceError]:
+    """Each problem once (a duplicate id is found by the table and by the JSON checks)."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        text = problem.line()
+        if text not in seen:
+            seen.add(text)
+            kept.append(problem)
+    return kept
+
+
+def _close(wanted: str, known: Any) -> str:
+    """``"; did you mean 'X'?"`` for the known name closest to ``wanted``, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, [k for k in known if isinstance(k, str)], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def load_csv(folder: str | os.PathLike[str]) -> Instance:
