@@ -68,3 +68,22 @@ def test_the_arrete_shows_names_beside_ids(tmp_path):
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     second = instance.interne(result.ordre[0])
     assert f"{second.id};{second.nom or ''};{second.prenom or ''};" in text
+
+
+def test_lazy_exports_are_importable_and_not_loaded_by_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, affectation; heavy = ['affectation.audit', 'affectation.prechoix', "
+            "'affectation.cohort', 'affectation.live', 'affectation.appariement']; "
+            "print([m for m in heavy if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+    import affectation
+    from affectation import ChoiceDay, audit, example, plan_postes, prechoix, simulate
+
+    assert callable(audit) and callable(prechoix) and callable(plan_postes)
+    assert callable(simulate) and ChoiceDay.__name__ == "ChoiceDay"
+    assert example().internes
+    assert {"audit", "ChoiceDay", "simulate"} <= set(dir(affectation))
