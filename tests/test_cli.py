@@ -134,3 +134,22 @@ def test_result_bytes_are_deterministic(instance_file: Path, tmp_path: Path) -> 
             CliRunner().invoke(main, ["solve", str(instance_file), "--method", method,
                                       "--out", str(out)])
         assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("form", ["csv-fr", "xlsx", "json"])
+def test_exemple_writes_the_example_as_an_office_opens_it(tmp_path: Path, form: str) -> None:
+    from affectation.datasets import example
+    from affectation.io import load_instance
+
+    folder = tmp_path / "exemple"
+    run = CliRunner().invoke(main, ["exemple", str(folder), "--format", form])
+    assert run.exit_code == 0, run.output
+    if form == "csv-fr":
+        data = (folder / "internes.csv").read_bytes()
+        assert data.startswith("\ufeffid;rang;".encode())
+        source = folder
+    else:
+        source = folder / f"exemple.{form}"
+    assert load_instance(source) == example()
+    again = CliRunner().invoke(main, ["exemple", str(folder), "--format", form])
+    assert again.exit_code == 0, again.output  # the files the command wrote are replaced

@@ -328,6 +328,51 @@ def demo(out: str | None) -> None:
         sys.exit(1)
 
 
+EXEMPLE_FILES = {"csv-fr": None, "xlsx": "exemple.xlsx", "json": "exemple.json"}
+
+
+@main.command()
+@click.argument("dossier", type=click.Path(file_okay=False))
+@click.option("--format", "form", type=click.Choice(list(EXEMPLE_FILES)), default="csv-fr",
+              show_default=True,
+              help="csv-fr : les tables en CSV (';', UTF-8 avec BOM) comme Excel les ouvre ; "
+                   "xlsx : un classeur exemple.xlsx ; json : exemple.json (FORMAT.md).")
+def exemple(dossier: str, form: str) -> None:
+    """Écrire l'exemple livré dans DOSSIER, comme un bureau l'ouvrirait, pour partir de lui."""
+    from affectation.datasets import example
+    from affectation.io import dumps, instance_to_dict
+    from affectation.io.tabular import TABLE_FILES, csv_files, save_excel
+
+    instance = example()
+    target = Path(dossier)
+    if form == "csv-fr":
+        files = csv_files(instance, "excel-fr")
+
+        def write(temp: Path) -> None:
+            for name, data in files.items():
+                (temp / name).write_bytes(data)
+
+        write_out(dossier, write, folder=True, replaceable=tuple(TABLE_FILES))
+    else:
+        if not target.parent.resolve().is_dir():
+            raise CliError(t(f"{dossier} : le dossier parent n'existe pas",
+                             f"{dossier}: the parent folder does not exist"))
+        if target.exists() and not target.is_dir():
+            raise CliError(t(f"{dossier} : existe et n'est pas un dossier",
+                             f"{dossier}: exists and is not a folder"))
+        target.mkdir(exist_ok=True)
+        out = str(target / EXEMPLE_FILES[form])
+        if form == "xlsx":
+            write_out(out, lambda temp: save_excel(instance, temp))
+        else:
+            data = dumps(instance_to_dict(instance))
+            write_out(out, lambda temp: temp.write_bytes(data))
+    click.echo(t(f"{len(instance.internes)} internes, {len(instance.terrains)} terrains : "
+                 f"affectation validate {dossier} puis affectation solve {dossier}",
+                 f"{len(instance.internes)} internes, {len(instance.terrains)} terrains: "
+                 f"affectation validate {dossier} then affectation solve {dossier}"))
+
+
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.option("--open", "opens", multiple=True, metavar="SPEC",

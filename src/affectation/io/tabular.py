@@ -71,6 +71,7 @@ __all__ = [
     "PARAMETRES",
     "REQUIRED_COLUMNS",
     "TABLES",
+    "csv_files",
     "load_csv",
     "load_excel",
     "save_csv",
@@ -742,18 +743,30 @@ TABLE_FILES = frozenset(f"{name}.csv" for name in TABLES)
 """The files a CSV folder may hold; ``save_csv`` replaces a folder holding only these."""
 
 
-def save_csv(instance: Instance, folder: str | os.PathLike[str]) -> None:
-    """Write ``instance`` as a CSV folder (comma-separated UTF-8), the whole folder atomically.
+def csv_files(instance: Instance, dialect: str = "plain") -> dict[str, bytes]:
+    """The files of the CSV folder of ``instance`` (see :func:`save_csv`), by name."""
+    options = {"plain": {"sep": ",", "bom": False}, "excel-fr": {"sep": ";", "bom": True}}
+    if dialect not in options:
+        raise ValueError(f"unknown CSV dialect {dialect!r} (known: plain, excel-fr)")
+    return {f"{name}.csv": csv_bytes(COLUMNS[name], rows, **options[dialect])
+            for name, rows in _tables(instance).items()}
+
+
+def save_csv(instance: Instance, folder: str | os.PathLike[str], *,
+             dialect: str = "plain") -> None:
+    """Write ``instance`` as a CSV folder, the whole folder atomically: ``dialect="plain"``
+    (comma-separated UTF-8) or ``"excel-fr"`` (``;`` and UTF-8 with a BOM, what French Excel
+    opens by a double click); both are read back the same.
 
     The folder is written beside and renamed into place; an existing folder is replaced only
     if it holds nothing but table files (``OutputError`` otherwise), so a stale
     ``maquette.csv`` never survives. Text cells are formula-escaped (io/_cells.py).
     """
-    tables = _tables(instance)
+    files = csv_files(instance, dialect)
 
     def write(temp: Path) -> None:
-        for name, rows in tables.items():
-            (temp / f"{name}.csv").write_bytes(csv_bytes(COLUMNS[name], rows))
+        for name, data in files.items():
+            (temp / name).write_bytes(data)
 
     atomic_write_folder(folder, write, replaceable=TABLE_FILES)
 
