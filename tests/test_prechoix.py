@@ -254,7 +254,7 @@ def test_command_writes_reports_and_refuses_bad_input(half, tmp_path):
                  ["--out", str(tmp_path / "no" / "r.json")]):
         before = source.read_bytes()
         refused = runner.invoke(main, ["prechoix", str(source), "--samples", "2", *args])
-        assert refused.exit_code == 2 and "error" in refused.output
+        assert refused.exit_code == 2 and "erreur :" in refused.output
         assert source.read_bytes() == before
     missing = runner.invoke(main, ["prechoix", str(tmp_path / "absent.json")])
     assert missing.exit_code == 2 and "absent.json" in missing.output

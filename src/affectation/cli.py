@@ -788,7 +788,10 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
     click.echo(f"{futures} futurs : moyenne [5 %-95 % des futurs]")
     click.echo(careers_table(result))
     if out is not None:
-        data = result.to_frame().to_csv(index=False).encode("utf-8")
+        from affectation.io._cells import csv_bytes, frame_sheet
+
+        sheet = frame_sheet("careers", result.to_frame())
+        data = csv_bytes(sheet.header, sheet.rows)  # formula-safe, like every CSV written
         write_out(out, lambda temp: temp.write_bytes(data), instance,
                   *([plan_path] if plan_path else []))
 

@@ -237,7 +237,8 @@ class Prechoix:
             interne = self.instance.internes[row]
             ranked = _ranked(counts[row], labels)[:TOP]
             entry = {
-                "position": int(positions[row]), "interne": interne.id, "rang": interne.rang,
+                "position": int(positions[row]), "interne": interne.id,
+                "nom": interne.nom or "", "prenom": interne.prenom or "", "rang": interne.rang,
                 "semestres_effectues": interne.semestres_effectues,
                 "voeux_connus": interne.id in self.known,
             }
@@ -585,7 +586,8 @@ def _header(result: Prechoix) -> list[tuple[str, Any]]:
 
 
 INTERNE_COLUMNS = {
-    "position": "Position", "interne": "Interne", "rang": "Rang", "semestres_effectues":
+    "position": "Position", "interne": "Interne", "nom": "Nom", "prenom": "Prénom",
+    "rang": "Rang", "semestres_effectues":
     "Semestres", "voeux_connus": "Liste connue", "terrain_1": "Terrain le plus probable",
     "p_1": "Probabilité", "terrain_2": "2e terrain", "p_2": "Probabilité 2", "terrain_3":
     "3e terrain", "p_3": "Probabilité 3", "p_sans_poste": "Sans poste", "p_impose": "Imposé",
@@ -610,15 +612,10 @@ def _write_xlsx(result: Prechoix, path: Path) -> None:
     for level in LEVELS:  # free at every position with that chance
         column = TERRAIN_COLUMNS[f"libre_jusqu_a_p{round(level * 100)}"]
         terrains[column] = [("tous" if v is None else v) for v in terrains[column]]
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        header.to_excel(writer, sheet_name="pre-choix", index=False)
-        internes.to_excel(writer, sheet_name="internes", index=False)
-        terrains.to_excel(writer, sheet_name="terrains", index=False)
-        for sheet in writer.book.worksheets:
-            sheet.freeze_panes = "A2"
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column[:200])
-                sheet.column_dimensions[column[0].column_letter].width = min(width + 2, 48)
+    from affectation.io._cells import frame_sheet, write_workbook
+
+    write_workbook(path, [frame_sheet("pre-choix", header), frame_sheet("internes", internes),
+                          frame_sheet("terrains", terrains)])
 
 
 def _pct(p: float) -> str:

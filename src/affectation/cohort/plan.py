@@ -353,16 +353,18 @@ def save_plan(plan: Plan, path: str | Path) -> None:
         columns=["clé", "valeur"],
     )
 
+    from affectation.io._cells import frame_sheet, write_workbook
+
+    sheets = [frame_sheet("plan", resume), frame_sheet("postes", postes, index=True),
+              frame_sheet("demande", demande, index=True)]
+    if plan.semestres and plan.semestres[0].terrains is not None:
+        terrains = pd.DataFrame(
+            {s.semestre: s.terrains for s in plan.semestres}
+        ).rename_axis("terrain")
+        sheets.append(frame_sheet("terrains", terrains, index=True))
+
     def write(temp: Path) -> None:
-        with pd.ExcelWriter(temp, engine="openpyxl") as writer:
-            resume.to_excel(writer, sheet_name="plan", index=False)
-            postes.to_excel(writer, sheet_name="postes")
-            demande.to_excel(writer, sheet_name="demande")
-            if plan.semestres and plan.semestres[0].terrains is not None:
-                terrains = pd.DataFrame(
-                    {s.semestre: s.terrains for s in plan.semestres}
-                ).rename_axis("terrain")
-                terrains.to_excel(writer, sheet_name="terrains")
+        write_workbook(temp, sheets)
 
     atomic_write(target, write)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "DANGEROUS", "Sheet", "csv_bytes", "escape_text", "read_csv_cell", "unescape_text",
-    "write_workbook",
+    "DANGEROUS", "Sheet", "csv_bytes", "escape_text", "frame_sheet", "read_csv_cell",
+    "unescape_text", "write_workbook",
 ]
 
 DANGEROUS = frozenset("=+-@\t\r")
@@ -141,6 +141,31 @@ def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterabl
         sheet.oddFooter.right.text = "Page &P / &N"
     book.save(path)
     _deterministic(path)
+
+
+def frame_sheet(title: str, frame: Any, *, index: bool = False,
+                heading: Sequence[str] = ()) -> Sheet:
+    """A pandas DataFrame as a :class:`Sheet` (its index as the first column with
+    ``index=True``); missing values become empty cells, numpy scalars Python numbers."""
+    import math
+
+    def plain(value: Any) -> Cell:
+        if value is None:
+            return None
+        if hasattr(value, "item") and not isinstance(value, str):
+            value = value.item()  # numpy scalar
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, str | int | float | bool):
+            return value
+        return str(value)
+
+    header = [str(c) for c in frame.columns]
+    rows = [[plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    if index:
+        header = [str(frame.index.name or ""), *header]
+        rows = [[plain(i), *row] for i, row in zip(frame.index, rows, strict=True)]
+    return Sheet(title, header, rows, heading=heading)
 
 
 def _footer_text(text: str) -> str:
