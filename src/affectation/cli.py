@@ -497,6 +497,14 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
         past_result = load_result(past)
     result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
                           past=past_result)
+    from affectation.prechoix import stuck_sentence
+
+    if result.sans_issue:
+        click.echo(f"{t('attention', 'warning')} : {stuck_sentence(result)}", err=True)
+        for _, why in result.sans_issue[:10]:
+            click.echo(f"  - {why}", err=True)
+        if len(result.sans_issue) > 10:
+            click.echo(f"  … ({len(result.sans_issue) - 10} de plus dans le rapport)", err=True)
     n = len(loaded.internes)
     click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
                f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")

@@ -138,7 +138,21 @@ def prechoix(
     return Prechoix(
         instance=base, known=kept, n_samples=n_samples, seed=seed, method=method,
         order=swept.orders[0], assignments=swept.assignments[0], how=swept.how[0],
+        sans_issue=stuck(instance),
     )
+
+
+STUCK_CODES = ("maquette_incompletable", "no_eligible_terrain")
+"""The audit's findings that leave an interne nothing to take (affectation.audit)."""
+
+
+def stuck(instance: Instance) -> tuple[tuple[str, str], ...]:
+    """``(interne id, the audit's sentence)`` for each interne who can take nothing at all:
+    their "sans poste" at probability 1 is a fact of the instance, not a guess."""
+    from affectation.audit import audit
+
+    return tuple((f.internes[0], f.message) for f in audit(instance).findings
+                 if f.code in STUCK_CODES and f.internes)
 
 
 # --- the answer -----------------------------------------------------------------------------
@@ -160,6 +174,9 @@ class Prechoix:
     """``n_samples × internes`` (file order) terrain indices, ``-1`` for no poste."""
     how: np.ndarray
     """Same shape: :data:`~affectation.sweep.CHOSEN`, ``IMPOSED``, ``SURNOMBRE``, 0."""
+    sans_issue: tuple[tuple[str, str], ...] = ()
+    """Internes who can take nothing whatever the lists (:func:`stuck`): ``(id, the audit's
+    sentence)``. The report says it above the tables; the command line warns."""
 
     # --- per interne ----------------------------------------------------------------------
 
@@ -543,6 +560,7 @@ def report_json(result: Prechoix) -> dict[str, Any]:
         "voeux_devines": len(result.instance.internes) - n_known,
         "internes": internes,
         "terrains": terrains,
+        "sans_issue": [{"interne": i, "raison": why} for i, why in result.sans_issue],
     }
 
 
@@ -582,6 +600,8 @@ def _header(result: Prechoix) -> list[tuple[str, Any]]:
         ("Listes de vœux connues", len(result.known)),
         ("Listes devinées (modèle)", n - len(result.known)),
         ("Moteur", result.method),
+        *([("Attention", stuck_sentence(result))] if result.sans_issue else []),
+        *((f"Sans issue : {i}", why) for i, why in result.sans_issue),
     ]
 
 
@@ -651,6 +671,24 @@ rows[i].textContent.toLowerCase().indexOf(q)<0?'none':'';}}
 """
 
 
+def stuck_sentence(result: Prechoix) -> str:
+    """The warning of the report and of the command line, or ``""``."""
+    if not result.sans_issue:
+        return ""
+    n = len(result.sans_issue)
+    return (f"{n} interne(s) ne peuvent rien prendre, quelles que soient les listes : leur "
+            "« sans poste » à 100 % vient de l'instance, pas du tirage (audit : "
+            "affectation audit).")
+
+
+def _stuck_html(result: Prechoix) -> str:
+    if not result.sans_issue:
+        return ""
+    items = "".join(f"<li>{html.escape(why)}</li>" for _, why in result.sans_issue)
+    return (f'<p class="warn"><strong>Attention.</strong> {html.escape(stuck_sentence(result))}'
+            f"</p><ul>{items}</ul>")
+
+
 def report_html(result: Prechoix) -> str:
     """One self-contained page (no external file, no network): a header, a searchable table
     per interne and one per terrain, readable on a phone (viewport, horizontal scrolling)."""
@@ -701,6 +739,7 @@ def report_html(result: Prechoix) -> str:
 <body>
 <h1>Pré-choix {html.escape(result.instance.nom or "")}</h1>
 <dl>{header}</dl>
+{_stuck_html(result)}
 <p>Chaque ligne donne, pour un interne, les terrains qu'il obtient le plus souvent sur
 {result.n_samples} simulations du choix, où les listes connues restent telles quelles et les
 autres sont devinées (<span class="guess">en italique</span>). Le <em>rang limite</em> d'un
