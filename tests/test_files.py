@@ -766,7 +766,7 @@ def test_any_text_survives_csv_and_excel_and_is_never_a_formula(tmp_path_factory
     of the workbook is a formula."""
     import attrs
 
-    texts = [t.strip(" \n") or "x" for t in texts]
+    texts = [t.strip() or "x" for t in texts]  # spaces around a text: refused (test_round_trip)
     terrains = [attrs.evolve(t, nom=texts[k % 4], ville=texts[(k + 1) % 4])
                 for k, t in enumerate(instance.terrains)]
     nasty = attrs.evolve(instance, terrains=terrains)
@@ -783,7 +783,8 @@ def test_any_text_survives_csv_and_excel_and_is_never_a_formula(tmp_path_factory
 def test_instance_writers_never_write_formulas(instance, tmp_path: Path) -> None:
     import attrs
 
-    terrains = [attrs.evolve(t, nom=NASTY[k % len(NASTY)] + "x", ville=NASTY[k % len(NASTY)])
+    kept = [text for text in NASTY if text == text.strip()]  # "\tcmd": refused on reading
+    terrains = [attrs.evolve(t, nom=kept[k % len(kept)] + "x", ville=kept[k % len(kept)])
                 for k, t in enumerate(instance.terrains)]
     nasty = attrs.evolve(instance, terrains=terrains, nom="=1+1")
     save_csv(nasty, tmp_path / "csv")

@@ -24,6 +24,7 @@ choice day (:attr:`Result.trace`) is never written.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -91,6 +92,7 @@ _ID_KEYS = frozenset({"id", "interne", "terrain", "stage", "round"})
 """String keys bounded by MAX_ID_CHARS (a ``nom`` is free text, bounded by MAX_CELL_CHARS)."""
 
 _MISSING: Any = object()
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 T = TypeVar("T")
 
 
@@ -193,7 +195,20 @@ class _Fields:
         if key in _ID_KEYS and len(value) > MAX_ID_CHARS:
             raise self.error(key, f"an id of {len(value):,} characters (at most "
                                   f"{MAX_ID_CHARS}): {show(value)}")
+        self._text(key, value)
         return value
+
+    def _text(self, key: str, value: str) -> None:
+        """A text the CSV and Excel forms keep as is: no space around it (a spreadsheet
+        trims it), not only spaces, no control character (a workbook cannot hold one)."""
+        if value and value != value.strip():
+            what = "made of spaces only" if not value.strip() else "with spaces around it"
+            raise self.error(key, f"a text {what}: {show(value)} (spreadsheets trim them, "
+                                  "so the CSV and Excel forms would read another value)")
+        bad = _CONTROL.search(value)
+        if bad:
+            raise self.error(key, f"a control character (U+{ord(bad.group()):04X}) in "
+                                  f"{show(value)}: a workbook cannot hold it")
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
         value = self.doc.get(key, default)
@@ -237,6 +252,7 @@ class _Fields:
             if len(item) > MAX_ID_CHARS:
                 raise self.error(key, f"an id of {len(item):,} characters (at most "
                                       f"{MAX_ID_CHARS}): {show(item)}")
+            self._text(key, item)
         if non_empty and not value:
             raise self.error(key, "expected a non-empty list")
         return value

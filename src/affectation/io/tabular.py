@@ -118,7 +118,9 @@ _BOOL_COLUMNS = frozenset({"ambulatoire", "impose", "dernier_de_son_semestre", "
 _LIST_COLUMNS = frozenset({"categories", "valides", "derogations"})
 _TRUE = frozenset({"true", "1", "oui", "vrai", "yes"})
 _FALSE = frozenset({"false", "0", "non", "faux", "no"})
-_INT_RE = re.compile(r"[+-]?\d{1,20}([.,]0*)?")
+_INT_RE = re.compile(r"-?[0-9]{1,20}([.,]0+)?")
+"""The integers of a cell as documented: ``2``, ``2.0``, ``2,0`` (ASCII digits; a minus sign
+so that the checks say what was expected); ``+3``, ``3.``, other scripts' digits stay text."""
 
 
 # --- cells ----------------------------------------------------------------------------------
