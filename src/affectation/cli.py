@@ -203,6 +203,24 @@ OUT_HELP = ("Résultat : .json (FORMAT.md), .xlsx (l'arrêté : affectations, pa
             "entier ou pas du tout, jamais sur une entrée.")
 
 
+def _save_plot(path: str, figure, *inputs: str) -> None:
+    """A figure to ``path`` (.png, .svg or .pdf), whole or not at all, never over an input."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    write_out(path, lambda temp: figure.savefig(temp, format=fmt, dpi=120), *inputs)
+
+
+PLOT_HELP = "Écrire aussi la figure (FICHIER.png, .svg ou .pdf)."
+
+
+def _check_plot(path: str | None, *inputs: str) -> None:
+    if path is None:
+        return
+    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise CliError(t(f"--plot {path} : attendu un fichier .png, .svg ou .pdf",
+                         f"--plot {path}: expected a .png, .svg or .pdf file"))
+    guard_out(path, *inputs)
+
+
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
@@ -392,12 +410,16 @@ def exemple(dossier: str, form: str) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="CP-SAT workers.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="JSON report (table and moves), written whole or not at all.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP)
 def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str, samples: int,
-           seed: int, time_limit: float | None, workers: int, out: str | None) -> None:
+           seed: int, time_limit: float | None, workers: int, out: str | None,
+           plot_path: str | None) -> None:
     """Compare INSTANCE with postes opened or closed (R-POS-2): base vs scenario."""
     from affectation.scenarios import Scenario, parse_change
 
     guard_out(out, instance)
+    _check_plot(plot_path, instance)
     if not opens:
         raise CliError(t("rien à comparer : donnez au moins un --open SPEC (par exemple "
                          "--open urgences:3)", "nothing to compare: give at least one --open "
@@ -415,8 +437,13 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
         except ValueError as error:  # InstanceError included: a change the file cannot take
             raise CliError(t(f"{instance} : scénario {scenario.name!r} : {error}",
                              f"{instance}: scenario {scenario.name!r}: {error}")) from None
+    figure = None
     if samples:
-        report = _whatif_sweep(loaded, scenarios, method, samples, seed)
+        report, swept = _whatif_sweep(loaded, scenarios, method, samples, seed)
+        if plot_path is not None:
+            from affectation.plots import plot_sweep
+
+            figure = plot_sweep(swept)
     else:
         from affectation.compare import compare
 
@@ -424,13 +451,19 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
                              workers=workers, seed=seed)
         click.echo(str(comparison))
         report = comparison.to_dict()
+        if plot_path is not None:
+            from affectation.plots import plot_comparison
+
+            figure = plot_comparison(comparison)
     if out is not None:
         write_json_out(out, {"format": "affectation-whatif/1", "instance": instance, **report},
                        instance)
+    if figure is not None and plot_path is not None:
+        _save_plot(plot_path, figure, instance)
 
 
 def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int,
-                  seed: int) -> dict:
+                  seed: int) -> tuple[dict, Any]:
     """``whatif --samples``: the Monte Carlo sweep of the base and the scenarios (the base
     first: the reference of the paired differences), printed; its summary as a report."""
     try:
@@ -449,13 +482,14 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     from affectation.metrics import sweep_table
     from affectation.scenarios import BASE
 
-    summary = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed,
-                    method=method).summary()
+    swept = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed, method=method)
+    summary = swept.summary()
     tidy = {"scenario", "metric", "mean", "delta"} <= set(summary.columns)
     click.echo((sweep_table(summary) if tidy else summary).to_string())
     if not isinstance(summary.index, pd.RangeIndex):
         summary = summary.reset_index()
-    return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}
+    return ({"methode": method, "samples": samples, "seed": seed, "summary": records(summary)},
+            swept)
 
 
 @main.command()
@@ -469,8 +503,10 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
               help="A result file of a past choice day, also used to fit the guesses.")
 @click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False),
               help="Report: .json (affectation-prechoix/1), .xlsx or .html; repeatable.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP + " Le rang limite des terrains.")
 def prechoix(instance: str, samples: int, seed: int, method: str, past: str | None,
-             outs: tuple[str, ...]) -> None:
+             outs: tuple[str, ...], plot_path: str | None) -> None:
     """Pré-choix of INSTANCE: the lists marked voeux_connus=false are guessed SAMPLES times,
     the others kept; per interne the probability of each terrain, per terrain the rang
     limite (docs/howto-prechoix.md)."""
@@ -484,6 +520,7 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
             raise CliError(t(f"--out {out} : attendu un rapport .json, .xlsx ou .html",
                              f"--out {out}: expected a .json, .xlsx or .html report"))
         guard_out(out, instance, *([past] if past else []))
+    _check_plot(plot_path, instance, *([past] if past else []))
     loaded = _load(instance)
     if "null" in loaded.terrain_by_id and any(o.lower().endswith(".json") for o in outs):
         raise CliError(t(f"{instance} : un terrain s'appelle 'null', la clé de « sans poste » "
@@ -513,6 +550,10 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
     for out in outs:
         write_out(out, lambda temp: write_report(result, temp), instance,
                   *([past] if past else []))
+    if plot_path is not None:
+        from affectation.plots import plot_rang_limite
+
+        _save_plot(plot_path, plot_rang_limite(result), instance, *([past] if past else []))
 
 
 # --- before and on choice day (issue 9) ------------------------------------------------------
@@ -649,19 +690,67 @@ def _marges(values: tuple[str, ...]) -> int | dict[str, int]:
     return _agrements(values)
 
 
+KIND_LABELS = {
+    "urgences": "Urgences", "praticien_n1": "Prat. N1", "medecine_adulte": "Méd. adulte",
+    "pediatrie": "Pédiatrie", "gynecologie": "Gynéco.", "ped_gyn": "Péd.-gynéco.",
+    "saspas": "SASPAS", "niveau_3": "Niveau 3", "libre": "Libre",
+}
+"""Short French names of the kinds of terrain, for the tables of the command line."""
+
+WIDTH = 100
+"""The command line's tables fit in this many columns."""
+
+
+def _grid(head: list[str], rows: list[list[object]]) -> list[str]:
+    """Columns right-aligned (the first left-aligned), two spaces apart."""
+    cells = [[str(x) for x in row] for row in [head, *rows]]
+    widths = [max(len(row[k]) for row in cells) for k in range(len(head))]
+    return ["  ".join(c.ljust(w) if k == 0 else c.rjust(w)
+                      for k, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+            for row in cells]
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, WIDTH)
+
+
 def plan_table(plan) -> str:
-    """The plan as the commission reads it: one row per semester, postes per kind."""
-    kinds = plan.kinds
-    head = ["semestre", "internes", "nouveaux", *kinds, "total", "min R-POS-3"]
-    rows = [[s.semestre, s.internes, s.nouveaux, *(s.postes[k] for k in kinds), s.total,
-             s.minimum_r_pos_3] for s in plan.semestres]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    lines = ["  ".join(str(x).rjust(w) for x, w in zip(r, widths, strict=True))
-             for r in [head, *rows]]
-    gap = "" if plan.gap is None else f", écart {plan.gap:.1%}"
-    lines.append(f"objectif {plan.objective}: {plan.value} (borne prouvée {plan.bound}{gap}), "
-                 f"statut {plan.status}, {plan.wall_time:.2f} s")
+    """The plan as the commission reads it: one row per kind of terrain, one column per
+    semester (at most 100 columns for up to 12 semesters), then what the figures mean."""
+    labels = [s.semestre for s in plan.semestres]
+    rows: list[list[object]] = [
+        [t("Internes qui choisissent", "Internes choosing"), *(s.internes for s in plan.semestres)],
+        [t("dont nouveaux T1", "of which new T1s"), *(s.nouveaux for s in plan.semestres)],
+    ]
+    rows += [[KIND_LABELS.get(kind, kind.replace("_", " ")),
+              *(s.postes[kind] for s in plan.semestres)] for kind in plan.kinds]
+    rows += [
+        [t("Total des postes", "Total postes"), *(s.total for s in plan.semestres)],
+        [t("Plancher R-POS-3", "R-POS-3 floor"), *(s.minimum_r_pos_3 for s in plan.semestres)],
+    ]
+    lines = _grid([t("Postes à ouvrir", "Postes to open"), *labels], rows)
+    gap = "" if plan.gap is None else t(f", écart {plan.gap:.1%}", f", gap {plan.gap:.1%}")
+    words = {"total": t("le moins de postes au total", "the fewest postes in all"),
+             "change": t("le moins de postes déplacés", "the fewest postes moved"),
+             "impositions": t("le moins d'impositions", "the fewest impositions")}
+    lines.append("")
+    lines += _wrap(t(
+        f"Chaque colonne est un semestre de choix, chaque ligne une catégorie de terrain : "
+        f"le nombre de postes à ouvrir pour que chaque interne puisse finir sa maquette à "
+        f"temps, les postes obligatoires pourvus et au moins le plancher R-POS-3 (107 % des "
+        f"internes qui choisissent). Objectif : {words.get(plan.objective, plan.objective)}, "
+        f"{plan.value} (borne prouvée {plan.bound}{gap}), statut {plan.status}, "
+        f"{plan.wall_time:.2f} s.",
+        f"Each column is a semester of choice, each row a kind of terrain: the postes to "
+        f"open so that every interne can finish their maquette on time, the mandatory postes "
+        f"filled and at least the R-POS-3 floor (107 % of the internes choosing). Objective: "
+        f"{words.get(plan.objective, plan.objective)}, {plan.value} (proven bound "
+        f"{plan.bound}{gap}), status {plan.status}, {plan.wall_time:.2f} s."))
     return "\n".join(lines)
+
+
 
 
 @main.command()
@@ -682,14 +771,17 @@ def plan_table(plan) -> str:
 @click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="plan.json (affectation-plan/1) or plan.xlsx, written whole or not at all.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP)
 def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: str,
          agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool,
-         time_limit: float | None, out: str | None) -> None:
+         time_limit: float | None, out: str | None, plot_path: str | None) -> None:
     """The fewest postes per kind and semester that let every maquette finish, proven."""
     if out is not None and not out.lower().endswith((".json", ".xlsx")):
         raise CliError(t(f"--out {out} : attendu un fichier .json ou .xlsx",
                          f"--out {out}: expected a .json or .xlsx file"))
     guard_out(out, instance)
+    _check_plot(plot_path, instance)
     loaded = _load(instance)
     from affectation.cohort import plan_postes, save_plan
 
@@ -712,30 +804,62 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
         sys.exit(1)
     click.echo(plan_table(result))
     if result.hors_plan:
-        click.echo(f"hors plan (maquette déjà irréalisable) : {', '.join(result.hors_plan)}")
+        click.echo(t(f"hors plan (maquette déjà irréalisable) : {', '.join(result.hors_plan)}",
+                     f"outside the plan (maquette already out of reach): "
+                     f"{', '.join(result.hors_plan)}"))
     if out is not None:
         write_out(out, lambda temp: save_plan(result, temp), instance)
+    if plot_path is not None:
+        from affectation.cohort.plots import plot_plan
+
+        _save_plot(plot_path, plot_plan(result), instance)
 
 
-SIMULATE_COLUMNS = ("internes", "postes", "impositions", "sans_poste", "postes_vacants",
-                    "a_l_heure", "finissent", "en_retard", "marge_r_pos_3")
+SIMULATE_TABLES = (
+    (("internes", "Internes", "Internes"), ("postes", "Postes", "Postes"),
+     ("postes_vacants", "Vacants", "Vacant"), ("marge_r_pos_3", "Marge R-POS-3",
+                                                "R-POS-3 margin")),
+    (("impositions", "Imposés", "Imposed"), ("sans_poste", "Sans poste", "No poste"),
+     ("a_l_heure", "À l'heure", "On time"), ("finissent", "Finissent", "Finish"),
+     ("en_retard", "En retard", "Late")),
+)
+"""The two tables of ``simulate``: the postes, then the careers (metric, French, English)."""
+
+SIMULATE_WORDS = (
+    ("Internes qui choisissent, postes ouverts, postes restés vacants et marge au-dessus du "
+     "plancher R-POS-3, par semestre : la moyenne des futurs simulés et, entre crochets, la "
+     "bande où tombent 90 % d'entre eux.",
+     "Internes choosing, postes opened, postes left vacant and the margin above the R-POS-3 "
+     "floor, per semester: the mean of the simulated futures and, in brackets, the band where "
+     "90 % of them fall."),
+    ("Internes placés par imposition, internes sans poste, part des internes encore capables "
+     "de finir leur maquette à temps, internes qui la finissent ce semestre à temps ou en "
+     "retard : même lecture (moyenne [bande de 90 %]).",
+     "Internes placed by imposition, internes without poste, share of internes still able to "
+     "finish their maquette on time, internes finishing it this semester on time or late: "
+     "read the same way (mean [90 % band])."),
+)
 
 
 def careers_table(result) -> str:
-    """Per semester, the mean of the headline figures and the band of 90 % of the futures."""
-    import pandas as pd
-
+    """Per semester, the mean of the headline figures and the band of 90 % of the futures,
+    in two tables of at most 100 columns, each followed by what its figures mean."""
     table = result.summary().set_index(["semestre", "metric"])
-    cells = {}
-    for metric in SIMULATE_COLUMNS:
-        fmt = "{:.0%}" if metric == "a_l_heure" else "{:.1f}"
-        cells[metric] = [
-            f"{fmt.format(table.loc[(label, metric), 'mean'])} "
-            f"[{fmt.format(table.loc[(label, metric), 'low'])}-"
-            f"{fmt.format(table.loc[(label, metric), 'high'])}]"
-            for label in result.labels
-        ]
-    return pd.DataFrame(cells, index=pd.Index(result.labels, name="semestre")).to_string()
+    english = t("fr", "en") == "en"
+    out: list[str] = []
+    for columns, words in zip(SIMULATE_TABLES, SIMULATE_WORDS, strict=True):
+        head = [t("Semestre", "Semester"), *(en if english else fr for _, fr, en in columns)]
+        rows = []
+        for label in result.labels:
+            row: list[object] = [label]
+            for metric, _, _ in columns:
+                fmt = "{:.0%}" if metric == "a_l_heure" else "{:.0f}"
+                mean, low, high = (table.loc[(label, metric), k] for k in ("mean", "low", "high"))
+                row.append(f"{fmt.format(mean)} [{fmt.format(low)}–{fmt.format(high)}]")
+            rows.append(row)
+        out += _grid(head, rows)
+        out += ["", *_wrap(words[1] if english else words[0]), ""]
+    return "\n".join(out).rstrip()
 
 
 @main.command()
@@ -760,12 +884,16 @@ def careers_table(result) -> str:
               help="Worker processes (default: every core; 1: in this process).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="careers.csv: one row per (future, semester), written whole or not at all.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP)
 def simulate(instance: str, plan_path: str | None, futures: int, semesters: int | None,
              promotion: int | None, echec: float, echec_surnombre: float, surnombre: float,
-             method: str, seed: int, workers: int | None, out: str | None) -> None:
+             method: str, seed: int, workers: int | None, out: str | None,
+             plot_path: str | None) -> None:
     """Careers semester after semester under a plan: impositions, internes without poste,
     completion on time, with the band where 90 % of the futures fall."""
     guard_out(out, instance, *([plan_path] if plan_path else []))
+    _check_plot(plot_path, instance, *([plan_path] if plan_path else []))
     loaded = _load(instance)
     from affectation.cohort import load_plan
     from affectation.cohort.simulate import simulate as run
@@ -793,7 +921,8 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
     finally:
         if pool is not None:
             pool.shutdown()
-    click.echo(f"{futures} futurs : moyenne [5 %-95 % des futurs]")
+    click.echo(t(f"{futures} futurs simulés, {len(result.labels)} semestres",
+                 f"{futures} simulated futures, {len(result.labels)} semesters") + "\n")
     click.echo(careers_table(result))
     if out is not None:
         from affectation.io._cells import csv_bytes, frame_sheet
@@ -802,6 +931,11 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
         data = csv_bytes(sheet.header, sheet.rows)  # formula-safe, like every CSV written
         write_out(out, lambda temp: temp.write_bytes(data), instance,
                   *([plan_path] if plan_path else []))
+    if plot_path is not None:
+        from affectation.cohort.plots import plot_careers
+
+        _save_plot(plot_path, plot_careers(result), instance,
+                   *([plan_path] if plan_path else []))
 
 
 # --- the appariement of the docteurs juniors (R-APP), its own group ----------------------------
