@@ -543,10 +543,9 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
         if len(result.sans_issue) > 10:
             click.echo(f"  … ({len(result.sans_issue) - 10} de plus dans le rapport)", err=True)
     n = len(loaded.internes)
-    click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
+    click.echo(f"pré-choix : {n} internes, {len(result.known)} listes connues, "
                f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
-    head = result.internes_table().head(10).astype(object)
-    click.echo(head.where(head.notna(), "").to_string(index=False))
+    click.echo(prechoix_table(result, loaded))
     for out in outs:
         write_out(out, lambda temp: write_report(result, temp), instance,
                   *([past] if past else []))
@@ -554,6 +553,36 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
         from affectation.plots import plot_rang_limite
 
         _save_plot(plot_path, plot_rang_limite(result), instance, *([past] if past else []))
+
+
+def prechoix_table(result, instance: Instance, rows: int = 10) -> str:
+    """The first internes of the pré-choix in at most 100 columns, names beside ids, then what
+    the figures mean."""
+    table = result.internes_table().head(rows)
+    lines = []
+    for entry in table.to_dict("records"):
+        person = instance.interne(entry["interne"]).libelle
+        person = person if len(person) <= 28 else person[:27] + "…"
+        likely = entry["terrain_1"] or ""
+        likely = likely if len(likely) <= 22 else likely[:21] + "…"
+        lines.append([entry["position"], person, entry["rang"],
+                      t("oui", "yes") if entry["voeux_connus"] else t("non", "no"),
+                      likely, f"{entry['p_1']:.0%}" if entry["terrain_1"] else "",
+                      f"{entry['p_sans_poste']:.0%}", f"{entry['p_impose']:.0%}"])
+    head = [t("Pos.", "Pos."), "Interne", t("Rang", "Rank"), t("Liste", "List"),
+            t("Terrain le plus probable", "Most likely terrain"), "p",
+            t("Sans poste", "No poste"), t("Imposé", "Imposed")]
+    out = _grid(head, lines)
+    out += ["", *_wrap(t(
+        f"Les {len(table)} premiers internes dans l'ordre du choix : leur liste est-elle connue "
+        f"(sinon devinée), le terrain qu'ils obtiennent le plus souvent sur {result.n_samples} "
+        "tirages et sa probabilité, la probabilité de n'avoir aucun poste et celle d'être "
+        "imposé. Tout le détail dans le rapport (--out rapport.html).",
+        f"The first {len(table)} internes in the order of choice: whether their list is known "
+        f"(else guessed), the terrain they get most often over {result.n_samples} draws and "
+        "its probability, the probability of no poste and of an imposition. The details are "
+        "in the report (--out report.html)."))]
+    return "\n".join(out)
 
 
 # --- before and on choice day (issue 9) ------------------------------------------------------
@@ -702,10 +731,16 @@ WIDTH = 100
 
 
 def _grid(head: list[str], rows: list[list[object]]) -> list[str]:
-    """Columns right-aligned (the first left-aligned), two spaces apart."""
+    """Columns two spaces apart: figures right-aligned, texts (and the first column)
+    left-aligned."""
+    import re
+
     cells = [[str(x) for x in row] for row in [head, *rows]]
     widths = [max(len(row[k]) for row in cells) for k in range(len(head))]
-    return ["  ".join(c.ljust(w) if k == 0 else c.rjust(w)
+    figure = re.compile(r"[-0-9.,%\[\]– ]*")
+    right = [k > 0 and all(figure.fullmatch(row[k]) for row in cells[1:])
+             for k in range(len(head))]
+    return ["  ".join(c.rjust(w) if right[k] else c.ljust(w)
                       for k, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
             for row in cells]
 
