@@ -1,5 +1,5 @@
 """Every problem of a file at once (FORMAT.md, Errors): up to 50, each naming the file, the
-line or cell, the entity and the field; duplicates blamed on the duplicate; "did you mean"."""
+line or cell, the entity and the field; duplicates blamed on the duplicate; "vouliez-vous dire"."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_two_mistakes_in_a_folder_are_both_reported(folder: Path, tmp_path: Path
     assert run.exit_code == 2 and not out.exists()
     assert "2 problèmes" in run.output, run.output
     assert "terrains.csv : ligne 4" in run.output and "clé « postes »" in run.output
-    assert "voeux.csv : ligne 5" in run.output and f"did you mean {good!r}" in run.output
+    assert "voeux.csv : ligne 5" in run.output and f"vouliez-vous dire {good!r}" in run.output
     assert "Traceback" not in run.output
 
 
@@ -59,8 +59,8 @@ def test_a_duplicate_interne_is_blamed_on_the_duplicate(folder: Path) -> None:
         load_instance(folder)
     first = info.value.problems[0]
     assert first.file.endswith("internes.csv") and first.entity.startswith("ligne 3")
-    assert first.key == "id" and "ligne 2" in first.message
-    assert any(f"meant for {lost!r}" in p.message for p in info.value.problems)
+    assert first.key == "id" and "déjà en ligne 2" in first.message
+    assert any(f"celle de {lost!r}" in p.message for p in info.value.problems)
 
 
 def test_at_most_fifty_problems_are_listed(folder: Path) -> None:
@@ -100,9 +100,9 @@ def test_a_merged_title_row_is_to_be_deleted(tmp_path: Path) -> None:
     sheet["A1"] = "Terrains de la subdivision"
     sheet.merge_cells("A1:F1")
     book.save(tmp_path / "titre.xlsx")
-    with pytest.raises(InstanceError, match="delete this row"):
+    with pytest.raises(InstanceError, match="supprimez cette ligne"):
         load_instance(tmp_path / "titre.xlsx")
     sheet.unmerge_cells("A1:F1")
     book.save(tmp_path / "titre2.xlsx")
-    with pytest.raises(InstanceError, match="a title: delete that row"):
+    with pytest.raises(InstanceError, match="un titre : supprimez cette ligne"):
         load_instance(tmp_path / "titre2.xlsx")

@@ -217,7 +217,7 @@ def test_duplicated_column_is_refused(csv_folder: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(InstanceError) as info:
         load_instance(csv_folder)
-    refused(info, "terrains.csv", "ligne 1", "postes", "twice")
+    refused(info, "terrains.csv", "ligne 1", "postes", "deux fois")
 
 
 # --- 2. Excel never read silently wrong ------------------------------------------------------
@@ -265,7 +265,7 @@ def test_merged_cells_are_refused(workbook: Path) -> None:
     _edit_book(workbook, "internes", lambda ws: ws.merge_cells("D3:E3"))
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    refused(info, "internes!D3", "merged", "unmerge")
+    refused(info, "internes!D3", "fusionnées", "annulez la fusion")
 
 
 def test_date_where_a_number_is_expected_is_refused(workbook: Path) -> None:
@@ -414,7 +414,7 @@ def test_long_unknown_key_is_quoted_short(tmp_path: Path, json_text: str) -> Non
     path = _write(tmp_path, json.dumps(doc))
     with pytest.raises(InstanceError) as info:
         load_instance(path)
-    assert len(refused(info, "unknown key")) < 400
+    assert len(refused(info, "clé inconnue")) < 400
 
 
 @pytest.mark.parametrize(("key", "value", "bound"), [

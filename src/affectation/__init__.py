@@ -8,6 +8,9 @@ FORMAT.md contract by ``load_instance`` and ``save_result``. Imported on first u
 ``ChoiceDay``, ``apparier`` and ``example`` (the bundled example instance).
 """
 
+import sys
+import types
+
 from affectation.check import Violation, check
 from affectation.engines import METHODS, solve
 from affectation.errors import AffectationError, InstanceError, NoAllocation
@@ -73,6 +76,20 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
+
+
+class _Package(types.ModuleType):
+    """The package, keeping ``affectation.audit`` and ``affectation.prechoix`` the functions:
+    importing the submodules of the same names would otherwise replace them by the modules
+    (which stay importable by their full names, ``from affectation.audit import ...``)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

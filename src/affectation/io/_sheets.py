@@ -234,11 +234,12 @@ def _scan_sheet(sheet_path: str, path: Path, title: str, file: str) -> None:
         rows = {int(re.sub("[A-Z]", "", corner)) for corner in ref_text.split(":")}
         if rows == {min(rows)} and min(rows) == _first_filled_row(data):
             raise InstanceError(
-                f"{title}!{ref_text.split(':')[0]}: a title merged across the columns "
-                f"({ref_text}) above the header: delete this row, the column names must be "
-                "the first row of the sheet", file=file)
-        raise InstanceError(f"{title}!{ref_text.split(':')[0]}: merged cells ({ref_text}): "
-                            "unmerge them and give every row its own value", file=file)
+                f"{title}!{ref_text.split(':')[0]} : un titre fusionné sur les colonnes "
+                f"({ref_text}) au-dessus de l'en-tête : supprimez cette ligne, les noms de "
+                "colonnes doivent être la première ligne de la feuille", file=file)
+        raise InstanceError(f"{title}!{ref_text.split(':')[0]} : cellules fusionnées "
+                            f"({ref_text}) : annulez la fusion et donnez à chaque ligne sa "
+                            "valeur", file=file)
     for letters, row in _FILLED_CELL.findall(data):
         if len(letters) >= 2 and _column_number(letters) > MAX_EXCEL_COLUMNS:
             raise InstanceError(f"{title}!{letters.decode()}{row.decode()}: a value beyond "
@@ -390,9 +391,10 @@ def _raw_table(file: str, title: str, rows: list[tuple[int, list[str]]]) -> RawT
     (first, header), body = filled[0], filled[1:]
     if (sum(1 for cell in header if cell) == 1 and body
             and sum(1 for cell in body[0][1] if cell) > 1):
-        raise InstanceError(f"{cell_ref(title, first, 1)}: the first row holds one text "
-                            f"({next(c for c in header if c)[:40]!r}), a title: delete that "
-                            "row, the column names must be the first row", file=file)
+        raise InstanceError(f"{cell_ref(title, first, 1)} : la première ligne ne contient qu'un "
+                            f"texte ({next(c for c in header if c)[:40]!r}), un titre : "
+                            "supprimez cette ligne, les noms de colonnes doivent être la "
+                            "première ligne", file=file)
     width = len(header)
     while width and not header[width - 1]:
         width -= 1

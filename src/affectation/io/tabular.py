@@ -190,7 +190,7 @@ class _Table:
         excel = raw.sheet is not None
         table = cls(name, raw.file, excel)
         if not raw.header:
-            raise table.error("the sheet is empty (expected a header row)")
+            raise table.error("la feuille est vide (attendu une ligne d'en-tête)")
         columns: list[str | None] = []
         seen: dict[str, int] = {}
         problems: list[InstanceError] = []
@@ -200,17 +200,17 @@ class _Table:
                 continue
             column = norm_name(given)
             if column not in COLUMNS[name]:
-                hint = ("; the file mixes separators (cells are separated by ';' or ',')"
+                hint = (" ; le fichier mélange les séparateurs (cellules séparées par ';' ou ',')"
                         if "," in given or LIST_SEP in given else _close(column, COLUMNS[name]))
                 problems.append(table.error(
-                    f"unknown column (expected: {', '.join(COLUMNS[name])}){hint}",
+                    f"colonne inconnue (attendu : {', '.join(COLUMNS[name])}){hint}",
                     line=1, key=_short(given),
                 ))
                 columns.append(None)
                 continue
             if column in seen:
                 problems.append(table.error(
-                    f"the column appears twice (columns {seen[column] + 1} and {index + 1})",
+                    f"la colonne apparaît deux fois (colonnes {seen[column] + 1} et {index + 1})",
                     line=1, key=column))
                 columns.append(None)
                 continue
@@ -218,12 +218,13 @@ class _Table:
             columns.append(column)
         for column in REQUIRED_COLUMNS[name]:
             if column not in seen:
-                problems.append(table.error("missing required column", line=1, key=column))
+                problems.append(table.error("colonne obligatoire absente", line=1, key=column))
         if problems and sum(1 for given in raw.header if given) == 1 and raw.rows:
             # one text alone on the first row: a title above the header
             problems = [table.error(
-                f"the first row holds one text ({_short(next(g for g in raw.header if g))}), "
-                "a title: delete that row, the column names must be the first row", line=1)]
+                f"la première ligne ne contient qu'un texte "
+                f"({_short(next(g for g in raw.header if g))}), un titre : supprimez cette "
+                "ligne, les noms de colonnes doivent être la première ligne", line=1)]
         if problems:
             raise InstanceError.of(problems)
         for line, values in raw.rows:
@@ -232,7 +233,7 @@ class _Table:
                 if column is None:
                     if value:
                         problems.append(table.error(
-                            f"a value ({_short(value)}) in a column without a name", line))
+                            f"une valeur ({_short(value)}) dans une colonne sans nom", line))
                     continue
                 cells[column] = value
             if any(cells.values()):
@@ -270,11 +271,11 @@ def _csv_source(folder: Path) -> _Source:
         name = norm_name(path.stem)
         if name not in TABLES:
             raise InstanceError(
-                f"unknown table (expected: {', '.join(f'{t}.csv' for t in TABLES)})",
+                f"table inconnue (attendu : {', '.join(f'{t}.csv' for t in TABLES)})",
                 file=str(path),
             )
         if name in files:
-            raise InstanceError(f"two files for the table {name} ({files[name].name} too)",
+            raise InstanceError(f"deux fichiers pour la table {name} ({files[name].name} aussi)",
                                 file=str(path))
         files[name] = path
     tables: dict[str, _Table] = {}
@@ -284,7 +285,7 @@ def _csv_source(folder: Path) -> _Source:
         if path is None:
             if name in REQUIRED_TABLES:
                 raise InstanceError(
-                    "missing file: a CSV folder needs "
+                    "fichier absent : un dossier CSV demande "
                     + ", ".join(f"{t}.csv" for t in REQUIRED_TABLES),
                     file=str(folder / f"{name}.csv"),
                 )
@@ -306,17 +307,18 @@ def _excel_source(path: Path) -> _Source:
         name = norm_name(title)
         if name not in TABLES:
             raise InstanceError(
-                f"unknown sheet {_short(title)!r} (expected: {', '.join(TABLES)})", file=file
+                f"feuille inconnue {_short(title)!r} (attendu : {', '.join(TABLES)})", file=file
             )
         if name in by_name:
-            raise InstanceError(f"two sheets for the table {name} ({show(by_name[name].sheet)} "
-                                f"and {show(title)})", file=file)
+            raise InstanceError(f"deux feuilles pour la table {name} ({show(by_name[name].sheet)} "
+                                f"et {show(title)})", file=file)
         by_name[name] = raw
     for name in REQUIRED_TABLES:
         if name not in by_name:
             raise InstanceError(
-                f"missing sheet (a workbook needs the sheets {', '.join(REQUIRED_TABLES)})",
-                entity=f"sheet {name}",
+                f"feuille absente (un classeur demande les feuilles "
+                f"{', '.join(REQUIRED_TABLES)})",
+                entity=f"feuille {name}",
                 file=file,
             )
     tables = {}
@@ -364,13 +366,13 @@ def _ranked(
     for line, rank, _ in entries:
         if not isinstance(rank, int) or rank < 1:
             raise table.error(
-                f"expected an integer >= 1, got {show(rank)}", line, owner, key="rang_voeu"
+                f"attendu un entier >= 1, reçu {show(rank)}", line, owner, key="rang_voeu"
             )
     seen: dict[int, int] = {}
     for line, rank, _ in entries:
         if rank in seen:
             raise table.error(
-                f"rank {rank} appears twice for {owner} (line {seen[rank]} too)",
+                f"le rang {rank} apparaît deux fois pour {owner} (ligne {seen[rank]} aussi)",
                 line, owner, key="rang_voeu",
             )
         seen[rank] = line  # type: ignore[index]
@@ -378,8 +380,8 @@ def _ranked(
     for expected, (line, rank, _) in enumerate(ordered, start=1):
         if rank != expected:
             raise table.error(
-                f"ranks of {owner} must run 1..{len(entries)} without gaps; "
-                f"expected rank {expected}, got {rank}",
+                f"les rangs de {owner} vont de 1 à {len(entries)} sans trou ; "
+                f"attendu le rang {expected}, reçu {rank}",
                 line, owner, key="rang_voeu",
             )
     return [value for _, _, value in ordered]
@@ -391,12 +393,12 @@ def _parametres(source: _Source, doc: dict[str, Any], places: _Places) -> None:
         key, value = norm_name(cells.get("parametre", "")), cells.get("valeur", "")
         if key not in PARAMETRES:
             raise table.error(
-                f"unknown parametre (expected one of: {', '.join(PARAMETRES)})",
+                f"paramètre inconnu (attendu l'un de : {', '.join(PARAMETRES)})",
                 line, key=_short(key) or "parametre",
             )
         if key in places.parametre_lines:
             raise table.error(
-                f"given twice (line {places.parametre_lines[key]} too)", line, key=key
+                f"donné deux fois (ligne {places.parametre_lines[key]} aussi)", line, key=key
             )
         places.parametre_lines[key] = line
         if key == "obligatoires":
@@ -413,7 +415,8 @@ def _parametres(source: _Source, doc: dict[str, Any], places: _Places) -> None:
     if maquette is None:
         if semestres is not None:
             raise table.error(
-                "maquette_semestres is for an inline maquette: add the maquette table",
+                "maquette_semestres est pour une maquette décrite dans le fichier : ajoutez la "
+                "table maquette",
                 places.parametre_lines["maquette_semestres"], key="maquette_semestres",
             )
         return
@@ -436,7 +439,7 @@ def _rounds_cell(table: _Table, line: int, text: str) -> list[dict[str, Any]]:
         nom, sep, categories = part.partition(ROUND_NAME_SEP)
         if not sep:
             raise table.error(
-                f"expected nom:cat1;cat2|nom2:* for each round, got {show(part.strip())}",
+                f"attendu nom:cat1;cat2|nom2:* pour chaque tour, reçu {show(part.strip())}",
                 line, key="rounds",
             )
         rounds.append({"nom": nom.strip(), "categories": _categories_cell(categories.strip())})
@@ -485,23 +488,24 @@ def _voeux(
     for line, cells in table.rows:
         interne, terrain = cells["interne"], cells["terrain"]
         if not interne:
-            places.problems.append(table.error("missing interne", line, key="interne"))
+            places.problems.append(table.error("interne absent", line, key="interne"))
             continue
         if interne not in interne_ids:
             unknown.setdefault(interne, []).append(line)
             continue
         problem = None
         if not terrain:
-            problem = table.error("missing terrain", line, interne, key="terrain")
+            problem = table.error("terrain absent", line, interne, key="terrain")
         elif terrain not in terrain_ids:
             problem = table.error(
-                f"unknown terrain {show(terrain)} in the wish list"
+                f"terrain inconnu {show(terrain)} dans la liste de vœux"
                 f"{_close(terrain, terrain_ids)}", line, interne, key="terrain")
         else:
             earlier = seen.setdefault((interne, terrain), line)
             if earlier != line:
                 problem = table.error(
-                    f"{show(terrain)} appears twice in the wish list (line {earlier} too)",
+                    f"{show(terrain)} apparaît deux fois dans la liste de vœux "
+                    f"(ligne {earlier} aussi)",
                     line, interne, key="terrain")
         if problem is not None:
             places.problems.append(problem)
@@ -512,11 +516,11 @@ def _voeux(
     repeated = [(line, record.get("id")) for line, record in places.interne_lines
                 if [r.get("id") for _, r in places.interne_lines].count(record.get("id")) > 1]
     for interne, lines in unknown.items():
-        where = f" ({len(lines)} lines: {lines[0]} to {lines[-1]})" if len(lines) > 1 else ""
-        hint = (f"; the internes table repeats an id (line {repeated[-1][0]}, "
-                f"{show(repeated[-1][1])}): is that row meant for {show(interne)}?"
+        where = f" ({len(lines)} lignes : de {lines[0]} à {lines[-1]})" if len(lines) > 1 else ""
+        hint = (f" ; la table internes répète un identifiant (ligne {repeated[-1][0]}, "
+                f"{show(repeated[-1][1])}) : cette ligne était-elle celle de {show(interne)} ?"
                 if repeated else _close(interne, interne_ids))
-        places.problems.append(table.error(f"unknown interne {show(interne)}{where}{hint}",
+        places.problems.append(table.error(f"interne inconnu {show(interne)}{where}{hint}",
                                            lines[0], interne, key="interne"))
     ranked = {}
     for interne, wishes in entries.items():
@@ -538,7 +542,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
         ident = ", ".join(members)
         for column, member in zip(("interne_a", "interne_b"), members, strict=True):
             if not member:
-                raise table.error("missing interne", line, ident, key=column)
+                raise table.error("interne absent", line, ident, key=column)
         first_line.setdefault(members, line)
         entries.setdefault(members, [])
         pair = [cells["terrain_a"], cells["terrain_b"]]
@@ -546,7 +550,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
             continue  # a couple without joint wishes
         for column, terrain in zip(("terrain_a", "terrain_b"), pair, strict=True):
             if not terrain:
-                raise table.error("missing terrain", line, ident, key=column)
+                raise table.error("terrain absent", line, ident, key=column)
         entries[members].append((line, _int_cell(cells["rang_voeu"]), pair))
     couples = []
     for index, (members, wishes) in enumerate(entries.items()):
@@ -557,7 +561,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
     return couples
 
 
-_FIRST = re.compile(r"\(((?:terrains|internes)\[\d+\]) has it first\)")
+_FIRST = re.compile(r"\(((?:terrains|internes)\[\d+\]) l'a déjà\)")
 _ENTITY_RE = re.compile(r"^(terrains|internes|couples|rounds|maquette\.stages)\[(\d+)\]")
 _COUPLE_KEYS = {"internes": "interne_a/interne_b", "voeux": "terrain_a/terrain_b"}
 _SLOT_KEYS = {"semestres": "premier_semestre/dernier_semestre"}
@@ -581,7 +585,7 @@ def _place(err: InstanceError, places: _Places) -> InstanceError:
 
     def first_line(match: re.Match[str]) -> str:
         place = places.rows.get(match.group(1))
-        return f"({place[0].where(place[1])} has it first)" if place else match.group(0)
+        return f"(déjà en {place[0].where(place[1])})" if place else match.group(0)
 
     if kind == "internes" and key == "voeux" and places.voeux is not None and ident:
         return located(places.voeux, places.voeux_lines.get(ident), ident, "terrain")
@@ -643,7 +647,7 @@ def _close(wanted: str, known: Any) -> str:
     import difflib
 
     close = difflib.get_close_matches(wanted, [k for k in known if isinstance(k, str)], n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f" ; vouliez-vous dire {close[0]!r} ?" if close else ""
 
 
 def load_csv(folder: str | os.PathLike[str]) -> Instance:
