@@ -492,9 +492,9 @@ def test_out_inside_an_input_csv_folder_is_refused(csv_folder: Path) -> None:
     before = sorted(p.name for p in csv_folder.iterdir())
     for out in (csv_folder / "r.json", csv_folder / "r.csv", csv_folder / "resultat"):
         cli = run("solve", str(csv_folder), "--out", str(out))
-        assert cli.exit_code == 2 and "inside the input folder" in cli.output
+        assert cli.exit_code == 2 and "dans le dossier d'entrée" in cli.output
     cli = run("solve", str(csv_folder), "--out", str(csv_folder.parent))
-    assert cli.exit_code == 2 and "contains the input" in cli.output
+    assert cli.exit_code == 2 and "contient l'entrée" in cli.output
     assert sorted(p.name for p in csv_folder.iterdir()) == before
 
 
@@ -504,8 +504,8 @@ def test_out_that_is_not_a_regular_file_is_refused(input_json: Path, tmp_path: P
     os.mkfifo(fifo)
     folder = tmp_path / "dossier.json"
     folder.mkdir()
-    for out, kind in (("/dev/null", "a device"), (str(fifo), "a FIFO"),
-                      (str(folder), "a folder")):
+    for out, kind in (("/dev/null", "un périphérique"), (str(fifo), "un FIFO"),
+                      (str(folder), "un dossier")):
         cli = run("solve", str(input_json), "--out", out)
         assert cli.exit_code == 2 and kind in cli.output, cli.output
         assert "impositions" not in cli.output  # refused before solving
@@ -513,9 +513,9 @@ def test_out_that_is_not_a_regular_file_is_refused(input_json: Path, tmp_path: P
 
 def test_missing_folder_and_unknown_extension(input_json: Path, tmp_path: Path) -> None:
     cli = run("solve", str(input_json), "--out", str(tmp_path / "nope" / "r.json"))
-    assert cli.exit_code == 2 and "does not exist" in cli.output
+    assert cli.exit_code == 2 and "n'existe pas" in cli.output
     cli = run("solve", str(input_json), "--out", str(tmp_path / "r.txt"))
-    assert cli.exit_code == 2 and "unknown extension '.txt'" in cli.output
+    assert cli.exit_code == 2 and "extension inconnue '.txt'" in cli.output
     assert not (tmp_path / "r.txt").exists()
 
 
@@ -526,7 +526,7 @@ def test_read_only_folder(input_json: Path, tmp_path: Path) -> None:
     locked.chmod(0o500)
     try:
         cli = run("solve", str(input_json), "--out", str(locked / "r.json"))
-        assert cli.exit_code == 2 and "not writable" in cli.output
+        assert cli.exit_code == 2 and "pas accessible en écriture" in cli.output
     finally:
         locked.chmod(0o700)
 
@@ -537,7 +537,7 @@ def test_read_only_folder_even_as_root(input_json: Path, tmp_path: Path, monkeyp
     monkeypatch.setattr("affectation.io._files.os.access",
                         lambda path, mode: False if Path(path) == tmp_path else real(path, mode))
     cli = run("solve", str(input_json), "--out", str(tmp_path / "r.json"))
-    assert cli.exit_code == 2 and "is not writable" in cli.output
+    assert cli.exit_code == 2 and "pas accessible en écriture" in cli.output
     assert not (tmp_path / "r.json").exists()
 
 
@@ -549,7 +549,7 @@ def test_permission_denied_while_writing(input_json: Path, tmp_path: Path, monke
     out = tmp_path / "out"
     out.mkdir()
     cli = run("solve", str(input_json), "--out", str(out / "r.xlsx"))
-    assert cli.exit_code == 2 and "permission denied; nothing was written" in cli.output
+    assert cli.exit_code == 2 and "permission refusée ; rien n'a été écrit" in cli.output
     assert list(out.iterdir()) == []
 
 
@@ -564,7 +564,7 @@ def test_full_disk_gives_exit_2_and_no_partial_file(input_json: Path, tmp_path: 
 
     monkeypatch.setattr("affectation.io._files.os.fsync", full)
     cli = run("solve", str(input_json), "--out", str(out_dir / name))
-    assert cli.exit_code == 2 and "disk is full" in cli.output
+    assert cli.exit_code == 2 and "disque est plein" in cli.output
     assert list(out_dir.iterdir()) == []
 
 
@@ -607,7 +607,7 @@ def test_csv_folder_with_other_files_is_not_replaced(instance, tmp_path: Path) -
     (folder / "notes.docx").write_bytes(b"mine")
     with pytest.raises(OutputError) as info:
         save_csv(instance, folder)
-    refused(info, "notes.docx", "new or empty folder")
+    refused(info, "notes.docx", "nouveau ou vide")
     assert (folder / "notes.docx").read_bytes() == b"mine"
 
 
@@ -914,7 +914,7 @@ def test_samples_table_one_line_per_metric_no_negative_count_bound() -> None:
 def test_audit_out_is_guarded(input_json: Path, tmp_path: Path) -> None:
     before = input_json.read_bytes()
     cli = run("audit", str(input_json), "--out", str(input_json))
-    assert cli.exit_code == 2 and "is the input" in cli.output
+    assert cli.exit_code == 2 and "est l'entrée" in cli.output
     assert input_json.read_bytes() == before
     cli = run("audit", str(input_json), "--out", str(tmp_path / "audit.html"))
     assert cli.exit_code in (0, 3) and (tmp_path / "audit.html").exists()
@@ -932,7 +932,7 @@ def test_live_result_is_guarded_and_a_full_spreadsheet(input_json: Path, tmp_pat
     before = journal.read_bytes(), input_json.read_bytes()
     for target in (journal, input_json):
         cli = run("live", str(input_json), "--journal", str(journal), "--result", str(target))
-        assert cli.exit_code == 2 and "is the input" in cli.output, cli.output
+        assert cli.exit_code == 2 and "est l'entrée" in cli.output, cli.output
     assert (journal.read_bytes(), input_json.read_bytes()) == before
     out = tmp_path / "r.xlsx"
     cli = run("live", str(input_json), "--journal", str(journal), "--result", str(out))

@@ -121,7 +121,7 @@ def test_live_command_warns_when_serving_the_network(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         warning = server.stderr.readline()
-        assert warning.startswith("warning: serving on 0.0.0.0")
+        assert warning.startswith("attention : servi sur 0.0.0.0")
     finally:
         server.send_signal(signal.SIGKILL)
         server.communicate()

@@ -145,11 +145,11 @@ def result_kind(path: PathLike) -> str:
     if not suffix:
         if target.exists() or target.is_symlink():
             check_output(target)  # a device, FIFO…: says which
-            raise OutputError(text, "is an existing file without an extension: name the "
-                                    "result .json, .xlsx or .csv")
+            raise OutputError(text, "est un fichier existant sans extension : nommez le "
+                                    "résultat .json, .xlsx ou .csv")
         return "folder"
-    raise OutputError(text, f"unknown extension {suffix!r}: a result is written as .json "
-                            "(FORMAT.md), .xlsx, .csv or a folder of CSV files")
+    raise OutputError(text, f"extension inconnue {suffix!r} : un résultat s'écrit en .json "
+                            "(FORMAT.md), .xlsx, .csv ou dans un dossier de fichiers CSV")
 
 
 def write_result(
