@@ -159,7 +159,7 @@ def test_live_result_writes_the_journal_result(tmp_path):
                                str(tmp_path / "r.json")])
     assert journal.stat().st_size == size
     assert run.exit_code == 0, run.output
-    assert "the day is over" in run.output
+    assert "la journée est terminée" in run.output
     assert load_result(tmp_path / "r.json").same_allocation(serial_dictatorship(instance))
     run = runner.invoke(main, ["live", str(source), "--journal", str(journal), "--result",
                                str(tmp_path / "r.xlsx")])
