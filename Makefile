@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
-	$(BIN)/pytest -q --nbmake notebooks
+	$(BIN)/python notebooks/check_outputs.py notebooks/*.ipynb
 
 deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests/test_cpsat_agreement.py tests/test_serial_properties.py

@@ -719,12 +719,6 @@ def _marges(values: tuple[str, ...]) -> int | dict[str, int]:
     return _agrements(values)
 
 
-KIND_LABELS = {
-    "urgences": "Urgences", "praticien_n1": "Prat. N1", "medecine_adulte": "Méd. adulte",
-    "pediatrie": "Pédiatrie", "gynecologie": "Gynéco.", "ped_gyn": "Péd.-gynéco.",
-    "saspas": "SASPAS", "niveau_3": "Niveau 3", "libre": "Libre",
-}
-"""Short French names of the kinds of terrain, for the tables of the command line."""
 
 WIDTH = 100
 """The command line's tables fit in this many columns."""
@@ -759,8 +753,10 @@ def plan_table(plan) -> str:
         [t("Internes qui choisissent", "Internes choosing"), *(s.internes for s in plan.semestres)],
         [t("dont nouveaux T1", "of which new T1s"), *(s.nouveaux for s in plan.semestres)],
     ]
-    rows += [[KIND_LABELS.get(kind, kind.replace("_", " ")),
-              *(s.postes[kind] for s in plan.semestres)] for kind in plan.kinds]
+    from affectation.views import kind_label
+
+    rows += [[kind_label(kind), *(s.postes[kind] for s in plan.semestres)]
+             for kind in plan.kinds]
     rows += [
         [t("Total des postes", "Total postes"), *(s.total for s in plan.semestres)],
         [t("Plancher R-POS-3", "R-POS-3 floor"), *(s.minimum_r_pos_3 for s in plan.semestres)],

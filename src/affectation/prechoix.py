@@ -180,6 +180,16 @@ class Prechoix:
 
     # --- per interne ----------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        from affectation.views import prechoix_repr
+
+        return prechoix_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import prechoix_html
+
+        return prechoix_html(self)
+
     @property
     def terrain_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.instance.terrains)

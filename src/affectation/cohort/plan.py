@@ -200,6 +200,16 @@ class Plan:
     states: int = 0
     """Maquette states the model enumerated (docs/model.md, size)."""
 
+    def __repr__(self) -> str:
+        from affectation.views import plan_repr
+
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import plan_html
+
+        return plan_html(self)
+
     @property
     def feasible(self) -> bool:
         return self.status in ("OPTIMAL", "FEASIBLE", "GIVEN")
