@@ -263,7 +263,7 @@ def test_text_html_and_dict(urgences):
     text = str(urgences)
     assert text.splitlines()[0].split() == ["base", "urgences", "+3", "praticien_n1", "-2"]
     assert "postes vacants (urgences)" in text and "1er vœu" in text  # metrics.label
-    assert "moves (urgences +3):" in text
+    assert "mouvements (urgences +3) :" in text
     page = urgences._repr_html_()
     assert page.count("<table") == 2
     moves_table = page.split("<h4>Moves")[1]
