@@ -134,7 +134,7 @@ def test_neither_utf8_nor_windows_1252_names_line_and_byte(csv_folder: Path) -> 
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(InstanceError) as info:
         load_instance(csv_folder)
-    refused(info, "terrains.csv", "line 3, byte 4", "0x81", "CSV UTF-8")
+    refused(info, "terrains.csv", "ligne 3, octet 4", "0x81", "CSV UTF-8")
 
 
 def test_mixed_encodings_are_refused(csv_folder: Path) -> None:
@@ -144,7 +144,7 @@ def test_mixed_encodings_are_refused(csv_folder: Path) -> None:
     path.write_bytes(text.encode("utf-8") + "Ville\n".encode("cp1252") + b"\xe9t\xe9\n")
     with pytest.raises(InstanceError) as info:
         load_instance(csv_folder)
-    refused(info, "terrains.csv", "mixes encodings", "0xe9")
+    refused(info, "terrains.csv", "mélange les encodages", "0xe9")
 
 
 def test_utf16_is_refused_with_the_fix(csv_folder: Path) -> None:
@@ -159,7 +159,7 @@ def test_header_mixing_separators_is_refused(csv_folder: Path) -> None:
     (csv_folder / "voeux.csv").write_text("interne;rang_voeu,terrain\nI0001;1,X\n")
     with pytest.raises(InstanceError) as info:
         load_instance(csv_folder)
-    refused(info, "voeux.csv", "line 1", "mixes ';' and ','")
+    refused(info, "voeux.csv", "ligne 1", "mélange ';' et ','")
 
 
 def _set_cell(path: Path, line: int, column: str, value: str) -> None:
@@ -240,7 +240,7 @@ def test_formula_without_cached_value_is_refused(workbook: Path) -> None:
     _edit_book(workbook, "terrains", lambda ws: ws.__setitem__("E3", "=1+1"))
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    refused(info, "choix.xlsx", "terrains!E3", "formula", "paste values")
+    refused(info, "choix.xlsx", "terrains!E3", "formula", "collez les valeurs")
 
 
 def test_formula_with_cached_value_reads_the_value(workbook: Path, instance, tmp_path) -> None:
@@ -279,7 +279,7 @@ def test_cell_longer_than_excel_allows_is_refused(workbook: Path) -> None:
     _edit_book(workbook, "terrains", lambda ws: ws.__setitem__("B2", "x" * 40_000))
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    text = refused(info, "terrains!B2", "32,767 characters or more")
+    text = refused(info, "terrains!B2", "32,767 caractères ou plus")
     assert len(text) < 300
 
 
@@ -287,21 +287,21 @@ def test_decompression_bomb_is_refused(workbook: Path, monkeypatch) -> None:
     monkeypatch.setattr("affectation.io._sheets.MAX_UNCOMPRESSED_BYTES", 1000)
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    refused(info, "choix.xlsx", "unpacks to", "decompression bomb")
+    refused(info, "choix.xlsx", "se décompresse en", "bombe de décompression")
 
 
 def test_too_many_rows_is_refused(workbook: Path, monkeypatch) -> None:
     monkeypatch.setattr("affectation.io._sheets.MAX_EXCEL_ROWS", 5)
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    refused(info, "more than 5 rows")
+    refused(info, "plus de 5 lignes")
 
 
 def test_value_far_to_the_right_is_refused(workbook: Path) -> None:
     _edit_book(workbook, "terrains", lambda ws: ws.cell(2, 200, "loin"))
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    refused(info, "terrains!GR2", "beyond column 100")
+    refused(info, "terrains!GR2", "au-delà de la colonne 100")
 
 
 def test_bogus_declared_dimension_is_not_walked(workbook: Path, instance, tmp_path) -> None:
@@ -338,7 +338,7 @@ def test_value_under_no_header_is_refused(workbook: Path) -> None:
     _edit_book(workbook, "voeux", lambda ws: ws.__setitem__("F2", "oops"))
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    refused(info, "voeux!F2", "without a name")
+    refused(info, "voeux!F2", "sans nom")
 
 
 # --- 3. Strict JSON and bounds ---------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_duplicate_key_is_refused_naming_key_and_entity(tmp_path: Path, json_tex
     path = _write(tmp_path, text)
     with pytest.raises(InstanceError) as info:
         load_instance(path)
-    refused(info, "choix.json", f"terrains[1] ({first})", "clé « postes »", "twice")
+    refused(info, "choix.json", f"terrains[1] ({first})", "clé « postes »", "deux fois")
     cli = run("solve", str(path), "--out", str(tmp_path / "r.json"))
     assert cli.exit_code == 2 and not (tmp_path / "r.json").exists()
 
@@ -371,13 +371,13 @@ def test_duplicate_key_is_refused_naming_key_and_entity(tmp_path: Path, json_tex
     ('"postes": NaN', "NaN"),
     ('"postes": Infinity', "Infinity"),
     ('"postes": -Infinity', "Infinity"),
-    ('"postes": ' + "9" * 5000, "5,000 digits"),
-    ('"postes": 1e999', "too large"),
+    ('"postes": ' + "9" * 5000, "5,000 chiffres"),
+    ('"postes": 1e999', "trop grand"),
     ('"postes": 10001', "<= 10,000"),
-    ('"nom": "\\ud800"', "lone surrogate"),
-    ('"nom": "a\\u0000b"', "control character"),
-    ('"nom": ' + "[" * 100_000 + "]" * 100_000, "nested"),
-    ('"nom": ' + "[" * 40 + "]" * 40, "nested more than 32"),
+    ('"nom": "\\ud800"', "paire de substitution"),
+    ('"nom": "a\\u0000b"', "caractère de contrôle"),
+    ('"nom": ' + "[" * 100_000 + "]" * 100_000, "niveaux d'imbrication"),
+    ('"nom": ' + "[" * 40 + "]" * 40, "plus de 32 niveaux"),
 ])
 def test_strict_json_refusals(tmp_path: Path, json_text: str, bad: str, words: str) -> None:
     doc = json.loads(json_text)

@@ -714,14 +714,14 @@ def bad_excel_not_a_workbook(tmp_path: Path) -> Path:
 
 BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]] = [
     # (make, file named, entity, key, words)
-    (bad_empty, "empty.json", None, None, "empty"),
-    (bad_blank, "blank.json", None, None, "empty"),
-    (bad_not_json, "broken.json", None, None, "not valid JSON"),
-    (bad_array, "array.json", None, None, "expected a JSON object at the top level, got a list"),
-    (bad_not_utf8, "latin1.json", None, None, "not UTF-8"),
-    (bad_missing_file, "nowhere.json", None, None, "no such file"),
+    (bad_empty, "empty.json", None, None, "vide"),
+    (bad_blank, "blank.json", None, None, "vide"),
+    (bad_not_json, "broken.json", None, None, "JSON invalide"),
+    (bad_array, "array.json", None, None, "au premier niveau, reçu une liste"),
+    (bad_not_utf8, "latin1.json", None, None, "pas du texte UTF-8"),
+    (bad_missing_file, "nowhere.json", None, None, "fichier introuvable"),
     (bad_csv_without_terrains, "terrains.csv", None, None, "fichier absent"),
-    (bad_csv_empty_terrains, "terrains.csv", None, None, "empty"),
+    (bad_csv_empty_terrains, "terrains.csv", None, None, "vide"),
     (bad_csv_unknown_file, "couple.csv", None, None, "table inconnue"),
     (bad_csv_rank_gap, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "attendu le rang 2, reçu 3"),
     (bad_csv_rank_twice, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "apparaît deux fois"),
@@ -734,7 +734,7 @@ BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]]
      "attendu un entier >= 0, reçu 'trois'"),
     (bad_csv_bool, "terrains.csv", "ligne 3 (PRAT-N1)", "ambulatoire", "reçu 'peut-être'"),
     (bad_csv_unknown_column, "internes.csv", "ligne 1", "classement", "colonne inconnue"),
-    (bad_csv_mixed_separators, "voeux.csv", None, None, "line 3 is separated by ','"),
+    (bad_csv_mixed_separators, "voeux.csv", None, None, "la ligne 3 est séparée par ','"),
     (bad_csv_missing_column, "terrains.csv", "ligne 1", "postes", "colonne obligatoire absente"),
     (bad_csv_duplicate_interne, "internes.csv", "ligne 7 (I010)", "id", "en double"),
     (bad_csv_couple_unknown, "couples.csv", "ligne 2 (I001, I046)", "interne_a/interne_b",
@@ -748,7 +748,7 @@ BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]]
     (bad_excel_missing_sheet, "choix.xlsx", "feuille voeux", None, "feuille absente"),
     (bad_excel_postes, "choix.xlsx", "feuille terrains, ligne 3 (PRAT-N1)", "postes",
      "attendu un entier >= 0, reçu -2"),
-    (bad_excel_not_a_workbook, "choix.xlsx", None, None, "not a readable Excel workbook"),
+    (bad_excel_not_a_workbook, "choix.xlsx", None, None, "pas un classeur Excel lisible"),
     (bad_single_csv_file, "terrains.csv", None, None, "a folder of CSV files"),
 ]
 
@@ -770,7 +770,7 @@ def test_bad_file_is_refused(
 
 
 def test_invalid_json_says_line_and_column(tmp_path: Path) -> None:
-    with pytest.raises(InstanceError, match=r"line 3, column 3"):
+    with pytest.raises(InstanceError, match=r"ligne 3, colonne 3"):
         load_instance(bad_not_json(tmp_path))
 
 
