@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint deep bench clean
+.PHONY: demo test lint deep bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -18,7 +18,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
-	$(BIN)/pytest -q --nbmake notebooks
+	$(BIN)/python notebooks/check_outputs.py notebooks/*.ipynb
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests/test_cpsat_agreement.py tests/test_serial_properties.py
@@ -30,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sweep.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build/site site

@@ -67,7 +67,7 @@ def test_simulate_with_the_plan(tmp_path):
     run = CliRunner().invoke(main, ["simulate", str(path), "--plan", str(plan), "--futures",
                                     "3", "--workers", "1", "--echec", "0", "--out", str(out)])
     assert run.exit_code == 0, run.output
-    assert "2028-05" in run.output and "100% [100%-100%]" in run.output
+    assert "2028-05" in run.output and "100% [100%–100%]" in run.output
     lines = out.read_text().splitlines()
     assert lines[0].startswith("futur,semestre,internes") and len(lines) == 1 + 3 * 4
 
@@ -107,3 +107,42 @@ def test_plan_marge_keeps_postes_free(tmp_path):
         assert row["postes"]["libre"] >= row["demande"]["libre"] + 3
     run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "10", "--marge", "x"])
     assert run.exit_code == 2 and "--marge" in run.output
+
+
+def test_tables_fit_in_100_columns_in_french_with_a_sentence_and_a_plot(tmp_path):
+    """Issue 18, item 9: French headers, at most 100 columns, a sentence under each table,
+    --plot writes the figure."""
+    from affectation.datasets import example
+    from affectation.io import save_instance as save
+
+    path = tmp_path / "exemple.json"
+    save(example(), path)
+    plot = tmp_path / "plan.png"
+    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--semesters", "8",
+                                    "--plot", str(plot)])
+    assert run.exit_code == 0, run.output
+    assert max(len(line) for line in run.output.splitlines()) <= 100
+    assert "Plancher R-POS-3" in run.output and "Chaque colonne est un semestre" in run.output
+    assert "_" not in run.output.split("\n", 1)[0] + "".join(
+        line.split()[0] for line in run.output.splitlines()[1:12] if line.strip())
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    careers = tmp_path / "careers.png"
+    run = CliRunner().invoke(main, ["simulate", str(path), "--futures", "2", "--semesters",
+                                    "8", "--workers", "1", "--plot", str(careers)])
+    assert run.exit_code == 0, run.output
+    assert max(len(line) for line in run.output.splitlines()) <= 100
+    assert "Sans poste" in run.output and "bande où tombent 90 %" in run.output
+    assert "a_l_heure" not in run.output and "marge_r_pos_3" not in run.output
+    assert careers.read_bytes().startswith(b"\x89PNG")
+    bad = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--plot",
+                                    str(tmp_path / "plan.gif")])
+    assert bad.exit_code == 2 and "--plot" in bad.output
+
+
+def test_whatif_and_prechoix_plot(tmp_path):
+    path = _instance(tmp_path)
+    for args, name in ((["whatif", str(path), "--open", "urgences:1"], "w.png"),
+                       (["prechoix", str(path), "--samples", "3"], "p.png")):
+        run = CliRunner().invoke(main, [*args, "--plot", str(tmp_path / name)])
+        assert run.exit_code == 0, run.output
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")

@@ -263,7 +263,7 @@ def test_text_html_and_dict(urgences):
     text = str(urgences)
     assert text.splitlines()[0].split() == ["base", "urgences", "+3", "praticien_n1", "-2"]
     assert "postes vacants (urgences)" in text and "1er vœu" in text  # metrics.label
-    assert "moves (urgences +3):" in text
+    assert "mouvements (urgences +3) :" in text
     page = urgences._repr_html_()
     assert page.count("<table") == 2
     moves_table = page.split("<h4>Moves")[1]
@@ -328,7 +328,7 @@ def test_whatif_separately_and_cpsat(instance_file):
         (["--open", "cardiologie:2"], "no terrain is agréé for 'cardiologie'"),
         (["--open", "urgences:-999"], "cannot close 999 postes"),
         (["--open", "urgences:1@NOPE"], "unknown terrain 'NOPE'"),
-        ([], "give at least one --open"),
+        ([], "au moins un --open"),
         (["--open", "urgences:1", "--samples", "-1"], "-1"),
     ],
 )
@@ -346,7 +346,7 @@ def test_whatif_bad_instance_exits_2(tmp_path):
     out = tmp_path / "report.json"
     run = CliRunner().invoke(main, ["whatif", str(bad), "--open", "urgences:1", "--out", str(out)])
     assert run.exit_code == 2
-    assert "error:" in run.output and not out.exists()
+    assert "erreur :" in run.output and not out.exists()
 
 
 def test_whatif_samples_without_the_sweep_exits_2(instance_file, tmp_path, monkeypatch):

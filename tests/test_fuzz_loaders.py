@@ -48,8 +48,10 @@ def _check_outcome(path: Path, tmp_path: Path, must_refuse: bool) -> None:
     try:
         loaded = load_instance(path)
     except InstanceError as error:
-        message = str(error).removeprefix(str(path))
-        assert 0 < len(message) < 800, message  # a message, and a short one
+        assert 1 <= len(error.problems) <= 50
+        for problem in error.problems:  # each problem a message, and a short one
+            message = problem.line().removeprefix(str(problem.file))
+            assert 0 < len(message) < 800, message
         accepted = False
     else:
         assert isinstance(loaded, Instance)
@@ -64,7 +66,7 @@ def _check_outcome(path: Path, tmp_path: Path, must_refuse: bool) -> None:
         assert len(load_result(out).ordre) == len(loaded.internes)
     else:
         assert run.exit_code == 2, run.output
-        assert "error:" in run.output and "Traceback" not in run.output
+        assert "erreur :" in run.output and "Traceback" not in run.output
         assert not out.exists()
 
 

@@ -143,7 +143,7 @@ def expect(err: InstanceError, file: str | None, entity: str | None, key: str | 
         assert entity in text, text
         assert err.entity == entity, text
     if key is not None:
-        assert f"key '{key}'" in text, text
+        assert f"clé « {key} »" in text, text
         assert err.key == key, text
 
 
@@ -190,11 +190,11 @@ def test_new_keys_round_trip(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("entity", "key", "value", "words"),
     [
-        ("instance", "date_choix", "2026-13", "YYYY-MM"),
-        ("instance", "date_choix", "nov. 2026", "YYYY-MM"),
+        ("instance", "date_choix", "2026-13", "AAAA-MM"),
+        ("instance", "date_choix", "nov. 2026", "AAAA-MM"),
         ("terrains", "agrement", 0, "postes"),
-        ("terrains", "agrement", "many", "integer"),
-        ("internes", "voeux_connus", "oui", "true or false"),
+        ("terrains", "agrement", "many", "entier"),
+        ("internes", "voeux_connus", "oui", "true ou false"),
     ],
 )
 def test_new_keys_refused(entity: str, key: str, value: Any, words: str) -> None:
@@ -403,95 +403,95 @@ I030 = CANONICAL["internes"][4]
 
 BAD_DOCUMENTS: list[tuple[str, Mutation, str, str, str]] = [
     # (id, mutation, entity, key, words of the message)
-    ("unknown terrain in voeux", _append("internes.0.voeux", "NOPE"),
-     "internes[0] (I001)", "voeux", "unknown terrain 'NOPE'"),
-    ("unknown terrain in couple pair", _append("couples.0.voeux", ["URG-CHU", "NOPE"]),
-     "couples[0]", "voeux", "unknown terrain 'NOPE'"),
+    ("terrain inconnu in voeux", _append("internes.0.voeux", "NOPE"),
+     "internes[0] (I001)", "voeux", "terrain inconnu 'NOPE'"),
+    ("terrain inconnu in couple pair", _append("couples.0.voeux", ["URG-CHU", "NOPE"]),
+     "couples[0]", "voeux", "terrain inconnu 'NOPE'"),
     ("duplicate terrain id", _set("terrains.2.id", "URG-CHU"),
-     "terrains[2] (URG-CHU)", "id", "duplicate terrain id"),
+     "terrains[2] (URG-CHU)", "id", "en double"),
     ("duplicate interne id", _set("internes.4.id", "I010"),
-     "internes[4] (I010)", "id", "duplicate interne id"),
+     "internes[4] (I010)", "id", "en double"),
     ("tie in the order", _set("internes.4.rang", 12),
      "internes[4] (I030)", "rang", "tied"),
     ("negative postes", _set("terrains.0.postes", -1),
-     "terrains[0] (URG-CHU)", "postes", "expected an integer >= 0, got -1"),
+     "terrains[0] (URG-CHU)", "postes", "attendu un entier >= 0, reçu -1"),
     ("postes as a string", _set("terrains.0.postes", "trois"),
-     "terrains[0] (URG-CHU)", "postes", "expected an integer >= 0, got 'trois'"),
+     "terrains[0] (URG-CHU)", "postes", "attendu un entier >= 0, reçu 'trois'"),
     ("postes as a boolean", _set("terrains.1.postes", True),
-     "terrains[1] (PRAT-N1)", "postes", "got true"),
+     "terrains[1] (PRAT-N1)", "postes", "reçu true"),
     ("postes as a float", _set("terrains.1.postes", 2.5),
-     "terrains[1] (PRAT-N1)", "postes", "got 2.5"),
+     "terrains[1] (PRAT-N1)", "postes", "reçu 2.5"),
     ("postes null", _set("terrains.1.postes", None),
-     "terrains[1] (PRAT-N1)", "postes", "got null"),
-    ("unknown slot in valides", _set("internes.2.valides", ["urgences", "stomatologie"]),
-     "internes[2] (I010)", "valides", "unknown slot 'stomatologie'"),
-    ("unknown slot in derogations", _set("internes.2.derogations", ["saspass"]),
-     "internes[2] (I010)", "derogations", "unknown slot 'saspass'"),
-    ("unknown category in terrain", _set("terrains.3.categories", ["pediatry"]),
-     "terrains[3] (PED-GYN)", "categories", "unknown category 'pediatry'"),
+     "terrains[1] (PRAT-N1)", "postes", "reçu null"),
+    ("stage inconnu in valides", _set("internes.2.valides", ["urgences", "stomatologie"]),
+     "internes[2] (I010)", "valides", "stage inconnu 'stomatologie'"),
+    ("stage inconnu in derogations", _set("internes.2.derogations", ["saspass"]),
+     "internes[2] (I010)", "derogations", "stage inconnu 'saspass'"),
+    ("catégorie inconnue in terrain", _set("terrains.3.categories", ["pediatry"]),
+     "terrains[3] (PED-GYN)", "categories", "catégorie inconnue 'pediatry'"),
     ("empty categories", _set("terrains.3.categories", []),
-     "terrains[3] (PED-GYN)", "categories", "non-empty list"),
-    ("unknown category in obligatoires", _set("obligatoires", ["urgence"]),
-     "instance", "obligatoires", "unknown category 'urgence'"),
-    ("unknown category in a round", _set("rounds.0.categories", ["ambulatoire"]),
-     "rounds[0] (ambulatoire)", "categories", "unknown category 'ambulatoire'"),
+     "terrains[3] (PED-GYN)", "categories", "liste non vide"),
+    ("catégorie inconnue in obligatoires", _set("obligatoires", ["urgence"]),
+     "instance", "obligatoires", "catégorie inconnue 'urgence'"),
+    ("catégorie inconnue in a round", _set("rounds.0.categories", ["ambulatoire"]),
+     "rounds[0] (ambulatoire)", "categories", "catégorie inconnue 'ambulatoire'"),
     ("couple with a missing interne", _set("couples.0.internes", ["I001", "I999"]),
-     "couples[0]", "internes", "unknown interne 'I999'"),
+     "couples[0]", "internes", "interne inconnu 'I999'"),
     ("interne in two couples", _append("couples", {"internes": ["I030", "I001"]}),
-     "couples[1]", "internes", "is in two couples"),
+     "couples[1]", "internes", "est dans deux couples"),
     ("couple of three", _set("couples.0.internes", ["I001", "I045", "I030"]),
-     "couples[0]", "internes", "expected two interne ids"),
+     "couples[0]", "internes", "attendu deux identifiants d'internes"),
     ("couple pair of three terrains", _set("couples.0.voeux.1", ["URG-CHU"] * 3),
      "couples[0]", "voeux", "at position 2"),
     ("wrong format string", _set("format", "affectation-instance/2"),
-     "instance", "format", "expected 'affectation-instance/1'"),
-    ("missing format", _delete("format"), "instance", "format", "missing required key"),
-    ("missing terrains", _delete("terrains"), "instance", "terrains", "missing required key"),
+     "instance", "format", "attendu 'affectation-instance/1'"),
+    ("missing format", _delete("format"), "instance", "format", "clé obligatoire absente"),
+    ("missing terrains", _delete("terrains"), "instance", "terrains", "clé obligatoire absente"),
     ("terrains not a list", _set("terrains", {"URG-CHU": 4}),
-     "instance", "terrains", "expected a list, got an object"),
+     "instance", "terrains", "attendu une liste, reçu un objet"),
     ("missing interne rang", _delete("internes.3.rang"),
-     "internes[3] (I020)", "rang", "missing required key"),
+     "internes[3] (I020)", "rang", "clé obligatoire absente"),
     ("missing interne voeux", _delete("internes.3.voeux"),
-     "internes[3] (I020)", "voeux", "missing required key"),
+     "internes[3] (I020)", "voeux", "clé obligatoire absente"),
     ("voeux as a string", _set("internes.3.voeux", "SASPAS-1"),
-     "internes[3] (I020)", "voeux", "expected a list, got a string"),
+     "internes[3] (I020)", "voeux", "attendu une liste, reçu un texte"),
     ("rang 0", _set("internes.0.rang", 0),
-     "internes[0] (I001)", "rang", "expected an integer >= 1, got 0"),
+     "internes[0] (I001)", "rang", "attendu un entier >= 1, reçu 0"),
     ("semestres_effectues below semestres_valides", _set("internes.2.semestres_effectues", 1),
-     "internes[2] (I010)", "semestres_effectues", "at least semestres_valides (2)"),
+     "internes[2] (I010)", "semestres_effectues", "au moins semestres_valides (2)"),
     ("more valides than semesters", _set("internes.3.valides", ["urgences", "saspas", "libre"]),
-     "internes[3] (I020)", "valides", "3 slots validated"),
+     "internes[3] (I020)", "valides", "3 stages validés"),
     ("impose null", _set("internes.0.impose", None),
-     "internes[0] (I001)", "impose", "expected true or false, got null"),
+     "internes[0] (I001)", "impose", "attendu true ou false, reçu null"),
     ("unknown maquette name", _set("maquette", "mg-2027"),
      "instance", "maquette", "unknown maquette 'mg-2027'"),
     ("inline maquette window out of range", _inline(_set("maquette.stages.2.semestres", [5, 7])),
      "maquette.stages[2] (saspas)", "semestres", "<= 6"),
     ("inline maquette window reversed", _inline(_set("maquette.stages.0.semestres", [3, 1])),
-     "maquette.stages[0] (urgences)", "semestres", "got [3, 1]"),
+     "maquette.stages[0] (urgences)", "semestres", "reçu [3, 1]"),
     ("surnombre bad value", _set("internes.2.surnombre", "oui"),
-     "internes[2] (I010)", "surnombre", "got 'oui'"),
+     "internes[2] (I010)", "surnombre", "reçu 'oui'"),
     ("non validant in the 1st semester", _set("internes.4.surnombre", "non_validant"),
      "internes[4] (I030)", "surnombre", "R-SUR-3"),
     ("surnombre in a couple", _set("internes.1.surnombre", "validant"),
      "couples[0]", "internes", "surnombre"),
     ("percentile without effectif_promotion", _set("interclassement", "percentile"),
-     "internes[0] (I001)", "effectif_promotion", "needs effectif_promotion"),
+     "internes[0] (I001)", "effectif_promotion", "demande effectif_promotion"),
     ("effectif_promotion below rang", _set("internes.1.effectif_promotion", 40),
-     "internes[1] (I045)", "effectif_promotion", "expected an integer >= rang (45)"),
+     "internes[1] (I045)", "effectif_promotion", "attendu un entier >= rang (45)"),
     ("bad interclassement", _set("interclassement", "age"),
-     "instance", "interclassement", "got 'age'"),
+     "instance", "interclassement", "reçu 'age'"),
     ("repeated terrain in voeux", _set("internes.4.voeux", ["PRAT-N1", "URG-CHU", "PRAT-N1"]),
-     "internes[4] (I030)", "voeux", "'PRAT-N1' appears twice"),
-    ("unknown key in a terrain", _set("terrains.0.poste", 3),
-     "terrains[0] (URG-CHU)", "poste", "did you mean 'postes'"),
-    ("unknown key at the top", _set("commentaire", "hello"),
-     "instance", "commentaire", "unknown key"),
+     "internes[4] (I030)", "voeux", "'PRAT-N1' apparaît deux fois"),
+    ("clé inconnue in a terrain", _set("terrains.0.poste", 3),
+     "terrains[0] (URG-CHU)", "poste", "vouliez-vous dire 'postes'"),
+    ("clé inconnue at the top", _set("commentaire", "hello"),
+     "instance", "commentaire", "clé inconnue"),
     ("terrain not an object", _set("terrains.1", "PRAT-N1"),
-     "terrains[1]", None, "expected an object, got a string"),  # type: ignore[list-item]
-    ("empty rounds", _set("rounds", []), "instance", "rounds", "at least one round"),
+     "terrains[1]", None, "attendu un objet, reçu un texte"),  # type: ignore[list-item]
+    ("empty rounds", _set("rounds", []), "instance", "rounds", "au moins un tour"),
     ("two rounds of the same name", _set("rounds.1.nom", "ambulatoire"),
-     "instance", "rounds", "same nom"),
+     "instance", "rounds", "même nom"),
 ]
 
 
@@ -514,7 +514,8 @@ def test_bad_document_is_refused(
     with pytest.raises(InstanceError) as direct:
         instance_from_dict(doc)
     assert direct.value.file is None
-    assert str(info.value) == f"{path}: {direct.value}"
+    assert [p.line() for p in info.value.problems] == [
+        f"{path} : {p.line()}" for p in direct.value.problems]
 
 
 def test_no_bad_document_is_accepted_by_accident() -> None:
@@ -713,41 +714,41 @@ def bad_excel_not_a_workbook(tmp_path: Path) -> Path:
 
 BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]] = [
     # (make, file named, entity, key, words)
-    (bad_empty, "empty.json", None, None, "empty"),
-    (bad_blank, "blank.json", None, None, "empty"),
-    (bad_not_json, "broken.json", None, None, "not valid JSON"),
-    (bad_array, "array.json", None, None, "expected a JSON object at the top level, got a list"),
-    (bad_not_utf8, "latin1.json", None, None, "not UTF-8"),
-    (bad_missing_file, "nowhere.json", None, None, "no such file"),
-    (bad_csv_without_terrains, "terrains.csv", None, None, "missing file"),
-    (bad_csv_empty_terrains, "terrains.csv", None, None, "empty"),
-    (bad_csv_unknown_file, "couple.csv", None, None, "unknown table"),
-    (bad_csv_rank_gap, "voeux.csv", "line 3 (I001)", "rang_voeu", "expected rank 2, got 3"),
-    (bad_csv_rank_twice, "voeux.csv", "line 3 (I001)", "rang_voeu", "appears twice"),
-    (bad_csv_rank_text, "voeux.csv", "line 3 (I001)", "rang_voeu", "got 'deux'"),
-    (bad_csv_voeu_unknown_terrain, "voeux.csv", "line 3 (I001)", "terrain",
-     "unknown terrain 'PRAT-N2'"),
-    (bad_csv_voeu_unknown_interne, "voeux.csv", "line 3 (I002)", "interne",
-     "unknown interne 'I002'"),
-    (bad_csv_postes, "terrains.csv", "line 3 (PRAT-N1)", "postes",
-     "expected an integer >= 0, got 'trois'"),
-    (bad_csv_bool, "terrains.csv", "line 3 (PRAT-N1)", "ambulatoire", "got 'peut-être'"),
-    (bad_csv_unknown_column, "internes.csv", "line 1", "classement", "unknown column"),
-    (bad_csv_mixed_separators, "voeux.csv", None, None, "line 3 is separated by ','"),
-    (bad_csv_missing_column, "terrains.csv", "line 1", "postes", "missing required column"),
-    (bad_csv_duplicate_interne, "internes.csv", "line 7 (I010)", "id", "duplicate interne id"),
-    (bad_csv_couple_unknown, "couples.csv", "line 2 (I001, I046)", "interne_a/interne_b",
-     "unknown interne 'I046'"),
-    (bad_csv_unknown_parametre, "parametres.csv", "line 6", "interclassment",
-     "unknown parametre"),
-    (bad_csv_rounds, "parametres.csv", "line 7", "rounds", "expected nom:cat1;cat2"),
-    (bad_csv_round_category, "parametres.csv", "line 7 (hospitalier)", "rounds",
-     "unknown category 'hopital'"),
-    (bad_csv_no_parametres, "parametres.csv", None, "maquette", "missing required key"),
-    (bad_excel_missing_sheet, "choix.xlsx", "sheet voeux", None, "missing sheet"),
-    (bad_excel_postes, "choix.xlsx", "sheet terrains, row 3 (PRAT-N1)", "postes",
-     "expected an integer >= 0, got -2"),
-    (bad_excel_not_a_workbook, "choix.xlsx", None, None, "not a readable Excel workbook"),
+    (bad_empty, "empty.json", None, None, "vide"),
+    (bad_blank, "blank.json", None, None, "vide"),
+    (bad_not_json, "broken.json", None, None, "JSON invalide"),
+    (bad_array, "array.json", None, None, "au premier niveau, reçu une liste"),
+    (bad_not_utf8, "latin1.json", None, None, "pas du texte UTF-8"),
+    (bad_missing_file, "nowhere.json", None, None, "fichier introuvable"),
+    (bad_csv_without_terrains, "terrains.csv", None, None, "fichier absent"),
+    (bad_csv_empty_terrains, "terrains.csv", None, None, "vide"),
+    (bad_csv_unknown_file, "couple.csv", None, None, "table inconnue"),
+    (bad_csv_rank_gap, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "attendu le rang 2, reçu 3"),
+    (bad_csv_rank_twice, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "apparaît deux fois"),
+    (bad_csv_rank_text, "voeux.csv", "ligne 3 (I001)", "rang_voeu", "reçu 'deux'"),
+    (bad_csv_voeu_unknown_terrain, "voeux.csv", "ligne 3 (I001)", "terrain",
+     "terrain inconnu 'PRAT-N2'"),
+    (bad_csv_voeu_unknown_interne, "voeux.csv", "ligne 3 (I002)", "interne",
+     "interne inconnu 'I002'"),
+    (bad_csv_postes, "terrains.csv", "ligne 3 (PRAT-N1)", "postes",
+     "attendu un entier >= 0, reçu 'trois'"),
+    (bad_csv_bool, "terrains.csv", "ligne 3 (PRAT-N1)", "ambulatoire", "reçu 'peut-être'"),
+    (bad_csv_unknown_column, "internes.csv", "ligne 1", "classement", "colonne inconnue"),
+    (bad_csv_mixed_separators, "voeux.csv", None, None, "la ligne 3 est séparée par ','"),
+    (bad_csv_missing_column, "terrains.csv", "ligne 1", "postes", "colonne obligatoire absente"),
+    (bad_csv_duplicate_interne, "internes.csv", "ligne 7 (I010)", "id", "en double"),
+    (bad_csv_couple_unknown, "couples.csv", "ligne 2 (I001, I046)", "interne_a/interne_b",
+     "interne inconnu 'I046'"),
+    (bad_csv_unknown_parametre, "parametres.csv", "ligne 6", "interclassment",
+     "paramètre inconnu"),
+    (bad_csv_rounds, "parametres.csv", "ligne 7", "rounds", "attendu nom:cat1;cat2"),
+    (bad_csv_round_category, "parametres.csv", "ligne 7 (hospitalier)", "rounds",
+     "catégorie inconnue 'hopital'"),
+    (bad_csv_no_parametres, "parametres.csv", None, "maquette", "clé obligatoire absente"),
+    (bad_excel_missing_sheet, "choix.xlsx", "feuille voeux", None, "feuille absente"),
+    (bad_excel_postes, "choix.xlsx", "feuille terrains, ligne 3 (PRAT-N1)", "postes",
+     "attendu un entier >= 0, reçu -2"),
+    (bad_excel_not_a_workbook, "choix.xlsx", None, None, "pas un classeur Excel lisible"),
     (bad_single_csv_file, "terrains.csv", None, None, "a folder of CSV files"),
 ]
 
@@ -769,7 +770,7 @@ def test_bad_file_is_refused(
 
 
 def test_invalid_json_says_line_and_column(tmp_path: Path) -> None:
-    with pytest.raises(InstanceError, match=r"line 3, column 3"):
+    with pytest.raises(InstanceError, match=r"ligne 3, colonne 3"):
         load_instance(bad_not_json(tmp_path))
 
 
@@ -784,7 +785,7 @@ def test_csv_error_has_the_json_message(tmp_path: Path) -> None:
     with pytest.raises(InstanceError) as from_dict:
         instance_from_dict(doc)
     assert from_csv.value.message == from_dict.value.message
-    expect(from_csv.value, "internes.csv", "line 6 (I030)", "rang")
+    expect(from_csv.value, "internes.csv", "ligne 6 (I030)", "rang")
 
 
 def test_csv_folder_missing(tmp_path: Path) -> None:
@@ -855,7 +856,7 @@ BAD_RESULTS: list[tuple[str, Mutation, str, str]] = [
     ("negative vacants", _set("vacants", {"SASPAS-1": -1}), "result", "vacants"),
     ("voeu 0", _set("affectations.0.voeu", 0), "affectations[0] (I010)", "voeu"),
     ("missing raison", _delete("affectations.2.raison"), "affectations[2] (I045)", "raison"),
-    ("unknown key", _set("affectations.1.rank", 1), "affectations[1] (I001)", "rank"),
+    ("clé inconnue", _set("affectations.1.rank", 1), "affectations[1] (I001)", "rank"),
     ("imposition not in ordre", _set("impositions", ["I999"]), "result", "impositions"),
     ("solveur without status", _set("solveur", {"wall_time": 1.0}), "result.solveur", "status"),
 ]

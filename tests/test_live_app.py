@@ -135,7 +135,7 @@ def test_live_command_warns_when_serving_the_network(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         warning = server.stderr.readline()
-        assert warning.startswith("warning: serving on 0.0.0.0")
+        assert warning.startswith("attention : servi sur 0.0.0.0")
     finally:
         server.send_signal(signal.SIGKILL)
         server.communicate()
@@ -172,7 +172,7 @@ def test_live_result_writes_the_journal_result(tmp_path):
                                str(tmp_path / "r.json")])
     assert journal.stat().st_size == size
     assert run.exit_code == 0, run.output
-    assert "the day is over" in run.output
+    assert "la journée est terminée" in run.output
     assert load_result(tmp_path / "r.json").same_allocation(serial_dictatorship(instance))
     from affectation.live.verify import journal_head
 

@@ -47,3 +47,43 @@ def test_a_name_with_surrounding_spaces_is_refused(bad):
 def test_names_are_never_used_by_a_rule():
     instance = datasets.example()
     assert solve(_named(instance)).affectations == solve(instance).affectations
+
+
+def test_the_arrete_shows_names_beside_ids(tmp_path):
+    from affectation.io import save_result
+    from affectation.io.arrete import result_tables
+
+    instance = _named(datasets.example())
+    result = solve(instance)
+    tables = result_tables(result, instance)
+    header, rows = tables["affectations"]
+    by_id = {row[1]: dict(zip(header, row, strict=True)) for row in rows}
+    for interne in instance.internes:
+        assert (by_id[interne.id]["Nom"], by_id[interne.id]["Prénom"]) == (
+            interne.nom, interne.prenom)
+    header, rows = tables["par_terrain"]
+    named = {row[3]: row[4] for row in rows}
+    assert named == {i.id: i.nom for i in instance.internes if i.id in named}
+    save_result(result, tmp_path / "r.csv", instance=instance)
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    second = instance.interne(result.ordre[0])
+    assert f"{second.id};{second.nom or ''};{second.prenom or ''};" in text
+
+
+def test_lazy_exports_are_importable_and_not_loaded_by_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, affectation; heavy = ['affectation.audit', 'affectation.prechoix', "
+            "'affectation.cohort', 'affectation.live', 'affectation.appariement']; "
+            "print([m for m in heavy if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+    import affectation
+    from affectation import ChoiceDay, audit, example, plan_postes, prechoix, simulate
+
+    assert callable(audit) and callable(prechoix) and callable(plan_postes)
+    assert callable(simulate) and ChoiceDay.__name__ == "ChoiceDay"
+    assert example().internes
+    assert {"audit", "ChoiceDay", "simulate"} <= set(dir(affectation))

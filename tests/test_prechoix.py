@@ -254,7 +254,7 @@ def test_command_writes_reports_and_refuses_bad_input(half, tmp_path):
                  ["--out", str(tmp_path / "no" / "r.json")]):
         before = source.read_bytes()
         refused = runner.invoke(main, ["prechoix", str(source), "--samples", "2", *args])
-        assert refused.exit_code == 2 and "error" in refused.output
+        assert refused.exit_code == 2 and "erreur :" in refused.output
         assert source.read_bytes() == before
     missing = runner.invoke(main, ["prechoix", str(tmp_path / "absent.json")])
     assert missing.exit_code == 2 and "absent.json" in missing.output
@@ -350,3 +350,33 @@ def test_any_instance_any_unknown_lists(instance, hidden, seed):
         if entry["voeux_connus"]:
             assert [w["terrain"] for w in entry["voeux"]] == list(
                 instance.interne(entry["interne"]).voeux)
+
+
+def test_prechoix_warns_when_internes_can_take_nothing(tmp_path):
+    """Issue 18, item 11: "sans poste" at probability 1 is said to come from the instance,
+    with the audit's reason, in the result, the reports and the command line."""
+    import attrs
+
+    from affectation.datasets import generate
+    from affectation.io import save_instance
+    from affectation.prechoix import prechoix as run
+    from affectation.prechoix import report_json, stuck
+
+    instance = generate(40, seed=1, couples=0)
+    last = instance.maquette.semestres - 1
+    first = attrs.evolve(instance.internes[0], semestres_valides=last,
+                         semestres_effectues=last, valides=(), nom="Martin", prenom="Léa")
+    instance = attrs.evolve(instance, internes=(first, *instance.internes[1:]))
+    assert [i for i, _ in stuck(instance)] == [first.id]
+    assert stuck(generate(40, seed=1, couples=0)) == ()
+    result = run(instance, n_samples=4, seed=0)
+    assert result.sans_issue[0][0] == first.id and "Martin Léa" in result.sans_issue[0][1]
+    assert report_json(result)["sans_issue"][0]["interne"] == first.id
+    path = tmp_path / "i.json"
+    save_instance(instance, path)
+    out = tmp_path / "p.html"
+    cli = CliRunner().invoke(main, ["prechoix", str(path), "--samples", "4",
+                                    "--out", str(out)])
+    assert cli.exit_code == 0, cli.output
+    assert "ne peuvent rien prendre" in cli.output and "Martin Léa" in cli.output
+    assert "ne peuvent rien prendre" in out.read_text(encoding="utf-8")

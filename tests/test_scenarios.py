@@ -262,7 +262,7 @@ def test_set_obligatoires_and_rounds():
     two = SetRounds(rounds).apply(base)
     assert two.rounds == rounds
     assert SetRounds(None).apply(two).rounds == (DEFAULT_ROUND,)
-    with pytest.raises(ValueError, match="unknown category"):
+    with pytest.raises(ValueError, match="catégorie inconnue"):
         SetObligatoires(("cardiologie",)).apply(base)
     assert SetObligatoires(()).label == "sans impositions"
     assert SetRounds(None).label == "tour unique"

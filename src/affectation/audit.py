@@ -201,7 +201,7 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
             left = maquette.semestres - interne.semestres_valides
             out.append(Finding(
                 "maquette_incompletable", "decision",
-                f"{interne.id} (semestre {interne.semestre}) ne peut plus terminer sa "
+                f"{interne.libelle} (semestre {interne.semestre}) ne peut plus terminer sa "
                 f"maquette : {len(required)} stage(s) à faire ({', '.join(sorted(required))}) "
                 f"en {left} semestre(s), fenêtres comprises ; aucun terrain ne lui est "
                 "éligible (dérogation ou prolongation à décider).", "R-ELI-2",
@@ -219,8 +219,8 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
                 why += " (en surnombre : pas de terrain ambulatoire, R-SUR-4)"
             out.append(Finding(
                 "no_eligible_terrain", "decision",
-                f"{interne.id} (semestre {interne.semestre}) n’a aucun terrain éligible avec un "
-                f"poste ouvert : {why}.", "R-ELI", internes=[interne.id],
+                f"{interne.libelle} (semestre {interne.semestre}) n’a aucun terrain éligible "
+                f"avec un poste ouvert : {why}.", "R-ELI", internes=[interne.id],
                 terrains=eligible[interne.id]))
     return out
 
@@ -372,7 +372,7 @@ def _wishes(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Findi
         if bad:
             out.append(Finding(
                 "wish_not_eligible", "warning",
-                f"{interne.id} demande {len(bad)} terrain(s) qu’il ne peut pas prendre "
+                f"{interne.libelle} demande {len(bad)} terrain(s) qu’il ne peut pas prendre "
                 f"({', '.join(bad[:6])}{'…' if len(bad) > 6 else ''}) : ces vœux seront "
                 "refusés le jour du choix.", "R-ELI", internes=[interne.id], terrains=bad))
     return out

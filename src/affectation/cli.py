@@ -1,10 +1,13 @@
-"""The ``affectation`` command line: solve, validate, check, explain, demo, whatif, prechoix,
-audit, live (and plan, simulate for several semesters).
+"""The ``affectation`` command line: solve, validate, check, explain, demo, exemple, whatif,
+prechoix, audit, live (and plan, simulate for several semesters; appariement).
 
-Exit status: 0 when fine, 2 for bad input (nothing written), 1 for a solve that found no
-allocation (user constraints in conflict) or a result that breaks the rules (``check``), 3 for
-an audit with a finding that needs a decision. These commands and the JSON formats are a
-contract other tools rely on (FORMAT.md).
+Everything it prints is French (``--lang en`` or ``AFFECTATION_LANG=en`` for English: see
+:mod:`affectation.langue`). Exit status: 0 when fine, 2 for bad input (every problem listed,
+nothing written), 1 for a solve that found no allocation (user constraints in conflict) or a
+result that breaks the rules (``check``), 3 for an audit with a finding that needs a decision.
+The library's errors become exit statuses and messages in one place, :data:`EXIT_STATUS` and
+the group's ``invoke`` (the error boundary): a command raises, it never prints an error itself.
+These commands and the JSON formats are a contract other tools rely on (FORMAT.md).
 """
 
 from __future__ import annotations
@@ -17,60 +20,125 @@ from typing import Any
 import click
 
 from affectation.engines import METHODS
-from affectation.errors import InstanceError, NoAllocation
+from affectation.errors import AffectationError, InstanceError, NoAllocation
+from affectation.langue import LANGUES, set_langue, t
 from affectation.model import Instance
 from affectation.result import Result
 
-__all__ = ["guard_out", "main", "write_json_out", "write_out"]
+__all__ = ["EXIT_STATUS", "CliError", "error_text", "exit_status", "guard_out", "main",
+           "write_json_out", "write_out"]
+
+
+class CliError(AffectationError):
+    """A command line that cannot run as given (an option, an ``--out``): exit 2, nothing
+    written. The message is French, like every error's."""
+
+    code = "E-COMMANDE"
+
+
+EXIT_STATUS: tuple[tuple[str, str, int], ...] = (
+    ("affectation.errors", "NoAllocation", 1),
+    ("affectation.compare", "CompareError", 1),
+    ("affectation.errors", "SweepError", 1),
+    ("affectation.errors", "InstanceError", 2),
+    ("affectation.io._files", "OutputError", 2),
+    ("affectation.errors", "ScenarioError", 2),
+    ("affectation.live.journal", "JournalError", 2),
+    ("affectation.cli", "CliError", 2),
+)
+"""(module, error class, exit status), first match wins; any other
+:class:`~affectation.errors.AffectationError` is bad input (2). A module not imported cannot
+have raised its error, so the table imports nothing."""
+
+
+def exit_status(error: BaseException) -> int:
+    """The exit status of a library error (:data:`EXIT_STATUS`)."""
+    for module, name, status in EXIT_STATUS:
+        kind = getattr(sys.modules.get(module), name, None)
+        if kind is not None and isinstance(error, kind):
+            return status
+    return 2
+
+
+def error_text(error: BaseException) -> str:
+    """What the command line prints for a library error, after ``erreur :``."""
+    if isinstance(error, NoAllocation):
+        info = error.info
+        status = str(getattr(info.status, "value", info.status))
+        text = t(f"aucune affectation trouvée (statut du solveur {status})",
+                 f"no allocation found (solver status {status})")
+        if info.conflict:
+            text += t(" ; groupes de règles en conflit : ", "; rule groups in conflict: ")
+            text += ", ".join(info.conflict)
+        if status == "UNKNOWN":
+            text += t(" ; essayez un --time-limit plus long", ", try a longer --time-limit")
+        return text
+    from affectation.io._files import OutputError
+
+    if isinstance(error, OutputError):
+        return f"--out {error}"
+    return str(error)
+
+
+class _Main(click.Group):
+    """The ``affectation`` group, and the error boundary of every command under it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AffectationError as error:
+            click.echo(f"{t('erreur', 'error')} : {error_text(error)}", err=True)
+            sys.exit(exit_status(error))
 
 
 def _load(path: str) -> Instance:
     from affectation.io import load_instance
 
-    try:
-        return load_instance(path)
-    except InstanceError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    return load_instance(path)
 
 
 def _run(instance: Instance, method: str, time_limit: float | None, workers: int,
-         seed: int) -> Result:
-    """One solve through the engine registry; exit 1 when no allocation is found."""
+         seed: int, source: str) -> Result:
+    """One solve through the engine registry (NoAllocation: exit 1 at the boundary)."""
     from affectation.engines import solve
 
     try:
         return solve(instance, method, time_limit=time_limit, workers=workers, seed=seed)
-    except NoAllocation as error:
-        hint = ", try a longer --time-limit" if error.info.status == "UNKNOWN" else ""
-        click.echo(f"error: {error}{hint}", err=True)
-        sys.exit(1)
+    except InstanceError as error:
+        raise error.with_file(source) from None
 
 
 def summary_table(result: Result) -> str:
     """The short summary printed after a solve."""
     from affectation.metrics import format_value, label
 
-    rows = [("methode", result.methode)] + [
+    rows = [(t("méthode", "method"), result.methode)] + [
         (label(key), format_value(key, value)) for key, value in result.summary().items()
     ]
     if result.info is not None and result.methode != "serial":
         info = result.info
         rows += [
-            ("statut du solveur", info.status + (" (optimal prouvé)" if info.optimal else "")),
-            ("temps (s)", f"{info.wall_time:.2f}"),
-            ("variables / contraintes", f"{info.variables} / {info.constraints}"),
+            (t("statut du solveur", "solver status"),
+             info.status + (t(" (optimal prouvé)", " (proven optimal)") if info.optimal
+                            else "")),
+            (t("temps (s)", "time (s)"), f"{info.wall_time:.2f}"),
+            (t("variables / contraintes", "variables / constraints"),
+             f"{info.variables} / {info.constraints}"),
         ]
         if info.conflict:
-            rows.append(("groupes en conflit", ", ".join(info.conflict)))
+            rows.append((t("groupes en conflit", "groups in conflict"),
+                         ", ".join(info.conflict)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="affectation")
-def main() -> None:
-    """Choix de stages du DES de médecine générale: replay, solve, check, what-if."""
+@click.option("--lang", type=click.Choice(LANGUES), default=None,
+              help="Langue des messages (défaut : AFFECTATION_LANG, sinon fr).")
+def main(lang: str | None) -> None:
+    """Choix de stages du DES de médecine générale : rejouer, résoudre, vérifier, simuler."""
+    set_langue(lang)
 
 
 # --- outputs: the guard every --out goes through ---------------------------------------------
@@ -83,27 +151,19 @@ def guard_out(out: str | None, *inputs: str, folder: bool = False,
     library wrote), or sits in a missing or read-only folder (io/_files.py: check_output)."""
     if out is None:
         return
-    from affectation.io._files import OutputError, check_output
+    from affectation.io._files import check_output
 
-    try:
-        check_output(out, inputs, folder=folder, replaceable=replaceable)
-    except OutputError as error:
-        click.echo(f"error: --out {error}", err=True)
-        sys.exit(2)
+    check_output(out, inputs, folder=folder, replaceable=replaceable)
 
 
 def write_out(out: str, write: Callable[[Path], None], *inputs: str, folder: bool = False,
               replaceable: tuple[str, ...] = ()) -> None:
     """The guard of :func:`guard_out`, then ``write(temp)`` put in place atomically; any
     failure (full disk, permissions) is exit 2 with a message and leaves nothing behind."""
-    from affectation.io._files import OutputError, write_output
+    from affectation.io._files import write_output
 
-    try:
-        write_output(out, write, inputs=inputs, folder=folder, replaceable=replaceable)
-    except OutputError as error:
-        click.echo(f"error: --out {error}", err=True)
-        sys.exit(2)
-    click.echo(f"written: {out}")
+    write_output(out, write, inputs=inputs, folder=folder, replaceable=replaceable)
+    click.echo(f"{t('écrit', 'written')} : {out}")
 
 
 def write_json_out(out: str, doc: Any, *inputs: str) -> None:
@@ -120,13 +180,8 @@ def _result_target(out: str | None, *inputs: str) -> str | None:
     if out is None:
         return None
     from affectation.io import RESULT_FILES, result_kind
-    from affectation.io._files import OutputError
 
-    try:
-        kind = result_kind(out)
-    except OutputError as error:
-        click.echo(f"error: --out {error}", err=True)
-        sys.exit(2)
+    kind = result_kind(out)
     guard_out(out, *inputs, folder=kind == "folder",
               replaceable=RESULT_FILES if kind == "folder" else ())
     return kind
@@ -143,32 +198,46 @@ def write_result_out(result: Result, out: str, kind: str, instance: Instance, *i
               *inputs, folder=folder, replaceable=RESULT_FILES if folder else ())
 
 
-OUT_HELP = ("Result: .json (FORMAT.md), .xlsx (affectations, postes, impositions), .csv (the "
-            "affectations) or a folder of CSV files; written whole or not at all, never over "
-            "an input.")
+OUT_HELP = ("Résultat : .json (FORMAT.md), .xlsx (l'arrêté : affectations, par terrain, postes, "
+            "impositions), .csv (les affectations) ou un dossier de fichiers CSV ; écrit en "
+            "entier ou pas du tout, jamais sur une entrée.")
+
+
+def _save_plot(path: str, figure, *inputs: str) -> None:
+    """A figure to ``path`` (.png, .svg or .pdf), whole or not at all, never over an input."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    write_out(path, lambda temp: figure.savefig(temp, format=fmt, dpi=120), *inputs)
+
+
+PLOT_HELP = "Écrire aussi la figure (FICHIER.png, .svg ou .pdf)."
+
+
+def _check_plot(path: str | None, *inputs: str) -> None:
+    if path is None:
+        return
+    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise CliError(t(f"--plot {path} : attendu un fichier .png, .svg ou .pdf",
+                         f"--plot {path}: expected a .png, .svg or .pdf file"))
+    guard_out(path, *inputs)
 
 
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.option("--method", type=click.Choice(METHODS), default="serial", show_default=True,
-              help="serial: the choice day replayed; cpsat: the exact model.")
+              help="serial : le jour du choix rejoué ; cpsat : le modèle exact.")
 @click.option("--out", "out", type=click.Path(), default=None, help=OUT_HELP)
 @click.option("--csv-dialect", type=click.Choice(["excel-fr", "plain"]), default="excel-fr",
               show_default=True,
-              help="CSV results: excel-fr = ';' and UTF-8 with BOM; plain = ',' without BOM.")
-@click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
-@click.option("--workers", type=int, default=1, show_default=True, help="CP-SAT workers.")
-@click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")
+              help="Résultats CSV : excel-fr = ';' et UTF-8 avec BOM ; plain = ',' sans BOM.")
+@click.option("--time-limit", type=float, default=None, help="Limite de temps CP-SAT (s).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Fils CP-SAT.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Graine CP-SAT.")
 def solve(instance: str, method: str, out: str | None, csv_dialect: str,
           time_limit: float | None, workers: int, seed: int) -> None:
-    """Allocate the postes of INSTANCE (JSON file, CSV folder or .xlsx)."""
+    """Affecter les postes d'INSTANCE (fichier JSON, dossier CSV ou classeur .xlsx)."""
     kind = _result_target(out, instance)
     loaded = _load(instance)
-    try:
-        result = _run(loaded, method, time_limit, workers, seed)
-    except InstanceError as error:
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(2)
+    result = _run(loaded, method, time_limit, workers, seed, instance)
     click.echo(summary_table(result))
     if out is not None and kind is not None:
         write_result_out(result, out, kind, loaded, instance, csv_dialect=csv_dialect)
@@ -177,70 +246,83 @@ def solve(instance: str, method: str, out: str | None, csv_dialect: str,
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 def validate(instance: str) -> None:
-    """Check INSTANCE against the file contract; exit 2 with the message on error."""
+    """Vérifier INSTANCE contre le contrat de fichier ; code 2 et tous les problèmes sinon."""
     loaded = _load(instance)
-    postes = sum(t.postes for t in loaded.terrains)
-    click.echo(
+    postes = sum(terrain.postes for terrain in loaded.terrains)
+    click.echo(t(
+        f"conforme : {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, "
+        f"{postes} postes, {len(loaded.couples)} couple(s), maquette {loaded.maquette.nom}",
         f"OK: {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, {postes} postes, "
-        f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}"
-    )
+        f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}",
+    ))
 
 
 @main.command("check")
 @click.argument("instance", type=click.Path(exists=False))
 @click.argument("result", type=click.Path(exists=False))
 def check_command(instance: str, result: str) -> None:
-    """Check RESULT (a FORMAT.md result file, from any tool) against the rules for INSTANCE.
+    """Vérifier RESULT (un résultat FORMAT.md, de n'importe quel outil) contre les règles.
 
-    Exit 0 when it is the allocation the rules give, 1 with every violation listed (rule id,
-    interne, terrain, what is wrong), 2 when a file is unreadable.
+    Code 0 quand c'est l'affectation que donnent les règles, 1 avec chaque violation (règle,
+    interne, terrain, ce qui ne va pas), 2 quand un fichier est illisible.
     """
     from affectation.check import check
     from affectation.io import load_result
 
     loaded = _load(instance)
-    try:
-        other = load_result(result)
-    except InstanceError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    other = load_result(result)
     violations = check(loaded, other)
     if not violations:
-        click.echo(f"OK: {result} follows the rules for {instance} "
-                   f"({len(other.affectations)} internes, methode {other.methode})")
+        click.echo(t(f"conforme : {result} suit les règles pour {instance} "
+                     f"({len(other.affectations)} internes, méthode {other.methode})",
+                     f"OK: {result} follows the rules for {instance} "
+                     f"({len(other.affectations)} internes, method {other.methode})"))
         return
-    click.echo(f"{len(violations)} violation(s) of the rules in {result}:")
+    click.echo(t(f"{len(violations)} violation(s) des règles dans {result} :",
+                 f"{len(violations)} violation(s) of the rules in {result}:"))
     for violation in violations:
         click.echo(f"  {violation}")
     sys.exit(1)
+
+
+def _suggest(wanted: str, known: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(known), n=1)
+    return t(f" ; vouliez-vous dire {close[0]!r} ?", f"; did you mean {close[0]!r}?") if close \
+        else ""
 
 
 @main.command()
 @click.argument("instance", type=click.Path(exists=False))
 @click.argument("interne")
 def explain(instance: str, interne: str) -> None:
-    """Tell, in plain words, how INTERNE got their poste (serial replay)."""
+    """Raconter comment INTERNE a obtenu son poste (le jour du choix rejoué)."""
     from affectation.engines import solve
 
     loaded = _load(instance)
     if interne not in loaded.interne_by_id:
-        click.echo(f"error: {instance}: unknown interne {interne!r}", err=True)
-        sys.exit(2)
+        raise CliError(t(f"{instance} : interne inconnu {interne!r}",
+                         f"{instance}: unknown interne {interne!r}")
+                       + _suggest(interne, loaded.interne_by_id))
+    person = loaded.interne(interne)
+    click.echo(f"{person.libelle}, {t('rang', 'rank')} {person.rang}")
     click.echo(solve(loaded, "serial").explain(interne, loaded))
 
 
 @main.command()
 @click.option("--out", type=click.Path(), default=None,
-              help="Also write the serial result (" + OUT_HELP.removeprefix("Result: ") + ")")
+              help="Écrire aussi le résultat du choix rejoué ("
+                   + OUT_HELP.removeprefix("Résultat : ") + ")")
 def demo(out: str | None) -> None:
-    """Run both engines on the bundled example and print the summary."""
+    """Les deux moteurs sur l'exemple livré, et leur résumé."""
     kind = _result_target(out)
     from affectation.check import check
     from affectation.datasets import example
     from affectation.engines import solve
 
     instance = example()
-    click.echo(f"Instance: {instance.nom} ({len(instance.internes)} internes, "
+    click.echo(f"Instance : {instance.nom} ({len(instance.internes)} internes, "
                f"{len(instance.terrains)} terrains)\n")
     serial = solve(instance, "serial")
     click.echo(summary_table(serial) + "\n")
@@ -248,17 +330,65 @@ def demo(out: str | None) -> None:
     click.echo(summary_table(exact) + "\n")
     same = exact.same_allocation(serial)
     violations = check(instance, serial) + check(instance, exact)
-    click.echo(f"Same allocation, interne by interne: {'yes' if same else 'NO'}")
-    click.echo(f"Checker: {len(violations)} violation(s)")
+    click.echo(t(f"Même affectation, interne par interne : {'oui' if same else 'NON'}",
+                 f"Same allocation, interne by interne: {'yes' if same else 'NO'}"))
+    click.echo(t(f"Vérificateur : {len(violations)} violation(s)",
+                 f"Checker: {len(violations)} violation(s)"))
     # the story of one turn: an imposition if there is one, else the longest list of refusals
     story = serial.impositions[0] if serial.impositions else max(
         serial.trace, key=lambda turn: len(turn.refusals)).interne
-    click.echo("\n" + serial.explain(story, instance))
+    click.echo("\n" + instance.interne(story).libelle)
+    click.echo(serial.explain(story, instance))
     if out is not None and kind is not None:
         click.echo()
         write_result_out(serial, out, kind, instance)
     if not same or violations:
         sys.exit(1)
+
+
+EXEMPLE_FILES = {"csv-fr": None, "xlsx": "exemple.xlsx", "json": "exemple.json"}
+
+
+@main.command()
+@click.argument("dossier", type=click.Path(file_okay=False))
+@click.option("--format", "form", type=click.Choice(list(EXEMPLE_FILES)), default="csv-fr",
+              show_default=True,
+              help="csv-fr : les tables en CSV (';', UTF-8 avec BOM) comme Excel les ouvre ; "
+                   "xlsx : un classeur exemple.xlsx ; json : exemple.json (FORMAT.md).")
+def exemple(dossier: str, form: str) -> None:
+    """Écrire l'exemple livré dans DOSSIER, comme un bureau l'ouvrirait, pour partir de lui."""
+    from affectation.datasets import example
+    from affectation.io import dumps, instance_to_dict
+    from affectation.io.tabular import TABLE_FILES, csv_files, save_excel
+
+    instance = example()
+    target = Path(dossier)
+    if form == "csv-fr":
+        files = csv_files(instance, "excel-fr")
+
+        def write(temp: Path) -> None:
+            for name, data in files.items():
+                (temp / name).write_bytes(data)
+
+        write_out(dossier, write, folder=True, replaceable=tuple(TABLE_FILES))
+    else:
+        if not target.parent.resolve().is_dir():
+            raise CliError(t(f"{dossier} : le dossier parent n'existe pas",
+                             f"{dossier}: the parent folder does not exist"))
+        if target.exists() and not target.is_dir():
+            raise CliError(t(f"{dossier} : existe et n'est pas un dossier",
+                             f"{dossier}: exists and is not a folder"))
+        target.mkdir(exist_ok=True)
+        out = str(target / EXEMPLE_FILES[form])
+        if form == "xlsx":
+            write_out(out, lambda temp: save_excel(instance, temp))
+        else:
+            data = dumps(instance_to_dict(instance))
+            write_out(out, lambda temp: temp.write_bytes(data))
+    click.echo(t(f"{len(instance.internes)} internes, {len(instance.terrains)} terrains : "
+                 f"affectation validate {dossier} puis affectation solve {dossier}",
+                 f"{len(instance.internes)} internes, {len(instance.terrains)} terrains: "
+                 f"affectation validate {dossier} then affectation solve {dossier}"))
 
 
 @main.command()
@@ -280,21 +410,24 @@ def demo(out: str | None) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="CP-SAT workers.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="JSON report (table and moves), written whole or not at all.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP)
 def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str, samples: int,
-           seed: int, time_limit: float | None, workers: int, out: str | None) -> None:
+           seed: int, time_limit: float | None, workers: int, out: str | None,
+           plot_path: str | None) -> None:
     """Compare INSTANCE with postes opened or closed (R-POS-2): base vs scenario."""
     from affectation.scenarios import Scenario, parse_change
 
     guard_out(out, instance)
+    _check_plot(plot_path, instance)
     if not opens:
-        click.echo("error: nothing to compare: give at least one --open SPEC "
-                   "(for example --open urgences:3)", err=True)
-        sys.exit(2)
+        raise CliError(t("rien à comparer : donnez au moins un --open SPEC (par exemple "
+                         "--open urgences:3)", "nothing to compare: give at least one --open "
+                         "SPEC (for example --open urgences:3)"))
     try:
         changes = [parse_change(spec) for spec in opens]
     except ValueError as error:
-        click.echo(f"error: --open: {error}", err=True)
-        sys.exit(2)
+        raise CliError(f"--open : {error}") from None
     loaded = _load(instance)
     scenarios = ([Scenario.of(c) for c in changes] if separately
                  else [Scenario.of(*changes)])
@@ -302,28 +435,35 @@ def whatif(instance: str, opens: tuple[str, ...], separately: bool, method: str,
         try:
             scenario.apply(loaded)
         except ValueError as error:  # InstanceError included: a change the file cannot take
-            click.echo(f"error: {instance}: scenario {scenario.name!r}: {error}", err=True)
-            sys.exit(2)
+            raise CliError(t(f"{instance} : scénario {scenario.name!r} : {error}",
+                             f"{instance}: scenario {scenario.name!r}: {error}")) from None
+    figure = None
     if samples:
-        report = _whatif_sweep(loaded, scenarios, method, samples, seed)
-    else:
-        from affectation.compare import CompareError, compare
+        report, swept = _whatif_sweep(loaded, scenarios, method, samples, seed)
+        if plot_path is not None:
+            from affectation.plots import plot_sweep
 
-        try:
-            comparison = compare(loaded, *scenarios, method=method, time_limit=time_limit,
-                                 workers=workers, seed=seed)
-        except CompareError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(1)
+            figure = plot_sweep(swept)
+    else:
+        from affectation.compare import compare
+
+        comparison = compare(loaded, *scenarios, method=method, time_limit=time_limit,
+                             workers=workers, seed=seed)
         click.echo(str(comparison))
         report = comparison.to_dict()
+        if plot_path is not None:
+            from affectation.plots import plot_comparison
+
+            figure = plot_comparison(comparison)
     if out is not None:
         write_json_out(out, {"format": "affectation-whatif/1", "instance": instance, **report},
                        instance)
+    if figure is not None and plot_path is not None:
+        _save_plot(plot_path, figure, instance)
 
 
 def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int,
-                  seed: int) -> dict:
+                  seed: int) -> tuple[dict, Any]:
     """``whatif --samples``: the Monte Carlo sweep of the base and the scenarios (the base
     first: the reference of the paired differences), printed; its summary as a report."""
     try:
@@ -331,23 +471,25 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
     except ModuleNotFoundError as error:
         if error.name != "affectation.sweep":
             raise
-        click.echo("error: --samples needs the Monte Carlo sweep (affectation.sweep), which "
-                   "this installation does not have; run without --samples for the "
-                   "deterministic comparison", err=True)
-        sys.exit(2)
+        raise CliError(t("--samples demande les tirages de Monte-Carlo (affectation.sweep), "
+                         "absents de cette installation ; sans --samples, la comparaison "
+                         "déterministe", "--samples needs the Monte Carlo sweep "
+                         "(affectation.sweep), which this installation does not have; run "
+                         "without --samples for the deterministic comparison")) from None
     import pandas as pd
 
     from affectation.compare import records
     from affectation.metrics import sweep_table
     from affectation.scenarios import BASE
 
-    summary = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed,
-                    method=method).summary()
+    swept = sweep(instance, [BASE, *scenarios], n_samples=samples, seed=seed, method=method)
+    summary = swept.summary()
     tidy = {"scenario", "metric", "mean", "delta"} <= set(summary.columns)
     click.echo((sweep_table(summary) if tidy else summary).to_string())
     if not isinstance(summary.index, pd.RangeIndex):
         summary = summary.reset_index()
-    return {"methode": method, "samples": samples, "seed": seed, "summary": records(summary)}
+    return ({"methode": method, "samples": samples, "seed": seed, "summary": records(summary)},
+            swept)
 
 
 @main.command()
@@ -361,8 +503,10 @@ def _whatif_sweep(instance: Instance, scenarios: list, method: str, samples: int
               help="A result file of a past choice day, also used to fit the guesses.")
 @click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False),
               help="Report: .json (affectation-prechoix/1), .xlsx or .html; repeatable.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP + " Le rang limite des terrains.")
 def prechoix(instance: str, samples: int, seed: int, method: str, past: str | None,
-             outs: tuple[str, ...]) -> None:
+             outs: tuple[str, ...], plot_path: str | None) -> None:
     """Pré-choix of INSTANCE: the lists marked voeux_connus=false are guessed SAMPLES times,
     the others kept; per interne the probability of each terrain, per terrain the rang
     limite (docs/howto-prechoix.md)."""
@@ -373,47 +517,72 @@ def prechoix(instance: str, samples: int, seed: int, method: str, past: str | No
 
     for out in outs:
         if Path(out).suffix.lower() not in REPORT_SUFFIXES:
-            click.echo(f"error: --out {out}: expected a .json, .xlsx or .html report", err=True)
-            sys.exit(2)
-        if not Path(out).resolve().parent.is_dir():
-            click.echo(f"error: --out {out}: no such directory", err=True)
-            sys.exit(2)
-        if Path(out).resolve() == Path(instance).resolve() or (
-            past is not None and Path(out).resolve() == Path(past).resolve()
-        ):
-            click.echo(f"error: --out {out} is an input file; it is never overwritten",
-                       err=True)
-            sys.exit(2)
+            raise CliError(t(f"--out {out} : attendu un rapport .json, .xlsx ou .html",
+                             f"--out {out}: expected a .json, .xlsx or .html report"))
+        guard_out(out, instance, *([past] if past else []))
+    _check_plot(plot_path, instance, *([past] if past else []))
     loaded = _load(instance)
     if "null" in loaded.terrain_by_id and any(o.lower().endswith(".json") for o in outs):
-        click.echo(f"error: {instance}: a terrain is named 'null', the key of no poste in the "
-                   "JSON report; rename it", err=True)
-        sys.exit(2)
+        raise CliError(t(f"{instance} : un terrain s'appelle 'null', la clé de « sans poste » "
+                         "dans le rapport JSON ; renommez-le",
+                         f"{instance}: a terrain is named 'null', the key of no poste in the "
+                         "JSON report; rename it"))
     past_result = None
     if past is not None:
         from affectation.io import load_result
 
-        try:
-            past_result = load_result(past)
-        except InstanceError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
-    from affectation.errors import SweepError
+        past_result = load_result(past)
+    result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
+                          past=past_result)
+    from affectation.prechoix import stuck_sentence
 
-    try:
-        result = run_prechoix(loaded, n_samples=samples, seed=seed, method=method,
-                              past=past_result)
-    except SweepError as error:  # a draw the engine could not allocate
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(1)
+    if result.sans_issue:
+        click.echo(f"{t('attention', 'warning')} : {stuck_sentence(result)}", err=True)
+        for _, why in result.sans_issue[:10]:
+            click.echo(f"  - {why}", err=True)
+        if len(result.sans_issue) > 10:
+            click.echo(f"  … ({len(result.sans_issue) - 10} de plus dans le rapport)", err=True)
     n = len(loaded.internes)
-    click.echo(f"pré-choix: {n} internes, {len(result.known)} listes connues, "
+    click.echo(f"pré-choix : {n} internes, {len(result.known)} listes connues, "
                f"{n - len(result.known)} devinées, {samples} tirages (graine {seed})")
-    head = result.internes_table().head(10).astype(object)
-    click.echo(head.where(head.notna(), "").to_string(index=False))
+    click.echo(prechoix_table(result, loaded))
     for out in outs:
-        write_report(result, out)
-        click.echo(f"written: {out}")
+        write_out(out, lambda temp: write_report(result, temp), instance,
+                  *([past] if past else []))
+    if plot_path is not None:
+        from affectation.plots import plot_rang_limite
+
+        _save_plot(plot_path, plot_rang_limite(result), instance, *([past] if past else []))
+
+
+def prechoix_table(result, instance: Instance, rows: int = 10) -> str:
+    """The first internes of the pré-choix in at most 100 columns, names beside ids, then what
+    the figures mean."""
+    table = result.internes_table().head(rows)
+    lines = []
+    for entry in table.to_dict("records"):
+        person = instance.interne(entry["interne"]).libelle
+        person = person if len(person) <= 28 else person[:27] + "…"
+        likely = entry["terrain_1"] or ""
+        likely = likely if len(likely) <= 22 else likely[:21] + "…"
+        lines.append([entry["position"], person, entry["rang"],
+                      t("oui", "yes") if entry["voeux_connus"] else t("non", "no"),
+                      likely, f"{entry['p_1']:.0%}" if entry["terrain_1"] else "",
+                      f"{entry['p_sans_poste']:.0%}", f"{entry['p_impose']:.0%}"])
+    head = [t("Pos.", "Pos."), "Interne", t("Rang", "Rank"), t("Liste", "List"),
+            t("Terrain le plus probable", "Most likely terrain"), "p",
+            t("Sans poste", "No poste"), t("Imposé", "Imposed")]
+    out = _grid(head, lines)
+    out += ["", *_wrap(t(
+        f"Les {len(table)} premiers internes dans l'ordre du choix : leur liste est-elle connue "
+        f"(sinon devinée), le terrain qu'ils obtiennent le plus souvent sur {result.n_samples} "
+        "tirages et sa probabilité, la probabilité de n'avoir aucun poste et celle d'être "
+        "imposé. Tout le détail dans le rapport (--out rapport.html).",
+        f"The first {len(table)} internes in the order of choice: whether their list is known "
+        f"(else guessed), the terrain they get most often over {result.n_samples} draws and "
+        "its probability, the probability of no poste and of an imposition. The details are "
+        "in the report (--out report.html)."))]
+    return "\n".join(out)
 
 
 # --- before and on choice day (issue 9) ------------------------------------------------------
@@ -429,15 +598,14 @@ def audit_command(instance: str, out: str | None) -> None:
     from affectation.io import load_instance
 
     if out is not None and not out.endswith((".json", ".html")):
-        click.echo(f"error: --out {out}: expected a .json or .html file", err=True)
-        sys.exit(2)
+        raise CliError(t(f"--out {out} : attendu un fichier .json ou .html",
+                         f"--out {out}: expected a .json or .html file"))
     guard_out(out, instance)
     try:
         loaded = load_instance(instance)
     except InstanceError as error:
-        click.echo(str(refused(str(error))))
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        click.echo(str(refused(str(error))))  # the refusal as the audit's finding, then exit 2
+        raise
     report = audit(loaded)
     click.echo(str(report))
     if out is not None:
@@ -492,7 +660,8 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
              "démarrage) ou de la variable AFFECTATION_JETON")
     if result_path is not None:
         if not result_path.endswith((".json", ".xlsx")):
-            fail(f"--result {result_path}: expected a .json or .xlsx file")
+            raise CliError(t(f"--result {result_path} : attendu un fichier .json ou .xlsx",
+                             f"--result {result_path}: expected a .json or .xlsx file"))
         guard_out(result_path, instance, journal)
     loaded = _load(instance)
     try:
@@ -512,9 +681,10 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
             load_token,
         )
     except ModuleNotFoundError as error:
-        click.echo(f"error: the live pages need the 'live' extra ({error.name} is missing): "
-                   "pip install 'affectation[live]'", err=True)
-        sys.exit(2)
+        raise CliError(t(f"les pages en direct demandent l'extra 'live' ({error.name} "
+                         "manque) : pip install 'affectation[live]'",
+                         f"the live pages need the 'live' extra ({error.name} is missing): "
+                         "pip install 'affectation[live]'")) from None
     import os
 
     token_path = Path(token_file) if token_file else Path(journal + ".jeton")
@@ -555,8 +725,10 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
             fail(str(error))
     bound = sock.getsockname()[1]
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: serving on {host}: anyone on this network can open the public "
-                   "page; the operator page still needs the token", err=True)
+        click.echo(t(f"attention : servi sur {host} : tout ce réseau peut ouvrir la page "
+                     "publique ; la page de l'opérateur demande toujours le jeton",
+                     f"warning: serving on {host}: anyone on this network can open the public "
+                     "page; the operator page still needs the token"), err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     head = day.head
@@ -644,24 +816,27 @@ def _live_result(instance: Instance, journal: str, path: str, *inputs: str,
     from affectation.live import ChoiceDay, JournalError
 
     if not path.endswith((".json", ".xlsx")):
-        click.echo(f"error: --result {path}: expected a .json or .xlsx file", err=True)
-        sys.exit(2)
+        raise CliError(t(f"--result {path} : attendu un fichier .json ou .xlsx",
+                         f"--result {path}: expected a .json or .xlsx file"))
     try:
         day = ChoiceDay.replay(instance, journal, key=key)  # read only: never touched
     except JournalError as error:
         click.echo(f"erreur : {error}", err=True)
         sys.exit(2)
     result = day.result()
-    state = "over" if day.done else f"not over: {len(day.placed)} placed so far"
+    state = (t("terminée", "over") if day.done
+             else t(f"en cours : {len(day.placed)} placés", f"not over: {len(day.placed)} "
+                                                             "placed so far"))
     click.echo(summary_table(result))
-    click.echo(f"journal: {day.seq} entries, the day is {state}")
+    click.echo(t(f"journal : {day.seq} entrées, la journée est {state}",
+                 f"journal: {day.seq} entries, the day is {state}"))
     from affectation.io import dumps
     from affectation.live.verify import journal_head, result_document, result_workbook
 
     head = journal_head(journal)
     click.echo(f"tête du journal : {head}")
-    # the result spreadsheet of solve (formula-safe, whole or nothing, never over an input),
-    # with the journal's head (a sheet 'journal', or the key 'journal' of the JSON file)
+    # the arrêté workbook of solve (formula-safe, whole or nothing, never over an input), with
+    # the journal's head (a sheet 'journal', or the key 'journal' of the JSON file)
     if path.endswith(".json"):
         data = dumps(result_document(result, head))
         write_out(path, lambda temp: temp.write_bytes(data), journal, *inputs)
@@ -678,8 +853,8 @@ def _agrements(values: tuple[str, ...]) -> dict[str, int]:
     for value in values:
         kind, sep, count = value.partition("=")
         if not sep or not count.strip().isdigit():
-            click.echo(f"error: {value!r}: expected CATEGORIE=N (urgences=40)", err=True)
-            sys.exit(2)
+            raise CliError(t(f"{value!r} : attendu CATEGORIE=N (urgences=40)",
+                             f"{value!r}: expected CATEGORIE=N (urgences=40)"))
         out[kind.strip()] = int(count)
     return out
 
@@ -689,24 +864,74 @@ def _marges(values: tuple[str, ...]) -> int | dict[str, int]:
     if len(values) == 1 and values[0].strip().isdigit():
         return int(values[0])
     if any("=" not in v for v in values):
-        click.echo("error: --marge: expected one N, or CATEGORIE=N (repeatable)", err=True)
-        sys.exit(2)
+        raise CliError(t("--marge : attendu un N, ou CATEGORIE=N (répétable)",
+                         "--marge: expected one N, or CATEGORIE=N (repeatable)"))
     return _agrements(values)
 
 
+
+WIDTH = 100
+"""The command line's tables fit in this many columns."""
+
+
+def _grid(head: list[str], rows: list[list[object]]) -> list[str]:
+    """Columns two spaces apart: figures right-aligned, texts (and the first column)
+    left-aligned."""
+    import re
+
+    cells = [[str(x) for x in row] for row in [head, *rows]]
+    widths = [max(len(row[k]) for row in cells) for k in range(len(head))]
+    figure = re.compile(r"[-0-9.,%\[\]– ]*")
+    right = [k > 0 and all(figure.fullmatch(row[k]) for row in cells[1:])
+             for k in range(len(head))]
+    return ["  ".join(c.rjust(w) if right[k] else c.ljust(w)
+                      for k, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+            for row in cells]
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, WIDTH)
+
+
 def plan_table(plan) -> str:
-    """The plan as the commission reads it: one row per semester, postes per kind."""
-    kinds = plan.kinds
-    head = ["semestre", "internes", "nouveaux", *kinds, "total", "min R-POS-3"]
-    rows = [[s.semestre, s.internes, s.nouveaux, *(s.postes[k] for k in kinds), s.total,
-             s.minimum_r_pos_3] for s in plan.semestres]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    lines = ["  ".join(str(x).rjust(w) for x, w in zip(r, widths, strict=True))
-             for r in [head, *rows]]
-    gap = "" if plan.gap is None else f", écart {plan.gap:.1%}"
-    lines.append(f"objectif {plan.objective}: {plan.value} (borne prouvée {plan.bound}{gap}), "
-                 f"statut {plan.status}, {plan.wall_time:.2f} s")
+    """The plan as the commission reads it: one row per kind of terrain, one column per
+    semester (at most 100 columns for up to 12 semesters), then what the figures mean."""
+    labels = [s.semestre for s in plan.semestres]
+    rows: list[list[object]] = [
+        [t("Internes qui choisissent", "Internes choosing"), *(s.internes for s in plan.semestres)],
+        [t("dont nouveaux T1", "of which new T1s"), *(s.nouveaux for s in plan.semestres)],
+    ]
+    from affectation.views import kind_label
+
+    rows += [[kind_label(kind), *(s.postes[kind] for s in plan.semestres)]
+             for kind in plan.kinds]
+    rows += [
+        [t("Total des postes", "Total postes"), *(s.total for s in plan.semestres)],
+        [t("Plancher R-POS-3", "R-POS-3 floor"), *(s.minimum_r_pos_3 for s in plan.semestres)],
+    ]
+    lines = _grid([t("Postes à ouvrir", "Postes to open"), *labels], rows)
+    gap = "" if plan.gap is None else t(f", écart {plan.gap:.1%}", f", gap {plan.gap:.1%}")
+    words = {"total": t("le moins de postes au total", "the fewest postes in all"),
+             "change": t("le moins de postes déplacés", "the fewest postes moved"),
+             "impositions": t("le moins d'impositions", "the fewest impositions")}
+    lines.append("")
+    lines += _wrap(t(
+        f"Chaque colonne est un semestre de choix, chaque ligne une catégorie de terrain : "
+        f"le nombre de postes à ouvrir pour que chaque interne puisse finir sa maquette à "
+        f"temps, les postes obligatoires pourvus et au moins le plancher R-POS-3 (107 % des "
+        f"internes qui choisissent). Objectif : {words.get(plan.objective, plan.objective)}, "
+        f"{plan.value} (borne prouvée {plan.bound}{gap}), statut {plan.status}, "
+        f"{plan.wall_time:.2f} s.",
+        f"Each column is a semester of choice, each row a kind of terrain: the postes to "
+        f"open so that every interne can finish their maquette on time, the mandatory postes "
+        f"filled and at least the R-POS-3 floor (107 % of the internes choosing). Objective: "
+        f"{words.get(plan.objective, plan.objective)}, {plan.value} (proven bound "
+        f"{plan.bound}{gap}), status {plan.status}, {plan.wall_time:.2f} s."))
     return "\n".join(lines)
+
+
 
 
 @main.command()
@@ -727,14 +952,17 @@ def plan_table(plan) -> str:
 @click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="plan.json (affectation-plan/1) or plan.xlsx, written whole or not at all.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP)
 def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: str,
          agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool,
-         time_limit: float | None, out: str | None) -> None:
+         time_limit: float | None, out: str | None, plot_path: str | None) -> None:
     """The fewest postes per kind and semester that let every maquette finish, proven."""
     if out is not None and not out.lower().endswith((".json", ".xlsx")):
-        click.echo(f"error: --out {out}: expected a .json or .xlsx file", err=True)
-        sys.exit(2)
+        raise CliError(t(f"--out {out} : attendu un fichier .json ou .xlsx",
+                         f"--out {out}: expected a .json or .xlsx file"))
     guard_out(out, instance)
+    _check_plot(plot_path, instance)
     loaded = _load(instance)
     from affectation.cohort import plan_postes, save_plan
 
@@ -744,10 +972,12 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
                              marge=_marges(marges), per_terrain=per_terrain,
                              time_limit=time_limit)
     except ValueError as error:
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(2)
+        if isinstance(error, AffectationError):
+            raise
+        raise CliError(f"{instance} : {error}") from None
     if not result.feasible:
-        click.echo(f"no plan (statut {result.status}); contraintes liantes :", err=True)
+        click.echo(t(f"aucun plan (statut {result.status}) ; contraintes liantes :",
+                     f"no plan (status {result.status}); binding constraints:"), err=True)
         for binding in result.binding:
             click.echo(f"  - {binding.texte}", err=True)
         if out is not None:
@@ -755,30 +985,62 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
         sys.exit(1)
     click.echo(plan_table(result))
     if result.hors_plan:
-        click.echo(f"hors plan (maquette déjà irréalisable) : {', '.join(result.hors_plan)}")
+        click.echo(t(f"hors plan (maquette déjà irréalisable) : {', '.join(result.hors_plan)}",
+                     f"outside the plan (maquette already out of reach): "
+                     f"{', '.join(result.hors_plan)}"))
     if out is not None:
         write_out(out, lambda temp: save_plan(result, temp), instance)
+    if plot_path is not None:
+        from affectation.cohort.plots import plot_plan
+
+        _save_plot(plot_path, plot_plan(result), instance)
 
 
-SIMULATE_COLUMNS = ("internes", "postes", "impositions", "sans_poste", "postes_vacants",
-                    "a_l_heure", "finissent", "en_retard", "marge_r_pos_3")
+SIMULATE_TABLES = (
+    (("internes", "Internes", "Internes"), ("postes", "Postes", "Postes"),
+     ("postes_vacants", "Vacants", "Vacant"), ("marge_r_pos_3", "Marge R-POS-3",
+                                                "R-POS-3 margin")),
+    (("impositions", "Imposés", "Imposed"), ("sans_poste", "Sans poste", "No poste"),
+     ("a_l_heure", "À l'heure", "On time"), ("finissent", "Finissent", "Finish"),
+     ("en_retard", "En retard", "Late")),
+)
+"""The two tables of ``simulate``: the postes, then the careers (metric, French, English)."""
+
+SIMULATE_WORDS = (
+    ("Internes qui choisissent, postes ouverts, postes restés vacants et marge au-dessus du "
+     "plancher R-POS-3, par semestre : la moyenne des futurs simulés et, entre crochets, la "
+     "bande où tombent 90 % d'entre eux.",
+     "Internes choosing, postes opened, postes left vacant and the margin above the R-POS-3 "
+     "floor, per semester: the mean of the simulated futures and, in brackets, the band where "
+     "90 % of them fall."),
+    ("Internes placés par imposition, internes sans poste, part des internes encore capables "
+     "de finir leur maquette à temps, internes qui la finissent ce semestre à temps ou en "
+     "retard : même lecture (moyenne [bande de 90 %]).",
+     "Internes placed by imposition, internes without poste, share of internes still able to "
+     "finish their maquette on time, internes finishing it this semester on time or late: "
+     "read the same way (mean [90 % band])."),
+)
 
 
 def careers_table(result) -> str:
-    """Per semester, the mean of the headline figures and the band of 90 % of the futures."""
-    import pandas as pd
-
+    """Per semester, the mean of the headline figures and the band of 90 % of the futures,
+    in two tables of at most 100 columns, each followed by what its figures mean."""
     table = result.summary().set_index(["semestre", "metric"])
-    cells = {}
-    for metric in SIMULATE_COLUMNS:
-        fmt = "{:.0%}" if metric == "a_l_heure" else "{:.1f}"
-        cells[metric] = [
-            f"{fmt.format(table.loc[(label, metric), 'mean'])} "
-            f"[{fmt.format(table.loc[(label, metric), 'low'])}-"
-            f"{fmt.format(table.loc[(label, metric), 'high'])}]"
-            for label in result.labels
-        ]
-    return pd.DataFrame(cells, index=pd.Index(result.labels, name="semestre")).to_string()
+    english = t("fr", "en") == "en"
+    out: list[str] = []
+    for columns, words in zip(SIMULATE_TABLES, SIMULATE_WORDS, strict=True):
+        head = [t("Semestre", "Semester"), *(en if english else fr for _, fr, en in columns)]
+        rows = []
+        for label in result.labels:
+            row: list[object] = [label]
+            for metric, _, _ in columns:
+                fmt = "{:.0%}" if metric == "a_l_heure" else "{:.0f}"
+                mean, low, high = (table.loc[(label, metric), k] for k in ("mean", "low", "high"))
+                row.append(f"{fmt.format(mean)} [{fmt.format(low)}–{fmt.format(high)}]")
+            rows.append(row)
+        out += _grid(head, rows)
+        out += ["", *_wrap(words[1] if english else words[0]), ""]
+    return "\n".join(out).rstrip()
 
 
 @main.command()
@@ -803,27 +1065,26 @@ def careers_table(result) -> str:
               help="Worker processes (default: every core; 1: in this process).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="careers.csv: one row per (future, semester), written whole or not at all.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help=PLOT_HELP)
 def simulate(instance: str, plan_path: str | None, futures: int, semesters: int | None,
              promotion: int | None, echec: float, echec_surnombre: float, surnombre: float,
-             method: str, seed: int, workers: int | None, out: str | None) -> None:
+             method: str, seed: int, workers: int | None, out: str | None,
+             plot_path: str | None) -> None:
     """Careers semester after semester under a plan: impositions, internes without poste,
     completion on time, with the band where 90 % of the futures fall."""
     guard_out(out, instance, *([plan_path] if plan_path else []))
+    _check_plot(plot_path, instance, *([plan_path] if plan_path else []))
     loaded = _load(instance)
     from affectation.cohort import load_plan
     from affectation.cohort.simulate import simulate as run
 
     given = None
     if plan_path is not None:
-        try:
-            given = load_plan(plan_path)
-        except InstanceError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
+        given = load_plan(plan_path)
         if not given.feasible:
-            click.echo(f"error: {plan_path}: the plan has no postes (statut {given.status})",
-                       err=True)
-            sys.exit(2)
+            raise CliError(t(f"{plan_path} : le plan n'a pas de postes (statut {given.status})",
+                             f"{plan_path}: the plan has no postes (status {given.status})"))
     executor = "inline" if workers == 1 else None
     pool = None
     if workers is not None and workers > 1:
@@ -835,17 +1096,27 @@ def simulate(instance: str, plan_path: str | None, futures: int, semesters: int 
                      executor=executor, method=method, promotion=promotion, echec=echec,
                      echec_surnombre=echec_surnombre, surnombre=surnombre)
     except ValueError as error:
-        click.echo(f"error: {instance}: {error}", err=True)
-        sys.exit(2)
+        if isinstance(error, AffectationError):
+            raise
+        raise CliError(f"{instance} : {error}") from None
     finally:
         if pool is not None:
             pool.shutdown()
-    click.echo(f"{futures} futurs : moyenne [5 %-95 % des futurs]")
+    click.echo(t(f"{futures} futurs simulés, {len(result.labels)} semestres",
+                 f"{futures} simulated futures, {len(result.labels)} semesters") + "\n")
     click.echo(careers_table(result))
     if out is not None:
-        data = result.to_frame().to_csv(index=False).encode("utf-8")
+        from affectation.io._cells import csv_bytes, frame_sheet
+
+        sheet = frame_sheet("careers", result.to_frame())
+        data = csv_bytes(sheet.header, sheet.rows)  # formula-safe, like every CSV written
         write_out(out, lambda temp: temp.write_bytes(data), instance,
                   *([plan_path] if plan_path else []))
+    if plot_path is not None:
+        from affectation.cohort.plots import plot_careers
+
+        _save_plot(plot_path, plot_careers(result), instance,
+                   *([plan_path] if plan_path else []))
 
 
 # --- the appariement of the docteurs juniors (R-APP), its own group ----------------------------

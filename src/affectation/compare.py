@@ -345,8 +345,8 @@ class Comparison:
         ]
         text.append("")
         for name, kinds in self.counts().items():
-            summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items()) or "none"
-            text.append(f"moves ({name}): {summary}")
+            summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items()) or "aucun"
+            text.append(f"mouvements ({name}) : {summary}")
         return "\n".join(text)
 
     def __repr__(self) -> str:

@@ -76,7 +76,7 @@ def _categories(value: str | Iterable[str] | None) -> frozenset[str] | None:
 def _non_empty_str(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, str) or not value:
         raise InstanceError(
-            f"expected a non-empty string, got {value!r}", key=attribute.name
+            f"attendu un texte non vide, reçu {value!r}", key=attribute.name
         )
 
 
@@ -85,7 +85,7 @@ def _optional_name(instance: Any, attribute: attrs.Attribute, value: Any) -> Non
         return
     if not isinstance(value, str) or not value.strip() or value != value.strip():
         raise InstanceError(
-            f"expected a name without surrounding spaces, or null, got {value!r}",
+            f"attendu un nom sans espace autour, ou null, reçu {value!r}",
             key=attribute.name,
         )
 
@@ -94,7 +94,7 @@ def _int_at_least(minimum: int):
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise InstanceError(
-                f"expected an integer >= {minimum}, got {value!r}", key=attribute.name
+                f"attendu un entier >= {minimum}, reçu {value!r}", key=attribute.name
             )
 
     return check
@@ -102,14 +102,14 @@ def _int_at_least(minimum: int):
 
 def _bool(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, bool):
-        raise InstanceError(f"expected true or false, got {value!r}", key=attribute.name)
+        raise InstanceError(f"attendu true ou false, reçu {value!r}", key=attribute.name)
 
 
 def _strings(instance: Any, attribute: attrs.Attribute, value: tuple) -> None:
     for item in value:
         if not isinstance(item, str) or not item:
             raise InstanceError(
-                f"expected a list of non-empty strings, found {item!r}", key=attribute.name
+                f"attendu une liste de textes non vides, trouvé {item!r}", key=attribute.name
             )
 
 
@@ -117,7 +117,7 @@ def _no_repeats(instance: Any, attribute: attrs.Attribute, value: tuple) -> None
     seen: set = set()
     for item in value:
         if item in seen:
-            raise InstanceError(f"{item!r} appears twice", key=attribute.name)
+            raise InstanceError(f"{item!r} apparaît deux fois", key=attribute.name)
         seen.add(item)
 
 
@@ -140,14 +140,15 @@ class Slot:
             or not 1 <= value[0] <= value[1]
         ):
             raise InstanceError(
-                f"expected [first, last] semesters with 1 <= first <= last, got {list(value)}",
+                f"attendu [premier, dernier] semestres, 1 <= premier <= dernier, "
+                f"reçu {list(value)}",
                 key="semestres",
             )
 
     @categories.validator
     def _check_categories(self, attribute: attrs.Attribute, value: frozenset | None) -> None:
         if value is not None and not value:
-            raise InstanceError("expected a non-empty list of categories or '*'",
+            raise InstanceError("attendu une liste non vide de catégories ou '*'",
                                 key="categories")
 
     def accepts(self, categories: frozenset[str]) -> bool:
@@ -167,13 +168,13 @@ class Maquette:
     def __attrs_post_init__(self) -> None:
         ids = [slot.id for slot in self.stages]
         if not ids:
-            raise InstanceError("a maquette needs at least one stage", key="stages")
+            raise InstanceError("une maquette demande au moins un stage", key="stages")
         for slot in self.stages:
             if ids.count(slot.id) > 1:
-                raise InstanceError(f"slot id {slot.id!r} appears twice", key="stages")
+                raise InstanceError(f"le stage {slot.id!r} apparaît deux fois", key="stages")
             if slot.window[1] > self.semestres:
                 raise InstanceError(
-                    f"slot {slot.id!r} ends after semester {self.semestres}", key="stages"
+                    f"le stage {slot.id!r} finit après le semestre {self.semestres}", key="stages"
                 )
 
     @cached_property
@@ -217,14 +218,14 @@ class Terrain:
             return
         if isinstance(value, bool) or not isinstance(value, int) or value < self.postes:
             raise InstanceError(
-                f"expected null or an integer >= postes ({self.postes}), got {value!r}",
+                f"attendu null ou un entier >= postes ({self.postes}), reçu {value!r}",
                 key="agrement",
             )
 
     @categories.validator
     def _check_categories(self, attribute: attrs.Attribute, value: tuple) -> None:
         if not value:
-            raise InstanceError("expected a non-empty list of categories", key="categories")
+            raise InstanceError("attendu une liste non vide de catégories", key="categories")
         _no_repeats(self, attribute, value)
 
     @cached_property
@@ -235,7 +236,7 @@ class Terrain:
 def _surnombre(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value not in (None, "validant", "non_validant"):
         raise InstanceError(
-            f"expected null, 'validant' or 'non_validant', got {value!r}", key="surnombre"
+            f"attendu null, 'validant' ou 'non_validant', reçu {value!r}", key="surnombre"
         )
 
 
@@ -289,14 +290,14 @@ class Interne:
     def __attrs_post_init__(self) -> None:
         if self.semestres_effectues < self.semestres_valides:
             raise InstanceError(
-                f"expected at least semestres_valides ({self.semestres_valides}), "
-                f"got {self.semestres_effectues}",
+                f"attendu au moins semestres_valides ({self.semestres_valides}), "
+                f"reçu {self.semestres_effectues}",
                 key="semestres_effectues",
             )
         if len(self.valides) > self.semestres_valides:
             raise InstanceError(
-                f"{len(self.valides)} slots validated but only {self.semestres_valides} "
-                "semesters validated",
+                f"{len(self.valides)} stages validés pour seulement {self.semestres_valides} "
+                "semestres validés",
                 key="valides",
             )
         if self.effectif_promotion is not None and (
@@ -305,12 +306,12 @@ class Interne:
             or self.effectif_promotion < self.rang
         ):
             raise InstanceError(
-                f"expected an integer >= rang ({self.rang}), got {self.effectif_promotion!r}",
+                f"attendu un entier >= rang ({self.rang}), reçu {self.effectif_promotion!r}",
                 key="effectif_promotion",
             )
         if self.surnombre == "non_validant" and self.semestres_effectues == 0:
             raise InstanceError(
-                "a surnombre non validant is possible from the 2nd semester on (R-SUR-3)",
+                "un surnombre non validant n'est possible qu'à partir du 2e semestre (R-SUR-3)",
                 key="surnombre",
             )
 
@@ -340,7 +341,7 @@ class Couple:
         if len(self.internes) != 2 or not all(
             isinstance(i, str) and i for i in self.internes
         ):
-            raise InstanceError("expected two interne ids", key="internes")
+            raise InstanceError("attendu deux identifiants d'internes", key="internes")
         if self.internes[0] == self.internes[1]:
             raise InstanceError(
                 f"an interne cannot be in a couple with themself ({self.internes[0]})",
@@ -349,10 +350,10 @@ class Couple:
         for pair in self.voeux:
             if len(pair) != 2 or not all(isinstance(t, str) and t for t in pair):
                 raise InstanceError(
-                    f"expected pairs of two terrain ids, found {list(pair)!r}", key="voeux"
+                    f"attendu des paires de deux terrains, trouvé {list(pair)!r}", key="voeux"
                 )
         if len(set(self.voeux)) != len(self.voeux):
-            raise InstanceError("a pair appears twice", key="voeux")
+            raise InstanceError("une paire apparaît deux fois", key="voeux")
 
 
 @attrs.frozen(cache_hash=True)
@@ -368,6 +369,14 @@ DEFAULT_ROUND = Round("choix", None)
 """The single round of an instance that declares none."""
 
 
+def _close(wanted: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the known id closest to ``wanted``, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(known), n=1)
+    return f" ; vouliez-vous dire {close[0]!r} ?" if close else ""
+
+
 def _entity(kind: str, index: int, ident: Any) -> str:
     return f"{kind}[{index}] ({ident})" if isinstance(ident, str) and ident else f"{kind}[{index}]"
 
@@ -375,7 +384,7 @@ def _entity(kind: str, index: int, ident: Any) -> str:
 def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value not in ("rang", "percentile"):
         raise InstanceError(
-            f"expected 'rang' or 'percentile', got {value!r}", key="interclassement"
+            f"attendu 'rang' ou 'percentile', reçu {value!r}", key="interclassement"
         )
 
 
@@ -434,7 +443,7 @@ class Instance:
             or not 1 <= int(value[5:]) <= 12
         ):
             raise InstanceError(
-                f"expected null or a month 'YYYY-MM' (2026-11), got {value!r}",
+                f"attendu null ou un mois 'AAAA-MM' (2026-11), reçu {value!r}",
                 entity="instance",
                 key="date_choix",
             )
@@ -446,111 +455,128 @@ class Instance:
         cached_choice_order(self)  # a full tie in the order is an input error (R-ORD Reading)
 
     def _check_references(self) -> None:
+        """Every reference between entities, every problem found (FORMAT.md, Errors)."""
+        problems: list[InstanceError] = []
         known = frozenset(CATEGORIES) | self.maquette.categories
         slot_ids = self.maquette.slot_ids
         for key, categories in (("obligatoires", self.obligatoires),):
             for category in categories:
                 if category not in known:
-                    raise InstanceError(
-                        f"unknown category {category!r}", entity="instance", key=key
-                    )
+                    problems.append(InstanceError(
+                        f"catégorie inconnue {category!r}", entity="instance", key=key
+                    ))
         if not self.rounds:
-            raise InstanceError("expected at least one round", entity="instance", key="rounds")
+            problems.append(InstanceError("attendu au moins un tour", entity="instance",
+                                          key="rounds"))
         for index, round_ in enumerate(self.rounds):
             for category in round_.categories or ():
                 if category not in known:
-                    raise InstanceError(
-                        f"unknown category {category!r}",
+                    problems.append(InstanceError(
+                        f"catégorie inconnue {category!r}",
                         entity=_entity("rounds", index, round_.nom),
                         key="categories",
-                    )
+                    ))
         if len({r.nom for r in self.rounds}) != len(self.rounds):
-            raise InstanceError("two rounds have the same nom", entity="instance", key="rounds")
+            problems.append(InstanceError("deux tours ont le même nom", entity="instance",
+                                          key="rounds"))
 
-        terrain_ids: set[str] = set()
+        terrain_ids: dict[str, int] = {}
         for index, terrain in enumerate(self.terrains):
             entity = _entity("terrains", index, terrain.id)
             if terrain.id in terrain_ids:
-                raise InstanceError(f"duplicate terrain id {terrain.id!r}", entity=entity, key="id")
-            terrain_ids.add(terrain.id)
+                problems.append(InstanceError(
+                    f"identifiant {terrain.id!r} en double (terrains[{terrain_ids[terrain.id]}] "
+                    "l'a déjà)", entity=entity, key="id"))
+            terrain_ids.setdefault(terrain.id, index)
             for category in terrain.categories:
                 if category not in known:
-                    raise InstanceError(
-                        f"unknown category {category!r} (known: {', '.join(sorted(known))})",
+                    problems.append(InstanceError(
+                        f"catégorie inconnue {category!r} (connues : {', '.join(sorted(known))})",
                         entity=entity,
                         key="categories",
-                    )
-            if self.round_index_of(terrain) is None:
-                raise InstanceError(
-                    "no round takes this terrain's categories", entity=entity, key="categories"
-                )
+                    ))
+            if self.rounds and self.round_index_of(terrain) is None:
+                problems.append(InstanceError(
+                    "aucun tour ne prend les catégories de ce terrain", entity=entity,
+                    key="categories",
+                ))
 
-        interne_ids: set[str] = set()
+        interne_ids: dict[str, int] = {}
         for index, interne in enumerate(self.internes):
             entity = _entity("internes", index, interne.id)
             if interne.id in interne_ids:
-                raise InstanceError(f"duplicate interne id {interne.id!r}", entity=entity, key="id")
-            interne_ids.add(interne.id)
+                problems.append(InstanceError(
+                    f"identifiant {interne.id!r} en double (internes[{interne_ids[interne.id]}] "
+                    "l'a déjà)", entity=entity, key="id"))
+            interne_ids.setdefault(interne.id, index)
             for terrain_id in interne.voeux:
                 if terrain_id not in terrain_ids:
-                    raise InstanceError(
-                        f"unknown terrain {terrain_id!r} in the wish list",
+                    problems.append(InstanceError(
+                        f"terrain inconnu {terrain_id!r} dans la liste de vœux"
+                        f"{_close(terrain_id, terrain_ids)}",
                         entity=entity,
                         key="voeux",
-                    )
+                    ))
             for key, slots in (("valides", interne.valides), ("derogations", interne.derogations)):
                 for slot in slots:
                     if slot not in slot_ids:
-                        raise InstanceError(
-                            f"unknown slot {slot!r} (maquette {self.maquette.nom}: "
+                        problems.append(InstanceError(
+                            f"stage inconnu {slot!r} (maquette {self.maquette.nom} : "
                             f"{', '.join(s.id for s in self.maquette.stages)})",
                             entity=entity,
                             key=key,
-                        )
+                        ))
             if interne.semestres_valides >= self.maquette.semestres:
-                raise InstanceError(
-                    f"{interne.id} has validated {interne.semestres_valides} semesters, every "
-                    f"semester of the maquette {self.maquette.nom} ({self.maquette.semestres}): "
-                    "their stages are done and they are not in the call list; remove them "
-                    "(R-ELI-6, the error that annulled the Île-de-France choice of October 2019)",
+                problems.append(InstanceError(
+                    f"{interne.id} a validé {interne.semestres_valides} semestres, tous ceux de la "
+                    f"maquette {self.maquette.nom} ({self.maquette.semestres}) : ses stages sont "
+                    "faits, il n'est pas dans la liste d'appel ; retirez-le (R-ELI-6, l'erreur "
+                    "qui a fait annuler le choix d'Île-de-France d'octobre 2019)",
                     entity=entity,
                     key="semestres_valides",
-                )
+                ))
             if self.interclassement == "percentile" and interne.effectif_promotion is None:
-                raise InstanceError(
-                    "percentile interclassement needs effectif_promotion",
+                problems.append(InstanceError(
+                    "l'interclassement par percentile demande effectif_promotion",
                     entity=entity,
                     key="effectif_promotion",
-                )
+                ))
 
         in_couple: set[str] = set()
         for index, couple in enumerate(self.couples):
             entity = _entity("couples", index, None)
             for interne_id in couple.internes:
                 if interne_id not in interne_ids:
-                    raise InstanceError(
-                        f"unknown interne {interne_id!r}", entity=entity, key="internes"
-                    )
+                    problems.append(InstanceError(
+                        f"interne inconnu {interne_id!r}{_close(interne_id, interne_ids)}",
+                        entity=entity, key="internes",
+                    ))
+                    continue
                 if interne_id in in_couple:
-                    raise InstanceError(
-                        f"interne {interne_id!r} is in two couples", entity=entity, key="internes"
-                    )
+                    problems.append(InstanceError(
+                        f"l'interne {interne_id!r} est dans deux couples", entity=entity,
+                        key="internes",
+                    ))
                 in_couple.add(interne_id)
                 if self.interne(interne_id).surnombre is not None:
-                    raise InstanceError(
-                        f"interne {interne_id!r} is in surnombre; a couple chooses two postes "
-                        "(docs/rules.md, R-ORD-2)",
+                    problems.append(InstanceError(
+                        f"l'interne {interne_id!r} est en surnombre ; un couple choisit deux "
+                        "postes (docs/rules.md, R-ORD-2)",
                         entity=entity,
                         key="internes",
-                    )
+                    ))
             for pair in couple.voeux:
                 for terrain_id in pair:
                     if terrain_id not in terrain_ids:
-                        raise InstanceError(
-                            f"unknown terrain {terrain_id!r} in the joint wish list",
+                        problems.append(InstanceError(
+                            f"terrain inconnu {terrain_id!r} dans la liste de vœux du couple"
+                            f"{_close(terrain_id, terrain_ids)}",
                             entity=entity,
                             key="voeux",
-                        )
+                        ))
+        if problems:
+            raise InstanceError.of(problems)
+
 
     # --- look-ups -------------------------------------------------------------------------
 

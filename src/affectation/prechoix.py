@@ -138,7 +138,21 @@ def prechoix(
     return Prechoix(
         instance=base, known=kept, n_samples=n_samples, seed=seed, method=method,
         order=swept.orders[0], assignments=swept.assignments[0], how=swept.how[0],
+        sans_issue=stuck(instance),
     )
+
+
+STUCK_CODES = ("maquette_incompletable", "no_eligible_terrain")
+"""The audit's findings that leave an interne nothing to take (affectation.audit)."""
+
+
+def stuck(instance: Instance) -> tuple[tuple[str, str], ...]:
+    """``(interne id, the audit's sentence)`` for each interne who can take nothing at all:
+    their "sans poste" at probability 1 is a fact of the instance, not a guess."""
+    from affectation.audit import audit
+
+    return tuple((f.internes[0], f.message) for f in audit(instance).findings
+                 if f.code in STUCK_CODES and f.internes)
 
 
 # --- the answer -----------------------------------------------------------------------------
@@ -160,8 +174,21 @@ class Prechoix:
     """``n_samples × internes`` (file order) terrain indices, ``-1`` for no poste."""
     how: np.ndarray
     """Same shape: :data:`~affectation.sweep.CHOSEN`, ``IMPOSED``, ``SURNOMBRE``, 0."""
+    sans_issue: tuple[tuple[str, str], ...] = ()
+    """Internes who can take nothing whatever the lists (:func:`stuck`): ``(id, the audit's
+    sentence)``. The report says it above the tables; the command line warns."""
 
     # --- per interne ----------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        from affectation.views import prechoix_repr
+
+        return prechoix_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import prechoix_html
+
+        return prechoix_html(self)
 
     @property
     def terrain_ids(self) -> tuple[str, ...]:
@@ -237,7 +264,8 @@ class Prechoix:
             interne = self.instance.internes[row]
             ranked = _ranked(counts[row], labels)[:TOP]
             entry = {
-                "position": int(positions[row]), "interne": interne.id, "rang": interne.rang,
+                "position": int(positions[row]), "interne": interne.id,
+                "nom": interne.nom or "", "prenom": interne.prenom or "", "rang": interne.rang,
                 "semestres_effectues": interne.semestres_effectues,
                 "voeux_connus": interne.id in self.known,
             }
@@ -542,6 +570,7 @@ def report_json(result: Prechoix) -> dict[str, Any]:
         "voeux_devines": len(result.instance.internes) - n_known,
         "internes": internes,
         "terrains": terrains,
+        "sans_issue": [{"interne": i, "raison": why} for i, why in result.sans_issue],
     }
 
 
@@ -581,11 +610,14 @@ def _header(result: Prechoix) -> list[tuple[str, Any]]:
         ("Listes de vœux connues", len(result.known)),
         ("Listes devinées (modèle)", n - len(result.known)),
         ("Moteur", result.method),
+        *([("Attention", stuck_sentence(result))] if result.sans_issue else []),
+        *((f"Sans issue : {i}", why) for i, why in result.sans_issue),
     ]
 
 
 INTERNE_COLUMNS = {
-    "position": "Position", "interne": "Interne", "rang": "Rang", "semestres_effectues":
+    "position": "Position", "interne": "Interne", "nom": "Nom", "prenom": "Prénom",
+    "rang": "Rang", "semestres_effectues":
     "Semestres", "voeux_connus": "Liste connue", "terrain_1": "Terrain le plus probable",
     "p_1": "Probabilité", "terrain_2": "2e terrain", "p_2": "Probabilité 2", "terrain_3":
     "3e terrain", "p_3": "Probabilité 3", "p_sans_poste": "Sans poste", "p_impose": "Imposé",
@@ -610,15 +642,10 @@ def _write_xlsx(result: Prechoix, path: Path) -> None:
     for level in LEVELS:  # free at every position with that chance
         column = TERRAIN_COLUMNS[f"libre_jusqu_a_p{round(level * 100)}"]
         terrains[column] = [("tous" if v is None else v) for v in terrains[column]]
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        header.to_excel(writer, sheet_name="pre-choix", index=False)
-        internes.to_excel(writer, sheet_name="internes", index=False)
-        terrains.to_excel(writer, sheet_name="terrains", index=False)
-        for sheet in writer.book.worksheets:
-            sheet.freeze_panes = "A2"
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column[:200])
-                sheet.column_dimensions[column[0].column_letter].width = min(width + 2, 48)
+    from affectation.io._cells import frame_sheet, write_workbook
+
+    write_workbook(path, [frame_sheet("pre-choix", header), frame_sheet("internes", internes),
+                          frame_sheet("terrains", terrains)])
 
 
 def _pct(p: float) -> str:
@@ -652,6 +679,24 @@ var rows=document.getElementById(id).tBodies[0].rows;
 for(var i=0;i<rows.length;i++){rows[i].style.display=
 rows[i].textContent.toLowerCase().indexOf(q)<0?'none':'';}}
 """
+
+
+def stuck_sentence(result: Prechoix) -> str:
+    """The warning of the report and of the command line, or ``""``."""
+    if not result.sans_issue:
+        return ""
+    n = len(result.sans_issue)
+    return (f"{n} interne(s) ne peuvent rien prendre, quelles que soient les listes : leur "
+            "« sans poste » à 100 % vient de l'instance, pas du tirage (audit : "
+            "affectation audit).")
+
+
+def _stuck_html(result: Prechoix) -> str:
+    if not result.sans_issue:
+        return ""
+    items = "".join(f"<li>{html.escape(why)}</li>" for _, why in result.sans_issue)
+    return (f'<p class="warn"><strong>Attention.</strong> {html.escape(stuck_sentence(result))}'
+            f"</p><ul>{items}</ul>")
 
 
 def report_html(result: Prechoix) -> str:
@@ -704,6 +749,7 @@ def report_html(result: Prechoix) -> str:
 <body>
 <h1>Pré-choix {html.escape(result.instance.nom or "")}</h1>
 <dl>{header}</dl>
+{_stuck_html(result)}
 <p>Chaque ligne donne, pour un interne, les terrains qu'il obtient le plus souvent sur
 {result.n_samples} simulations du choix, où les listes connues restent telles quelles et les
 autres sont devinées (<span class="guess">en italique</span>). Le <em>rang limite</em> d'un

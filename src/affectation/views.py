@@ -8,7 +8,7 @@ of :mod:`affectation.metrics`, then the first rows.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from affectation.metrics import format_value, label
 
@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from affectation.model import Instance
     from affectation.result import Result
 
-__all__ = ["instance_html", "instance_repr", "result_html", "result_repr"]
+__all__ = [
+    "cohort_html", "cohort_repr", "instance_html", "instance_repr", "plan_html", "plan_repr",
+    "prechoix_html", "prechoix_repr", "result_html", "result_repr",
+]
 
 ROWS = 10
 """Rows shown by the Jupyter views."""
@@ -80,3 +83,89 @@ def result_html(result: Result) -> str:
         + f"<p>Affectations: first {len(shown)} of {len(rows)}, in the order of choice</p>"
         + _table([header[k] for k in keep], shown)
     )
+
+
+# --- several semesters, the pré-choix: short reprs and Jupyter tables ------------------------
+
+KIND_LABELS = {
+    "urgences": "Urgences", "praticien_n1": "Prat. N1", "medecine_adulte": "Méd. adulte",
+    "pediatrie": "Pédiatrie", "gynecologie": "Gynéco.", "ped_gyn": "Péd.-gynéco.",
+    "saspas": "SASPAS", "niveau_3": "Niveau 3", "libre": "Libre",
+}
+"""Short French names of the kinds of terrain, for tables."""
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " "))
+
+
+def plan_repr(plan: Any) -> str:
+    total = sum(s.total for s in plan.semestres)
+    return (f"<Plan {plan.objective} {plan.status}: {total} postes sur {len(plan.semestres)} "
+            f"semestres, valeur {plan.value}, borne prouvée {plan.bound}>")
+
+
+def plan_html(plan: Any) -> str:
+    """Postes per kind (rows) and semester (columns), the floor of R-POS-3 under them."""
+    head = ["", *(s.semestre for s in plan.semestres)]
+    rows: list[list[object]] = [
+        ["Internes qui choisissent", *(s.internes for s in plan.semestres)],
+        ["dont nouveaux T1", *(s.nouveaux for s in plan.semestres)],
+        *([kind_label(k), *(s.postes[k] for s in plan.semestres)] for k in plan.kinds),
+        ["Total des postes", *(s.total for s in plan.semestres)],
+        ["Plancher R-POS-3", *(s.minimum_r_pos_3 for s in plan.semestres)],
+    ]
+    binding = "".join(f"<li>{html.escape(b.texte)}</li>" for b in plan.binding)
+    return (f"<h4>{html.escape(plan_repr(plan))}</h4>" + (_table(head, rows) if plan.semestres
+                                                          else "")
+            + (f"<p>Contraintes liantes :</p><ul>{binding}</ul>" if binding else ""))
+
+
+COHORT_COLUMNS = (("internes", "Internes"), ("postes", "Postes"), ("impositions", "Imposés"),
+                  ("sans_poste", "Sans poste"), ("postes_vacants", "Vacants"),
+                  ("a_l_heure", "À l'heure"), ("finissent", "Finissent"),
+                  ("en_retard", "En retard"))
+
+
+def cohort_repr(result: Any) -> str:
+    return (f"<CohortResult: {result.futures} futurs, {len(result.labels)} semestres, "
+            f"méthode {result.method}, graine {result.seed}>")
+
+
+def cohort_html(result: Any) -> str:
+    """Per semester, the mean of the futures and the band of 90 % of them."""
+    table = result.summary().set_index(["semestre", "metric"])
+    rows = []
+    for label_ in result.labels:
+        row: list[object] = [label_]
+        for metric, _ in COHORT_COLUMNS:
+            fmt = "{:.0%}" if metric == "a_l_heure" else "{:.1f}"
+            mean, low, high = (table.loc[(label_, metric), k] for k in ("mean", "low", "high"))
+            row.append(f"{fmt.format(mean)} [{fmt.format(low)}–{fmt.format(high)}]")
+        rows.append(row)
+    return (f"<h4>{html.escape(cohort_repr(result))}</h4>"
+            "<p>Moyenne des futurs simulés [bande où tombent 90 % d'entre eux].</p>"
+            + _table(["Semestre", *(name for _, name in COHORT_COLUMNS)], rows))
+
+
+def prechoix_repr(result: Any) -> str:
+    stuck = f", {len(result.sans_issue)} sans issue" if result.sans_issue else ""
+    return (f"<Prechoix: {len(result.instance.internes)} internes, {len(result.known)} listes "
+            f"connues, {result.n_samples} tirages (graine {result.seed}){stuck}>")
+
+
+def prechoix_html(result: Any) -> str:
+    """The first internes in the order of choice, names beside ids, and the warning of the
+    internes who can take nothing."""
+    table = result.internes_table().head(ROWS)
+    rows = [[e["position"], result.instance.interne(e["interne"]).libelle, e["rang"],
+             "oui" if e["voeux_connus"] else "non", e["terrain_1"],
+             f"{e['p_1']:.0%}", f"{e['p_sans_poste']:.0%}", f"{e['p_impose']:.0%}"]
+            for e in table.to_dict("records")]
+    warning = "".join(f"<li>{html.escape(why)}</li>" for _, why in result.sans_issue)
+    return (f"<h4>{html.escape(prechoix_repr(result))}</h4>"
+            + (f"<p><b>Attention</b> : ces internes ne peuvent rien prendre :</p><ul>{warning}"
+               "</ul>" if warning else "")
+            + f"<p>Les {len(rows)} premiers internes dans l'ordre du choix</p>"
+            + _table(["Pos.", "Interne", "Rang", "Liste connue", "Terrain le plus probable", "p",
+                      "Sans poste", "Imposé"], rows))

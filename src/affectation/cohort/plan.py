@@ -202,6 +202,16 @@ class Plan:
     states: int = 0
     """Maquette states the model enumerated (docs/model.md, size)."""
 
+    def __repr__(self) -> str:
+        from affectation.views import plan_repr
+
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import plan_html
+
+        return plan_html(self)
+
     @property
     def feasible(self) -> bool:
         return self.status in ("OPTIMAL", "FEASIBLE", "GIVEN")
@@ -355,16 +365,18 @@ def save_plan(plan: Plan, path: str | Path) -> None:
         columns=["clé", "valeur"],
     )
 
+    from affectation.io._cells import frame_sheet, write_workbook
+
+    sheets = [frame_sheet("plan", resume), frame_sheet("postes", postes, index=True),
+              frame_sheet("demande", demande, index=True)]
+    if plan.semestres and plan.semestres[0].terrains is not None:
+        terrains = pd.DataFrame(
+            {s.semestre: s.terrains for s in plan.semestres}
+        ).rename_axis("terrain")
+        sheets.append(frame_sheet("terrains", terrains, index=True))
+
     def write(temp: Path) -> None:
-        with pd.ExcelWriter(temp, engine="openpyxl") as writer:
-            resume.to_excel(writer, sheet_name="plan", index=False)
-            postes.to_excel(writer, sheet_name="postes")
-            demande.to_excel(writer, sheet_name="demande")
-            if plan.semestres and plan.semestres[0].terrains is not None:
-                terrains = pd.DataFrame(
-                    {s.semestre: s.terrains for s in plan.semestres}
-                ).rename_axis("terrain")
-                terrains.to_excel(writer, sheet_name="terrains")
+        write_workbook(temp, sheets)
 
     atomic_write(target, write)
 

@@ -406,6 +406,16 @@ class CohortResult:
     seed: int
     method: str
 
+    def __repr__(self) -> str:
+        from affectation.views import cohort_repr
+
+        return cohort_repr(self)
+
+    def _repr_html_(self) -> str:
+        from affectation.views import cohort_html
+
+        return cohort_html(self)
+
     @property
     def metrics(self) -> tuple[str, ...]:
         return (*METRICS, *(f"vacants_{k}" for k in self.kinds))

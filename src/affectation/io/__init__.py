@@ -127,7 +127,7 @@ CSV_DIALECTS: dict[str, dict[str, Any]] = {
 """``excel-fr`` (default for results): what French Excel opens by a double click, ``;`` and
 UTF-8 with a BOM; ``plain``: comma-separated UTF-8 without BOM, for scripts."""
 
-RESULT_FILES = ("affectations.csv", "postes.csv", "impositions.csv")
+RESULT_FILES = ("affectations.csv", "par_terrain.csv", "postes.csv", "impositions.csv")
 """The files of a result written as a CSV folder."""
 
 
@@ -145,11 +145,11 @@ def result_kind(path: PathLike) -> str:
     if not suffix:
         if target.exists() or target.is_symlink():
             check_output(target)  # a device, FIFO…: says which
-            raise OutputError(text, "is an existing file without an extension: name the "
-                                    "result .json, .xlsx or .csv")
+            raise OutputError(text, "est un fichier existant sans extension : nommez le "
+                                    "résultat .json, .xlsx ou .csv")
         return "folder"
-    raise OutputError(text, f"unknown extension {suffix!r}: a result is written as .json "
-                            "(FORMAT.md), .xlsx, .csv or a folder of CSV files")
+    raise OutputError(text, f"extension inconnue {suffix!r} : un résultat s'écrit en .json "
+                            "(FORMAT.md), .xlsx, .csv ou dans un dossier de fichiers CSV")
 
 
 def write_result(
@@ -160,10 +160,12 @@ def write_result(
     if kind == "json":
         temp.write_bytes(dumps(result_to_dict(result)))
         return
-    tables = result.tables(instance)
+    from affectation.io.arrete import result_sheets, result_tables
+
     if kind == "xlsx":
-        write_workbook(temp, tables)
+        write_workbook(temp, result_sheets(result, instance))
         return
+    tables = result_tables(result, instance)
     dialect = CSV_DIALECTS[csv_dialect]
     def encode(table: Any) -> bytes:
         return csv_bytes(*table, booleans=("oui", "non"), **dialect)
@@ -180,11 +182,13 @@ def save_result(
 ) -> Path:
     """Write ``result`` by the extension of ``path``, whole or not at all (FORMAT.md, Errors).
 
-    ``.json``: the FORMAT.md result document. ``.xlsx``: a workbook with the sheets
-    ``affectations`` (one row per interne in the order of choice), ``postes`` (the état des
-    postes) and ``impositions``. ``.csv``: the affectations table alone. A folder (existing,
-    or a path without suffix): the three tables as CSV files, the folder written whole.
-    Spreadsheets name the terrains and give each interne's rank when ``instance`` is given.
+    ``.json``: the FORMAT.md result document. ``.xlsx``: the arrêté workbook
+    (:mod:`affectation.io.arrete`): a title block, then the sheets ``affectations`` (one row
+    per interne in the order of choice), ``par terrain``, ``postes`` (the état des postes) and
+    ``impositions``, French headers, the SHA-256 of the result in the footer. ``.csv``: the
+    affectations table alone. A folder (existing, or a path without suffix): the four tables
+    as CSV files, the folder written whole. Spreadsheets give the internes' names and ranks
+    and the terrains' names when ``instance`` is given.
     CSV is in the French Excel dialect unless ``csv_dialect="plain"``. ``inputs``: files the
     output must not replace (the command line passes the instance); an unsafe target, an
     unknown extension or a failed write is an :class:`OutputError`, and nothing is written.

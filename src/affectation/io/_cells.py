@@ -16,11 +16,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "DANGEROUS", "csv_bytes", "escape_text", "read_csv_cell", "unescape_text", "write_workbook",
+    "DANGEROUS", "Sheet", "csv_bytes", "escape_text", "frame_sheet", "read_csv_cell",
+    "unescape_text", "write_workbook",
 ]
 
 DANGEROUS = frozenset("=+-@\t\r")
@@ -82,32 +84,104 @@ def _csv_cell(value: Cell, booleans: tuple[str, str]) -> str:
     return escape_text(str(value))
 
 
-def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Cell]]]]
-                   ) -> None:
-    """An ``.xlsx`` workbook, one sheet per entry (header in bold, frozen); numbers and
-    booleans as such, every text stored as a string with the quote prefix, never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook for people: an optional title block above a header, the rows,
+    and how it prints (landscape, header repeated on every page, ``footer`` at the bottom)."""
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, (header, rows) in sheets.items():
-        sheet = book.create_sheet(title)
-        sheet.freeze_panes = "A2"
-        head = []
-        for name in header:
-            cell = _text_cell(sheet, WriteOnlyCell, name)
-            cell.font = bold
-            head.append(cell)
-        sheet.append(head)
-        for row in rows:
-            sheet.append([
-                _text_cell(sheet, WriteOnlyCell, value) if isinstance(value, str) else value
-                for value in row
-            ])
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+    heading: Sequence[str] = ()
+    """Lines of the title block, above the header (the first one in large bold)."""
+    footer: str = ""
+
+
+def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Cell]]]]
+                   | Sequence[Sheet]) -> None:
+    """An ``.xlsx`` workbook, one sheet per entry: header in bold and frozen, a filter on it,
+    columns as wide as their content, landscape print with the header on every page, a
+    dimension record (so that read-only readers size the sheets). Numbers and booleans are
+    typed cells; every text is stored as a string with the quote prefix, never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    if isinstance(sheets, Mapping):
+        sheets = [Sheet(title, header, list(rows)) for title, (header, rows) in sheets.items()]
+    book = Workbook()
+    book.remove(book.active)
+    bold, large = Font(bold=True), Font(bold=True, size=14)
+    for spec in sheets:
+        sheet = book.create_sheet(spec.title)
+        for number, line in enumerate(spec.heading, start=1):
+            cell = _put(sheet, number, 1, line)
+            cell.font = large if number == 1 else bold
+        top = len(spec.heading) + (1 if spec.heading else 0) + 1  # a blank line after the block
+        widths = [len(str(name)) for name in spec.header]
+        for column, name in enumerate(spec.header, start=1):
+            _put(sheet, top, column, name).font = bold
+        for offset, row in enumerate(spec.rows, start=1):
+            for column, value in enumerate(row, start=1):
+                _put(sheet, top + offset, column, value)
+                if value is not None and column <= len(widths):
+                    widths[column - 1] = max(widths[column - 1], len(str(value)))
+        last = get_column_letter(max(len(spec.header), 1))
+        sheet.freeze_panes = f"A{top + 1}"
+        sheet.auto_filter.ref = f"A{top}:{last}{top + len(spec.rows)}"
+        for column, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(column)].width = min(max(width, 6), 60) + 2
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_title_rows = f"{top}:{top}"
+        if spec.footer:
+            sheet.oddFooter.left.text = _footer_text(spec.footer)
+        sheet.oddFooter.right.text = "Page &P / &N"
     book.save(path)
     _deterministic(path)
+
+
+def frame_sheet(title: str, frame: Any, *, index: bool = False,
+                heading: Sequence[str] = ()) -> Sheet:
+    """A pandas DataFrame as a :class:`Sheet` (its index as the first column with
+    ``index=True``); missing values become empty cells, numpy scalars Python numbers."""
+    import math
+
+    def plain(value: Any) -> Cell:
+        if value is None:
+            return None
+        if hasattr(value, "item") and not isinstance(value, str):
+            value = value.item()  # numpy scalar
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, str | int | float | bool):
+            return value
+        return str(value)
+
+    header = [str(c) for c in frame.columns]
+    rows = [[plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    if index:
+        header = [str(frame.index.name or ""), *header]
+        rows = [[plain(i), *row] for i, row in zip(frame.index, rows, strict=True)]
+    return Sheet(title, header, rows, heading=heading)
+
+
+def _footer_text(text: str) -> str:
+    # '&' starts a code in a header or footer (&P, &N…): a literal one is written twice
+    return text.replace("&", "&&")
+
+
+def _put(sheet: Any, row: int, column: int, value: Cell) -> Any:
+    """Set one cell: a text is stored as a string with the quote prefix, never a formula."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value[:1] in DANGEROUS:
+            cell.quotePrefix = True
+    return cell
 
 
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
@@ -126,11 +200,3 @@ def _deterministic(path: Path) -> None:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
-
-
-def _text_cell(sheet: Any, make: Any, text: str) -> Any:
-    cell = make(sheet, value=text)
-    cell.data_type = "s"  # a text, even if it starts with '=': never a formula
-    if text[:1] in DANGEROUS:
-        cell.quotePrefix = True
-    return cell

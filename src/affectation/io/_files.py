@@ -43,10 +43,10 @@ class OutputError(AffectationError, OSError):
     def __init__(self, path: PathLike, message: str) -> None:
         self.path = str(path)
         self.message = message
-        super().__init__(f"{self.path}: {message}")
+        super().__init__(f"{self.path} : {message}")
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{self.path} : {self.message}"
 
 
 def _temp_path(path: Path, tag: str = "tmp") -> Path:
@@ -97,7 +97,7 @@ def atomic_write_folder(
     """
     target = Path(path)
     if target.exists() and not target.is_dir():
-        raise OutputError(target, "exists and is not a folder")
+        raise OutputError(target, "existe et n'est pas un dossier")
     if target.is_dir():
         _check_replaceable(target, replaceable)
     temp = _temp_path(target)
@@ -130,8 +130,8 @@ def _check_replaceable(folder: Path, replaceable: Collection[str]) -> None:
     if others:
         shown = ", ".join(others[:3]) + ("…" if len(others) > 3 else "")
         raise OutputError(
-            folder, f"the folder already holds other files ({shown}); it would be replaced "
-                    "whole: choose a new or empty folder",
+            folder, f"le dossier contient déjà d'autres fichiers ({shown}) ; il serait remplacé "
+                    "en entier : choisissez un dossier nouveau ou vide",
         )
 
 
@@ -159,45 +159,47 @@ def check_output(
         source = Path(given)
         source_resolved = source.resolve()
         if (target.exists() and _same(target, source)) or resolved == source_resolved:
-            raise OutputError(target, f"is the input {str(given)!r}: choose another --out, "
-                                      "an input is never overwritten")
+            raise OutputError(target, f"est l'entrée {str(given)!r} : choisissez un autre --out, "
+                                      "une entrée n'est jamais écrasée")
         if source.is_dir() and resolved.is_relative_to(source_resolved):
-            raise OutputError(target, f"lies inside the input folder {str(given)!r}: choose "
-                                      "an --out outside it")
+            raise OutputError(target, f"est dans le dossier d'entrée {str(given)!r} : choisissez "
+                                      "un --out en dehors")
         if resolved != source_resolved and source_resolved.is_relative_to(resolved):
-            raise OutputError(target, f"contains the input {str(given)!r}: choose another --out")
+            raise OutputError(target, f"contient l'entrée {str(given)!r} : choisissez un "
+                                      "autre --out")
     if target.exists() or target.is_symlink():
         try:
             mode = os.stat(target).st_mode
         except OSError as err:
-            raise OutputError(target, f"cannot be examined ({err.strerror})") from None
+            raise OutputError(target, f"ne peut pas être examiné ({err.strerror})") from None
         if folder:
             if not stat.S_ISDIR(mode):
-                raise OutputError(target, "exists and is not a folder (a CSV result is a "
-                                          "folder of files): choose another --out")
+                raise OutputError(target, "existe et n'est pas un dossier (un résultat CSV "
+                                          "est un dossier de fichiers) : autre --out")
             _check_replaceable(target, replaceable)
         elif not stat.S_ISREG(mode):
-            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
-                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                    else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-            raise OutputError(target, f"exists and is {kind}, not a regular file: choose a "
-                                      "file name for --out")
+            kind = ("un dossier" if stat.S_ISDIR(mode) else "un FIFO" if stat.S_ISFIFO(mode)
+                    else "un périphérique" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "une socket" if stat.S_ISSOCK(mode) else "autre chose")
+            raise OutputError(target, f"existe et est {kind}, pas un fichier ordinaire : "
+                                      "choisissez un nom de fichier pour --out")
     parent = resolved.parent
     if not parent.is_dir():
-        raise OutputError(target, f"the folder {str(target.parent)!r} does not exist: create "
-                                  "it first")
+        raise OutputError(target, f"le dossier {str(target.parent)!r} n'existe pas : "
+                                  "créez-le d'abord")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(target, f"the folder {str(target.parent)!r} is not writable")
+        raise OutputError(target, f"le dossier {str(target.parent)!r} n'est pas accessible "
+                                  "en écriture")
     return target
 
 
 def describe_os_error(err: OSError) -> str:
     """A short, plain reason for a failed write."""
     if err.errno == errno.ENOSPC:
-        return "the disk is full; nothing was written"
+        return "le disque est plein ; rien n'a été écrit"
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "permission denied; nothing was written"
-    return f"{err.strerror or err}; nothing was written"
+        return "permission refusée ; rien n'a été écrit"
+    return f"{err.strerror or err} ; rien n'a été écrit"
 
 
 def write_output(
@@ -217,5 +219,6 @@ def write_output(
     except OSError as err:
         raise OutputError(target, describe_os_error(err)) from None
     except MemoryError:
-        raise OutputError(target, "out of memory while writing; nothing was written") from None
+        raise OutputError(target, "mémoire épuisée pendant l'écriture ; rien n'a été "
+                                  "écrit") from None
     return target

@@ -84,17 +84,18 @@ class RawTable:
 def _where(data: bytes, offset: int) -> str:
     line_start = data.rfind(b"\n", 0, offset) + 1
     line = data.count(b"\n", 0, offset) + 1
-    return f"line {line}, byte {offset - line_start + 1} of that line (0x{data[offset]:02x})"
+    return f"ligne {line}, octet {offset - line_start + 1} de la ligne (0x{data[offset]:02x})"
 
 
 def _decode(data: bytes, file: str) -> str:
     """The text of a CSV file: UTF-8 (BOM or not), else Windows-1252, else a clear refusal."""
-    fix = "save it again from Excel as \"CSV UTF-8 (délimité par des virgules)\""
+    fix = "enregistrez-le à nouveau depuis Excel en \"CSV UTF-8 (délimité par des virgules)\""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InstanceError(f"the file is UTF-16 (Excel's \"Texte Unicode\"): {fix}", file=file)
+        raise InstanceError(f"le fichier est en UTF-16 (\"Texte Unicode\" d'Excel) : {fix}",
+                            file=file)
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InstanceError(f"not a text file: a NUL byte at {_where(data, nul)}; {fix}",
+        raise InstanceError(f"pas un fichier texte : un octet NUL en {_where(data, nul)} ; {fix}",
                             file=file)
     try:
         return data.decode("utf-8-sig")
@@ -102,14 +103,14 @@ def _decode(data: bytes, file: str) -> str:
         utf8_error = err
     if _UTF8_SEQUENCE.search(data):
         raise InstanceError(
-            f"mixes encodings: most accented characters are UTF-8, but "
-            f"{_where(data, utf8_error.start)} is not; {fix}", file=file,
+            f"mélange les encodages : la plupart des lettres accentuées sont en UTF-8, "
+            f"mais pas {_where(data, utf8_error.start)} ; {fix}", file=file,
         )
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as err:
         raise InstanceError(
-            f"neither UTF-8 nor Windows-1252 text: {_where(data, err.start)}; {fix}", file=file
+            f"ni UTF-8 ni Windows-1252 : {_where(data, err.start)} ; {fix}", file=file
         ) from None
 
 
@@ -118,12 +119,12 @@ def _separator(header_line: str, file: str) -> str:
     outside = re.sub(r'"[^"]*"', "", header_line)
     found = [sep for sep in _SEPARATORS if sep in outside]
     if len(found) == 2:
-        raise InstanceError("line 1: the header mixes ';' and ',' as separators: use one of "
-                            "them for the whole file", file=file)
+        raise InstanceError("ligne 1 : l'en-tête mélange ';' et ',' comme séparateurs : "
+                            "utilisez l'un des deux dans tout le fichier", file=file)
     if not found:
-        hint = " (tabs: save as CSV, not as text)" if "\t" in outside else ""
-        raise InstanceError(f"line 1: no ';' or ',' between the column names{hint}; expected "
-                            "a header such as id;categories;postes", file=file)
+        hint = " (tabulations : enregistrez en CSV, pas en texte)" if "\t" in outside else ""
+        raise InstanceError(f"ligne 1 : ni ';' ni ',' entre les noms de colonnes{hint} ; "
+                            "attendu un en-tête comme id;categories;postes", file=file)
     return found[0]
 
 
@@ -133,14 +134,14 @@ def read_csv_table(path: Path) -> RawTable:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InstanceError(f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} "
-                                "read (docs/formats.md, Bounds)", file=file)
+            raise InstanceError(f"le fichier fait {size:,} octets, plus que les "
+                                f"{MAX_FILE_BYTES:,} lus (docs/formats.md, Bounds)", file=file)
         data = path.read_bytes()
     except OSError as err:
-        raise InstanceError(f"cannot read the file ({err.strerror})", file=file) from None
+        raise InstanceError(f"impossible de lire le fichier ({err.strerror})", file=file) from None
     text = _decode(data, file)
     if not text.strip():
-        raise InstanceError("the file is empty (expected a header line)", file=file)
+        raise InstanceError("le fichier est vide (attendu une ligne d'en-tête)", file=file)
     header_line = text.lstrip("\r\n").splitlines()[0]
     sep = _separator(header_line, file)
     other = "," if sep == ";" else ";"
@@ -154,13 +155,13 @@ def read_csv_table(path: Path) -> RawTable:
             if not "".join(record).strip():
                 continue
             if len(rows) >= MAX_EXCEL_ROWS:
-                raise InstanceError(f"more than {MAX_EXCEL_ROWS:,} lines (docs/formats.md, "
+                raise InstanceError(f"plus de {MAX_EXCEL_ROWS:,} lignes (docs/formats.md, "
                                     "Bounds)", file=file)
             cells = [read_csv_cell(cell) for cell in record]
             for cell in cells:
                 if len(cell) > MAX_CELL_CHARS:
-                    raise InstanceError(f"line {line}: a cell of {len(cell):,} characters (at "
-                                        f"most {MAX_CELL_CHARS:,})", file=file)
+                    raise InstanceError(f"ligne {line} : une cellule de {len(cell):,} caractères "
+                                        f"(au plus {MAX_CELL_CHARS:,})", file=file)
             if header is None:
                 header = cells
                 continue
@@ -171,16 +172,17 @@ def read_csv_table(path: Path) -> RawTable:
                 raw = sep.join(record)
                 if len(raw.split(other)) >= min(width, 3):
                     raise InstanceError(
-                        f"line {line} is separated by {other!r} but the header by {sep!r}: "
-                        "the file mixes separators; use one of them throughout", file=file)
+                        f"la ligne {line} est séparée par {other!r} mais l'en-tête par {sep!r} : "
+                        "le fichier mélange les séparateurs ; utilisez-en un seul partout",
+                        file=file)
                 if len(cells) > width:
                     raise InstanceError(
-                        f"line {line} has {len(cells)} cells, the header {width} (a ';' or ',' "
-                        f"inside a cell needs quotes: \"a{sep}b\")", file=file)
+                        f"la ligne {line} a {len(cells)} cellules, l'en-tête {width} (un ';' ou "
+                        f"',' dans une cellule demande des guillemets : \"a{sep}b\")", file=file)
                 cells += [""] * (width - len(cells))  # trailing empty cells left out
             rows.append((line, cells))
     except csv.Error as err:
-        raise InstanceError(f"line {reader.line_num}: not a valid CSV line ({err})",
+        raise InstanceError(f"ligne {reader.line_num} : pas une ligne CSV valide ({err})",
                             file=file) from None
     assert header is not None
     return RawTable(file, None, header, rows)
@@ -194,20 +196,21 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+(?::[A-Z]+[
 def _zip_guard(path: Path, file: str) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InstanceError(f"the workbook is {size:,} bytes, more than the {MAX_FILE_BYTES:,} "
-                            "read (docs/formats.md, Bounds)", file=file)
+        raise InstanceError(f"le classeur fait {size:,} octets, plus que les {MAX_FILE_BYTES:,} "
+                            "lus (docs/formats.md, Bounds)", file=file)
     if not zipfile.is_zipfile(path):
-        raise InstanceError("not a readable Excel workbook (an .xlsx file is a zip archive; "
-                            "this one is not: save it from Excel as \"Classeur Excel (.xlsx)\")",
+        raise InstanceError("pas un classeur Excel lisible (un fichier .xlsx est une archive zip, "
+                            "celui-ci non : enregistrez-le depuis Excel en \"Classeur Excel "
+                            "(.xlsx)\")",
                             file=file)
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
         total = sum(m.file_size for m in members)
     if len(members) > 10_000 or total > MAX_UNCOMPRESSED_BYTES:
         raise InstanceError(
-            f"the workbook unpacks to {total:,} bytes in {len(members):,} parts, more than the "
-            f"{MAX_UNCOMPRESSED_BYTES:,} bytes read (docs/formats.md, Bounds): not a choice "
-            "list, or a decompression bomb", file=file)
+            f"le classeur se décompresse en {total:,} octets et {len(members):,} parties, plus "
+            f"que les {MAX_UNCOMPRESSED_BYTES:,} octets lus (docs/formats.md, Bounds) : pas une "
+            "liste de choix, ou une bombe de décompression", file=file)
 
 
 _FILLED_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*(?<!/)>(?!</)')
@@ -231,12 +234,24 @@ def _scan_sheet(sheet_path: str, path: Path, title: str, file: str) -> None:
             return
     for ref in _MERGE.findall(data):
         ref_text = ref.decode()
-        raise InstanceError(f"{title}!{ref_text.split(':')[0]}: merged cells ({ref_text}): "
-                            "unmerge them and give every row its own value", file=file)
+        rows = {int(re.sub("[A-Z]", "", corner)) for corner in ref_text.split(":")}
+        if rows == {min(rows)} and min(rows) == _first_filled_row(data):
+            raise InstanceError(
+                f"{title}!{ref_text.split(':')[0]} : un titre fusionné sur les colonnes "
+                f"({ref_text}) au-dessus de l'en-tête : supprimez cette ligne, les noms de "
+                "colonnes doivent être la première ligne de la feuille", file=file)
+        raise InstanceError(f"{title}!{ref_text.split(':')[0]} : cellules fusionnées "
+                            f"({ref_text}) : annulez la fusion et donnez à chaque ligne sa "
+                            "valeur", file=file)
     for letters, row in _FILLED_CELL.findall(data):
         if len(letters) >= 2 and _column_number(letters) > MAX_EXCEL_COLUMNS:
-            raise InstanceError(f"{title}!{letters.decode()}{row.decode()}: a value beyond "
-                                f"column {MAX_EXCEL_COLUMNS}", file=file)
+            raise InstanceError(f"{title}!{letters.decode()}{row.decode()} : une valeur "
+                                f"au-delà de la colonne {MAX_EXCEL_COLUMNS}", file=file)
+
+
+def _first_filled_row(data: bytes) -> int | None:
+    rows = [int(row) for _, row in _FILLED_CELL.findall(data)]
+    return min(rows) if rows else None
 
 
 def _text(value: object, where: tuple[str, int, int], file: str) -> str:
@@ -246,8 +261,8 @@ def _text(value: object, where: tuple[str, int, int], file: str) -> str:
         return ""
     if isinstance(value, str):
         if len(value) >= MAX_CELL_CHARS:  # openpyxl cuts longer texts to the limit
-            raise InstanceError(f"{cell_ref(*where)}: a text of {MAX_CELL_CHARS:,} characters "
-                                f"or more (Excel's limit for a cell), possibly cut: shorten it",
+            raise InstanceError(f"{cell_ref(*where)} : un texte de {MAX_CELL_CHARS:,} caractères "
+                                f"ou plus (la limite d'Excel), peut-être coupé : raccourcissez-le",
                                 file=file)
         # spaces around a value are typing noise; a tab or carriage return is kept, as the
         # writers store it (a text starting with one is never a formula: io/_cells.py)
@@ -261,10 +276,10 @@ def _text(value: object, where: tuple[str, int, int], file: str) -> str:
     if isinstance(value, datetime.datetime | datetime.date | datetime.time |
                   datetime.timedelta):
         raise InstanceError(
-            f"{cell_ref(*where)}: a date or time ({value}) where a number or a text is "
-            "expected: format the column as Nombre or Texte and type the value again",
+            f"{cell_ref(*where)} : une date ou une heure ({value}) où un nombre ou un texte est "
+            "attendu : mettez la colonne au format Nombre ou Texte et retapez la valeur",
             file=file)
-    raise InstanceError(f"{cell_ref(*where)}: an unreadable value ({type(value).__name__})",
+    raise InstanceError(f"{cell_ref(*where)} : une valeur illisible ({type(value).__name__})",
                         file=file)
 
 
@@ -284,7 +299,7 @@ def _sheet_rows(sheet, width: int | None, title: str, file: str,
     take their cached value, or are refused when there is none."""
     for row_index, row in enumerate(sheet.iter_rows(max_col=width), start=1):
         if row_index > MAX_EXCEL_ROWS:
-            raise InstanceError(f"sheet {title}: more than {MAX_EXCEL_ROWS:,} rows",
+            raise InstanceError(f"feuille {title} : plus de {MAX_EXCEL_ROWS:,} lignes",
                                 file=file)
         cells = []
         for column, cell in enumerate(row, start=1):
@@ -293,21 +308,22 @@ def _sheet_rows(sheet, width: int | None, title: str, file: str,
                 cells.append("")
                 continue
             if column > MAX_EXCEL_COLUMNS:
-                raise InstanceError(f"{cell_ref(title, row_index, column)}: a value beyond "
-                                    f"column {MAX_EXCEL_COLUMNS}", file=file)
+                raise InstanceError(f"{cell_ref(title, row_index, column)} : une valeur au-delà "
+                                    f"de la colonne {MAX_EXCEL_COLUMNS}", file=file)
             kind = getattr(cell, "data_type", None)
             if kind == "e":
-                raise InstanceError(f"{cell_ref(title, row_index, column)}: an error value "
-                                    f"({value}): correct the cell or paste values", file=file)
+                raise InstanceError(f"{cell_ref(title, row_index, column)} : une valeur d'erreur "
+                                    f"({value}) : corrigez la cellule ou collez les valeurs",
+                                    file=file)
             if kind == "f":
                 if formulas is None:
                     raise _HasFormulas
                 cached = formulas.get(cell_ref(title, row_index, column))
                 if cached is None:
                     raise InstanceError(
-                        f"{cell_ref(title, row_index, column)}: a formula ({str(value)[:40]}) "
-                        "without a saved value: open the workbook in Excel and save it, or "
-                        "copy the column and paste values", file=file)
+                        f"{cell_ref(title, row_index, column)} : une formule ({str(value)[:40]}) "
+                        "sans valeur enregistrée : ouvrez le classeur dans Excel et "
+                        "enregistrez-le, ou copiez la colonne et collez les valeurs", file=file)
                 value = cached
             cells.append(_text(value, (title, row_index, column), file))
         yield row_index, cells
@@ -340,7 +356,7 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
 
     file = str(path)
     if not path.is_file():
-        raise InstanceError("no such file", file=file)
+        raise InstanceError("fichier introuvable", file=file)
     try:
         _zip_guard(path, file)
         try:
@@ -348,7 +364,7 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
         except MemoryError:
             raise
         except Exception as err:  # openpyxl raises many kinds on a broken workbook
-            raise InstanceError(f"not a readable Excel workbook ({str(err)[:80]})",
+            raise InstanceError(f"pas un classeur Excel lisible ({str(err)[:80]})",
                                 file=file) from None
         try:
             tables = {}
@@ -366,10 +382,11 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
         finally:
             book.close()
     except MemoryError:
-        raise InstanceError("the workbook is too large to read in the memory available "
+        raise InstanceError("le classeur est trop grand pour la mémoire disponible "
                             "(docs/formats.md, Bounds)", file=file) from None
     except (OSError, zipfile.BadZipFile) as err:
-        raise InstanceError(f"cannot read the workbook ({str(err)[:80]})", file=file) from None
+        raise InstanceError(f"impossible de lire le classeur ({str(err)[:80]})",
+                            file=file) from None
 
 
 def _raw_table(file: str, title: str, rows: list[tuple[int, list[str]]]) -> RawTable:
@@ -377,6 +394,12 @@ def _raw_table(file: str, title: str, rows: list[tuple[int, list[str]]]) -> RawT
     if not filled:
         return RawTable(file, title, [], [])
     (first, header), body = filled[0], filled[1:]
+    if (sum(1 for cell in header if cell) == 1 and body
+            and sum(1 for cell in body[0][1] if cell) > 1):
+        raise InstanceError(f"{cell_ref(title, first, 1)} : la première ligne ne contient qu'un "
+                            f"texte ({next(c for c in header if c)[:40]!r}), un titre : "
+                            "supprimez cette ligne, les noms de colonnes doivent être la "
+                            "première ligne", file=file)
     width = len(header)
     while width and not header[width - 1]:
         width -= 1
@@ -384,7 +407,7 @@ def _raw_table(file: str, title: str, rows: list[tuple[int, list[str]]]) -> RawT
     for line, cells in body:
         for column in range(width, len(cells)):
             if cells[column]:
-                raise InstanceError(f"{cell_ref(title, line, column + 1)}: a value in a column "
-                                    f"without a name in row {first}", file=file)
+                raise InstanceError(f"{cell_ref(title, line, column + 1)} : une valeur dans "
+                                    f"une colonne sans nom à la ligne {first}", file=file)
         table_rows.append((line, (cells + [""] * width)[:width]))
     return RawTable(file, title, header[:width], table_rows)

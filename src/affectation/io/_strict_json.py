@@ -64,22 +64,22 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > MAX_INT_DIGITS:
-        raise _Refused(f"an integer of {digits:,} digits ({shorten(text, 24)}): numbers are "
-                       "bounded (docs/formats.md, Bounds)")
+        raise _Refused(f"un entier de {digits:,} chiffres ({shorten(text, 24)}) : les nombres "
+                       "sont bornés (docs/formats.md, Bounds)")
     return int(text)
 
 
 def _float(text: str) -> float:
     if len(text) > 64:
-        raise _Refused(f"a number of {len(text):,} characters ({shorten(text, 24)})")
+        raise _Refused(f"un nombre de {len(text):,} caractères ({shorten(text, 24)})")
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused(f"the number {shorten(text, 24)} is too large")
+        raise _Refused(f"le nombre {shorten(text, 24)} est trop grand")
     return value
 
 
 def _constant(name: str) -> Any:
-    raise _Refused(f"{name} is not a number in the file contract (strict JSON)")
+    raise _Refused(f"{name} n'est pas un nombre du contrat de fichier (JSON strict)")
 
 
 def _entity(path: list[str | int], doc: dict[str, Any], top: str) -> str:
@@ -98,17 +98,17 @@ def _entity(path: list[str | int], doc: dict[str, Any], top: str) -> str:
 def _walk(value: Any, path: list[str | int], top: str, owner: tuple[str, str | None]) -> None:
     """Depth, duplicated keys and strings, everywhere in the document."""
     if len(path) > MAX_JSON_DEPTH:
-        raise InstanceError(f"nested more than {MAX_JSON_DEPTH} levels deep", entity=owner[0],
+        raise InstanceError(f"plus de {MAX_JSON_DEPTH} niveaux d'imbrication", entity=owner[0],
                             key=owner[1])
     if isinstance(value, dict):
         entity = _entity(path, value, top)
         if isinstance(value, _Object):
             raise InstanceError(
-                "the key appears twice in the same object (strict JSON: each key once)",
+                "la clé apparaît deux fois dans le même objet (JSON strict : chaque clé une fois)",
                 entity=entity, key=value.duplicate,
             )
         for key, item in value.items():
-            _string(key, (entity, None), what="key")
+            _string(key, (entity, None), what="la clé")
             _walk(item, [*path, key], top, (entity, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -117,16 +117,17 @@ def _walk(value: Any, path: list[str | int], top: str, owner: tuple[str, str | N
         _string(value, owner)
 
 
-def _string(text: str, owner: tuple[str, str | None], what: str = "text") -> None:
+def _string(text: str, owner: tuple[str, str | None], what: str = "le texte") -> None:
     entity, key = owner
     if _SURROGATE.search(text):
-        raise InstanceError(f"the {what} {shorten(repr(text))} holds a lone surrogate "
-                            "(\\ud800-\\udfff), which is not a character", entity=entity, key=key)
+        raise InstanceError(f"{what} {shorten(repr(text))} contient une moitié de paire de "
+                            "substitution (\\ud800-\\udfff), qui n'est pas un caractère",
+                            entity=entity, key=key)
     if _CONTROL.search(text):
-        raise InstanceError(f"the {what} {shorten(repr(text))} holds a control character",
+        raise InstanceError(f"{what} {shorten(repr(text))} contient un caractère de contrôle",
                             entity=entity, key=key)
     if len(text) > MAX_CELL_CHARS:
-        raise InstanceError(f"a {what} of {len(text):,} characters (at most {MAX_CELL_CHARS:,})",
+        raise InstanceError(f"{what} fait {len(text):,} caractères (au plus {MAX_CELL_CHARS:,})",
                             entity=entity, key=key)
 
 
@@ -135,26 +136,26 @@ def read_json(path: Path, top: str) -> dict[str, Any]:
     file = str(path)
     try:
         if path.is_dir():
-            raise InstanceError("is a folder, not a JSON file", file=file)
+            raise InstanceError("est un dossier, pas un fichier JSON", file=file)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InstanceError(f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} "
-                                "read (docs/formats.md, Bounds)", file=file)
+            raise InstanceError(f"le fichier fait {size:,} octets, plus que les {MAX_FILE_BYTES:,} "
+                                "lus (docs/formats.md, Bounds)", file=file)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InstanceError("no such file", file=file) from None
+        raise InstanceError("fichier introuvable", file=file) from None
     except OSError as err:
-        raise InstanceError(f"cannot read the file ({err.strerror})", file=file) from None
+        raise InstanceError(f"impossible de lire le fichier ({err.strerror})", file=file) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise InstanceError(
-            f"not UTF-8 text: byte {err.start} (line {line}) is 0x{data[err.start]:02x}; "
-            "save the file as UTF-8", file=file,
+            f"pas du texte UTF-8 : l'octet {err.start} (ligne {line}) vaut "
+            f"0x{data[err.start]:02x} ; enregistrez le fichier en UTF-8", file=file,
         ) from None
     if not text.strip():
-        raise InstanceError("the file is empty (expected a JSON object)", file=file)
+        raise InstanceError("le fichier est vide (attendu un objet JSON)", file=file)
     try:
         doc = json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
                          parse_constant=_constant)
@@ -162,17 +163,18 @@ def read_json(path: Path, top: str) -> dict[str, Any]:
         raise InstanceError(str(err), file=file) from None
     except json.JSONDecodeError as err:
         raise InstanceError(
-            f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}", file=file
+            f"JSON invalide : {err.msg} à la ligne {err.lineno}, colonne {err.colno}", file=file
         ) from None
     except RecursionError:
-        raise InstanceError(f"nested more than {MAX_JSON_DEPTH} levels deep", file=file) from None
+        raise InstanceError(f"plus de {MAX_JSON_DEPTH} niveaux d'imbrication", file=file) from None
     except MemoryError:
-        raise InstanceError("too large to read in memory", file=file) from None
+        raise InstanceError("trop grand pour être lu en mémoire", file=file) from None
     except ValueError as err:  # e.g. Python's own integer-digit limit
-        raise InstanceError(f"not valid JSON: {shorten(str(err))}", file=file) from None
+        raise InstanceError(f"JSON invalide : {shorten(str(err))}", file=file) from None
     if not isinstance(doc, dict):
-        kind = "a list" if isinstance(doc, list) else f"{type(doc).__name__} {shorten(repr(doc))}"
-        raise InstanceError(f"expected a JSON object at the top level, got {kind}", file=file)
+        kind = ("une liste" if isinstance(doc, list)
+                else f"{type(doc).__name__} {shorten(repr(doc))}")
+        raise InstanceError(f"attendu un objet JSON au premier niveau, reçu {kind}", file=file)
     try:
         _walk(doc, [], top, (top, None))
     except InstanceError as err:

@@ -24,6 +24,7 @@ choice day (:attr:`Result.trace`) is never written.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -94,6 +95,7 @@ _ID_KEYS = frozenset({"id", "interne", "terrain", "stage", "round"})
 """String keys bounded by MAX_ID_CHARS (a ``nom`` is free text, bounded by MAX_CELL_CHARS)."""
 
 _MISSING: Any = object()
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 T = TypeVar("T")
 
 
@@ -110,7 +112,7 @@ def show(value: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    for kind, name in ((dict, "an object"), (list, "a list"), (str, "a string")):
+    for kind, name in ((dict, "un objet"), (list, "une liste"), (str, "un texte")):
         if isinstance(value, kind):
             return name
     return show(value)
@@ -137,22 +139,22 @@ class _Fields:
         id_key: str | None = None,
     ) -> None:
         if not isinstance(doc, dict):
-            raise InstanceError(f"expected an object, got {_kind(doc)}", entity=entity)
+            raise InstanceError(f"attendu un objet, reçu {_kind(doc)}", entity=entity)
         ident = doc.get(id_key) if id_key else None
         self.entity = f"{entity} ({ident})" if isinstance(ident, str) and ident else entity
         self.doc = doc
         for key in doc:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key)[:MAX_SHOWN_CHARS], allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = f" ; vouliez-vous dire {close[0]!r} ?" if close else ""
                 shown = str(key) if len(str(key)) <= MAX_SHOWN_CHARS else (
                     f"{str(key)[: MAX_SHOWN_CHARS - 1]}…")
                 raise self.error(
-                    shown, f"unknown key (expected one of: {', '.join(allowed)}){hint}"
+                    shown, f"clé inconnue (attendu l'une de : {', '.join(allowed)}){hint}"
                 )
         for key in required:
             if key not in doc:
-                raise self.error(key, "missing required key")
+                raise self.error(key, "clé obligatoire absente")
 
     def error(self, key: str | None, message: str) -> InstanceError:
         return InstanceError(message, entity=self.entity, key=key)
@@ -170,17 +172,17 @@ class _Fields:
         if value is default or (nullable and value is None):
             return value
         if not _is_int(value) or value < minimum:
-            raise self.error(key, f"expected an integer >= {minimum}, got {show(value)}")
+            raise self.error(key, f"attendu un entier >= {minimum}, reçu {show(value)}")
         maximum = INTEGER_BOUNDS.get(key, (minimum, None))[1]
         if maximum is not None and value > maximum:
-            raise self.error(key, f"expected an integer <= {maximum:,} (docs/formats.md, "
-                                  f"Bounds), got {show(value)}")
+            raise self.error(key, f"attendu un entier <= {maximum:,} (docs/formats.md, "
+                                  f"Bounds), reçu {show(value)}")
         return value
 
     def number(self, key: str) -> float:
         value = self.doc.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(key, f"expected a number, got {show(value)}")
+            raise self.error(key, f"attendu un nombre, reçu {show(value)}")
         return value
 
     def string(
@@ -190,20 +192,33 @@ class _Fields:
         if value is default or (nullable and value is None):
             return value
         if not isinstance(value, str) or (not empty and not value):
-            what = "a string" if empty else "a non-empty string"
-            raise self.error(key, f"expected {what}{' or null' if nullable else ''}, "
-                                  f"got {show(value)}")
+            what = "un texte" if empty else "un texte non vide"
+            raise self.error(key, f"attendu {what}{' ou null' if nullable else ''}, "
+                                  f"reçu {show(value)}")
         if key in _ID_KEYS and len(value) > MAX_ID_CHARS:
-            raise self.error(key, f"an id of {len(value):,} characters (at most "
-                                  f"{MAX_ID_CHARS}): {show(value)}")
+            raise self.error(key, f"un identifiant de {len(value):,} caractères (au plus "
+                                  f"{MAX_ID_CHARS}) : {show(value)}")
+        self._text(key, value)
         return value
+
+    def _text(self, key: str, value: str) -> None:
+        """A text the CSV and Excel forms keep as is: no space around it (a spreadsheet
+        trims it), not only spaces, no control character (a workbook cannot hold one)."""
+        if value and value != value.strip():
+            what = "fait seulement d'espaces" if not value.strip() else "entouré d'espaces"
+            raise self.error(key, f"un texte {what} : {show(value)} (un tableur les enlève : "
+                                  "les formes CSV et Excel liraient une autre valeur)")
+        bad = _CONTROL.search(value)
+        if bad:
+            raise self.error(key, f"un caractère de contrôle (U+{ord(bad.group()):04X}) dans "
+                                  f"{show(value)} : un classeur ne peut pas le contenir")
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
         value = self.doc.get(key, default)
         if value is default:
             return value
         if not isinstance(value, bool):
-            raise self.error(key, f"expected true or false, got {show(value)}")
+            raise self.error(key, f"attendu true ou false, reçu {show(value)}")
         return value
 
     def choice(self, key: str, choices: Sequence[Any], default: Any = _MISSING) -> Any:
@@ -212,7 +227,8 @@ class _Fields:
             return value
         if value not in choices or isinstance(value, bool):
             raise self.error(
-                key, f"expected one of {', '.join(show(c) for c in choices)}, got {show(value)}"
+                key, f"attendu l'une des valeurs {', '.join(show(c) for c in choices)}, reçu "
+                f"{show(value)}"
             )
         return value
 
@@ -221,10 +237,10 @@ class _Fields:
         if value is default:
             return value
         if not isinstance(value, list):
-            raise self.error(key, f"expected a list, got {_kind(value)}")
+            raise self.error(key, f"attendu une liste, reçu {_kind(value)}")
         if len(value) > MAX_COUNT:
-            raise self.error(key, f"a list of {len(value):,} items, more than the "
-                                  f"{MAX_COUNT:,} accepted (docs/formats.md, Bounds)")
+            raise self.error(key, f"une liste de {len(value):,} éléments, plus que les "
+                                  f"{MAX_COUNT:,} acceptés (docs/formats.md, Bounds)")
         return value
 
     def strings(self, key: str, default: Any = _MISSING, *, non_empty: bool = False) -> Any:
@@ -235,13 +251,14 @@ class _Fields:
         for item in value:
             if not isinstance(item, str) or not item:
                 raise self.error(
-                    key, f"expected a list of non-empty strings, found {show(item)}"
+                    key, f"attendu une liste de textes non vides, trouvé {show(item)}"
                 )
             if len(item) > MAX_ID_CHARS:
-                raise self.error(key, f"an id of {len(item):,} characters (at most "
-                                      f"{MAX_ID_CHARS}): {show(item)}")
+                raise self.error(key, f"un identifiant de {len(item):,} caractères (au plus "
+                                      f"{MAX_ID_CHARS}) : {show(item)}")
+            self._text(key, item)
         if non_empty and not value:
-            raise self.error(key, "expected a non-empty list")
+            raise self.error(key, "attendu une liste non vide")
         return value
 
     def categories(self, key: str, default: Any = _MISSING) -> Any:
@@ -251,7 +268,7 @@ class _Fields:
             return value
         if not isinstance(value, list) or not value:
             raise self.error(
-                key, f"expected a non-empty list of categories or \"*\", got {show(value)}"
+                key, f"attendu une liste non vide de catégories ou \"*\", reçu {show(value)}"
             )
         return self.strings(key)
 
@@ -279,7 +296,8 @@ def _maquette(value: Any) -> tuple[Maquette, str | None]:
         return builtin_maquette(value), value
     if not isinstance(value, dict):
         raise InstanceError(
-            f"expected a built-in name or an inline maquette object, got {_kind(value)}",
+            f"attendu le nom d'une maquette livrée ou une maquette décrite (un objet), "
+            f"reçu {_kind(value)}",
             entity="instance",
             key="maquette",
         )
@@ -301,8 +319,8 @@ def _maquette(value: Any) -> tuple[Maquette, str | None]:
         ):
             raise slot.error(
                 "semestres",
-                f"expected [first, last] with 1 <= first <= last <= {semestres} "
-                f"(the maquette's semestres), got {show(window)}",
+                f"attendu [premier, dernier] avec 1 <= premier <= dernier <= {semestres} "
+                f"(les semestres de la maquette), reçu {show(window)}",
             )
         slots.append(slot.build(Slot, slot_id, categories, tuple(window)))
     return fields.build(Maquette, nom, semestres, slots), None
@@ -356,7 +374,8 @@ def _couple(index: int, doc: Any) -> Couple:
     fields = _Fields(doc, f"couples[{index}]", COUPLE_KEYS, ("internes",))
     internes = fields.strings("internes")
     if len(internes) != 2:
-        raise fields.error("internes", f"expected two interne ids, got {len(internes)}")
+        raise fields.error("internes",
+                           f"attendu deux identifiants d'internes, reçu {len(internes)}")
     voeux = fields.list("voeux", [])
     for position, pair in enumerate(voeux):
         if (
@@ -372,6 +391,23 @@ def _couple(index: int, doc: Any) -> Couple:
     return fields.build(Couple, internes, voeux)
 
 
+def _duplicates(kind: str, docs: list[Any]) -> list[InstanceError]:
+    """Duplicate ids among the entries of ``kind``, blamed on the second one: said here when
+    other problems keep the model (whose check says it otherwise) from being built."""
+    first: dict[str, int] = {}
+    found = []
+    for index, entry in enumerate(docs):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(ident, str):
+            continue
+        if ident in first:
+            found.append(InstanceError(
+                f"identifiant {ident!r} en double ({kind}[{first[ident]}] l'a déjà)",
+                entity=f"{kind}[{index}] ({ident})", key="id"))
+        first.setdefault(ident, index)
+    return found
+
+
 def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
     """The instance of a FORMAT.md ``affectation-instance/1`` document.
 
@@ -381,20 +417,47 @@ def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
     top = _Fields(doc, "instance", INSTANCE_KEYS, ("format", "maquette", "terrains", "internes"))
     fmt = top.raw("format")
     if fmt != INSTANCE_FORMAT:
-        raise top.error("format", f"expected {INSTANCE_FORMAT!r}, got {show(fmt)}")
-    maquette, maquette_name = _maquette(top.raw("maquette"))
-    rounds = top.list("rounds", _MISSING)
-    couples = top.list("couples", [])
+        raise top.error("format", f"attendu {INSTANCE_FORMAT!r}, reçu {show(fmt)}")
+    problems: list[InstanceError] = []
+
+    def each(read: Callable[[int, Any], T], items: Any) -> list[T]:
+        """``read`` on every item, every refusal kept (FORMAT.md, Errors: all at once)."""
+        values = []
+        for index, item in enumerate(items):
+            try:
+                values.append(read(index, item))
+            except InstanceError as err:
+                problems.extend(err.problems)
+        return values
+
+    def one(read: Callable[[], T], failed: Any = _MISSING) -> T | Any:
+        try:
+            return read()
+        except InstanceError as err:
+            problems.extend(err.problems)
+            return failed
+
+    maquette_read = one(lambda: _maquette(top.raw("maquette")))
+    rounds = one(lambda: top.list("rounds", _MISSING))
+    couples = one(lambda: top.list("couples", []), [])
     kwargs = _kwargs(
-        nom=top.string("nom", _MISSING),
-        obligatoires=top.strings("obligatoires", _MISSING),
-        date_choix=top.string("date_choix", _MISSING, nullable=True),
-        interclassement=top.choice("interclassement", ("rang", "percentile"), _MISSING),
-        rounds=_MISSING if rounds is _MISSING else [_round(i, r) for i, r in enumerate(rounds)],
+        nom=one(lambda: top.string("nom", _MISSING)),
+        obligatoires=one(lambda: top.strings("obligatoires", _MISSING)),
+        date_choix=one(lambda: top.string("date_choix", _MISSING, nullable=True)),
+        interclassement=one(lambda: top.choice("interclassement", ("rang", "percentile"),
+                                               _MISSING)),
+        rounds=_MISSING if rounds is _MISSING else each(_round, rounds),
     )
-    terrains = [_terrain(i, t) for i, t in enumerate(top.list("terrains"))]
-    internes = [_interne(i, t) for i, t in enumerate(top.list("internes"))]
-    couple_values = [_couple(i, c) for i, c in enumerate(couples)]
+    terrains_doc = one(lambda: top.list("terrains"), [])
+    internes_doc = one(lambda: top.list("internes"), [])
+    terrains = each(_terrain, terrains_doc)
+    internes = each(_interne, internes_doc)
+    couple_values = each(_couple, couples)
+    if problems:
+        problems += _duplicates("terrains", terrains_doc)
+        problems += _duplicates("internes", internes_doc)
+        raise InstanceError.of(problems)
+    maquette, maquette_name = maquette_read
     return top.build(
         Instance,
         maquette=maquette,

@@ -71,6 +71,7 @@ __all__ = [
     "PARAMETRES",
     "REQUIRED_COLUMNS",
     "TABLES",
+    "csv_files",
     "load_csv",
     "load_excel",
     "save_csv",
@@ -117,7 +118,9 @@ _BOOL_COLUMNS = frozenset({"ambulatoire", "impose", "dernier_de_son_semestre", "
 _LIST_COLUMNS = frozenset({"categories", "valides", "derogations"})
 _TRUE = frozenset({"true", "1", "oui", "vrai", "yes"})
 _FALSE = frozenset({"false", "0", "non", "faux", "no"})
-_INT_RE = re.compile(r"[+-]?\d{1,20}([.,]0*)?")
+_INT_RE = re.compile(r"-?[0-9]{1,20}([.,]0+)?")
+"""The integers of a cell as documented: ``2``, ``2.0``, ``2,0`` (ASCII digits; a minus sign
+so that the checks say what was expected); ``+3``, ``3.``, other scripts' digits stay text."""
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -167,9 +170,9 @@ class _Table:
 
     def where(self, line: int | None, ident: str | None = None) -> str | None:
         if line is None:
-            place = f"sheet {self.name}" if self.excel else None
+            place = f"feuille {self.name}" if self.excel else None
         else:
-            place = f"sheet {self.name}, row {line}" if self.excel else f"line {line}"
+            place = f"feuille {self.name}, ligne {line}" if self.excel else f"ligne {line}"
         if ident:
             place = f"{place} ({ident})" if place else ident
         return place
@@ -187,40 +190,56 @@ class _Table:
         excel = raw.sheet is not None
         table = cls(name, raw.file, excel)
         if not raw.header:
-            raise table.error("the sheet is empty (expected a header row)")
+            raise table.error("la feuille est vide (attendu une ligne d'en-tête)")
         columns: list[str | None] = []
         seen: dict[str, int] = {}
+        problems: list[InstanceError] = []
         for index, given in enumerate(raw.header):
             if not given:
                 columns.append(None)  # no name: every cell below must be empty
                 continue
             column = norm_name(given)
             if column not in COLUMNS[name]:
-                hint = ("; the file mixes separators (cells are separated by ';' or ',')"
-                        if "," in given or LIST_SEP in given else "")
-                raise table.error(
-                    f"unknown column (expected: {', '.join(COLUMNS[name])}){hint}",
+                hint = (" ; le fichier mélange les séparateurs (cellules séparées par ';' ou ',')"
+                        if "," in given or LIST_SEP in given else _close(column, COLUMNS[name]))
+                problems.append(table.error(
+                    f"colonne inconnue (attendu : {', '.join(COLUMNS[name])}){hint}",
                     line=1, key=_short(given),
-                )
+                ))
+                columns.append(None)
+                continue
             if column in seen:
-                raise table.error(f"the column appears twice (columns {seen[column] + 1} and "
-                                  f"{index + 1})", line=1, key=column)
+                problems.append(table.error(
+                    f"la colonne apparaît deux fois (colonnes {seen[column] + 1} et {index + 1})",
+                    line=1, key=column))
+                columns.append(None)
+                continue
             seen[column] = index
             columns.append(column)
         for column in REQUIRED_COLUMNS[name]:
             if column not in seen:
-                raise table.error("missing required column", line=1, key=column)
+                problems.append(table.error("colonne obligatoire absente", line=1, key=column))
+        if problems and sum(1 for given in raw.header if given) == 1 and raw.rows:
+            # one text alone on the first row: a title above the header
+            problems = [table.error(
+                f"la première ligne ne contient qu'un texte "
+                f"({_short(next(g for g in raw.header if g))}), un titre : supprimez cette "
+                "ligne, les noms de colonnes doivent être la première ligne", line=1)]
+        if problems:
+            raise InstanceError.of(problems)
         for line, values in raw.rows:
             cells = {}
             for column, value in zip(columns, values, strict=True):
                 if column is None:
                     if value:
-                        raise table.error(f"a value ({_short(value)}) in a column without a "
-                                          "name", line)
+                        problems.append(table.error(
+                            f"une valeur ({_short(value)}) dans une colonne sans nom", line))
                     continue
                 cells[column] = value
             if any(cells.values()):
                 table.rows.append((line, cells))
+        if problems:
+            raise InstanceError.of(problems)
         return table
 
 
@@ -252,25 +271,31 @@ def _csv_source(folder: Path) -> _Source:
         name = norm_name(path.stem)
         if name not in TABLES:
             raise InstanceError(
-                f"unknown table (expected: {', '.join(f'{t}.csv' for t in TABLES)})",
+                f"table inconnue (attendu : {', '.join(f'{t}.csv' for t in TABLES)})",
                 file=str(path),
             )
         if name in files:
-            raise InstanceError(f"two files for the table {name} ({files[name].name} too)",
+            raise InstanceError(f"deux fichiers pour la table {name} ({files[name].name} aussi)",
                                 file=str(path))
         files[name] = path
     tables: dict[str, _Table] = {}
+    problems: list[InstanceError] = []
     for name in TABLES:
         path = files.get(name)
         if path is None:
             if name in REQUIRED_TABLES:
                 raise InstanceError(
-                    "missing file: a CSV folder needs "
+                    "fichier absent : un dossier CSV demande "
                     + ", ".join(f"{t}.csv" for t in REQUIRED_TABLES),
                     file=str(folder / f"{name}.csv"),
                 )
             continue
-        tables[name] = _Table.from_raw(name, read_csv_table(path))
+        try:
+            tables[name] = _Table.from_raw(name, read_csv_table(path))
+        except InstanceError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InstanceError.of(problems)
     return _Source(tables, lambda name: _Table(name, str(folder / f"{name}.csv"), False))
 
 
@@ -282,20 +307,29 @@ def _excel_source(path: Path) -> _Source:
         name = norm_name(title)
         if name not in TABLES:
             raise InstanceError(
-                f"unknown sheet {_short(title)!r} (expected: {', '.join(TABLES)})", file=file
+                f"feuille inconnue {_short(title)!r} (attendu : {', '.join(TABLES)})", file=file
             )
         if name in by_name:
-            raise InstanceError(f"two sheets for the table {name} ({show(by_name[name].sheet)} "
-                                f"and {show(title)})", file=file)
+            raise InstanceError(f"deux feuilles pour la table {name} ({show(by_name[name].sheet)} "
+                                f"et {show(title)})", file=file)
         by_name[name] = raw
     for name in REQUIRED_TABLES:
         if name not in by_name:
             raise InstanceError(
-                f"missing sheet (a workbook needs the sheets {', '.join(REQUIRED_TABLES)})",
-                entity=f"sheet {name}",
+                f"feuille absente (un classeur demande les feuilles "
+                f"{', '.join(REQUIRED_TABLES)})",
+                entity=f"feuille {name}",
                 file=file,
             )
-    tables = {name: _Table.from_raw(name, raw) for name, raw in by_name.items()}
+    tables = {}
+    problems: list[InstanceError] = []
+    for name, raw in by_name.items():
+        try:
+            tables[name] = _Table.from_raw(name, raw)
+        except InstanceError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InstanceError.of(problems)
     return _Source(tables, lambda name: _Table(name, file, True))
 
 
@@ -314,6 +348,9 @@ class _Places:
     """Interne id → first line of their wishes in the voeux table."""
     voeux: _Table | None = None
     maquette: _Table | None = None
+    interne_lines: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    problems: list[InstanceError] = field(default_factory=list)
+    """Problems found in the tables themselves (voeux lines, duplicate ids), all kept."""
 
 
 def _records(table: _Table) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -329,13 +366,13 @@ def _ranked(
     for line, rank, _ in entries:
         if not isinstance(rank, int) or rank < 1:
             raise table.error(
-                f"expected an integer >= 1, got {show(rank)}", line, owner, key="rang_voeu"
+                f"attendu un entier >= 1, reçu {show(rank)}", line, owner, key="rang_voeu"
             )
     seen: dict[int, int] = {}
     for line, rank, _ in entries:
         if rank in seen:
             raise table.error(
-                f"rank {rank} appears twice for {owner} (line {seen[rank]} too)",
+                f"le rang {rank} apparaît deux fois pour {owner} (ligne {seen[rank]} aussi)",
                 line, owner, key="rang_voeu",
             )
         seen[rank] = line  # type: ignore[index]
@@ -343,8 +380,8 @@ def _ranked(
     for expected, (line, rank, _) in enumerate(ordered, start=1):
         if rank != expected:
             raise table.error(
-                f"ranks of {owner} must run 1..{len(entries)} without gaps; "
-                f"expected rank {expected}, got {rank}",
+                f"les rangs de {owner} vont de 1 à {len(entries)} sans trou ; "
+                f"attendu le rang {expected}, reçu {rank}",
                 line, owner, key="rang_voeu",
             )
     return [value for _, _, value in ordered]
@@ -356,12 +393,12 @@ def _parametres(source: _Source, doc: dict[str, Any], places: _Places) -> None:
         key, value = norm_name(cells.get("parametre", "")), cells.get("valeur", "")
         if key not in PARAMETRES:
             raise table.error(
-                f"unknown parametre (expected one of: {', '.join(PARAMETRES)})",
+                f"paramètre inconnu (attendu l'un de : {', '.join(PARAMETRES)})",
                 line, key=_short(key) or "parametre",
             )
         if key in places.parametre_lines:
             raise table.error(
-                f"given twice (line {places.parametre_lines[key]} too)", line, key=key
+                f"donné deux fois (ligne {places.parametre_lines[key]} aussi)", line, key=key
             )
         places.parametre_lines[key] = line
         if key == "obligatoires":
@@ -378,7 +415,8 @@ def _parametres(source: _Source, doc: dict[str, Any], places: _Places) -> None:
     if maquette is None:
         if semestres is not None:
             raise table.error(
-                "maquette_semestres is for an inline maquette: add the maquette table",
+                "maquette_semestres est pour une maquette décrite dans le fichier : ajoutez la "
+                "table maquette",
                 places.parametre_lines["maquette_semestres"], key="maquette_semestres",
             )
         return
@@ -401,7 +439,7 @@ def _rounds_cell(table: _Table, line: int, text: str) -> list[dict[str, Any]]:
         nom, sep, categories = part.partition(ROUND_NAME_SEP)
         if not sep:
             raise table.error(
-                f"expected nom:cat1;cat2|nom2:* for each round, got {show(part.strip())}",
+                f"attendu nom:cat1;cat2|nom2:* pour chaque tour, reçu {show(part.strip())}",
                 line, key="rounds",
             )
         rounds.append({"nom": nom.strip(), "categories": _categories_cell(categories.strip())})
@@ -425,6 +463,7 @@ def _document(source: _Source) -> tuple[dict[str, Any], _Places]:
     doc["internes"] = []
     for index, (line, record) in enumerate(_records(internes_table)):
         places.rows[f"internes[{index}]"] = (internes_table, line, None)
+        places.interne_lines.append((line, record))
         doc["internes"].append(record)
 
     voeux = _voeux(source.get_or_empty("voeux"), doc, terrain_ids, places)
@@ -444,29 +483,54 @@ def _voeux(
     interne_ids = {i.get("id") for i in doc["internes"]}
     entries: dict[str, list[tuple[int, int | str, str]]] = {}
     seen: dict[tuple[str, str], int] = {}
+    broken: set[str] = set()  # internes with a bad line: their ranks are not checked
+    unknown: dict[str, list[int]] = {}  # unknown interne -> their lines, one problem each
     for line, cells in table.rows:
         interne, terrain = cells["interne"], cells["terrain"]
         if not interne:
-            raise table.error("missing interne", line, key="interne")
+            places.problems.append(table.error("interne absent", line, key="interne"))
+            continue
         if interne not in interne_ids:
-            raise table.error(f"unknown interne {show(interne)}", line, interne, key="interne")
+            unknown.setdefault(interne, []).append(line)
+            continue
+        problem = None
         if not terrain:
-            raise table.error("missing terrain", line, interne, key="terrain")
-        if terrain not in terrain_ids:
-            raise table.error(
-                f"unknown terrain {show(terrain)} in the wish list", line, interne, key="terrain"
-            )
-        earlier = seen.setdefault((interne, terrain), line)
-        if earlier != line:
-            raise table.error(
-                f"{show(terrain)} appears twice in the wish list (line {earlier} too)",
-                line, interne, key="terrain",
-            )
+            problem = table.error("terrain absent", line, interne, key="terrain")
+        elif terrain not in terrain_ids:
+            problem = table.error(
+                f"terrain inconnu {show(terrain)} dans la liste de vœux"
+                f"{_close(terrain, terrain_ids)}", line, interne, key="terrain")
+        else:
+            earlier = seen.setdefault((interne, terrain), line)
+            if earlier != line:
+                problem = table.error(
+                    f"{show(terrain)} apparaît deux fois dans la liste de vœux "
+                    f"(ligne {earlier} aussi)",
+                    line, interne, key="terrain")
+        if problem is not None:
+            places.problems.append(problem)
+            broken.add(interne)
+            continue
         places.voeux_lines.setdefault(interne, line)
         entries.setdefault(interne, []).append((line, _int_cell(cells["rang_voeu"]), terrain))
-    return {
-        interne: _ranked(table, interne, wishes) for interne, wishes in entries.items()
-    }
+    repeated = [(line, record.get("id")) for line, record in places.interne_lines
+                if [r.get("id") for _, r in places.interne_lines].count(record.get("id")) > 1]
+    for interne, lines in unknown.items():
+        where = f" ({len(lines)} lignes : de {lines[0]} à {lines[-1]})" if len(lines) > 1 else ""
+        hint = (f" ; la table internes répète un identifiant (ligne {repeated[-1][0]}, "
+                f"{show(repeated[-1][1])}) : cette ligne était-elle celle de {show(interne)} ?"
+                if repeated else _close(interne, interne_ids))
+        places.problems.append(table.error(f"interne inconnu {show(interne)}{where}{hint}",
+                                           lines[0], interne, key="interne"))
+    ranked = {}
+    for interne, wishes in entries.items():
+        if interne in broken:
+            continue
+        try:
+            ranked[interne] = _ranked(table, interne, wishes)
+        except InstanceError as err:
+            places.problems.extend(err.problems)
+    return ranked
 
 
 def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
@@ -478,7 +542,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
         ident = ", ".join(members)
         for column, member in zip(("interne_a", "interne_b"), members, strict=True):
             if not member:
-                raise table.error("missing interne", line, ident, key=column)
+                raise table.error("interne absent", line, ident, key=column)
         first_line.setdefault(members, line)
         entries.setdefault(members, [])
         pair = [cells["terrain_a"], cells["terrain_b"]]
@@ -486,7 +550,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
             continue  # a couple without joint wishes
         for column, terrain in zip(("terrain_a", "terrain_b"), pair, strict=True):
             if not terrain:
-                raise table.error("missing terrain", line, ident, key=column)
+                raise table.error("terrain absent", line, ident, key=column)
         entries[members].append((line, _int_cell(cells["rang_voeu"]), pair))
     couples = []
     for index, (members, wishes) in enumerate(entries.items()):
@@ -497,6 +561,7 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
     return couples
 
 
+_FIRST = re.compile(r"\(((?:terrains|internes)\[\d+\]) l'a déjà\)")
 _ENTITY_RE = re.compile(r"^(terrains|internes|couples|rounds|maquette\.stages)\[(\d+)\]")
 _COUPLE_KEYS = {"internes": "interne_a/interne_b", "voeux": "terrain_a/terrain_b"}
 _SLOT_KEYS = {"semestres": "premier_semestre/dernier_semestre"}
@@ -514,8 +579,13 @@ def _place(err: InstanceError, places: _Places) -> InstanceError:
 
     def located(table: _Table, line: int | None, ident: str | None, key: str | None):
         return InstanceError(
-            err.message, entity=table.where(line, ident), key=key, file=table.file
+            _FIRST.sub(first_line, err.message), entity=table.where(line, ident), key=key,
+            file=table.file,
         )
+
+    def first_line(match: re.Match[str]) -> str:
+        place = places.rows.get(match.group(1))
+        return f"(déjà en {place[0].where(place[1])})" if place else match.group(0)
 
     if kind == "internes" and key == "voeux" and places.voeux is not None and ident:
         return located(places.voeux, places.voeux_lines.get(ident), ident, "terrain")
@@ -538,10 +608,46 @@ def _place(err: InstanceError, places: _Places) -> InstanceError:
 
 def _load(source: _Source) -> Instance:
     doc, places = _document(source)
+    problems = list(places.problems)
     try:
-        return instance_from_dict(doc)
+        instance = instance_from_dict(doc)
     except InstanceError as err:
-        raise _place(err, places) from None
+        problems += [_place(problem, places) for problem in err.problems]
+    if problems:
+        raise InstanceError.of(sorted(_unique(problems), key=_reading_order))
+    return instance
+
+
+_LINE = re.compile(r"\bligne (\d+)")
+
+
+def _reading_order(problem: InstanceError) -> tuple[int, str, int]:
+    """Problems in the order a person reads the tables: by table (terrains before internes
+    before voeux), then by line."""
+    name = norm_name(Path(problem.file or "").stem)
+    match = _LINE.search(problem.entity or "")
+    table = TABLES.index(name) if name in TABLES else len(TABLES)
+    return (table, problem.file or "", int(match.group(1)) if match else 0)
+
+
+def _unique(problems: list[InstanceError]) -> list[InstanceError]:
+    """Each problem once (a duplicate id is found by the table and by the JSON checks)."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        text = problem.line()
+        if text not in seen:
+            seen.add(text)
+            kept.append(problem)
+    return kept
+
+
+def _close(wanted: str, known: Any) -> str:
+    """``"; did you mean 'X'?"`` for the known name closest to ``wanted``, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, [k for k in known if isinstance(k, str)], n=1)
+    return f" ; vouliez-vous dire {close[0]!r} ?" if close else ""
 
 
 def load_csv(folder: str | os.PathLike[str]) -> Instance:
@@ -643,18 +749,30 @@ TABLE_FILES = frozenset(f"{name}.csv" for name in TABLES)
 """The files a CSV folder may hold; ``save_csv`` replaces a folder holding only these."""
 
 
-def save_csv(instance: Instance, folder: str | os.PathLike[str]) -> None:
-    """Write ``instance`` as a CSV folder (comma-separated UTF-8), the whole folder atomically.
+def csv_files(instance: Instance, dialect: str = "plain") -> dict[str, bytes]:
+    """The files of the CSV folder of ``instance`` (see :func:`save_csv`), by name."""
+    options = {"plain": {"sep": ",", "bom": False}, "excel-fr": {"sep": ";", "bom": True}}
+    if dialect not in options:
+        raise ValueError(f"unknown CSV dialect {dialect!r} (known: plain, excel-fr)")
+    return {f"{name}.csv": csv_bytes(COLUMNS[name], rows, **options[dialect])
+            for name, rows in _tables(instance).items()}
+
+
+def save_csv(instance: Instance, folder: str | os.PathLike[str], *,
+             dialect: str = "plain") -> None:
+    """Write ``instance`` as a CSV folder, the whole folder atomically: ``dialect="plain"``
+    (comma-separated UTF-8) or ``"excel-fr"`` (``;`` and UTF-8 with a BOM, what French Excel
+    opens by a double click); both are read back the same.
 
     The folder is written beside and renamed into place; an existing folder is replaced only
     if it holds nothing but table files (``OutputError`` otherwise), so a stale
     ``maquette.csv`` never survives. Text cells are formula-escaped (io/_cells.py).
     """
-    tables = _tables(instance)
+    files = csv_files(instance, dialect)
 
     def write(temp: Path) -> None:
-        for name, rows in tables.items():
-            (temp / f"{name}.csv").write_bytes(csv_bytes(COLUMNS[name], rows))
+        for name, data in files.items():
+            (temp / name).write_bytes(data)
 
     atomic_write_folder(folder, write, replaceable=TABLE_FILES)
 

@@ -196,16 +196,16 @@ def result_document(result: Any, head: Head | None) -> dict[str, Any]:
 
 
 def result_workbook(result: Any, instance: Any, head: Head | None) -> bytes:
-    """The result spreadsheet of ``affectation solve --out x.xlsx`` (sheets affectations,
-    postes, impositions; texts never formulas: io/_cells.py) and a sheet ``journal`` with the
-    journal's head, as bytes."""
+    """The arrêté workbook of ``affectation solve --out x.xlsx`` (:mod:`affectation.io.arrete`;
+    texts never formulas) and a sheet ``journal`` with the journal's head, as bytes."""
     import tempfile
 
-    from affectation.io._cells import write_workbook
+    from affectation.io._cells import Sheet, write_workbook
+    from affectation.io.arrete import result_sheets
 
-    sheets = dict(result.tables(instance))
+    sheets = list(result_sheets(result, instance))
     if head is not None:
-        sheets["journal"] = (("seq", "tete"), [(head.seq, head.tete)])
+        sheets.append(Sheet("journal", ("seq", "tete"), [(head.seq, head.tete)]))
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "resultat.xlsx"
         write_workbook(target, sheets)

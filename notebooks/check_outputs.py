@@ -1,0 +1,68 @@
+"""Run the notebooks and check that what they show is shown (issue 18, item 8).
+
+``python notebooks/check_outputs.py notebooks/*.ipynb`` executes each notebook in a fresh
+kernel (as ``pytest --nbmake`` does) and fails when a cell raises, when a figure is printed as
+text (``<Figure size 1040x260 with 4 Axes>``) instead of drawn, when a warning such as
+``TqdmWarning: IProgress not found`` reaches the output, when a result's table is made without
+its instance (its rang and terrain columns would be ``<NA>``), or when a notebook that draws
+has no image. The notebooks are kept without outputs in git; this is what ``make test`` runs
+on them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+TEXT_FIGURE = re.compile(r"<Figure size \d+x\d+ with \d+ Axes>")
+RESULT_FRAME = re.compile(r"\b(?:serial|exact|result)\w*\.to_frame\(\)")
+"""A :class:`~affectation.result.Result` turned into a table without its instance."""
+DRAWS = {"02-what-if-urgences", "03-prechoix", "04-plan-the-openings"}
+"""Notebooks that draw figures: each must show at least one image."""
+
+
+def problems(path: Path) -> tuple[list[str], float]:
+    """What is wrong with the rendered ``path`` (empty when fine), and the seconds it took."""
+    notebook = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(notebook, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - started
+    found, images = [], 0
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type == "code" and RESULT_FRAME.search(cell.source):
+            found.append(f"cell {number}: Result.to_frame() without the instance (columns of "
+                         "<NA>): pass it, to_frame(instance)")
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            images += "image/png" in data or "image/svg+xml" in data
+            text = output.get("text", "") + data.get("text/plain", "")
+            if "image/png" not in data and TEXT_FIGURE.search(text):
+                found.append(f"cell {number}: a figure printed as text ({text.strip()[:60]})")
+            if output.get("name") == "stderr" and "Warning" in text:
+                found.append(f"cell {number}: a warning in the output ({text.strip()[:80]})")
+    if path.stem in DRAWS and not images:
+        found.append("no figure drawn")
+    return found, seconds
+
+
+def main(paths: list[str]) -> int:
+    failed = 0
+    for name in paths:
+        path = Path(name)
+        found, seconds = problems(path)
+        status = "ok" if not found else f"{len(found)} problem(s)"
+        print(f"{path.name}: {status} ({seconds:.0f} s)")
+        for problem in found:
+            print(f"  - {problem}")
+        failed += bool(found)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
