@@ -404,7 +404,7 @@ def test_bad_value_is_quoted_short(tmp_path: Path, json_text: str) -> None:
     path = _write(tmp_path, json.dumps(doc))
     with pytest.raises(InstanceError) as info:
         load_instance(path)
-    text = refused(info, "postes", "10,002 characters")
+    text = refused(info, "postes", "10,002 caractères")
     assert len(text) < 260
 
 

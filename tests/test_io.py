@@ -749,7 +749,7 @@ BAD_FILES: list[tuple[Callable[[Path], Path], str, str | None, str | None, str]]
     (bad_excel_postes, "choix.xlsx", "feuille terrains, ligne 3 (PRAT-N1)", "postes",
      "attendu un entier >= 0, reçu -2"),
     (bad_excel_not_a_workbook, "choix.xlsx", None, None, "pas un classeur Excel lisible"),
-    (bad_single_csv_file, "terrains.csv", None, None, "a folder of CSV files"),
+    (bad_single_csv_file, "terrains.csv", None, None, "un dossier de fichiers CSV"),
 ]
 
 

@@ -83,7 +83,7 @@ def load_instance(path: PathLike) -> Instance:
         return load_excel(source)
     if suffix in (".csv", ".xls", ".ods"):
         raise InstanceError(
-            "expected a JSON document, an .xlsx workbook or a folder of CSV files "
+            "attendu un document JSON, un classeur .xlsx ou un dossier de fichiers CSV "
             "(terrains.csv, internes.csv, voeux.csv…)",
             file=str(source),
         )
@@ -110,8 +110,8 @@ def load_result(path: PathLike) -> Result:
     """The result in the JSON document ``path`` (FORMAT.md, Result)."""
     source = Path(path)
     if source.suffix.lower() in (".xlsx", ".csv", ".xls", ".ods") or source.is_dir():
-        raise InstanceError("a result is read from its FORMAT.md JSON document (the "
-                            "spreadsheets are written for people): give the .json result",
+        raise InstanceError("un résultat se lit dans son document JSON FORMAT.md (les "
+                            "classeurs sont écrits pour les personnes) : donnez le .json",
                             file=str(source))
     doc = _read_json(source, "result")
     try:

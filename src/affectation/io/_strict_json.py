@@ -34,7 +34,7 @@ def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` cut to about ``limit`` characters, saying how long it was."""
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+    return f"{text[: limit - 1]}… ({len(text):,} caractères)"
 
 
 class _Refused(Exception):

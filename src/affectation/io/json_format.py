@@ -107,7 +107,7 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     text = repr(value)
     if len(text) > MAX_SHOWN_CHARS:  # quote at most about 80 characters of a bad value
-        text = f"{text[: MAX_SHOWN_CHARS - 1]}… ({len(text):,} characters)"
+        text = f"{text[: MAX_SHOWN_CHARS - 1]}… ({len(text):,} caractères)"
     return text
 
 
@@ -632,23 +632,23 @@ def result_from_dict(doc: Mapping[str, Any]) -> Result:
     top = _Fields(doc, "result", RESULT_KEYS + RESULT_EXTRA_KEYS, RESULT_KEYS[:-1])
     fmt = top.raw("format")
     if fmt != RESULT_FORMAT:
-        raise top.error("format", f"expected {RESULT_FORMAT!r}, got {show(fmt)}")
+        raise top.error("format", f"attendu {RESULT_FORMAT!r}, reçu {show(fmt)}")
     methode = top.string("methode", empty=False)
     ordre = top.strings("ordre")
     affectations = [_affectation(i, a) for i, a in enumerate(top.list("affectations"))]
     if [a.interne for a in affectations] != ordre:
-        raise top.error("affectations", "expected one entry per interne of 'ordre', in that order")
+        raise top.error("affectations", "attendu une entrée par interne de 'ordre', dans cet ordre")
     vacants = top.raw("vacants")
     if not isinstance(vacants, dict) or not all(
         _is_int(n) and n >= 1 for n in vacants.values()
     ):
         raise top.error(
-            "vacants", f"expected an object terrain -> integer >= 1, got {show(vacants)}"
+            "vacants", f"attendu un objet terrain -> entier >= 1, reçu {show(vacants)}"
         )
     impositions = top.strings("impositions")
     unknown = [i for i in impositions if i not in ordre]
     if unknown:
-        raise top.error("impositions", f"interne {unknown[0]!r} is not in 'ordre'")
+        raise top.error("impositions", f"l'interne {unknown[0]!r} n'est pas dans 'ordre'")
     info = _solve_info(top.raw("solveur")) if top.has("solveur") else None
     if top.has("journal"):
         head = top.raw("journal")
