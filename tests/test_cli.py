@@ -78,7 +78,7 @@ def test_validate_missing_file(tmp_path: Path) -> None:
 
 def test_explain(instance_file: Path) -> None:
     run = CliRunner().invoke(main, ["explain", str(instance_file), "I0001"])
-    assert run.exit_code == 0 and "I0001 chose in position" in run.output
+    assert run.exit_code == 0 and "a choisi en position" in run.output
     assert run.output.startswith("I0001, rang ")
     unknown = CliRunner().invoke(main, ["explain", str(instance_file), "I00001"])
     assert unknown.exit_code == 2

@@ -340,7 +340,7 @@ def test_explain_tells_the_story() -> None:
     internes = [t1("a", 1, ["N1"]), t1("b", 2, ["N1"])]
     result = serial(Instance(MG_2017, [URG, N1], internes))
     text = result.explain("b")
-    assert "wish 1 (N1) was refused: plus aucun poste libre" in text
+    assert "vœu 1 (N1) refusé : plus aucun poste libre" in text
     assert "imposition" in text and "R-IMP" in text
 
 
@@ -355,9 +355,9 @@ def test_explain_names_who_took_the_last_poste() -> None:
     instance = Instance(MG_2017, [MED, PSY], internes)
     result = both(instance)
     text = result.explain("z", instance)
-    assert "wish 1 (MED) was refused: plus aucun poste libre; its last poste went to x " \
-           "(rang 7, turn 2)" in text
-    assert "its last poste went to x (turn 2)" in result.explain("z")
+    assert "vœu 1 (MED) refusé : plus aucun poste libre ; son dernier poste est allé à x " \
+           "(rang 7, tour 2)" in text
+    assert "son dernier poste est allé à x (tour 2)" in result.explain("z")
     assert result.last_holders() == {"MED": ("x", 2), "PSY": ("z", 3)}
     assert solve(instance).last_holders() == result.last_holders()
 

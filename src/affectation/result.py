@@ -296,51 +296,60 @@ class Result:
         return holders
 
     def explain(self, interne_id: str, instance: Instance | None = None) -> str:
-        """The story of one interne's turn(s) in plain words, from the trace.
+        """The story of one interne's turn(s) in plain French words, from the trace.
 
         For a better wish refused because it was full, it names who took its last poste
         (interne, turn, and their rank when ``instance`` is given): the first question of an
         interne who appeals; a refusal by a rule names the rule (R-ELI, R-IMP, R-ORD-2)."""
         affectation = self.affectation(interne_id)
         position = self.ordre.index(interne_id) + 1
-        lines = [f"{interne_id} chose in position {position} of {len(self.ordre)}."]
+
+        def who(interne: str) -> str:
+            if instance is not None and interne in instance.interne_by_id:
+                return instance.interne(interne).libelle
+            return interne
+
+        lines = [f"{who(interne_id)} a choisi en position {position} sur {len(self.ordre)}."]
         turns = [t for t in self.trace if t.interne == interne_id]
         if not turns and self.methode != "serial":
-            lines.append("(No turn-by-turn trace: this result comes from the "
-                         f"{self.methode} engine; the serial engine gives the same allocation "
-                         "with its trace.)")
+            lines.append("(Pas de déroulé tour par tour : ce résultat vient du moteur "
+                         f"{self.methode} ; le moteur séquentiel donne la même affectation avec "
+                         "son déroulé.)")
         holders = self.last_holders() if any(
             r.reason == "full" for t in turns for r in t.refusals) else {}
         for turn in turns:
-            head = f"Round '{turn.round}': "
+            head = f"Tour « {turn.round} » : "
             for refusal in turn.refusals:
                 words = Reason(refusal.reason).words
                 holder = holders.get(refusal.terrain) if refusal.reason == "full" else None
                 if holder is not None and holder[1] < position:
-                    who, turn_of = holder
+                    taker, turn_of = holder
                     rang = ""
-                    if instance is not None and who in instance.interne_by_id:
-                        rang = f"rang {instance.interne(who).rang}, "
-                    words += f"; its last poste went to {who} ({rang}turn {turn_of})"
+                    if instance is not None and taker in instance.interne_by_id:
+                        rang = f"rang {instance.interne(taker).rang}, "
+                    words += f" ; son dernier poste est allé à {who(taker)} ({rang}tour {turn_of})"
+                what = "paire" if refusal.reason == "pair_unavailable" else "vœu"
                 lines.append(
-                    f"{head}wish {refusal.voeu} ({refusal.terrain}) was refused: {words}."
+                    f"{head}{what} {refusal.voeu} ({refusal.terrain}) refusé : {words}."
                 )
             if turn.terrain is None:
                 continue
             how = (
-                f"joint wish {turn.voeu} of the couple" if turn.joint
-                else f"wish {turn.voeu}" if turn.voeu is not None
-                else "a poste outside the wish list"
+                f"vœu commun {turn.voeu} du couple" if turn.joint
+                else f"vœu {turn.voeu}" if turn.voeu is not None
+                else "un poste hors de sa liste de vœux"
             )
-            left = "" if turn.postes_left is None else f" ({turn.postes_left} poste(s) left there)"
-            lines.append(f"{head}got {turn.terrain}, {how}{left}.")
+            left = ("" if turn.postes_left is None
+                    else f" ({turn.postes_left} poste(s) libre(s) y reste(nt))")
+            lines.append(f"{head}obtient {turn.terrain}, {how}{left}.")
             if turn.impose:
-                lines.append(f"This is an imposition: {turn.why_imposed}")
+                lines.append(f"C'est une imposition : {turn.why_imposed}.")
         if affectation.terrain is None:
-            lines.append(f"No poste: {affectation.raison}")
+            lines.append(f"Sans poste : {affectation.raison}")
         else:
-            slot = f", filling the maquette slot '{affectation.stage}'" if affectation.stage else ""
-            lines.append(f"Final: {affectation.terrain}{slot}.")
+            slot = (f", pour le stage « {affectation.stage} » de sa maquette"
+                    if affectation.stage else "")
+            lines.append(f"Affectation finale : {affectation.terrain}{slot}.")
         return "\n".join(lines)
 
 
