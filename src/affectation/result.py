@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AFFECTATION_COLUMNS",
-    "IMPOSITION_COLUMNS",
-    "POSTES_COLUMNS",
     "Affectation",
     "Lazy",
     "Refusal",
@@ -241,15 +239,6 @@ class Result:
         frame["impose"] = frame["impose"].astype(bool)
         return frame
 
-    def tables(self, instance: Instance | None = None) -> dict[str, Table]:
-        """The result as the spreadsheet tables ``affectations``, ``postes`` (the état des
-        postes: opened, taken, surnombre, vacant per terrain) and ``impositions``."""
-        return {
-            "affectations": affectation_table(self, instance),
-            "postes": postes_table(self, instance),
-            "impositions": impositions_table(self, instance),
-        }
-
     def placements(self) -> Mapping[str, tuple[str, int | None, bool]]:
         """``interne -> (terrain, voeu, impose)`` of every placed interne: what a sweep reads
         of thousands of results, without building their :class:`Affectation` objects when
@@ -366,14 +355,6 @@ AFFECTATION_COLUMNS = (
 seniority, the terrain (id, name, town, categories), the maquette slot filled, the wish rank,
 imposed, surnombre, round, and the reason when there is no poste."""
 
-POSTES_COLUMNS = (
-    "terrain", "terrain_nom", "ville", "categories", "postes", "pris", "surnombre", "vacants",
-)
-"""The état des postes: per terrain, the postes opened, taken, taken in surnombre (added
-postes, R-SUR Reading) and left vacant."""
-
-IMPOSITION_COLUMNS = ("position", "interne", "terrain", "terrain_nom", "ville", "stage", "round")
-
 
 def _terrain_cells(instance: Instance | None, terrain_id: str | None) -> list[str | None]:
     if instance is None or terrain_id is None or terrain_id not in instance.terrain_by_id:
@@ -396,39 +377,3 @@ def affectation_table(result: Result, instance: Instance | None = None) -> Table
             a.stage, a.voeu, a.impose, a.surnombre, a.round, a.raison,
         ])
     return AFFECTATION_COLUMNS, rows
-
-
-def postes_table(result: Result, instance: Instance | None = None) -> Table:
-    """The rows of :data:`POSTES_COLUMNS`, in terrain file order (without the instance: the
-    terrains the result names, postes = taken + vacant)."""
-    vacants = result.vacants
-    surnombre: dict[str, int] = {}
-    taken: dict[str, int] = {}
-    for a in result.affectations:
-        if a.terrain is not None:
-            counts = surnombre if a.surnombre else taken
-            counts[a.terrain] = counts.get(a.terrain, 0) + 1
-    if instance is not None:
-        opened = {t.id: t.postes for t in instance.terrains}
-    else:
-        names = dict.fromkeys([*taken, *surnombre, *vacants])
-        opened = {t: taken.get(t, 0) + vacants.get(t, 0) for t in names}
-    rows: list[list[str | int | bool | None]] = [
-        [terrain, *_terrain_cells(instance, terrain), postes, postes - vacants.get(terrain, 0),
-         surnombre.get(terrain, 0), vacants.get(terrain, 0)]
-        for terrain, postes in opened.items()
-    ]
-    return POSTES_COLUMNS, rows
-
-
-def impositions_table(result: Result, instance: Instance | None = None) -> Table:
-    """The rows of :data:`IMPOSITION_COLUMNS`: the internes imposed this time, in order."""
-    position = {interne: n for n, interne in enumerate(result.ordre, start=1)}
-    by_interne = result.by_interne
-    rows: list[list[str | int | bool | None]] = []
-    for interne in result.impositions:
-        a = by_interne[interne]
-        terrain = _terrain_cells(instance, a.terrain)
-        rows.append([position[interne], interne, a.terrain, terrain[0], terrain[1], a.stage,
-                     a.round])
-    return IMPOSITION_COLUMNS, rows

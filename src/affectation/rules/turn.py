@@ -108,9 +108,10 @@ def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Acces
     fills: ``"no"``, ``"free"`` (if a poste is free) or ``"any"`` (R-ELI, R-SUR-2/-3/-4)."""
     if not fills_maquette(interne):
         return access(interne, terrain, None), None  # R-SUR-3: no maquette check, no slot
-    slot = slot_tables(instance)[interne.id].get(terrain.id, _UNKNOWN)
+    table = slot_tables(instance)[interne.id]
+    slot = table.get(terrain.id, _UNKNOWN)
     if slot is _UNKNOWN:
-        slot = slot_tables(instance)[interne.id][terrain.id] = slot_for(
+        slot = table[terrain.id] = slot_for(
             profile(instance.maquette, interne), terrain.category_set)
     how = access(interne, terrain, slot)  # type: ignore[arg-type]
     return how, (slot if how != "no" else None)  # type: ignore[return-value]
