@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from affectation.maquettes import MG_2010, MG_2017
+from affectation.maquettes import MG_2010, MG_2023
 from affectation.model import Couple, Instance, Interne, Maquette, Round, Slot, Terrain
 
 TIGHT = Maquette(
@@ -25,7 +25,7 @@ TIGHT = Maquette(
 )
 """A small inline maquette whose windows bind often (R-ELI-2, R-ELI-3)."""
 
-MAQUETTES = (MG_2017, MG_2010, TIGHT)
+MAQUETTES = (MG_2023, MG_2010, TIGHT)
 
 PRIMES = (37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113)
 

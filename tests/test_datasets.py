@@ -104,7 +104,7 @@ def test_default_sizes() -> None:
     assert len(instance.internes) == 300
     assert len(instance.terrains) == 80  # 300 / 3.75
     assert sum(t.postes for t in instance.terrains) == 330  # capacity_ratio 1.1
-    assert instance.maquette_name == "mg-2017"
+    assert instance.maquette_name == "mg-2023"
     assert instance.nom == "Synthetic subdivision, seed 1"
     assert len(instance.couples) == 2
     check_invariants(instance, 300, 40)
@@ -222,7 +222,7 @@ def test_example_is_the_documented_generation() -> None:
 @given(
     n_internes=st.integers(1, 60),
     seed=st.integers(0, 2**32 - 1),
-    maquette=st.sampled_from(["mg-2017", "mg-2010"]),
+    maquette=st.sampled_from(["mg-2023", "mg-2010"]),
     wish_length=st.none() | st.integers(1, 50),
     couples=st.integers(0, 3),
     rounds=st.booleans(),

@@ -31,7 +31,7 @@ from affectation.io import (
     save_result,
 )
 from affectation.io.json_format import INSTANCE_KEYS, RESULT_KEYS
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2017, MG_2023
 from affectation.model import Instance
 from affectation.result import Affectation, Result, SolveInfo, Turn
 
@@ -42,7 +42,7 @@ DATA = Path(__file__).parent / "data" / "io"
 CANONICAL: dict[str, Any] = {
     "format": "affectation-instance/1",
     "nom": "Besançon, choix de novembre 2025",
-    "maquette": "mg-2017",
+    "maquette": "mg-2023",
     "obligatoires": ["urgences", "praticien_n1"],
     "interclassement": "rang",
     "rounds": [
@@ -161,7 +161,8 @@ def test_dict_keys_in_format_order() -> None:
     """Keys in FORMAT.md order; the keys added later (date_choix, agrement, voeux_connus)
     are written only when set, so older files keep their bytes."""
     out = instance_to_dict(instance_from_dict(CANONICAL))
-    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k != "date_choix")
+    optional = ("date_choix", "maquettes", "consolidation")
+    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k not in optional)
     assert list(out["terrains"][0]) == ["id", "nom", "ville", "categories", "postes",
                                         "ambulatoire"]
     assert "voeux_connus" not in out["internes"][0]
@@ -179,7 +180,7 @@ def test_new_keys_round_trip(tmp_path) -> None:
     assert instance.terrains[0].agrement == doc["terrains"][0]["postes"] + 2
     assert not instance.internes[0].voeux_connus and instance.internes[1].voeux_connus
     out = instance_to_dict(instance)
-    assert tuple(out) == INSTANCE_KEYS
+    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k not in ("maquettes", "consolidation"))
     assert list(out["terrains"][0])[-1] == "agrement"
     assert out["internes"][0]["voeux_connus"] is False
     assert instance_from_dict(out) == instance
@@ -324,7 +325,7 @@ def test_csv_save_removes_stale_inline_maquette(tmp_path: Path) -> None:
     save_csv(instance_from_dict(INLINE), tmp_path)
     assert (tmp_path / "maquette.csv").exists()
     save_csv(instance_from_dict(CANONICAL), tmp_path)
-    assert load_csv(tmp_path).maquette == MG_2017
+    assert load_csv(tmp_path).maquette == MG_2023
 
 
 # --- the FORMAT.md example ------------------------------------------------------------------
@@ -464,7 +465,7 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str, str]] = [
     ("impose null", _set("internes.0.impose", None),
      "internes[0] (I001)", "impose", "expected true or false, got null"),
     ("unknown maquette name", _set("maquette", "mg-2027"),
-     "instance", "maquette", "unknown maquette 'mg-2027'"),
+     "instance", "maquette", "maquette inconnue 'mg-2027'"),
     ("inline maquette window out of range", _inline(_set("maquette.stages.2.semestres", [5, 7])),
      "maquette.stages[2] (saspas)", "semestres", "<= 6"),
     ("inline maquette window reversed", _inline(_set("maquette.stages.0.semestres", [3, 1])),

@@ -82,7 +82,7 @@ def test_operator_records_refusals_and_undo(client):
 
 
 def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
-    from affectation.maquettes import MG_2017
+    from affectation.maquettes import MG_2023
     from affectation.model import Instance, Interne, Terrain
 
     med = Terrain("MED", ["medecine_adulte"], 1)
@@ -90,7 +90,7 @@ def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
     valides = ["urgences", "praticien_n1"]
     internes = [Interne("c", 1, 2, ["MED"], valides=valides),
                 Interne("d", 2, 2, ["MED", "PSY"], valides=valides)]
-    day = ChoiceDay.open(Instance(MG_2017, [med, libre], internes, obligatoires=[]))
+    day = ChoiceDay.open(Instance(MG_2023, [med, libre], internes, obligatoires=[]))
     with TestClient(create_app(day, token=TOKEN)) as client:
         client.post("/api/procuration", json=turn(client), headers=AUTH)
         answer = client.post("/api/procuration", json=turn(client), headers=AUTH).json()

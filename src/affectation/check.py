@@ -130,7 +130,7 @@ class _Checker:
                 self.flag("R-SUR-4", a.interne, a.terrain, "surnombre in an ambulatory stage")
             expected = (
                 None if not fills_maquette(interne)
-                else slot_for(profile(instance.maquette, interne), terrain.category_set)
+                else slot_for(profile(instance.maquette_of(interne), interne), terrain.category_set)
             )
             if fills_maquette(interne) and expected is None:
                 self.flag("R-ELI-2", a.interne, a.terrain, "not eligible for this terrain")

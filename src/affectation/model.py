@@ -53,6 +53,9 @@ CATEGORIES: tuple[str, ...] = (
 )
 """The built-in vocabulary of agréments; a maquette may name more in its slots."""
 
+DJ_CATEGORY = "niveau_3"
+"""The category of the phase de consolidation's stages, the docteur junior's (R-MAQ-4)."""
+
 AMBULATORY_CATEGORIES = frozenset({"praticien_n1", "saspas", "niveau_3"})
 """Categories that make a terrain ambulatory by default (R-SUR-4)."""
 
@@ -188,6 +191,18 @@ class Maquette:
             named |= slot.categories or set()
         return frozenset(named)
 
+    @cached_property
+    def consolidation(self) -> frozenset[int]:
+        """The semesters of the phase de consolidation (R-MAQ-4): those of a slot that takes
+        the niveau 3 and nothing else. An interne about to start one of them is a docteur
+        junior, allocated by the appariement, not by rank. Empty for ``mg-2010`` and
+        ``mg-2017``."""
+        semesters: set[int] = set()
+        for slot in self.stages:
+            if slot.categories is not None and slot.categories == {DJ_CATEGORY}:
+                semesters.update(range(slot.window[0], slot.window[1] + 1))
+        return frozenset(semesters)
+
 
 def _default_ambulatoire(terrain: Terrain) -> bool:
     return not AMBULATORY_CATEGORIES.isdisjoint(terrain.categories)
@@ -279,6 +294,10 @@ class Interne:
     """Family name, shown beside the id to people; never used by a rule (FORMAT.md)."""
     prenom: str | None = attrs.field(default=None, validator=_optional_name)
     """Given name, shown beside the id to people; never used by a rule."""
+    maquette: str | None = attrs.field(default=None, validator=_optional_name)
+    """The interne's own maquette (R-MAQ-5): a built-in name or the ``nom`` of one of the
+    instance's ``maquettes``; ``None``: the instance's ``maquette``. Read it through
+    :meth:`Instance.maquette_of`."""
 
     @property
     def libelle(self) -> str:
@@ -355,6 +374,14 @@ class Couple:
             raise InstanceError("a pair appears twice", key="voeux")
 
 
+def _classement(value: Any) -> tuple[tuple[str, int], ...] | None:
+    """A mapping ``{interne id: rank}`` or pairs become a tuple of pairs (kept in order)."""
+    if value is None:
+        return None
+    items = value.items() if hasattr(value, "items") else value
+    return tuple((k, v) for k, v in items)
+
+
 @attrs.frozen(cache_hash=True)
 class Round:
     """A round of the choice day: the terrains of some categories (R-ROUND-1)."""
@@ -362,6 +389,17 @@ class Round:
     nom: str = attrs.field(validator=_non_empty_str)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_categories)
     """Categories the round takes; ``None`` (``"*"``) for every terrain left."""
+    classement: tuple[tuple[str, int], ...] | None = attrs.field(
+        default=None, converter=_classement)
+    """The round's own ranking (R-ROUND-2), ``(interne id, rank)`` pairs in the order given;
+    ``None``: the instance's order. In the round, internes choose by seniority then this
+    rank, and an interne it does not list takes no part in the round. Checked against the
+    internes by :class:`Instance`."""
+
+    @cached_property
+    def rank_of(self) -> dict[str, int] | None:
+        """``{interne id: rank}`` of :attr:`classement`, ``None`` without one."""
+        return None if self.classement is None else dict(self.classement)
 
 
 DEFAULT_ROUND = Round("choix", None)
@@ -376,6 +414,14 @@ def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> N
     if value not in ("rang", "percentile"):
         raise InstanceError(
             f"expected 'rang' or 'percentile', got {value!r}", key="interclassement"
+        )
+
+
+def _consolidation(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value not in ("appariement", "choix"):
+        raise InstanceError(
+            f"attendu 'appariement' ou 'choix', trouvé {value!r}",
+            entity="instance", key="consolidation",
         )
 
 
@@ -423,6 +469,13 @@ class Instance:
     """The built-in name the maquette was given by (``mg-2017``), kept for writing it back."""
     date_choix: str | None = attrs.field(default=None)
     """``"YYYY-MM"``, the month of this choice (FORMAT.md), for planning several semesters."""
+    maquettes: tuple[Maquette, ...] = attrs.field(default=(), converter=tuple)
+    """More inline maquettes, for internes who follow another one (R-MAQ-5); a built-in one
+    an interne names need not be here."""
+    consolidation: str = attrs.field(default="appariement", validator=_consolidation)
+    """``"appariement"``: an interne about to start a semester of their maquette's phase de
+    consolidation is a docteur junior and is refused (R-MAQ-4 Reading); ``"choix"``: this
+    choice still allocates the niveau 3 (a transitional setting)."""
 
     @date_choix.validator
     def _check_date_choix(self, attribute: attrs.Attribute, value: str | None) -> None:
@@ -446,8 +499,8 @@ class Instance:
         cached_choice_order(self)  # a full tie in the order is an input error (R-ORD Reading)
 
     def _check_references(self) -> None:
-        known = frozenset(CATEGORIES) | self.maquette.categories
-        slot_ids = self.maquette.slot_ids
+        self._check_maquettes()
+        known = frozenset(CATEGORIES).union(*(m.categories for m in self.maquette_table.values()))
         for key, categories in (("obligatoires", self.obligatoires),):
             for category in categories:
                 if category not in known:
@@ -466,6 +519,7 @@ class Instance:
                     )
         if len({r.nom for r in self.rounds}) != len(self.rounds):
             raise InstanceError("two rounds have the same nom", entity="instance", key="rounds")
+        self._check_classements()
 
         terrain_ids: set[str] = set()
         for index, terrain in enumerate(self.terrains):
@@ -498,24 +552,24 @@ class Instance:
                         entity=entity,
                         key="voeux",
                     )
+            if interne.maquette is not None and interne.maquette not in self.maquette_table:
+                raise InstanceError(
+                    f"maquette inconnue {interne.maquette!r} ; connues : "
+                    f"{', '.join(self.maquette_table)} (R-MAQ-5)",
+                    entity=entity,
+                    key="maquette",
+                )
+            maquette = self.maquette_of(interne)
             for key, slots in (("valides", interne.valides), ("derogations", interne.derogations)):
                 for slot in slots:
-                    if slot not in slot_ids:
+                    if slot not in maquette.slot_ids:
                         raise InstanceError(
-                            f"unknown slot {slot!r} (maquette {self.maquette.nom}: "
-                            f"{', '.join(s.id for s in self.maquette.stages)})",
+                            f"unknown slot {slot!r} (maquette {maquette.nom}: "
+                            f"{', '.join(s.id for s in maquette.stages)})",
                             entity=entity,
                             key=key,
                         )
-            if interne.semestres_valides >= self.maquette.semestres:
-                raise InstanceError(
-                    f"{interne.id} has validated {interne.semestres_valides} semesters, every "
-                    f"semester of the maquette {self.maquette.nom} ({self.maquette.semestres}): "
-                    "their stages are done and they are not in the call list; remove them "
-                    "(R-ELI-6, the error that annulled the Île-de-France choice of October 2019)",
-                    entity=entity,
-                    key="semestres_valides",
-                )
+            self._check_semester(interne, maquette, entity)
             if self.interclassement == "percentile" and interne.effectif_promotion is None:
                 raise InstanceError(
                     "percentile interclassement needs effectif_promotion",
@@ -552,12 +606,110 @@ class Instance:
                             key="voeux",
                         )
 
+    def _check_maquettes(self) -> None:
+        """The extra maquettes have distinct names, none a built-in one or the default's
+        (R-MAQ-5): an interne's ``maquette`` names exactly one maquette."""
+        from affectation.maquettes import BUILTIN  # the built-in data depends on the model
+
+        seen = {self.maquette.nom}
+        for index, maquette in enumerate(self.maquettes):
+            if maquette.nom in seen or maquette.nom in BUILTIN:
+                raise InstanceError(
+                    f"le nom {maquette.nom!r} est déjà celui d'une autre maquette "
+                    "(maquette de l'instance ou maquette intégrée) ; choisissez un autre nom",
+                    entity=_entity("maquettes", index, maquette.nom),
+                    key="nom",
+                )
+            seen.add(maquette.nom)
+
+    def _check_semester(self, interne: Interne, maquette: Maquette, entity: str) -> None:
+        """R-ELI-6 and the docteurs juniors (R-MAQ-4 Reading), against the interne's own
+        maquette (R-MAQ-5)."""
+        if interne.semestres_valides >= maquette.semestres:
+            hint = (
+                "; un interne de la promotion 2023 ou après suit la maquette mg-2023 "
+                "(8 semestres) : indiquez \"maquette\": \"mg-2023\" pour lui (R-MAQ-5)"
+                if maquette.nom in ("mg-2017", "mg-2010") else ""
+            )
+            raise InstanceError(
+                f"{interne.libelle} a validé {interne.semestres_valides} semestres, tous ceux "
+                f"de la maquette {maquette.nom} ({maquette.semestres}) : ses stages sont faits "
+                "et il n'est pas dans la liste d'appel ; retirez-le (R-ELI-6, l'erreur qui a "
+                f"fait annuler le choix d'Île-de-France d'octobre 2019){hint}",
+                entity=entity,
+                key="semestres_valides",
+            )
+        if self.consolidation == "appariement" and interne.semestre in maquette.consolidation:
+            raise InstanceError(
+                f"{interne.libelle} commence le semestre {interne.semestre} de la maquette "
+                f"{maquette.nom}, la phase de consolidation : docteur junior, il est affecté "
+                "par l'appariement (affectation appariement), pas par le choix au rang ; "
+                "retirez-le, ou écrivez \"consolidation\": \"choix\" si la subdivision "
+                "attribue encore le niveau 3 au choix (R-MAQ-4)",
+                entity=entity,
+                key="semestres_valides",
+            )
+
+    def _check_classements(self) -> None:
+        """A round's own ranking names known internes, each rank once (R-ROUND-2)."""
+        ids = {i.id for i in self.internes}
+        for index, round_ in enumerate(self.rounds):
+            if round_.classement is None:
+                continue
+            entity = _entity("rounds", index, round_.nom)
+            seen_ids: set[str] = set()
+            seen_ranks: dict[int, str] = {}
+            for interne_id, rank in round_.classement:
+                if not isinstance(interne_id, str) or interne_id not in ids:
+                    raise InstanceError(
+                        f"interne inconnu {interne_id!r} dans le classement du tour",
+                        entity=entity, key="classement",
+                    )
+                if interne_id in seen_ids:
+                    raise InstanceError(
+                        f"{interne_id} figure deux fois dans le classement du tour",
+                        entity=entity, key="classement",
+                    )
+                if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+                    raise InstanceError(
+                        f"rang attendu : un entier >= 1 ; trouvé {rank!r} pour {interne_id}",
+                        entity=entity, key="classement",
+                    )
+                if rank in seen_ranks:
+                    raise InstanceError(
+                        f"le rang {rank} est donné deux fois ({seen_ranks[rank]} et "
+                        f"{interne_id}) dans le classement du tour (R-ROUND-2)",
+                        entity=entity, key="classement",
+                    )
+                seen_ids.add(interne_id)
+                seen_ranks[rank] = interne_id
+
     # --- look-ups -------------------------------------------------------------------------
 
     @cached_property
     def tables(self) -> Tables:
         """Per-instance tables that the rules compute once (:class:`Tables`)."""
         return Tables()
+
+    @cached_property
+    def maquette_table(self) -> dict[str, Maquette]:
+        """Every maquette an interne may name (R-MAQ-5): the instance's, the extra ones, the
+        built-in ones, by name."""
+        from affectation.maquettes import BUILTIN  # the built-in data depends on the model
+
+        table = dict(BUILTIN)
+        table[self.maquette.nom] = self.maquette
+        table.update((m.nom, m) for m in self.maquettes)
+        return table
+
+    def maquette_of(self, interne: Interne) -> Maquette:
+        """The interne's own maquette (R-MAQ-5): every rule reads this one."""
+        return self.maquette if interne.maquette is None else self.maquette_table[interne.maquette]
+
+    @cached_property
+    def mixed_maquettes(self) -> bool:
+        """Whether some interne follows another maquette than the instance's."""
+        return any(self.maquette_of(i) != self.maquette for i in self.internes)
 
     @cached_property
     def terrain_by_id(self) -> dict[str, Terrain]:

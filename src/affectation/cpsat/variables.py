@@ -119,7 +119,7 @@ class Variables:
         self.outside_mode = "pairs" if free else step4
         self.order = cached_choice_order(instance)
         self.position = {interne_id: p for p, interne_id in enumerate(self.order)}
-        self.profiles = {i.id: profile(instance.maquette, i) for i in instance.internes}
+        self.profiles = {i.id: profile(instance.maquette_of(i), i) for i in instance.internes}
         self.round_of = instance.terrain_round
         self.n_rounds = len(instance.rounds)
         self.imposable = list(imposables(instance))

@@ -96,9 +96,9 @@ def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
     known = instance.tables
     if known.slot_tables is None:
         shared: dict = {}
-        maquette = instance.maquette
+        maquette_of = instance.maquette_of  # R-MAQ-5: the interne's own maquette
         known.slot_tables = {
-            i.id: shared.setdefault(profile(maquette, i), {}) for i in instance.internes
+            i.id: shared.setdefault(profile(maquette_of(i), i), {}) for i in instance.internes
         }
     return known.slot_tables
 
@@ -111,7 +111,7 @@ def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Acces
     slot = slot_tables(instance)[interne.id].get(terrain.id, _UNKNOWN)
     if slot is _UNKNOWN:
         slot = slot_tables(instance)[interne.id][terrain.id] = slot_for(
-            profile(instance.maquette, interne), terrain.category_set)
+            profile(instance.maquette_of(interne), interne), terrain.category_set)
     how = access(interne, terrain, slot)  # type: ignore[arg-type]
     return how, (slot if how != "no" else None)  # type: ignore[return-value]
 
@@ -185,7 +185,7 @@ class Round:
         slot = table.get(terrain_id, _UNKNOWN)
         if slot is _UNKNOWN:
             slot = table[terrain_id] = slot_for(
-                profile(self.instance.maquette, interne),
+                profile(self.instance.maquette_of(interne), interne),
                 self.instance.terrain_by_id[terrain_id].category_set)
         return slot  # type: ignore[return-value]
 
