@@ -962,3 +962,92 @@ def test_instance_value_is_unchanged_by_writing(tmp_path: Path) -> None:
     save_csv(instance, tmp_path / "csv")
     assert instance == copy_before
     assert isinstance(instance, Instance)
+
+
+# --- several maquettes (R-MAQ-5), consolidation (R-MAQ-4), a round's ranking (R-ROUND-2) ----
+
+
+def mixed() -> dict[str, Any]:
+    """CANONICAL on mg-2023 with an interne on mg-2017, one on an inline maquette, a ranking
+    of its own for the ambulatory round and consolidation spelled out."""
+    doc = canonical()
+    doc["maquettes"] = [{"nom": "reims-2017", "semestres": 6, "stages": [
+        {"id": "urgences", "categories": ["urgences"], "semestres": [1, 2]},
+        {"id": "libre", "categories": "*", "semestres": [1, 6]}]}]
+    doc["consolidation"] = "choix"
+    doc["internes"][1]["maquette"] = "mg-2017"
+    doc["internes"][4]["maquette"] = "reims-2017"
+    doc["rounds"][0]["classement"] = {"I030": 1, "I001": 2, "I045": 3}
+    return doc
+
+
+def test_several_maquettes_round_trip(tmp_path) -> None:
+    """maquettes, internes[].maquette, consolidation and rounds[].classement are read,
+    written and read back in JSON, a CSV folder and a workbook (FORMAT.md)."""
+    instance = instance_from_dict(mixed())
+    assert instance.maquette_of(instance.interne("I045")) == MG_2017
+    assert instance.maquette_of(instance.interne("I030")).nom == "reims-2017"
+    assert instance.maquette_of(instance.interne("I001")) == MG_2023
+    assert instance.rounds[0].rank_of == {"I030": 1, "I001": 2, "I045": 3}
+    out = instance_to_dict(instance)
+    assert out["consolidation"] == "choix" and out["internes"][1]["maquette"] == "mg-2017"
+    assert instance_from_dict(out) == instance
+    save_csv(instance, tmp_path / "csv")
+    assert load_csv(tmp_path / "csv") == instance
+    save_excel(instance, tmp_path / "i.xlsx")
+    assert load_excel(tmp_path / "i.xlsx") == instance
+
+
+@pytest.mark.parametrize(
+    ("change", "entity", "key", "words"),
+    [
+        (_set("internes.1.maquette", "mg-2030"), "internes[1] (I045)", "maquette",
+         "maquette inconnue 'mg-2030'"),
+        (_set("rounds.0.classement", {"I999": 1}), "rounds[0] (ambulatoire)", "classement",
+         "interne inconnu 'I999'"),
+        (_set("rounds.0.classement", {"I001": 1, "I030": 1}), "rounds[0] (ambulatoire)",
+         "classement", "le rang 1 est donné deux fois"),
+        (_set("rounds.0.classement", {"I001": 0}), "rounds[0] (ambulatoire)",
+         "classement", "entier >= 1"),
+        (_set("consolidation", "rang"), "instance", "consolidation", "'appariement', 'choix'"),
+        (_set("maquettes.0.nom", "mg-2017"), "maquettes[0] (mg-2017)", "nom", "déjà celui"),
+    ],
+)
+def test_several_maquettes_bad_input(change, entity, key, words) -> None:
+    """Bad input names the entity and the key (FORMAT.md, Errors)."""
+    doc = mixed()
+    change(doc)
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc)
+    assert info.value.entity == entity and info.value.key == key
+    assert words in info.value.message
+
+
+def test_docteur_junior_refused_unless_consolidation_choix() -> None:
+    """R-MAQ-4 Reading: an interne of mg-2023 about to start semester 7 is refused in a
+    choice by rank, naming them and pointing to the appariement, unless consolidation is
+    "choix"; past the last semester of mg-2017, R-ELI-6 points to mg-2023."""
+    doc = canonical()
+    doc["internes"][2].update(semestres_valides=6, semestres_effectues=6)
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc)
+    assert info.value.entity == "internes[2] (I010)" and info.value.key == "semestres_valides"
+    assert "appariement" in info.value.message and "I010" in info.value.message
+    doc["consolidation"] = "choix"
+    assert instance_from_dict(doc).interne("I010").semestre == 7
+    doc["maquette"] = "mg-2017"
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc)
+    assert "R-ELI-6" in info.value.message and "mg-2023" in info.value.message
+
+
+def test_classement_of_an_unknown_round_in_csv(tmp_path) -> None:
+    """The classements table names file, line and key."""
+    instance = instance_from_dict(mixed())
+    save_csv(instance, tmp_path / "csv")
+    path = tmp_path / "csv" / "classements.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("ambulatoire", "ambu"),
+                    encoding="utf-8")
+    with pytest.raises(InstanceError) as info:
+        load_csv(tmp_path / "csv")
+    assert info.value.file.endswith("classements.csv") and info.value.key == "round"
