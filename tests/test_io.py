@@ -1051,3 +1051,22 @@ def test_classement_of_an_unknown_round_in_csv(tmp_path) -> None:
     with pytest.raises(InstanceError) as info:
         load_csv(tmp_path / "csv")
     assert info.value.file.endswith("classements.csv") and info.value.key == "round"
+
+
+def test_engines_refuse_a_round_ranking_they_do_not_play(tmp_path) -> None:
+    """R-ROUND-2 is read and checked, not yet played: the engines refuse it by name rather
+    than play the round in the instance's order; the CLI exits 2 and writes nothing."""
+    from click.testing import CliRunner
+
+    from affectation import serial_dictatorship
+    from affectation.cli import main
+
+    instance = instance_from_dict(mixed())
+    with pytest.raises(InstanceError) as info:
+        serial_dictatorship(instance)
+    assert info.value.entity == "rounds[0] (ambulatoire)" and info.value.key == "classement"
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(mixed()), encoding="utf-8")
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(main, ["solve", str(path), "--out", str(out)])
+    assert run.exit_code == 2 and not out.exists() and "classement" in run.output
