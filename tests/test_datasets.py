@@ -111,8 +111,11 @@ def test_default_sizes() -> None:
 
 
 def test_promotions_follow_the_maquette() -> None:
-    seniority_2017 = Counter(i.semestres_valides // 2 for i in generate(400, seed=2).internes)
-    assert sorted(seniority_2017) == [0, 1, 2, 3] and set(seniority_2017.values()) == {100}
+    # mg-2023: three promotions in the choice, the 4th year goes to the appariement (R-MAQ-4)
+    seniority_2023 = Counter(i.semestres_valides // 2 for i in generate(300, seed=2).internes)
+    assert sorted(seniority_2023) == [0, 1, 2] and set(seniority_2023.values()) == {100}
+    seniority_2017 = {i.semestres_valides for i in generate(300, maquette="mg-2017").internes}
+    assert max(seniority_2017) <= 5
     seniority_2010 = {i.semestres_valides for i in generate(300, maquette="mg-2010").internes}
     assert max(seniority_2010) <= 5
 

@@ -353,6 +353,8 @@ def _kinds_of(maquette: Maquette) -> tuple[list[_Kind], dict[str, int]]:
     for slot in maquette.stages:
         if _is_libre(slot):
             continue
+        if set(range(slot.window[0], slot.window[1] + 1)) <= maquette.consolidation:
+            continue  # the docteurs juniors' stages: the appariement's, not the choice's
         if slot.categories not in keys:
             keys.append(slot.categories)
             kinds.append(_kind_for(slot.categories))
