@@ -207,7 +207,7 @@ def test_free_postes_are_spread_over_the_non_mandatory_kinds():
     gets a third (the spread tie-break)."""
     from affectation.datasets import generate
 
-    instance = attrs.evolve(generate(160, seed=5), date_choix="2026-11")
+    instance = attrs.evolve(generate(160, seed=5, maquette="mg-2017"), date_choix="2026-11")
     plan = plan_postes(instance, 40, 4)
     kinds = kinds_of(instance)
     free_kinds = [k for k, ts in kinds.items() if not instance.is_mandatory(ts[0])]

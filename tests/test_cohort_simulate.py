@@ -24,7 +24,7 @@ def subdivision():
     """Surnombres of both kinds and couples today (the plan must count them right), but no
     T1 in surnombre validant: whether one finds a free urgences poste depends on their rank,
     which the aggregate plan cannot see (docs/model.md, "What the plan does not see")."""
-    instance = generate(160, seed=5, surnombre_rate=0.06, couples=2)
+    instance = generate(160, seed=5, surnombre_rate=0.06, couples=2, maquette="mg-2017")
     internes = [attrs.evolve(i, surnombre=None)
                 if i.surnombre == "validant" and i.semestres_valides < 2 else i
                 for i in instance.internes]
