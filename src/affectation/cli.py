@@ -10,6 +10,7 @@ contract other tools rely on (FORMAT.md).
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -180,9 +181,13 @@ def validate(instance: str) -> None:
     """Check INSTANCE against the file contract; exit 2 with the message on error."""
     loaded = _load(instance)
     postes = sum(t.postes for t in loaded.terrains)
+    maquettes = f"maquette {loaded.maquette.nom}"
+    if loaded.mixed_maquettes:  # R-MAQ-5: how many internes follow each maquette
+        counts = Counter(loaded.maquette_of(i).nom for i in loaded.internes)
+        maquettes = "maquettes " + ", ".join(f"{nom} ({n})" for nom, n in counts.items())
     click.echo(
         f"OK: {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, {postes} postes, "
-        f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}"
+        f"{len(loaded.couples)} couples, {maquettes}"
     )
 
 
