@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import couple_heavy_instances, instances, t1_heavy_instances
+from strategies import couple_heavy_instances, instances, mixed_instances, t1_heavy_instances
 
 from affectation.check import check
 from affectation.datasets import example
@@ -35,6 +35,15 @@ def test_example_by_procuration_is_the_serial_engine():
 @given(instances())
 def test_day_by_procuration_equals_serial(instance):
     assert play_by_procuration(instance).result().same_allocation(serial_dictatorship(instance))
+
+
+@settings(max_examples=100)
+@given(mixed_instances())
+def test_day_by_procuration_equals_serial_with_three_maquettes(instance):
+    """R-MAQ-5: the room reads each interne's own maquette, as the serial engine does."""
+    day = play_by_procuration(instance)
+    assert day.result().same_allocation(serial_dictatorship(instance))
+    assert check(instance, day.result()) == []
 
 
 @settings(max_examples=40)
@@ -290,7 +299,8 @@ def _placements(result):
             for a in result.affectations]
 
 
-@pytest.mark.parametrize("strategy", [instances, couple_heavy_instances, t1_heavy_instances])
+@pytest.mark.parametrize("strategy", [instances, couple_heavy_instances, t1_heavy_instances,
+                                      mixed_instances])
 def test_the_room_equals_the_serial_engine_and_passes_the_checker(strategy, tmp_path_factory):
     """R-IMP in the room: played announcement by announcement, the day equals the serial
     engine placement by placement and imposition by imposition; ``check`` accepts it whole
