@@ -439,6 +439,9 @@ class Tables:
     slot_tables: dict[str, dict[str, str | None]] | None = None
     """Interne id -> ``{terrain id: slot or None}``, shared by equal eligibility profiles
     (R-ELI; ``rules.turn.slot_tables``)."""
+    profiles: dict[str, Any] | None = None
+    """Interne id -> eligibility profile on their own maquette (R-ELI, R-MAQ-5;
+    ``rules.turn.slot_tables``), built once with the slot tables."""
 
     def list_free(self) -> Tables:
         """The tables computed from everything but the wish lists and holding no interne value
@@ -447,7 +450,7 @@ class Tables:
         ``tests/test_preferences.py`` recomputes them on a draw."""
         return Tables(choice_order=self.choice_order,
                       mandatory_classes=dict(self.mandatory_classes),
-                      slot_tables=self.slot_tables)
+                      slot_tables=self.slot_tables, profiles=self.profiles)
 
 
 @attrs.frozen(cache_hash=True)
