@@ -13,22 +13,17 @@ it migrates by renaming its maquette (docs/rules.md, Migration).
 from __future__ import annotations
 
 from affectation.errors import InstanceError
-from affectation.model import CATEGORIES, Maquette, Slot
+from affectation.model import CATEGORIES, DJ_CATEGORY, Maquette, Slot
 
 __all__ = [
     "BUILTIN",
-    "DJ_CATEGORY",
     "MG_2010",
     "MG_2017",
     "MG_2023",
     "builtin_maquette",
-    "consolidation_semesters",
 ]
 
 HOSPITAL = ("urgences", "medecine_adulte", "pediatrie", "gynecologie", "ped_gyn")
-
-DJ_CATEGORY = "niveau_3"
-"""The category of the phase de consolidation's stages (R-MAQ-4)."""
 
 MG_2010 = Maquette(
     nom="mg-2010",
@@ -145,13 +140,3 @@ def builtin_maquette(name: str, *, entity: str = "instance", key: str = "maquett
             key=key,
         ) from None
 
-
-def consolidation_semesters(maquette: Maquette) -> frozenset[int]:
-    """The semesters of the phase de consolidation (R-MAQ-4): those of a slot that takes the
-    niveau 3 and nothing else. An interne about to start one of them is a docteur junior,
-    allocated by the appariement, not by rank. Empty for ``mg-2010`` and ``mg-2017``."""
-    semesters: set[int] = set()
-    for slot in maquette.stages:
-        if slot.categories is not None and slot.categories == {DJ_CATEGORY}:
-            semesters.update(range(slot.window[0], slot.window[1] + 1))
-    return frozenset(semesters)
