@@ -3,14 +3,15 @@
 Impositions and prior impositions (R-IMP-2, -3), surnombre of both kinds (R-SUR-2, -3, -4),
 couples (R-ORD-2), rounds (R-ROUND-1), tight maquette windows (R-ELI-2, -3), dérogations
 (R-ELI-1), zero-capacity terrains, empty and short wish lists (R-VOE-1), seniority ties broken
-by ``dernier_de_son_semestre`` (R-ORD-4) and percentile interclassement (R-ORD-6).
+by ``dernier_de_son_semestre`` (R-ORD-4) and percentile interclassement (R-ORD-6); with
+``mixed``, internes of three maquettes in one choice (R-MAQ-5).
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from affectation.maquettes import MG_2010, MG_2017
+from affectation.maquettes import MG_2010, MG_2017, MG_2023
 from affectation.model import Couple, Instance, Interne, Maquette, Round, Slot, Terrain
 
 TIGHT = Maquette(
@@ -25,7 +26,10 @@ TIGHT = Maquette(
 )
 """A small inline maquette whose windows bind often (R-ELI-2, R-ELI-3)."""
 
-MAQUETTES = (MG_2017, MG_2010, TIGHT)
+MAQUETTES = (MG_2023, MG_2010, TIGHT)
+
+MIXED = (MG_2023, MG_2017, TIGHT)
+"""The maquettes of a mixed choice (R-MAQ-5): the 2023 and 2017 reforms and an inline one."""
 
 PRIMES = (37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113)
 
@@ -57,9 +61,11 @@ def instances(
     max_internes: int = 9,
     max_terrains: int = 6,
     couple_heavy: bool = False,
+    mixed: bool = False,
 ) -> Instance:
-    """A small well-formed instance; ties in the order are avoided by distinct ranks."""
-    maquette = draw(st.sampled_from(MAQUETTES))
+    """A small well-formed instance; ties in the order are avoided by distinct ranks. With
+    ``mixed``, each interne follows one of :data:`MIXED` (R-MAQ-5)."""
+    maquette = draw(st.sampled_from(MIXED if mixed else MAQUETTES))
     n_terrains = draw(st.integers(1, max_terrains))
     terrains = []
     for k in range(n_terrains):
@@ -74,10 +80,12 @@ def instances(
     percentile = draw(st.booleans()) and draw(st.booleans())
     internes = []
     for k in range(n_internes):
+        own_maquette = draw(st.sampled_from(MIXED)) if mixed else maquette
+        slot_ids = [s.id for s in own_maquette.stages]
         valides_count = draw(st.sampled_from((0, 0, 0, 1, 1, 2, 3, 4)))
         if couple_heavy and k < 4:
             valides_count = 0  # the couples' members: T1s choosing their first stage
-        valides_count = min(valides_count, maquette.semestres - 1)
+        valides_count = min(valides_count, own_maquette.semestres - 1)
         valides = draw(
             st.lists(st.sampled_from(slot_ids), unique=True, max_size=valides_count)
         )
@@ -105,6 +113,7 @@ def instances(
                 dernier_de_son_semestre=draw(st.integers(0, 14)) == 0,
                 # distinct primes above every rank: percentiles never tie (R-ORD-6)
                 effectif_promotion=PRIMES[k] if percentile else None,
+                maquette=own_maquette.nom if own_maquette != maquette else None,
             )
         )
 
@@ -137,9 +146,16 @@ def instances(
         couples=couples,
         obligatoires=draw(st.sampled_from(OBLIGATOIRES)),
         interclassement="percentile" if percentile else "rang",
+        maquettes=(TIGHT,) if mixed and maquette != TIGHT else (),
         **kwargs,
     )
     return instance
+
+
+def mixed_instances(max_internes: int = 9) -> st.SearchStrategy[Instance]:
+    """Internes of mg-2023, mg-2017 and an inline maquette in one choice (R-MAQ-5), with the
+    couples, rounds, surnombres and dérogations of :func:`instances`."""
+    return instances(max_internes=max_internes, mixed=True)
 
 
 def couple_heavy_instances(max_internes: int = 10) -> st.SearchStrategy[Instance]:

@@ -13,7 +13,7 @@ from affectation.audit import audit, bipartite_fill
 from affectation.cli import main
 from affectation.datasets import example
 from affectation.io import save_instance
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2023
 from affectation.model import Instance, Interne, Terrain
 from affectation.serial import serial_dictatorship
 
@@ -28,7 +28,8 @@ def t1(ident: str, rang: int, voeux=()) -> Interne:
 
 
 def t4(ident: str, rang: int, voeux=()) -> Interne:
-    valides = [s.id for s in MG_2017.stages if not s.id.startswith("niveau_3")]
+    """A 4th-year interne of mg-2023: their instance says ``consolidation="choix"``."""
+    valides = [s.id for s in MG_2023.stages if not s.id.startswith("niveau_3")]
     return Interne(ident, rang, 6, list(voeux), valides=valides)
 
 
@@ -37,7 +38,7 @@ def finding(report, code):
 
 
 def test_clean_instance_needs_no_decision():
-    instance = Instance(MG_2017, [URG, N1], [t1(f"i{k}", k, ["URG", "N1"]) for k in range(1, 5)])
+    instance = Instance(MG_2023, [URG, N1], [t1(f"i{k}", k, ["URG", "N1"]) for k in range(1, 5)])
     report = audit(instance)
     assert not report.needs_decision and report.exit_status == 0
     fill = finding(report, "mandatory_fill")
@@ -45,8 +46,9 @@ def test_clean_instance_needs_no_decision():
 
 
 def test_category_opened_far_beyond_who_can_take_it():
-    instance = Instance(MG_2017, [URG, N1, N3],
-                        [t1("a", 1, ["URG"]), t1("b", 2), t1("c", 3), t1("d", 4), t4("z", 1)])
+    instance = Instance(MG_2023, [URG, N1, N3],
+                        [t1("a", 1, ["URG"]), t1("b", 2), t1("c", 3), t1("d", 4), t4("z", 1)],
+                        consolidation="choix")
     over = finding(audit(instance), "category_oversupply")
     assert over.figures == {"categorie": "niveau_3", "postes": 12, "internes": 1}
     assert over.terrains == ("N3",) and "11 resteront vacants" in over.message
@@ -54,7 +56,8 @@ def test_category_opened_far_beyond_who_can_take_it():
 
 def test_mandatory_category_that_cannot_be_filled():
     urg = Terrain("URG", ["urgences"], 5)
-    instance = Instance(MG_2017, [urg, MED], [t1("a", 1, ["URG"]), t4("z", 1, ["MED"])])
+    instance = Instance(MG_2023, [urg, MED], [t1("a", 1, ["URG"]), t4("z", 1, ["MED"])],
+                        consolidation="choix")
     report = audit(instance)
     fill = finding(report, "mandatory_fill")
     assert fill.severity == "decision" and report.exit_status == 3
@@ -64,7 +67,8 @@ def test_mandatory_category_that_cannot_be_filled():
 
 
 def test_interne_with_no_eligible_terrain_and_wishes_not_eligible():
-    instance = Instance(MG_2017, [URG, MED], [t1("a", 1, ["URG", "MED"]), t4("z", 1, ["MED"])])
+    instance = Instance(MG_2023, [URG, MED], [t1("a", 1, ["URG", "MED"]), t4("z", 1, ["MED"])],
+                        consolidation="choix")
     report = audit(instance)
     nothing = finding(report, "no_eligible_terrain")
     assert nothing.internes == ("z",) and nothing.severity == "decision"
@@ -77,12 +81,12 @@ def test_maquette_that_can_no_longer_be_completed():
     late = Interne("late", 1, 6, ["URG"], valides=["praticien_n1", "medecine_adulte",
                                                    "pediatrie_gynecologie", "saspas", "libre",
                                                    "niveau_3_a"])
-    report = audit(Instance(MG_2017, [URG, N3], [late, t1("a", 1)]))
+    report = audit(Instance(MG_2023, [URG, N3], [late, t1("a", 1)], consolidation="choix"))
     assert finding(report, "maquette_incompletable").internes == ("late",)
 
 
 def test_r_pos_3_postes_offered():
-    small = Instance(MG_2017, [URG], [t1(f"i{k}", k) for k in range(1, 3)])
+    small = Instance(MG_2023, [URG], [t1(f"i{k}", k) for k in range(1, 3)])
     offered = finding(audit(small), "postes_offered")
     assert offered.figures == {"postes": 2, "internes": 2, "minimum": 3}
     assert offered.severity == "warning"
@@ -93,7 +97,7 @@ def test_r_pos_3_postes_offered():
 def test_all_semesters_validated_is_caught(tmp_path):
     """R-ELI-6: the loader refuses the file naming the interne; the audit reports the refusal
     as its finding, exits 2 and writes nothing."""
-    base = Instance(MG_2017, [URG], [t1("a", 1, ["URG"])])
+    base = Instance(MG_2023, [URG], [t1("a", 1, ["URG"])])
     path = tmp_path / "instance.json"
     save_instance(base, path)
     doc = json.loads(path.read_text())

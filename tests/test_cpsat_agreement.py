@@ -13,6 +13,7 @@ from strategies import (
     derogation_instances,
     instances,
     many_classes_instances,
+    mixed_instances,
     t1_heavy_instances,
 )
 
@@ -60,6 +61,16 @@ def test_cpsat_equals_serial_with_couples(instance: Instance) -> None:
 def test_cpsat_equals_serial_with_derogations_on_mandatory_slots(instance: Instance) -> None:
     """R-IMP Reading (update): a dérogation lets a T1 choose urgences again, never makes them
     imposable on it; both engines and the checker read it alike."""
+    assert_same(instance)
+
+
+@settings(max_examples=N)
+@given(mixed_instances())
+def test_cpsat_equals_serial_with_three_maquettes(instance: Instance) -> None:
+    """R-MAQ-5: internes of mg-2023, mg-2017 and an inline maquette in one choice (with the
+    couples, rounds, surnombres and dérogations of the strategy); each engine reads the
+    interne's own maquette, they agree interne by interne and the checker accepts both."""
+    assert check(instance, serial_dictatorship(instance)) == []
     assert_same(instance)
 
 

@@ -18,7 +18,7 @@ from affectation import serial_dictatorship as serial
 from affectation.check import check
 from affectation.cpsat import ModelBuilder, solve
 from affectation.cpsat.groups import RULES
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2023
 from affectation.rules.mandatory import mandatory_classes
 
 
@@ -48,7 +48,7 @@ def test_groups_in_any_order_give_the_same_solution(instance: Instance, random) 
 
 
 def test_build_refuses_a_missing_or_repeated_group() -> None:
-    instance = Instance(MG_2017, [Terrain("X", ["libre"], 1)], [Interne("a", 1, 0, ["X"])])
+    instance = Instance(MG_2023, [Terrain("X", ["libre"], 1)], [Interne("a", 1, 0, ["X"])])
     with pytest.raises(ValueError, match="once"):
         ModelBuilder(instance).build(["capacity", "capacity"])
 
@@ -86,7 +86,7 @@ def imposed_on(result, interne_id: str) -> str | None:
 
 
 N1X = Terrain("N1X", ["praticien_n1"], 5)
-"""Open to a T1, not mandatory when only urgences is (MG_2017 phase socle, R-ELI-3)."""
+"""Open to a T1, not mandatory when only urgences is (MG_2023 phase socle, R-ELI-3)."""
 
 
 def test_step_4_first_free_terrain_of_the_class_in_file_order() -> None:
@@ -95,11 +95,11 @@ def test_step_4_first_free_terrain_of_the_class_in_file_order() -> None:
     terrains = [Terrain("U1", ["urgences"], 1), Terrain("U2", ["urgences"], 1),
                 Terrain("U3", ["urgences"], 3), N1X]
     internes = [t1("a", 1, ["U1"]), *(t1(i, k, ["N1X"]) for k, i in enumerate("bcdef", 2))]
-    result = exact(Instance(MG_2017, terrains, internes, obligatoires=["urgences"]))
+    result = exact(Instance(MG_2023, terrains, internes, obligatoires=["urgences"]))
     # 5 urgences postes, 6 T1s: a takes U1, b may still take N1X, the four last may not
     assert [result.affectation(i).terrain for i in "bcdef"] == ["N1X", "U2", "U3", "U3", "U3"]
     assert [imposed_on(result, i) for i in "cdef"] == ["U2", "U3", "U3", "U3"]
-    no_other(result_instance := Instance(MG_2017, terrains, internes,
+    no_other(result_instance := Instance(MG_2023, terrains, internes,
                                          obligatoires=["urgences"]), "c", ["U3"])
     no_other(result_instance, "d", ["U2"])
 
@@ -109,7 +109,7 @@ def test_step_4_a_wish_taken_after_the_impositions_passed_is_refused() -> None:
     counts the impositions on each terrain from the class's counts) and is imposed too."""
     terrains = [Terrain("U1", ["urgences"], 1), Terrain("U2", ["urgences"], 2), N1X]
     internes = [t1("a", 1, ["N1X"]), t1("b", 2, ["N1X"]), t1("c", 3, ["U1", "N1X"])]
-    result = exact(Instance(MG_2017, terrains, internes, obligatoires=["urgences"]))
+    result = exact(Instance(MG_2023, terrains, internes, obligatoires=["urgences"]))
     assert [imposed_on(result, i) for i in "abc"] == ["U1", "U2", "U2"]
 
 
@@ -121,7 +121,7 @@ def test_step_4_across_classes_the_first_terrain_in_file_order() -> None:
                 Terrain("N1b", ["praticien_n1"], 1), Terrain("U2", ["urgences"], 1)]
     internes = [t1("a", 1, ["N1a"]), t1("b", 2, []), t1("c", 3, []), t1("d", 4, []),
                 Interne("x", 5, 1, [], valides=["urgences"])]
-    instance = Instance(MG_2017, terrains, internes, obligatoires=["urgences", "praticien_n1"])
+    instance = Instance(MG_2023, terrains, internes, obligatoires=["urgences", "praticien_n1"])
     assert mandatory_classes(instance, 0).n_classes == 2
     result = exact(instance)
     assert [imposed_on(result, i) for i in "bcd"] == ["U1", "N1b", "U2"]
@@ -134,10 +134,10 @@ def test_step_4_a_class_whose_terrains_come_first_wins_while_open() -> None:
     terrains = [Terrain("U1", ["urgences"], 1), Terrain("U2", ["urgences"], 1),
                 Terrain("N1", ["praticien_n1"], 1)]
     internes = [t1(i, k, []) for k, i in enumerate("abc", 1)]
-    result = exact(Instance(MG_2017, terrains, internes,
+    result = exact(Instance(MG_2023, terrains, internes,
                             obligatoires=["urgences", "praticien_n1"]))
     assert [imposed_on(result, i) for i in "abc"] == ["U1", "U2", "N1"]
-    no_other(Instance(MG_2017, terrains, internes, obligatoires=["urgences", "praticien_n1"]),
+    no_other(Instance(MG_2023, terrains, internes, obligatoires=["urgences", "praticien_n1"]),
              "a", ["U2", "N1"])
 
 
@@ -146,7 +146,7 @@ def test_forced_onto_an_imposition_outside_the_list() -> None:
     order gives, a conflict with the mandatory group on another."""
     terrains = [Terrain("U1", ["urgences"], 1), Terrain("U2", ["urgences"], 1), N1X]
     internes = [t1("a", 1, ["N1X"]), t1("b", 2, ["N1X"])]
-    instance = Instance(MG_2017, terrains, internes, obligatoires=["urgences"])
+    instance = Instance(MG_2023, terrains, internes, obligatoires=["urgences"])
     for step4 in ("classes", "pairs"):
         assert solve(instance, forced={"a": "U1"}, step4=step4).affectation("a").terrain == "U1"
         with pytest.raises(affectation.NoAllocation) as error:
@@ -159,7 +159,7 @@ def test_forced_onto_an_imposition_outside_the_list() -> None:
 def test_linearization_level_is_an_option_of_the_engine() -> None:
     """``linearization_level`` (0 by default) reaches CP-SAT; the allocation does not depend
     on it."""
-    instance = Instance(MG_2017, [Terrain("U1", ["urgences"], 1), N1X],
+    instance = Instance(MG_2023, [Terrain("U1", ["urgences"], 1), N1X],
                         [t1("a", 1, ["N1X"]), t1("b", 2, ["N1X"])], obligatoires=["urgences"])
     default = affectation.solve(instance, method="cpsat")
     with_lp = affectation.solve(instance, method="cpsat", linearization_level=2)

@@ -104,15 +104,18 @@ def test_default_sizes() -> None:
     assert len(instance.internes) == 300
     assert len(instance.terrains) == 80  # 300 / 3.75
     assert sum(t.postes for t in instance.terrains) == 330  # capacity_ratio 1.1
-    assert instance.maquette_name == "mg-2017"
+    assert instance.maquette_name == "mg-2023"
     assert instance.nom == "Synthetic subdivision, seed 1"
     assert len(instance.couples) == 2
     check_invariants(instance, 300, 40)
 
 
 def test_promotions_follow_the_maquette() -> None:
-    seniority_2017 = Counter(i.semestres_valides // 2 for i in generate(400, seed=2).internes)
-    assert sorted(seniority_2017) == [0, 1, 2, 3] and set(seniority_2017.values()) == {100}
+    # mg-2023: three promotions in the choice, the 4th year goes to the appariement (R-MAQ-4)
+    seniority_2023 = Counter(i.semestres_valides // 2 for i in generate(300, seed=2).internes)
+    assert sorted(seniority_2023) == [0, 1, 2] and set(seniority_2023.values()) == {100}
+    seniority_2017 = {i.semestres_valides for i in generate(300, maquette="mg-2017").internes}
+    assert max(seniority_2017) <= 5
     seniority_2010 = {i.semestres_valides for i in generate(300, maquette="mg-2010").internes}
     assert max(seniority_2010) <= 5
 
@@ -222,7 +225,7 @@ def test_example_is_the_documented_generation() -> None:
 @given(
     n_internes=st.integers(1, 60),
     seed=st.integers(0, 2**32 - 1),
-    maquette=st.sampled_from(["mg-2017", "mg-2010"]),
+    maquette=st.sampled_from(["mg-2023", "mg-2010"]),
     wish_length=st.none() | st.integers(1, 50),
     couples=st.integers(0, 3),
     rounds=st.booleans(),

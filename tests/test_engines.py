@@ -13,14 +13,14 @@ from affectation.errors import (
     ScenarioError,
     SweepError,
 )
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2023
 from affectation.result import SolveStatus
 
 
 def small() -> Instance:
     urg = Terrain("URG", ["urgences"], 1)
     n1 = Terrain("N1", ["praticien_n1"], 1)
-    return Instance(MG_2017, [urg, n1], [Interne("a", 1, 0, ["URG", "N1"]),
+    return Instance(MG_2023, [urg, n1], [Interne("a", 1, 0, ["URG", "N1"]),
                                          Interne("b", 2, 0, ["URG", "N1"])])
 
 

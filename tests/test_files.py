@@ -44,7 +44,7 @@ ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 
 @pytest.fixture(scope="module")
 def instance():
-    return generate(25, seed=5, maquette="mg-2017")
+    return generate(25, seed=5, maquette="mg-2023")
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from affectation.io import (
     save_result,
 )
 from affectation.io.json_format import INSTANCE_KEYS, RESULT_KEYS
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2017, MG_2023
 from affectation.model import Instance
 from affectation.result import Affectation, Result, SolveInfo, Turn
 
@@ -42,7 +42,7 @@ DATA = Path(__file__).parent / "data" / "io"
 CANONICAL: dict[str, Any] = {
     "format": "affectation-instance/1",
     "nom": "Besançon, choix de novembre 2025",
-    "maquette": "mg-2017",
+    "maquette": "mg-2023",
     "obligatoires": ["urgences", "praticien_n1"],
     "interclassement": "rang",
     "rounds": [
@@ -161,7 +161,8 @@ def test_dict_keys_in_format_order() -> None:
     """Keys in FORMAT.md order; the keys added later (date_choix, agrement, voeux_connus)
     are written only when set, so older files keep their bytes."""
     out = instance_to_dict(instance_from_dict(CANONICAL))
-    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k != "date_choix")
+    optional = ("date_choix", "maquettes", "consolidation")
+    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k not in optional)
     assert list(out["terrains"][0]) == ["id", "nom", "ville", "categories", "postes",
                                         "ambulatoire"]
     assert "voeux_connus" not in out["internes"][0]
@@ -179,7 +180,7 @@ def test_new_keys_round_trip(tmp_path) -> None:
     assert instance.terrains[0].agrement == doc["terrains"][0]["postes"] + 2
     assert not instance.internes[0].voeux_connus and instance.internes[1].voeux_connus
     out = instance_to_dict(instance)
-    assert tuple(out) == INSTANCE_KEYS
+    assert tuple(out) == tuple(k for k in INSTANCE_KEYS if k not in ("maquettes", "consolidation"))
     assert list(out["terrains"][0])[-1] == "agrement"
     assert out["internes"][0]["voeux_connus"] is False
     assert instance_from_dict(out) == instance
@@ -324,7 +325,7 @@ def test_csv_save_removes_stale_inline_maquette(tmp_path: Path) -> None:
     save_csv(instance_from_dict(INLINE), tmp_path)
     assert (tmp_path / "maquette.csv").exists()
     save_csv(instance_from_dict(CANONICAL), tmp_path)
-    assert load_csv(tmp_path).maquette == MG_2017
+    assert load_csv(tmp_path).maquette == MG_2023
 
 
 # --- the FORMAT.md example ------------------------------------------------------------------
@@ -464,7 +465,7 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str, str]] = [
     ("impose null", _set("internes.0.impose", None),
      "internes[0] (I001)", "impose", "attendu true ou false, reçu null"),
     ("unknown maquette name", _set("maquette", "mg-2027"),
-     "instance", "maquette", "unknown maquette 'mg-2027'"),
+     "instance", "maquette", "maquette inconnue 'mg-2027'"),
     ("inline maquette window out of range", _inline(_set("maquette.stages.2.semestres", [5, 7])),
      "maquette.stages[2] (saspas)", "semestres", "<= 6"),
     ("inline maquette window reversed", _inline(_set("maquette.stages.0.semestres", [3, 1])),
@@ -962,3 +963,111 @@ def test_instance_value_is_unchanged_by_writing(tmp_path: Path) -> None:
     save_csv(instance, tmp_path / "csv")
     assert instance == copy_before
     assert isinstance(instance, Instance)
+
+
+# --- several maquettes (R-MAQ-5), consolidation (R-MAQ-4), a round's ranking (R-ROUND-2) ----
+
+
+def mixed() -> dict[str, Any]:
+    """CANONICAL on mg-2023 with an interne on mg-2017, one on an inline maquette, a ranking
+    of its own for the ambulatory round and consolidation spelled out."""
+    doc = canonical()
+    doc["maquettes"] = [{"nom": "reims-2017", "semestres": 6, "stages": [
+        {"id": "urgences", "categories": ["urgences"], "semestres": [1, 2]},
+        {"id": "libre", "categories": "*", "semestres": [1, 6]}]}]
+    doc["consolidation"] = "choix"
+    doc["internes"][1]["maquette"] = "mg-2017"
+    doc["internes"][4]["maquette"] = "reims-2017"
+    doc["rounds"][0]["classement"] = {"I030": 1, "I001": 2, "I045": 3}
+    return doc
+
+
+def test_several_maquettes_round_trip(tmp_path) -> None:
+    """maquettes, internes[].maquette, consolidation and rounds[].classement are read,
+    written and read back in JSON, a CSV folder and a workbook (FORMAT.md)."""
+    instance = instance_from_dict(mixed())
+    assert instance.maquette_of(instance.interne("I045")) == MG_2017
+    assert instance.maquette_of(instance.interne("I030")).nom == "reims-2017"
+    assert instance.maquette_of(instance.interne("I001")) == MG_2023
+    assert instance.rounds[0].rank_of == {"I030": 1, "I001": 2, "I045": 3}
+    out = instance_to_dict(instance)
+    assert out["consolidation"] == "choix" and out["internes"][1]["maquette"] == "mg-2017"
+    assert instance_from_dict(out) == instance
+    save_csv(instance, tmp_path / "csv")
+    assert load_csv(tmp_path / "csv") == instance
+    save_excel(instance, tmp_path / "i.xlsx")
+    assert load_excel(tmp_path / "i.xlsx") == instance
+
+
+@pytest.mark.parametrize(
+    ("change", "entity", "key", "words"),
+    [
+        (_set("internes.1.maquette", "mg-2030"), "internes[1] (I045)", "maquette",
+         "maquette inconnue 'mg-2030'"),
+        (_set("rounds.0.classement", {"I999": 1}), "rounds[0] (ambulatoire)", "classement",
+         "interne inconnu 'I999'"),
+        (_set("rounds.0.classement", {"I001": 1, "I030": 1}), "rounds[0] (ambulatoire)",
+         "classement", "le rang 1 est donné deux fois"),
+        (_set("rounds.0.classement", {"I001": 0}), "rounds[0] (ambulatoire)",
+         "classement", "entier >= 1"),
+        (_set("consolidation", "rang"), "instance", "consolidation", "'appariement', 'choix'"),
+        (_set("maquettes.0.nom", "mg-2017"), "maquettes[0] (mg-2017)", "nom", "déjà celui"),
+    ],
+)
+def test_several_maquettes_bad_input(change, entity, key, words) -> None:
+    """Bad input names the entity and the key (FORMAT.md, Errors)."""
+    doc = mixed()
+    change(doc)
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc)
+    assert info.value.entity == entity and info.value.key == key
+    assert words in info.value.message
+
+
+def test_docteur_junior_refused_unless_consolidation_choix() -> None:
+    """R-MAQ-4 Reading: an interne of mg-2023 about to start semester 7 is refused in a
+    choice by rank, naming them and pointing to the appariement, unless consolidation is
+    "choix"; past the last semester of mg-2017, R-ELI-6 points to mg-2023."""
+    doc = canonical()
+    doc["internes"][2].update(semestres_valides=6, semestres_effectues=6)
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc)
+    assert info.value.entity == "internes[2] (I010)" and info.value.key == "semestres_valides"
+    assert "appariement" in info.value.message and "I010" in info.value.message
+    doc["consolidation"] = "choix"
+    assert instance_from_dict(doc).interne("I010").semestre == 7
+    doc["maquette"] = "mg-2017"
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc)
+    assert "R-ELI-6" in info.value.message and "mg-2023" in info.value.message
+
+
+def test_classement_of_an_unknown_round_in_csv(tmp_path) -> None:
+    """The classements table names file, line and key."""
+    instance = instance_from_dict(mixed())
+    save_csv(instance, tmp_path / "csv")
+    path = tmp_path / "csv" / "classements.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("ambulatoire", "ambu"),
+                    encoding="utf-8")
+    with pytest.raises(InstanceError) as info:
+        load_csv(tmp_path / "csv")
+    assert info.value.file.endswith("classements.csv") and info.value.key == "round"
+
+
+def test_engines_refuse_a_round_ranking_they_do_not_play(tmp_path) -> None:
+    """R-ROUND-2 is read and checked, not yet played: the engines refuse it by name rather
+    than play the round in the instance's order; the CLI exits 2 and writes nothing."""
+    from click.testing import CliRunner
+
+    from affectation import serial_dictatorship
+    from affectation.cli import main
+
+    instance = instance_from_dict(mixed())
+    with pytest.raises(InstanceError) as info:
+        serial_dictatorship(instance)
+    assert info.value.entity == "rounds[0] (ambulatoire)" and info.value.key == "classement"
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(mixed()), encoding="utf-8")
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(main, ["solve", str(path), "--out", str(out)])
+    assert run.exit_code == 2 and not out.exists() and "classement" in run.output

@@ -82,15 +82,16 @@ def test_operator_records_refusals_and_undo(client):
 
 
 def test_a_procuration_names_who_took_a_full_better_wish(tmp_path):
-    from affectation.maquettes import MG_2017
+    from affectation.maquettes import MG_2023
     from affectation.model import Instance, Interne, Terrain
 
     med = Terrain("MED", ["medecine_adulte"], 1)
     libre = Terrain("PSY", ["libre"], 1)
-    valides = ["urgences", "praticien_n1"]
-    internes = [Interne("c", 1, 2, ["MED"], valides=valides),
-                Interne("d", 2, 2, ["MED", "PSY"], valides=valides)]
-    day = ChoiceDay.open(Instance(MG_2017, [med, libre], internes, obligatoires=[]))
+    # semester 5 of mg-2023: médecine adulte and libre both fill the libre slot
+    valides = ["urgences", "praticien_n1", "medecine_adulte", "pediatrie_gynecologie"]
+    internes = [Interne("c", 1, 4, ["MED"], valides=valides),
+                Interne("d", 2, 4, ["MED", "PSY"], valides=valides)]
+    day = ChoiceDay.open(Instance(MG_2023, [med, libre], internes, obligatoires=[]))
     with TestClient(create_app(day, token=TOKEN)) as client:
         client.post("/api/procuration", json=turn(client), headers=AUTH)
         answer = client.post("/api/procuration", json=turn(client), headers=AUTH).json()

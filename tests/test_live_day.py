@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import couple_heavy_instances, instances, t1_heavy_instances
+from strategies import couple_heavy_instances, instances, mixed_instances, t1_heavy_instances
 
 from affectation.check import check
 from affectation.datasets import example
 from affectation.live import ChoiceDay, ChoiceRefused
-from affectation.maquettes import MG_2017
+from affectation.maquettes import MG_2023
 from affectation.model import Couple, Instance, Interne, Terrain
 from affectation.serial import serial_dictatorship
 
@@ -35,6 +35,15 @@ def test_example_by_procuration_is_the_serial_engine():
 @given(instances())
 def test_day_by_procuration_equals_serial(instance):
     assert play_by_procuration(instance).result().same_allocation(serial_dictatorship(instance))
+
+
+@settings(max_examples=100)
+@given(mixed_instances())
+def test_day_by_procuration_equals_serial_with_three_maquettes(instance):
+    """R-MAQ-5: the room reads each interne's own maquette, as the serial engine does."""
+    day = play_by_procuration(instance)
+    assert day.result().same_allocation(serial_dictatorship(instance))
+    assert check(instance, day.result()) == []
 
 
 @settings(max_examples=40)
@@ -64,7 +73,7 @@ def t2(ident: str, rang: int, voeux=()) -> Interne:
 def small() -> Instance:
     internes = [Interne("a", 1, 0, ["N1", "URG"]), Interne("b", 2, 0, ["N1"]),
                 t2("c", 1, ["MED"]), t2("d", 2, ["MED", "N3"])]
-    return Instance(MG_2017, [URG, N1, MED, N3], internes, obligatoires=["urgences"])
+    return Instance(MG_2023, [URG, N1, MED, N3], internes, obligatoires=["urgences"])
 
 
 def test_order_and_full_names_who_took_the_last_poste():
@@ -129,7 +138,7 @@ def test_undo_restores_the_state_and_stays_in_the_record(tmp_path):
 def test_a_couple_chooses_a_pair_or_falls_back():
     internes = [Interne("a", 1, 0, ["N1"]), Interne("b", 2, 0, ["URG"]), Interne("x", 3, 0, [])]
     couple = Couple(("a", "b"), [("N1", "N1"), ("N1", "URG")])
-    instance = Instance(MG_2017, [URG, N1], internes, couples=[couple], obligatoires=[])
+    instance = Instance(MG_2023, [URG, N1], internes, couples=[couple], obligatoires=[])
     day = ChoiceDay.open(instance)
     assert day.current.couple and day.current.internes == ("a", "b")
     assert [p[3] for p in day.pair_options()] == ["pair_unavailable", None]
@@ -224,7 +233,7 @@ def test_pairs_are_given_in_call_order_whatever_the_file_order():
     # the file lists the later-called member first
     internes = [Interne("b", 2, 0, ["URG"]), Interne("a", 1, 0, ["N1"])]
     couple = Couple(("b", "a"), [("URG", "N1")])
-    day = ChoiceDay.open(Instance(MG_2017, [URG, N1], internes, couples=[couple],
+    day = ChoiceDay.open(Instance(MG_2023, [URG, N1], internes, couples=[couple],
                                   obligatoires=[]))
     assert day.current.internes == ("a", "b")
     assert day.pair_options() == [(1, "N1", "URG", None)]
@@ -290,7 +299,8 @@ def _placements(result):
             for a in result.affectations]
 
 
-@pytest.mark.parametrize("strategy", [instances, couple_heavy_instances, t1_heavy_instances])
+@pytest.mark.parametrize("strategy", [instances, couple_heavy_instances, t1_heavy_instances,
+                                      mixed_instances])
 def test_the_room_equals_the_serial_engine_and_passes_the_checker(strategy, tmp_path_factory):
     """R-IMP in the room: played announcement by announcement, the day equals the serial
     engine placement by placement and imposition by imposition; ``check`` accepts it whole

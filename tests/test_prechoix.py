@@ -362,13 +362,13 @@ def test_prechoix_warns_when_internes_can_take_nothing(tmp_path):
     from affectation.prechoix import prechoix as run
     from affectation.prechoix import report_json, stuck
 
-    instance = generate(40, seed=1, couples=0)
+    instance = generate(40, seed=1, couples=0, maquette="mg-2017")
     last = instance.maquette.semestres - 1
     first = attrs.evolve(instance.internes[0], semestres_valides=last,
                          semestres_effectues=last, valides=(), nom="Martin", prenom="Léa")
     instance = attrs.evolve(instance, internes=(first, *instance.internes[1:]))
     assert [i for i, _ in stuck(instance)] == [first.id]
-    assert stuck(generate(40, seed=1, couples=0)) == ()
+    assert stuck(generate(40, seed=1, couples=0, maquette="mg-2017")) == ()
     result = run(instance, n_samples=4, seed=0)
     assert result.sans_issue[0][0] == first.id and "Martin Léa" in result.sans_issue[0][1]
     assert report_json(result)["sans_issue"][0]["interne"] == first.id

@@ -14,7 +14,7 @@ from affectation import serial_dictatorship as serial
 from affectation.check import check
 from affectation.cpsat import solve
 from affectation.errors import NoAllocation
-from affectation.maquettes import MG_2010, MG_2017
+from affectation.maquettes import MG_2010, MG_2023
 from affectation.result import SolveStatus
 from affectation.rules.eligibility import completable, eligible_slot
 from affectation.rules.mandatory import (
@@ -60,14 +60,14 @@ def test_r_ord_1_seniority_then_rank() -> None:
         Interne("old5", 5, 2, ["MED"]),
         Interne("old2", 2, 2, ["MED"]),
     ]
-    instance = Instance(MG_2017, [URG, MED], internes)
+    instance = Instance(MG_2023, [URG, MED], internes)
     assert choice_order(instance) == ("old2", "old5", "young1")
 
 
 def test_r_ord_1_full_tie_is_an_input_error() -> None:
     """R-ORD Reading: same seniority and rank is refused, not a coin toss."""
     with pytest.raises(InstanceError, match="tied"):
-        Instance(MG_2017, [URG], [Interne("a", 3, 0, []), Interne("b", 3, 0, [])])
+        Instance(MG_2023, [URG], [Interne("a", 3, 0, []), Interne("b", 3, 0, [])])
 
 
 def test_r_val_3_non_validated_semester_counts_for_the_order() -> None:
@@ -75,7 +75,7 @@ def test_r_val_3_non_validated_semester_counts_for_the_order() -> None:
     a = Interne("a", 9, 1, [], semestres_effectues=2)
     b = Interne("b", 1, 2, [])
     c = Interne("c", 1, 1, [])
-    instance = Instance(MG_2017, [URG], [c, a, b])
+    instance = Instance(MG_2023, [URG], [c, a, b])
     assert choice_order(instance) == ("b", "a", "c")
 
 
@@ -87,7 +87,7 @@ def test_r_ord_2_couple_chooses_at_the_later_turn_with_a_joint_list() -> None:
         Interne("b", 3, 0, ["N1"]),
     ]
     couple = Couple(("a", "b"), [("URG2", "URG2"), ("URG2", "N1")])
-    instance = Instance(MG_2017, [URG2, N1], internes, couples=[couple], obligatoires=[])
+    instance = Instance(MG_2023, [URG2, N1], internes, couples=[couple], obligatoires=[])
     assert choice_order(instance) == ("x", "a", "b")
     result = both(instance)
     # x took one URG2 poste first, so the pair on URG2 (two postes) is gone: second pair
@@ -102,7 +102,7 @@ def test_r_ord_2_couple_falls_back_to_own_lists() -> None:
     """R-ORD-2 Reading: no pair open, each takes from their own list, better-ranked first."""
     internes = [Interne("a", 1, 0, ["N1", "URG"]), Interne("b", 2, 0, ["N1"])]
     couple = Couple(("a", "b"), [("URG", "URG")])
-    instance = Instance(MG_2017, [URG, N1], internes, couples=[couple], obligatoires=[])
+    instance = Instance(MG_2023, [URG, N1], internes, couples=[couple], obligatoires=[])
     result = both(instance)
     assert placed(result, "a") == "N1"
     assert placed(result, "b") is None
@@ -112,7 +112,7 @@ def test_r_ord_4_dernier_de_son_semestre() -> None:
     """R-ORD-4: chooses after every interne of the same seniority."""
     internes = [Interne("hf", 1, 0, ["URG"], dernier_de_son_semestre=True),
                 Interne("a", 7, 0, ["URG"])]
-    instance = Instance(MG_2017, [URG], internes)
+    instance = Instance(MG_2023, [URG], internes)
     assert choice_order(instance) == ("a", "hf")
     assert placed(both(instance), "a") == "URG"
 
@@ -121,10 +121,10 @@ def test_r_ord_6_percentile_interclassement() -> None:
     """R-ORD-6: 7911th of 10,140 (78.0 %) chooses after 500th of 600 (83.3 %)? No: before."""
     a = Interne("a", 7911, 0, ["URG"], effectif_promotion=10140)
     b = Interne("b", 500, 0, ["URG"], effectif_promotion=600)
-    instance = Instance(MG_2017, [URG], [b, a], interclassement="percentile")
+    instance = Instance(MG_2023, [URG], [b, a], interclassement="percentile")
     assert choice_order(instance) == ("a", "b")
-    assert Instance(MG_2017, [URG], [b, a]).internes and choice_order(
-        Instance(MG_2017, [URG], [b, a])) == ("b", "a")
+    assert Instance(MG_2023, [URG], [b, a]).internes and choice_order(
+        Instance(MG_2023, [URG], [b, a])) == ("b", "a")
 
 
 # --- R-ELI --------------------------------------------------------------------------------
@@ -145,20 +145,23 @@ def test_r_eli_1_validated_slot_not_filled_again_unless_derogation() -> None:
 
 def test_r_eli_1_category_comes_back_through_libre() -> None:
     """R-ELI-1 Reading: a second urgences stage may fill the libre slot (002)."""
-    interne = Interne("a", 1, 2, [], valides=["urgences", "praticien_n1"])
-    assert eligible_slot(MG_2017, interne, URG) == "libre"  # doubling urgences as libre
+    interne = Interne("a", 1, 4, [], valides=["urgences", "praticien_n1", "medecine_adulte",
+                                              "pediatrie_gynecologie"])
+    assert eligible_slot(MG_2023, interne, URG) == "libre"  # doubling urgences as libre
+    early = Interne("a", 1, 2, [], valides=["urgences", "praticien_n1"])
+    assert eligible_slot(MG_2023, early, URG) is None  # semesters 3-4 are taken (R-MAQ-4)
     interne_2010 = Interne("b", 1, 1, [], valides=["urgences"])
     assert eligible_slot(MG_2010, interne_2010, URG) == "libre"
 
 
 def test_r_eli_2_completability() -> None:
     """R-ELI-2: a terrain is eligible only if the rest of the maquette still fits."""
-    assert completable(MG_2017, frozenset(s.id for s in MG_2017.stages), 1)
-    assert not completable(MG_2017, frozenset(s.id for s in MG_2017.stages), 2)
+    assert completable(MG_2023, frozenset(s.id for s in MG_2023.stages), 1)
+    assert not completable(MG_2023, frozenset(s.id for s in MG_2023.stages), 2)
     # semester 2, praticien N1 not done: urgences validated, so only N1 is eligible
     interne = Interne("a", 1, 1, [], valides=["urgences"])
-    assert eligible_slot(MG_2017, interne, N1) == "praticien_n1"
-    assert eligible_slot(MG_2017, interne, MED) is None
+    assert eligible_slot(MG_2023, interne, N1) == "praticien_n1"
+    assert eligible_slot(MG_2023, interne, MED) is None
 
 
 def test_r_eli_3_phase_windows() -> None:
@@ -168,11 +171,12 @@ def test_r_eli_3_phase_windows() -> None:
     assert eligible_slot(MG_2010, t3, SAS) == "saspas"
     t1 = Interne("b", 1, 0, [])
     assert eligible_slot(MG_2010, t1, SAS) is None
-    assert eligible_slot(MG_2017, t1, N1) == "praticien_n1"
-    t2 = Interne("c", 1, 2, [], valides=["urgences", "praticien_n1"])
-    assert eligible_slot(MG_2017, t2, N1) == "libre"  # N1 slot closed; libre takes it
+    assert eligible_slot(MG_2023, t1, N1) == "praticien_n1"
+    t2 = Interne("c", 1, 4, [], valides=["urgences", "praticien_n1", "medecine_adulte",
+                                         "pediatrie_gynecologie"])
+    assert eligible_slot(MG_2023, t2, N1) == "libre"  # N1 slot closed; libre takes it
     n3 = Terrain("N3", ["niveau_3"], 1)
-    assert eligible_slot(MG_2017, t2, n3) is None  # niveau 3 is for year 4 only
+    assert eligible_slot(MG_2023, t2, n3) is None  # niveau 3 is for year 4 only
 
 
 # --- R-IMP --------------------------------------------------------------------------------
@@ -186,7 +190,7 @@ def test_r_imp_1_2_unfilled_mandatory_postes_imposed_from_the_last_ranked() -> N
     """R-IMP-1, R-IMP-2: the empty urgences poste goes to the last-ranked T1."""
     internes = [t1("a", 1, ["PSY"]), t1("b", 2, ["N1"]), t1("c", 3, ["N1"])]
     psy = Terrain("PSY", ["urgences", "libre"], 1)  # a T1 may take it as urgences
-    instance = Instance(MG_2017, [URG, N1, psy], internes)
+    instance = Instance(MG_2023, [URG, N1, psy], internes)
     result = both(instance)
     # a takes PSY (counts as urgences), b takes N1, c (last) is imposed on URG
     assert placed(result, "a") == "PSY"
@@ -207,7 +211,7 @@ def test_r_imp_3_besancon_rule_the_one_above_is_imposed() -> None:
         Interne("e", 5, 1, ["N1"], valides=["praticien_n1"]),
     ]
     n1 = Terrain("N1", ["praticien_n1"], 2)
-    instance = Instance(MG_2017, [URG, n1, MED], internes)
+    instance = Instance(MG_2023, [URG, n1, MED], internes)
     result = both(instance)
     # b and c (semester 2, urgences done) fill N1 ... no: they are ranked 2 and 3 among
     # seniority 1; seniority 1 chooses first: b, c, d, e, then a.
@@ -223,7 +227,7 @@ def test_r_imp_3_besancon_rule_prior_imposition_skips_the_last() -> None:
     """R-IMP-3: when the last-ranked T1 was imposed before, the one above is imposed."""
     internes = [t1("a", 1, ["N1"]), t1("b", 2, ["N1"]), t1("c", 3, ["MED"], impose=True)]
     n1 = Terrain("N1", ["praticien_n1"], 1)
-    instance = Instance(MG_2017, [URG, n1, MED], internes)
+    instance = Instance(MG_2023, [URG, n1, MED], internes)
     result = both(instance)
     assert placed(result, "a") == "N1"
     assert placed(result, "b") == "URG" and result.affectation("b").impose
@@ -236,19 +240,19 @@ def test_r_imp_reading_imposition_inside_the_wish_list() -> None:
     mandatory poste empty takes a later wish, and is recorded as imposed."""
     internes = [t1("a", 1, ["N1", "URG"]), t1("b", 2, ["N1"], impose=True)]
     n1 = Terrain("N1", ["praticien_n1"], 2)
-    instance = Instance(MG_2017, [URG, n1], internes, obligatoires=["urgences"])
+    instance = Instance(MG_2023, [URG, n1], internes, obligatoires=["urgences"])
     result = both(instance)
     assert placed(result, "a") == "URG"
     assert result.affectation("a").voeu == 2 and result.affectation("a").impose
     assert placed(result, "b") == "N1"
     # with N1 mandatory too, taking N1 fills a mandatory poste: the fill is kept
-    both_mandatory = both(Instance(MG_2017, [URG, n1], internes))
+    both_mandatory = both(Instance(MG_2023, [URG, n1], internes))
     assert placed(both_mandatory, "a") == "N1" and both_mandatory.vacants == {"URG": 1}
 
 
 def test_r_imp_unfillable_mandatory_postes_stay_vacant() -> None:
     """R-IMP Reading: more mandatory postes than imposable internes: vacant, not an error."""
-    instance = Instance(MG_2017, [Terrain("URG", ["urgences"], 5)], [t1("a", 1, [])])
+    instance = Instance(MG_2023, [Terrain("URG", ["urgences"], 5)], [t1("a", 1, [])])
     result = both(instance)
     assert placed(result, "a") == "URG" and result.affectation("a").impose
     assert result.vacants == {"URG": 4}
@@ -257,7 +261,7 @@ def test_r_imp_unfillable_mandatory_postes_stay_vacant() -> None:
 def test_r_imp_only_imposable_internes() -> None:
     """R-IMP-2, R-IMP-3 and the Reading: T1 never imposed, no surnombre, no couple."""
     instance = Instance(
-        MG_2017, [URG],
+        MG_2023, [URG],
         [t1("a", 1, []), t1("b", 2, [], impose=True), Interne("c", 3, 2, []),
          Interne("d", 4, 1, [], surnombre="validant", semestres_effectues=1)],
     )
@@ -287,7 +291,7 @@ def test_r_sur_2_surnombre_validant_takes_nobodys_place() -> None:
         Interne("a", 2, 2, ["MED"], valides=["urgences", "praticien_n1"]),
         Interne("b", 3, 2, ["MED"], valides=["urgences", "praticien_n1"]),
     ]
-    result = both(Instance(MG_2017, [MED], internes))
+    result = both(Instance(MG_2023, [MED], internes))
     assert [placed(result, i) for i in "sab"] == ["MED"] * 3
     assert result.vacants == {}
 
@@ -298,7 +302,7 @@ def test_r_sur_3_non_validant_takes_no_poste_and_no_maquette() -> None:
         Interne("s", 9, 3, ["N1", "URG"], surnombre="non_validant"),
         Interne("a", 1, 0, ["URG"]),
     ]
-    result = both(Instance(MG_2017, [URG, N1], internes, obligatoires=[]))
+    result = both(Instance(MG_2023, [URG, N1], internes, obligatoires=[]))
     assert placed(result, "s") == "URG" and result.affectation("s").stage is None
     assert placed(result, "a") == "URG"
 
@@ -306,7 +310,7 @@ def test_r_sur_3_non_validant_takes_no_poste_and_no_maquette() -> None:
 def test_r_sur_4_no_surnombre_in_ambulatory() -> None:
     """R-SUR-4: no surnombre in praticien N1, SASPAS or niveau 3."""
     s = Interne("s", 1, 1, ["N1"], valides=["urgences"], surnombre="validant")
-    result = both(Instance(MG_2017, [N1], [s], obligatoires=[]))
+    result = both(Instance(MG_2023, [N1], [s], obligatoires=[]))
     assert placed(result, "s") is None
     assert "non éligible" in result.affectation("s").raison
 
@@ -316,11 +320,11 @@ def test_r_sur_4_no_surnombre_in_ambulatory() -> None:
 
 def test_r_voe_1_exhausted_list_says_why() -> None:
     """R-VOE-1 Reading: an exhausted list leaves the interne without a poste, with a reason."""
-    result = both(Instance(MG_2017, [URG], [t1("a", 1, ["URG"]), t1("b", 2, ["URG"])]))
+    result = both(Instance(MG_2023, [URG], [t1("a", 1, ["URG"]), t1("b", 2, ["URG"])]))
     assert placed(result, "b") is None
     assert result.affectation("b").raison == (
         "liste de vœux épuisée (1 vœu : 1 complet(s) (R-POS-1)) (R-VOE-1)")
-    empty = both(Instance(MG_2017, [URG], [Interne("a", 1, 2, [])], obligatoires=[]))
+    empty = both(Instance(MG_2023, [URG], [Interne("a", 1, 2, [])], obligatoires=[]))
     assert "liste de vœux vide" in empty.affectation("a").raison
 
 
@@ -328,7 +332,7 @@ def test_r_round_1_ambulatory_round_first() -> None:
     """R-ROUND-1: internes placed in the ambulatory round leave the hospital one."""
     rounds = [Round("ambulatoire", ["praticien_n1", "saspas"]), Round("hospitalier", "*")]
     internes = [t1("a", 2, ["URG", "N1"]), t1("b", 1, ["URG"])]
-    instance = Instance(MG_2017, [URG, N1], internes, rounds=rounds, obligatoires=[])
+    instance = Instance(MG_2023, [URG, N1], internes, rounds=rounds, obligatoires=[])
     result = both(instance)
     # round 1: a gets N1 though URG is their first wish; round 2: b gets URG
     assert placed(result, "a") == "N1" and result.affectation("a").round == "ambulatoire"
@@ -338,7 +342,7 @@ def test_r_round_1_ambulatory_round_first() -> None:
 def test_explain_tells_the_story() -> None:
     """The trace explains a refusal and an imposition in plain words."""
     internes = [t1("a", 1, ["N1"]), t1("b", 2, ["N1"])]
-    result = serial(Instance(MG_2017, [URG, N1], internes))
+    result = serial(Instance(MG_2023, [URG, N1], internes))
     text = result.explain("b")
     assert "vœu 1 (N1) refusé : plus aucun poste libre" in text
     assert "imposition" in text and "R-IMP" in text
@@ -348,11 +352,11 @@ def test_explain_names_who_took_the_last_poste() -> None:
     """Why not my better wish (choice-day issue, item 6): a full wish names the interne who
     took its last poste, their rank and turn; the same from the CP-SAT result, which has no
     trace but the same allocation."""
-    done = ["urgences", "praticien_n1"]
-    internes = [Interne("x", 7, 2, ["MED"], valides=done),
-                Interne("y", 3, 2, ["MED"], valides=done),
-                Interne("z", 9, 2, ["MED", "PSY"], valides=done)]
-    instance = Instance(MG_2017, [MED, PSY], internes)
+    done = ["urgences", "praticien_n1", "medecine_adulte", "pediatrie_gynecologie"]
+    internes = [Interne("x", 7, 4, ["MED"], valides=done),
+                Interne("y", 3, 4, ["MED"], valides=done),
+                Interne("z", 9, 4, ["MED", "PSY"], valides=done)]
+    instance = Instance(MG_2023, [MED, PSY], internes)
     result = both(instance)
     text = result.explain("z", instance)
     assert "vœu 1 (MED) refusé : plus aucun poste libre ; son dernier poste est allé à x " \
@@ -368,7 +372,7 @@ def test_explain_names_who_took_the_last_poste() -> None:
 def test_conflict_explained_by_rule_groups() -> None:
     """A forced assignment that breaks rank priority is reported with the groups in conflict,
     never a bare "infeasible"."""
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
     with pytest.raises(NoAllocation) as caught:
         solve(instance, forced={"b": "URG"})
     info = caught.value.info
@@ -382,7 +386,7 @@ def test_conflict_explained_by_rule_groups() -> None:
 
 def test_conflict_with_eligibility() -> None:
     """R-ELI: forcing a terrain the maquette forbids names the eligibility group."""
-    instance = Instance(MG_2017, [URG, MED], [t1("a", 1, ["URG"])])
+    instance = Instance(MG_2023, [URG, MED], [t1("a", 1, ["URG"])])
     with pytest.raises(NoAllocation) as caught:
         solve(instance, forced={"a": "MED"})
     assert caught.value.info.status == "INFEASIBLE"
@@ -391,7 +395,7 @@ def test_conflict_with_eligibility() -> None:
 
 def test_forced_assignment_that_the_rules_allow() -> None:
     """A forced assignment the rules already give is feasible and changes nothing."""
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["URG"]), t1("b", 2, ["URG", "N1"])])
     base = solve(instance)
     forced = solve(instance, forced={"a": "URG"}, must_place=["b"])
     assert forced.info.optimal and forced.same_allocation(base)
@@ -402,7 +406,7 @@ def test_postes_overrides_from_the_same_builder() -> None:
     changed instance."""
     import attrs
 
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["N1"]), t1("b", 2, ["N1", "URG"]),
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["N1"]), t1("b", 2, ["N1", "URG"]),
                                              t1("c", 3, ["N1"])])
     opened = solve(instance, postes={"N1": 3})
     changed = attrs.evolve(instance, terrains=[URG, attrs.evolve(N1, postes=3)])
@@ -419,7 +423,7 @@ def test_fewest_impositions_when_the_order_is_free() -> None:
     urg1, urg2 = Terrain("URG1", ["urgences"], 1), Terrain("URG2", ["urgences"], 1)
     x = Terrain("X", ["praticien_n1"], 1)
     internes = [t1("a", 1, ["X", "URG1"]), t1("b", 2, ["URG1"])]
-    instance = Instance(MG_2017, [urg1, urg2, x], internes, obligatoires=["urgences"])
+    instance = Instance(MG_2023, [urg1, urg2, x], internes, obligatoires=["urgences"])
     result = both(instance)
     assert result.impositions == ("a", "b")
     answer = fewest_impositions(instance)
@@ -442,7 +446,7 @@ def test_fewest_impositions_never_above_the_rulebook() -> None:
 
 def test_forcing_an_unlisted_terrain_blames_the_wish_list() -> None:
     """R-VOE-1: an eligible terrain the interne did not list is no eligibility problem."""
-    instance = Instance(MG_2017, [URG, N1], [t1("a", 1, ["URG"])], obligatoires=[])
+    instance = Instance(MG_2023, [URG, N1], [t1("a", 1, ["URG"])], obligatoires=[])
     with pytest.raises(NoAllocation) as caught:
         solve(instance, forced={"a": "N1"})
     assert set(caught.value.info.conflict) == {"user", "priority"}

@@ -1,6 +1,8 @@
-"""The same numbers for the same seed: digests of draws and of a sweep, computed with the code
-of commit e0bb1e0 (before the fast sampling path), so that any speed-up that changes a single
-wish, a single terrain or a single metric fails here."""
+"""The same numbers for the same seed: digests of draws and of a sweep, first computed with the
+code of commit e0bb1e0 (before the fast sampling path), so that any speed-up that changes a single
+wish, a single terrain or a single metric fails here. Re-pinned once, at the merge of issue 16,
+because the generator itself changed (a subdivision of 2026 on mg-2023); the sampling and the
+sweep code were unchanged by that merge."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from affectation.preferences import PreferenceModel
 from affectation.scenarios import BASE, open_postes
 from affectation.sweep import sweep
 
-SAMPLES_DIGEST = "788ba5612354027815a889551da01dd77831a0c0e662f3be6d7737ee251e18d8"
-ASSIGNMENTS_DIGEST = "f9e476fe615a68fcb4d9f990f653628c27a16d33866a712c02abcbdd2cd3a84c"
-METRICS_DIGEST = "b25871903ed9e45f4dd08c7eb61b449b510e91002089cecd731a56994028049d"
+SAMPLES_DIGEST = "7626779a37ab1eda66cf367422a30827c1d46beda03b089afaa14fa506bee520"
+ASSIGNMENTS_DIGEST = "6bcaa274c28a79f52299e8e6ca55ffa68e2d0c3c52c02c2cd10b73581c41cd5a"
+METRICS_DIGEST = "72da8c5356cbb9d390ea24bf2fb3a85f67de4b175653e965b4d880c9e5a96d42"
 
 
 @pytest.fixture(scope="module")
@@ -48,4 +50,4 @@ def test_sweep_numbers_are_those_of_the_old_code(setting) -> None:
     metrics = hashlib.sha256(result.samples.to_csv(index=False).encode()).hexdigest()
     assert metrics == METRICS_DIGEST
     means = result.summary().query("metric == 'premier_voeu'")["mean"].tolist()
-    assert means == pytest.approx([0.45, 0.46166666666666667])
+    assert means == pytest.approx([0.5205555555555555, 0.53])

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import attrs
 
-from affectation.model import Instance, Interne, Terrain
+from affectation.model import Instance, Interne, Slot, Terrain
 from affectation.rules.eligibility import completable, open_slots
 from affectation.rules.mandatory import RoundFill, is_imposable
 from affectation.rules.postes import LARGE_SUBDIVISION, minimum_postes
@@ -157,7 +157,7 @@ def bipartite_fill(capacity: Mapping[str, int], links: Mapping[str, Iterable[str
 def _forced_slot(interne: Interne, instance: Instance) -> str | None:
     """The slot the interne must do this semester (every other choice leaves the maquette
     incompletable, R-ELI-2), or ``None`` when they have a choice."""
-    maquette = instance.maquette
+    maquette = instance.maquette_of(interne)  # R-MAQ-5
     required, optional = open_slots(maquette, frozenset(interne.valides),
                                     frozenset(interne.derogations))
     k = interne.semestre
@@ -190,8 +190,8 @@ def audit(instance: Instance) -> Audit:
 
 def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Finding]:
     out = []
-    maquette = instance.maquette
     for interne in instance.internes:
+        maquette = instance.maquette_of(interne)  # R-MAQ-5
         if not fills_maquette(interne):
             required = frozenset()
         else:
@@ -226,18 +226,25 @@ def _interne_findings(instance: Instance, eligible: Mapping[str, list[str]]) -> 
 
 
 def _last_window(instance: Instance) -> list[Finding]:
-    forced: dict[str, list[str]] = {}
+    # keyed by the slot value: equal slots of two maquettes (``urgences`` 1-2 of mg-2017 and
+    # mg-2023) are one demand on the same terrains (R-MAQ-5); in maquette order, the
+    # instance's maquette first
+    forced: dict[Slot, list[str]] = {}
     for interne in instance.internes:
         if not fills_maquette(interne):
             continue
-        slot = _forced_slot(interne, instance)
-        if slot is not None:
+        slot_id = _forced_slot(interne, instance)
+        if slot_id is not None:
+            slot = next(s for s in instance.maquette_of(interne).stages if s.id == slot_id)
             forced.setdefault(slot, []).append(interne.id)
+    slots = list(dict.fromkeys(
+        s for m in (instance.maquette, *(instance.maquette_of(i) for i in instance.internes))
+        for s in m.stages))
     out = []
-    for slot in instance.maquette.stages:
-        if slot.id not in forced:
+    for slot in slots:
+        if slot not in forced:
             continue
-        who = forced[slot.id]
+        who = forced[slot]
         terrains = [t for t in instance.terrains if slot.accepts(t.category_set)]
         postes = sum(t.postes for t in terrains)
         short = len(who) > postes

@@ -18,7 +18,7 @@ from affectation.model import Instance, Interne
 from affectation.result import Affectation, Result
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable
-from affectation.rules.order import cached_choice_order
+from affectation.rules.order import cached_choice_order, require_one_ranking
 from affectation.rules.surnombre import fills_maquette, takes_poste
 from affectation.rules.turn import Round, imposed
 from affectation.rules.voeux import own_rank
@@ -43,6 +43,7 @@ class Violation:
 
 def check(instance: Instance, result: Result) -> list[Violation]:
     """Every violation of the rules in ``result``; ``[]`` when it is the rules' allocation."""
+    require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
     return _Checker(instance, result).run()
 
 
@@ -130,7 +131,7 @@ class _Checker:
                 self.flag("R-SUR-4", a.interne, a.terrain, "surnombre in an ambulatory stage")
             expected = (
                 None if not fills_maquette(interne)
-                else slot_for(profile(instance.maquette, interne), terrain.category_set)
+                else slot_for(profile(instance.maquette_of(interne), interne), terrain.category_set)
             )
             if fills_maquette(interne) and expected is None:
                 self.flag("R-ELI-2", a.interne, a.terrain, "not eligible for this terrain")

@@ -13,6 +13,7 @@ These commands and the JSON formats are a contract other tools rely on (FORMAT.m
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -249,11 +250,15 @@ def validate(instance: str) -> None:
     """Vérifier INSTANCE contre le contrat de fichier ; code 2 et tous les problèmes sinon."""
     loaded = _load(instance)
     postes = sum(terrain.postes for terrain in loaded.terrains)
+    maquettes = f"maquette {loaded.maquette.nom}"
+    if loaded.mixed_maquettes:  # R-MAQ-5: how many internes follow each maquette
+        counts = Counter(loaded.maquette_of(i).nom for i in loaded.internes)
+        maquettes = "maquettes " + ", ".join(f"{nom} ({n})" for nom, n in counts.items())
     click.echo(t(
         f"conforme : {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, "
-        f"{postes} postes, {len(loaded.couples)} couple(s), maquette {loaded.maquette.nom}",
+        f"{postes} postes, {len(loaded.couples)} couple(s), {maquettes}",
         f"OK: {len(loaded.internes)} internes, {len(loaded.terrains)} terrains, {postes} postes, "
-        f"{len(loaded.couples)} couples, maquette {loaded.maquette.nom}",
+        f"{len(loaded.couples)} couples, {maquettes}",
     ))
 
 

@@ -3,7 +3,8 @@
 :func:`generate` builds an :class:`~affectation.model.Instance` from a handful of knobs
 (docs/datasets.md walks through the generative model):
 
-1. promotions T1 … T4 (R-MAQ-2) or T1 … T3 (R-MAQ-1), ranks 1 … n in each (R-ORD-1), and
+1. promotions T1 … T3 (R-MAQ-1, R-MAQ-2; R-MAQ-4, whose 4th year goes to the appariement),
+   ranks 1 … n in each (R-ORD-1), and
    histories of validated slots that respect every window and keep the maquette completable
    (R-ELI-2, R-ELI-3);
 2. terrains spread over the towns of one subdivision, their postes sized to the demand of each
@@ -56,7 +57,7 @@ DEFAULT_TOWNS: tuple[str, ...] = (
 EXAMPLE_PARAMETERS: dict[str, Any] = {
     "n_internes": 300,
     "seed": 2025,
-    "maquette": "mg-2017",
+    "maquette": "mg-2023",
     "wish_length": 40,
     "couples": 2,
     "rounds": False,
@@ -240,7 +241,7 @@ def generate(
     n_internes: int = 300,
     *,
     seed: int = 0,
-    maquette: str = "mg-2017",
+    maquette: str = "mg-2023",
     n_terrains: int | None = None,
     wish_length: int | None = 40,
     capacity_ratio: float = 1.1,
@@ -256,10 +257,10 @@ def generate(
     """A synthetic subdivision, the same for the same arguments (docs/datasets.md).
 
     ``n_internes`` internes over the promotions of the built-in ``maquette`` (R-MAQ-1,
-    R-MAQ-2); ``n_terrains`` terrains (default ``n_internes / 3.75``, at least one per kind
+    R-MAQ-2, R-MAQ-4); ``n_terrains`` terrains (default ``n_internes / 3.75``, at least one per kind
     of terrain) over ``towns`` (the first has the CHU); about ``capacity_ratio * n_internes``
     postes in all, of which the mandatory ones (``obligatoires``, R-IMP-1) are
-    ``mandatory_ratio`` times the demand for them (the T1s under mg-2017); wish lists of
+    ``mandatory_ratio`` times the demand for them (the T1s); wish lists of
     ``wish_length`` terrains (``None``: every relevant terrain); ``surnombre_rate`` of
     surnombres (R-SUR-2, R-SUR-3), ``prior_imposition_rate`` of the internes in their 2nd
     semester already imposed once (R-IMP-3), ``couples`` couples (R-ORD-2), and the two rounds
@@ -352,6 +353,8 @@ def _kinds_of(maquette: Maquette) -> tuple[list[_Kind], dict[str, int]]:
     for slot in maquette.stages:
         if _is_libre(slot):
             continue
+        if set(range(slot.window[0], slot.window[1] + 1)) <= maquette.consolidation:
+            continue  # the docteurs juniors' stages: the appariement's, not the choice's
         if slot.categories not in keys:
             keys.append(slot.categories)
             kinds.append(_kind_for(slot.categories))
@@ -564,8 +567,12 @@ class _People:
     def draw(cls, rng: np.random.Generator, maquette: Maquette, n: int) -> _People:
         """Promotions of equal size, ranks 1 … size in each (R-ORD-1), and for each interne a
         history: one slot per validated semester, inside its window, never twice, the maquette
-        still completable (R-ELI-1, R-ELI-2, R-ELI-3)."""
-        years = max(1, maquette.semestres // 2)
+        still completable (R-ELI-1, R-ELI-2, R-ELI-3). The semesters of the phase de
+        consolidation (R-MAQ-4) are out of the choice by rank: the promotions are those of the
+        semesters before it (three years of ``mg-2023``; the docteurs juniors go to the
+        appariement)."""
+        chosen = min(maquette.consolidation, default=maquette.semestres + 1) - 1
+        years = max(1, chosen // 2)
         sizes = _apportion(n, np.ones(years))
         promotion = rng.permutation(np.repeat(np.arange(years), sizes))
         rang = np.zeros(n, dtype=int)
@@ -573,7 +580,7 @@ class _People:
             members = np.flatnonzero(promotion == year)
             rang[members] = rng.permutation(len(members)) + 1
         second_half = rng.random(n) < _SECOND_HALF
-        done = np.minimum(2 * promotion + second_half, maquette.semestres - 1)
+        done = np.minimum(2 * promotion + second_half, chosen - 1)
         picks = rng.random((n, maquette.semestres))
         valides: list[tuple[str, ...]] = []
         for index in range(n):

@@ -9,7 +9,7 @@ what-if is ``attrs.evolve(...)`` and never a mutation. Field validators check on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,6 +52,9 @@ CATEGORIES: tuple[str, ...] = (
     "libre",
 )
 """The built-in vocabulary of agréments; a maquette may name more in its slots."""
+
+DJ_CATEGORY = "niveau_3"
+"""The category of the phase de consolidation's stages, the docteur junior's (R-MAQ-4)."""
 
 AMBULATORY_CATEGORIES = frozenset({"praticien_n1", "saspas", "niveau_3"})
 """Categories that make a terrain ambulatory by default (R-SUR-4)."""
@@ -189,6 +192,18 @@ class Maquette:
             named |= slot.categories or set()
         return frozenset(named)
 
+    @cached_property
+    def consolidation(self) -> frozenset[int]:
+        """The semesters of the phase de consolidation (R-MAQ-4): those of a slot that takes
+        the niveau 3 and nothing else. An interne about to start one of them is a docteur
+        junior, allocated by the appariement, not by rank. Empty for ``mg-2010`` and
+        ``mg-2017``."""
+        semesters: set[int] = set()
+        for slot in self.stages:
+            if slot.categories is not None and slot.categories == {DJ_CATEGORY}:
+                semesters.update(range(slot.window[0], slot.window[1] + 1))
+        return frozenset(semesters)
+
 
 def _default_ambulatoire(terrain: Terrain) -> bool:
     return not AMBULATORY_CATEGORIES.isdisjoint(terrain.categories)
@@ -280,6 +295,10 @@ class Interne:
     """Family name, shown beside the id to people; never used by a rule (FORMAT.md)."""
     prenom: str | None = attrs.field(default=None, validator=_optional_name)
     """Given name, shown beside the id to people; never used by a rule."""
+    maquette: str | None = attrs.field(default=None, validator=_optional_name)
+    """The interne's own maquette (R-MAQ-5): a built-in name or the ``nom`` of one of the
+    instance's ``maquettes``; ``None``: the instance's ``maquette``. Read it through
+    :meth:`Instance.maquette_of`."""
 
     @property
     def libelle(self) -> str:
@@ -356,6 +375,14 @@ class Couple:
             raise InstanceError("une paire apparaît deux fois", key="voeux")
 
 
+def _classement(value: Any) -> tuple[tuple[str, int], ...] | None:
+    """A mapping ``{interne id: rank}`` or pairs become a tuple of pairs (kept in order)."""
+    if value is None:
+        return None
+    items = value.items() if hasattr(value, "items") else value
+    return tuple((k, v) for k, v in items)
+
+
 @attrs.frozen(cache_hash=True)
 class Round:
     """A round of the choice day: the terrains of some categories (R-ROUND-1)."""
@@ -363,6 +390,17 @@ class Round:
     nom: str = attrs.field(validator=_non_empty_str)
     categories: frozenset[str] | None = attrs.field(default=None, converter=_categories)
     """Categories the round takes; ``None`` (``"*"``) for every terrain left."""
+    classement: tuple[tuple[str, int], ...] | None = attrs.field(
+        default=None, converter=_classement)
+    """The round's own ranking (R-ROUND-2), ``(interne id, rank)`` pairs in the order given;
+    ``None``: the instance's order. In the round, internes choose by seniority then this
+    rank, and an interne it does not list takes no part in the round. Checked against the
+    internes by :class:`Instance`."""
+
+    @cached_property
+    def rank_of(self) -> dict[str, int] | None:
+        """``{interne id: rank}`` of :attr:`classement`, ``None`` without one."""
+        return None if self.classement is None else dict(self.classement)
 
 
 DEFAULT_ROUND = Round("choix", None)
@@ -388,6 +426,14 @@ def _interclassement(instance: Any, attribute: attrs.Attribute, value: Any) -> N
         )
 
 
+def _consolidation(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value not in ("appariement", "choix"):
+        raise InstanceError(
+            f"attendu 'appariement' ou 'choix', trouvé {value!r}",
+            entity="instance", key="consolidation",
+        )
+
+
 @attrs.define(eq=False)
 class Tables:
     """What the rules compute once per instance: derived from the value, never part of it,
@@ -402,6 +448,9 @@ class Tables:
     slot_tables: dict[str, dict[str, str | None]] | None = None
     """Interne id -> ``{terrain id: slot or None}``, shared by equal eligibility profiles
     (R-ELI; ``rules.turn.slot_tables``)."""
+    profiles: dict[str, Any] | None = None
+    """Interne id -> eligibility profile on their own maquette (R-ELI, R-MAQ-5;
+    ``rules.turn.slot_tables``), built once with the slot tables."""
 
     def list_free(self) -> Tables:
         """The tables computed from everything but the wish lists and holding no interne value
@@ -410,7 +459,7 @@ class Tables:
         ``tests/test_preferences.py`` recomputes them on a draw."""
         return Tables(choice_order=self.choice_order,
                       mandatory_classes=dict(self.mandatory_classes),
-                      slot_tables=self.slot_tables)
+                      slot_tables=self.slot_tables, profiles=self.profiles)
 
 
 @attrs.frozen(cache_hash=True)
@@ -432,6 +481,13 @@ class Instance:
     """The built-in name the maquette was given by (``mg-2017``), kept for writing it back."""
     date_choix: str | None = attrs.field(default=None)
     """``"YYYY-MM"``, the month of this choice (FORMAT.md), for planning several semesters."""
+    maquettes: tuple[Maquette, ...] = attrs.field(default=(), converter=tuple)
+    """More inline maquettes, for internes who follow another one (R-MAQ-5); a built-in one
+    an interne names need not be here."""
+    consolidation: str = attrs.field(default="appariement", validator=_consolidation)
+    """``"appariement"``: an interne about to start a semester of their maquette's phase de
+    consolidation is a docteur junior and is refused (R-MAQ-4 Reading); ``"choix"``: this
+    choice still allocates the niveau 3 (a transitional setting)."""
 
     @date_choix.validator
     def _check_date_choix(self, attribute: attrs.Attribute, value: str | None) -> None:
@@ -456,9 +512,8 @@ class Instance:
 
     def _check_references(self) -> None:
         """Every reference between entities, every problem found (FORMAT.md, Errors)."""
-        problems: list[InstanceError] = []
-        known = frozenset(CATEGORIES) | self.maquette.categories
-        slot_ids = self.maquette.slot_ids
+        problems: list[InstanceError] = list(self._check_maquettes())
+        known = frozenset(CATEGORIES).union(*(m.categories for m in self.maquette_table.values()))
         for key, categories in (("obligatoires", self.obligatoires),):
             for category in categories:
                 if category not in known:
@@ -479,6 +534,7 @@ class Instance:
         if len({r.nom for r in self.rounds}) != len(self.rounds):
             problems.append(InstanceError("deux tours ont le même nom", entity="instance",
                                           key="rounds"))
+        problems.extend(self._check_classements())
 
         terrain_ids: dict[str, int] = {}
         for index, terrain in enumerate(self.terrains):
@@ -517,24 +573,16 @@ class Instance:
                         entity=entity,
                         key="voeux",
                     ))
-            for key, slots in (("valides", interne.valides), ("derogations", interne.derogations)):
-                for slot in slots:
-                    if slot not in slot_ids:
-                        problems.append(InstanceError(
-                            f"stage inconnu {slot!r} (maquette {self.maquette.nom} : "
-                            f"{', '.join(s.id for s in self.maquette.stages)})",
-                            entity=entity,
-                            key=key,
-                        ))
-            if interne.semestres_valides >= self.maquette.semestres:
+            if interne.maquette is not None and interne.maquette not in self.maquette_table:
                 problems.append(InstanceError(
-                    f"{interne.id} a validé {interne.semestres_valides} semestres, tous ceux de la "
-                    f"maquette {self.maquette.nom} ({self.maquette.semestres}) : ses stages sont "
-                    "faits, il n'est pas dans la liste d'appel ; retirez-le (R-ELI-6, l'erreur "
-                    "qui a fait annuler le choix d'Île-de-France d'octobre 2019)",
+                    f"maquette inconnue {interne.maquette!r} ; connues : "
+                    f"{', '.join(self.maquette_table)} (R-MAQ-5)"
+                    f"{_close(interne.maquette, self.maquette_table)}",
                     entity=entity,
-                    key="semestres_valides",
+                    key="maquette",
                 ))
+            else:
+                problems.extend(self._check_slots(interne, entity))
             if self.interclassement == "percentile" and interne.effectif_promotion is None:
                 problems.append(InstanceError(
                     "l'interclassement par percentile demande effectif_promotion",
@@ -577,6 +625,102 @@ class Instance:
         if problems:
             raise InstanceError.of(problems)
 
+    def _check_maquettes(self) -> Iterator[InstanceError]:
+        """The extra maquettes have distinct names, none a built-in one or the default's
+        (R-MAQ-5): an interne's ``maquette`` names exactly one maquette."""
+        from affectation.maquettes import BUILTIN  # the built-in data depends on the model
+
+        seen = {self.maquette.nom}
+        for index, maquette in enumerate(self.maquettes):
+            if maquette.nom in seen or maquette.nom in BUILTIN:
+                yield InstanceError(
+                    f"le nom {maquette.nom!r} est déjà celui d'une autre maquette "
+                    "(maquette de l'instance ou maquette intégrée) ; choisissez un autre nom",
+                    entity=_entity("maquettes", index, maquette.nom),
+                    key="nom",
+                )
+            seen.add(maquette.nom)
+
+    def _check_slots(self, interne: Interne, entity: str) -> Iterator[InstanceError]:
+        """The interne's validated and derogated slots exist in their own maquette, and
+        their semester is one of it (R-MAQ-5, R-ELI-6)."""
+        maquette = self.maquette_of(interne)
+        for key, slots in (("valides", interne.valides), ("derogations", interne.derogations)):
+            for slot in slots:
+                if slot not in maquette.slot_ids:
+                    yield InstanceError(
+                        f"stage inconnu {slot!r} (maquette {maquette.nom} : "
+                        f"{', '.join(s.id for s in maquette.stages)})",
+                        entity=entity,
+                        key=key,
+                    )
+        yield from self._check_semester(interne, maquette, entity)
+
+    def _check_semester(
+        self, interne: Interne, maquette: Maquette, entity: str
+    ) -> Iterator[InstanceError]:
+        """R-ELI-6 and the docteurs juniors (R-MAQ-4 Reading), against the interne's own
+        maquette (R-MAQ-5)."""
+        if interne.semestres_valides >= maquette.semestres:
+            hint = (
+                "; un interne de la promotion 2023 ou après suit la maquette mg-2023 "
+                "(8 semestres) : indiquez \"maquette\": \"mg-2023\" pour lui (R-MAQ-5)"
+                if maquette.nom in ("mg-2017", "mg-2010") else ""
+            )
+            yield InstanceError(
+                f"{interne.libelle} a validé {interne.semestres_valides} semestres, tous ceux "
+                f"de la maquette {maquette.nom} ({maquette.semestres}) : ses stages sont faits "
+                "et il n'est pas dans la liste d'appel ; retirez-le (R-ELI-6, l'erreur qui a "
+                f"fait annuler le choix d'Île-de-France d'octobre 2019){hint}",
+                entity=entity,
+                key="semestres_valides",
+            )
+        if self.consolidation == "appariement" and interne.semestre in maquette.consolidation:
+            yield InstanceError(
+                f"{interne.libelle} commence le semestre {interne.semestre} de la maquette "
+                f"{maquette.nom}, la phase de consolidation : docteur junior, il est affecté "
+                "par l'appariement (affectation appariement), pas par le choix au rang ; "
+                "retirez-le, ou écrivez \"consolidation\": \"choix\" si la subdivision "
+                "attribue encore le niveau 3 au choix (R-MAQ-4)",
+                entity=entity,
+                key="semestres_valides",
+            )
+
+    def _check_classements(self) -> Iterator[InstanceError]:
+        """A round's own ranking names known internes, each rank once (R-ROUND-2)."""
+        ids = {i.id for i in self.internes}
+        for index, round_ in enumerate(self.rounds):
+            if round_.classement is None:
+                continue
+            entity = _entity("rounds", index, round_.nom)
+            seen_ids: set[str] = set()
+            seen_ranks: dict[int, str] = {}
+            for interne_id, rank in round_.classement:
+                if not isinstance(interne_id, str) or interne_id not in ids:
+                    yield InstanceError(
+                        f"interne inconnu {interne_id!r} dans le classement du tour",
+                        entity=entity, key="classement",
+                    )
+                    continue
+                if interne_id in seen_ids:
+                    yield InstanceError(
+                        f"{interne_id} figure deux fois dans le classement du tour",
+                        entity=entity, key="classement",
+                    )
+                if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+                    yield InstanceError(
+                        f"rang attendu : un entier >= 1 ; trouvé {rank!r} pour {interne_id}",
+                        entity=entity, key="classement",
+                    )
+                    continue
+                if rank in seen_ranks:
+                    yield InstanceError(
+                        f"le rang {rank} est donné deux fois ({seen_ranks[rank]} et "
+                        f"{interne_id}) dans le classement du tour (R-ROUND-2)",
+                        entity=entity, key="classement",
+                    )
+                seen_ids.add(interne_id)
+                seen_ranks[rank] = interne_id
 
     # --- look-ups -------------------------------------------------------------------------
 
@@ -584,6 +728,26 @@ class Instance:
     def tables(self) -> Tables:
         """Per-instance tables that the rules compute once (:class:`Tables`)."""
         return Tables()
+
+    @cached_property
+    def maquette_table(self) -> dict[str, Maquette]:
+        """Every maquette an interne may name (R-MAQ-5): the instance's, the extra ones, the
+        built-in ones, by name."""
+        from affectation.maquettes import BUILTIN  # the built-in data depends on the model
+
+        table = dict(BUILTIN)
+        table[self.maquette.nom] = self.maquette
+        table.update((m.nom, m) for m in self.maquettes)
+        return table
+
+    def maquette_of(self, interne: Interne) -> Maquette:
+        """The interne's own maquette (R-MAQ-5): every rule reads this one."""
+        return self.maquette if interne.maquette is None else self.maquette_table[interne.maquette]
+
+    @cached_property
+    def mixed_maquettes(self) -> bool:
+        """Whether some interne follows another maquette than the instance's."""
+        return any(self.maquette_of(i) != self.maquette for i in self.internes)
 
     @cached_property
     def terrain_by_id(self) -> dict[str, Terrain]:

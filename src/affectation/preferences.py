@@ -270,7 +270,7 @@ def _choice_sets(instance: Instance, relevance: str) -> np.ndarray:
     index_of = {t.id: k for k, t in enumerate(terrains)}
     groups: dict[tuple[Any, ...], list[int]] = {}
     for row, interne in enumerate(internes):
-        key = (profile(instance.maquette, interne), interne.surnombre)
+        key = (profile(instance.maquette_of(interne), interne), interne.surnombre)
         groups.setdefault(key, []).append(row)
     choice = np.zeros((len(internes), len(terrains)), dtype=bool)
     for (_profile, _surnombre), rows in groups.items():

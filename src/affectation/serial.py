@@ -33,7 +33,7 @@ from affectation.result import (
     SolveStatus,
     Turn,
 )
-from affectation.rules.order import cached_choice_order
+from affectation.rules.order import cached_choice_order, require_one_ranking
 from affectation.rules.turn import Derived, Round, why_imposed
 from affectation.rules.voeux import no_poste_reason
 
@@ -46,6 +46,7 @@ class _Day:
     def __init__(self, instance: Instance) -> None:
         self.started = time.perf_counter()
         self.instance = instance
+        require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = cached_choice_order(instance)
         self.free = {t.id: t.postes for t in instance.terrains}
         self.placed: dict[str, tuple] = {}

@@ -67,6 +67,20 @@ State = tuple[frozenset[str], int]
 # --- kinds of terrain -------------------------------------------------------------------------
 
 
+def require_one_maquette(instance: Instance) -> None:
+    """Refuse an instance whose internes follow several maquettes (R-MAQ-5): the plan and the
+    careers model one maquette, the instance's (the four-year DES with waves of maquettes is
+    issue 16, item 6, not done). Better a named refusal than careers on the wrong maquette."""
+    for index, interne in enumerate(instance.internes):
+        if instance.maquette_of(interne) != instance.maquette:
+            raise InstanceError(
+                f"{interne.libelle} suit la maquette {instance.maquette_of(interne).nom}, "
+                f"l'instance {instance.maquette.nom} : le plan et les parcours ne savent pas "
+                "encore mêler plusieurs maquettes (R-MAQ-5) ; retirez ces internes ou la clé "
+                "maquette", entity=f"internes[{index}] ({interne.id})", key="maquette",
+            )
+
+
 def kind_label(categories: Sequence[str] | frozenset[str]) -> str:
     """A kind of terrain by its agréments, built-in vocabulary order first: ``urgences``,
     ``urgences+medecine_adulte``."""
@@ -521,6 +535,7 @@ class _Model:
     def __init__(self, instance: Instance, semesters: int, sizes: tuple[int, ...],
                  caps: dict[str, int | None], per_terrain: bool,
                  fixed: Mapping[tuple[int, str], int]) -> None:
+        require_one_maquette(instance)  # R-MAQ-5 not modelled in the plan yet
         self.instance = instance
         self.maquette = instance.maquette
         self.semesters = semesters

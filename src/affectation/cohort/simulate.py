@@ -35,6 +35,7 @@ from affectation.cohort.plan import (
     kind_label,
     kinds_of,
     promotion_sizes,
+    require_one_maquette,
     semester_labels,
     spread_postes,
 )
@@ -135,6 +136,14 @@ def _finished(maquette: Maquette, valides: Sequence[str], done: int) -> bool:
     """Every slot validated, or every semester of the maquette validated (R-ELI-6)."""
     required, _ = open_slots(maquette, frozenset(valides), frozenset())
     return not required or done >= maquette.semestres
+
+
+def _to_appariement(instance: Instance, maquette: Maquette, done: int) -> bool:
+    """Leaves the choice by rank for the appariement: their next semester is in the phase de
+    consolidation of their maquette (R-MAQ-4 Reading) and the instance does not allocate it in
+    the choice. Counted with those who finish (the plan of the niveau 3 postes over four
+    years is issue 16, item 6, not done)."""
+    return instance.consolidation == "appariement" and done + 1 in maquette.consolidation
 
 
 def _on_time(instance: Instance, interne: Interne) -> bool:
@@ -239,7 +248,7 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                         valides = (*valides, a.stage)
             # a surnombre non validant (R-SUR-3) or no poste: the semester counts for the
             # order only (R-VAL-3)
-            if _finished(maquette, valides, done):
+            if _finished(maquette, valides, done) or _to_appariement(base, maquette, done):
                 late = interne.semestres_effectues + 1 > maquette.semestres
                 row[col["en_retard" if late else "finissent"]] += 1
                 continue
@@ -324,6 +333,7 @@ def simulate(
     ``executor`` as in :func:`affectation.sweep.sweep`. Deterministic for the same arguments
     whatever the executor and ``chunk_size``.
     """
+    require_one_maquette(instance)  # R-MAQ-5 not modelled in the careers yet
     for name, rate in (("echec", echec), ("echec_surnombre", echec_surnombre),
                        ("surnombre", surnombre)):
         if not 0 <= rate <= 1:

@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 from affectation.model import Instance, Interne, Terrain
 from affectation.rules.eligibility import imposable_slot, profile, slot_for
 from affectation.rules.mandatory import MandatoryClasses, imposables, mandatory_classes
-from affectation.rules.order import cached_choice_order
+from affectation.rules.order import cached_choice_order, require_one_ranking
 from affectation.rules.surnombre import takes_poste
 from affectation.rules.turn import reach
 
@@ -117,9 +117,10 @@ class Variables:
         self.explain = explain
         self.free = free
         self.outside_mode = "pairs" if free else step4
+        require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = cached_choice_order(instance)
         self.position = {interne_id: p for p, interne_id in enumerate(self.order)}
-        self.profiles = {i.id: profile(instance.maquette, i) for i in instance.internes}
+        self.profiles = {i.id: profile(instance.maquette_of(i), i) for i in instance.internes}
         self.round_of = instance.terrain_round
         self.n_rounds = len(instance.rounds)
         self.imposable = list(imposables(instance))

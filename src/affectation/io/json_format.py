@@ -69,17 +69,17 @@ RESULT_FORMAT = "affectation-result/1"
 
 # Keys in the order of FORMAT.md; the writers follow it.
 INSTANCE_KEYS = (
-    "format", "nom", "maquette", "obligatoires", "date_choix", "interclassement", "rounds",
-    "terrains", "internes", "couples",
+    "format", "nom", "maquette", "maquettes", "consolidation", "obligatoires", "date_choix",
+    "interclassement", "rounds", "terrains", "internes", "couples",
 )
 TERRAIN_KEYS = ("id", "nom", "ville", "categories", "postes", "ambulatoire", "agrement")
 INTERNE_KEYS = (
     "id", "rang", "effectif_promotion", "semestres_valides", "semestres_effectues", "valides",
     "impose", "voeux", "surnombre", "derogations", "dernier_de_son_semestre", "voeux_connus",
-    "nom", "prenom",
+    "nom", "prenom", "maquette",
 )
 COUPLE_KEYS = ("internes", "voeux")
-ROUND_KEYS = ("nom", "categories")
+ROUND_KEYS = ("nom", "categories", "classement")
 MAQUETTE_KEYS = ("nom", "semestres", "stages")
 SLOT_KEYS = ("id", "categories", "semestres")
 RESULT_KEYS = ("format", "methode", "ordre", "affectations", "vacants", "impositions", "solveur")
@@ -290,24 +290,28 @@ def _kwargs(**values: Any) -> dict[str, Any]:
 # --- instance: reading ----------------------------------------------------------------------
 
 
-def _maquette(value: Any) -> tuple[Maquette, str | None]:
-    """A built-in name (R-MAQ-1, R-MAQ-2) or an inline maquette (R-MAQ Reading)."""
-    if isinstance(value, str):
+def _maquette(value: Any, entity: str = "maquette") -> tuple[Maquette, str | None]:
+    """A built-in name (R-MAQ-1, R-MAQ-2, R-MAQ-4) or an inline maquette (R-MAQ Reading)."""
+    if isinstance(value, str) and entity == "maquette":
         return builtin_maquette(value), value
     if not isinstance(value, dict):
         raise InstanceError(
             f"attendu le nom d'une maquette livrée ou une maquette décrite (un objet), "
-            f"reçu {_kind(value)}",
-            entity="instance",
-            key="maquette",
+            f"reçu {_kind(value)}"
+            if entity == "maquette" else
+            f"attendu : une maquette décrite (objet nom, semestres, stages), reçu "
+            f"{_kind(value)} ; une maquette livrée se nomme directement dans "
+            "internes[].maquette",
+            entity="instance" if entity == "maquette" else entity,
+            key="maquette" if entity == "maquette" else None,
         )
-    fields = _Fields(value, "maquette", MAQUETTE_KEYS, MAQUETTE_KEYS)
+    fields = _Fields(value, entity, MAQUETTE_KEYS, MAQUETTE_KEYS, id_key="nom")
     nom = fields.string("nom", empty=False)
     semestres = fields.integer("semestres", 1)
     stages = fields.list("stages")
     slots = []
     for index, stage in enumerate(stages):
-        slot = _Fields(stage, f"maquette.stages[{index}]", SLOT_KEYS, SLOT_KEYS, id_key="id")
+        slot = _Fields(stage, f"{entity}.stages[{index}]", SLOT_KEYS, SLOT_KEYS, id_key="id")
         slot_id = slot.string("id", empty=False)
         categories = slot.categories("categories")
         window = slot.raw("semestres")
@@ -327,10 +331,19 @@ def _maquette(value: Any) -> tuple[Maquette, str | None]:
 
 
 def _round(index: int, doc: Any) -> Round:
-    fields = _Fields(doc, f"rounds[{index}]", ROUND_KEYS, ROUND_KEYS, id_key="nom")
+    fields = _Fields(doc, f"rounds[{index}]", ROUND_KEYS, ("nom", "categories"), id_key="nom")
     nom = fields.string("nom", empty=False)
     categories = fields.categories("categories")
-    return fields.build(Round, nom, categories)
+    classement = fields.raw("classement", None)
+    if classement is not None:
+        if not isinstance(classement, dict):
+            raise fields.error("classement", "attendu : un objet {\"id d'interne\": rang >= 1}, "
+                                             f"trouvé {_kind(classement)}")
+        for interne_id, rank in classement.items():
+            if not _is_int(rank) or rank < 1:
+                raise fields.error("classement", f"rang attendu : un entier >= 1, trouvé "
+                                                 f"{show(rank)} pour {interne_id}")
+    return fields.build(Round, nom, categories, classement)
 
 
 def _terrain(index: int, doc: Any) -> Terrain:
@@ -366,6 +379,7 @@ def _interne(index: int, doc: Any) -> Interne:
         voeux_connus=fields.boolean("voeux_connus", _MISSING),
         nom=fields.string("nom", _MISSING, nullable=True),
         prenom=fields.string("prenom", _MISSING, nullable=True),
+        maquette=fields.string("maquette", _MISSING, nullable=True, empty=False),
     )
     return fields.build(Interne, **kwargs)
 
@@ -438,6 +452,7 @@ def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
             return failed
 
     maquette_read = one(lambda: _maquette(top.raw("maquette")))
+    maquettes = one(lambda: top.list("maquettes", _MISSING))
     rounds = one(lambda: top.list("rounds", _MISSING))
     couples = one(lambda: top.list("couples", []), [])
     kwargs = _kwargs(
@@ -446,6 +461,10 @@ def instance_from_dict(doc: Mapping[str, Any]) -> Instance:
         date_choix=one(lambda: top.string("date_choix", _MISSING, nullable=True)),
         interclassement=one(lambda: top.choice("interclassement", ("rang", "percentile"),
                                                _MISSING)),
+        consolidation=one(lambda: top.choice("consolidation", ("appariement", "choix"),
+                                             _MISSING)),
+        maquettes=_MISSING if maquettes is _MISSING else each(
+            lambda i, m: _maquette(m, f"maquettes[{i}]")[0], maquettes),
         rounds=_MISSING if rounds is _MISSING else each(_round, rounds),
     )
     terrains_doc = one(lambda: top.list("terrains"), [])
@@ -506,13 +525,15 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         "maquette": maquette,
         "obligatoires": list(instance.obligatoires),
     }
-    if instance.date_choix is not None:  # keys added after /1 are written only when set
+    if instance.maquettes:  # keys added after /1 are written only when set
+        doc["maquettes"] = [maquette_to_dict(m) for m in instance.maquettes]
+    if instance.consolidation != "appariement":
+        doc["consolidation"] = instance.consolidation
+    if instance.date_choix is not None:
         doc["date_choix"] = instance.date_choix
     return doc | {
         "interclassement": instance.interclassement,
-        "rounds": [
-            {"nom": r.nom, "categories": _categories_out(r.categories)} for r in instance.rounds
-        ],
+        "rounds": [_round_to_dict(r) for r in instance.rounds],
         "terrains": [_terrain_to_dict(t) for t in instance.terrains],
         "internes": [_interne_to_dict(i) for i in instance.internes],
         "couples": [
@@ -520,6 +541,13 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
             for c in instance.couples
         ],
     }
+
+
+def _round_to_dict(round_: Round) -> dict[str, Any]:
+    doc: dict[str, Any] = {"nom": round_.nom, "categories": _categories_out(round_.categories)}
+    if round_.classement is not None:
+        doc["classement"] = dict(round_.classement)
+    return doc
 
 
 def _terrain_to_dict(terrain: Terrain) -> dict[str, Any]:
@@ -552,7 +580,7 @@ def _interne_to_dict(interne: Interne) -> dict[str, Any]:
     )
     if not interne.voeux_connus:
         doc["voeux_connus"] = False
-    for key in ("nom", "prenom"):
+    for key in ("nom", "prenom", "maquette"):
         if getattr(interne, key) is not None:
             doc[key] = getattr(interne, key)
     return doc

@@ -19,6 +19,12 @@ table            required  columns
 ``couples``      no        ``interne_a,interne_b,rang_voeu,terrain_a,terrain_b``: one row per
                            joint wish (a couple without joint wishes: one row, ranks left empty)
 ``maquette``     no        ``id,categories,premier_semestre,dernier_semestre``: an inline maquette
+``maquettes``    no        ``maquette,semestres,id,categories,premier_semestre,dernier_semestre``:
+                           the other inline maquettes (R-MAQ-5), one row per slot, ``semestres``
+                           the same on every row of a maquette; an interne names theirs in the
+                           ``maquette`` column of ``internes`` (empty: the instance's)
+``classements``  no        ``round,interne,rang``: a round's own ranking (R-ROUND-2), one row
+                           per interne it lists
 ===============  ========  =====================================================================
 
 Cells: CSV files are read as French Excel writes them (``,`` or ``;``, UTF-8 with or without
@@ -36,7 +42,8 @@ that a spreadsheet would run as formulas (:mod:`affectation.io._cells`).
 (a built-in name, or the nom of the inline maquette when the ``maquette`` table is given),
 ``maquette_semestres`` (the inline maquette's number of semesters), ``obligatoires``
 (``urgences;praticien_n1``; an empty value = none), ``interclassement`` (``rang`` or
-``percentile``) and ``rounds`` encoded as ``nom:cat1;cat2|nom2:*``.
+``percentile``), ``consolidation`` (``appariement`` or ``choix``, R-MAQ-4) and ``rounds``
+encoded as ``nom:cat1;cat2|nom2:*``.
 
 Any other ``.csv`` file in the folder, sheet in the workbook, column or parametre is refused:
 a misspelled ``couple.csv`` must not silently drop the couples.
@@ -64,7 +71,7 @@ from affectation.io.json_format import (
     instance_to_dict,
     show,
 )
-from affectation.model import ALL, Instance
+from affectation.model import ALL, DEFAULT_ROUND, Instance
 
 __all__ = [
     "COLUMNS",
@@ -89,6 +96,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "voeux": ("interne", "rang_voeu", "terrain"),
     "couples": ("interne_a", "interne_b", "rang_voeu", "terrain_a", "terrain_b"),
     "maquette": ("id", "categories", "premier_semestre", "dernier_semestre"),
+    "maquettes": ("maquette", "semestres", "id", "categories", "premier_semestre",
+                  "dernier_semestre"),
+    "classements": ("round", "interne", "rang"),
 }
 """The columns of each table, in the order the writers use."""
 
@@ -99,20 +109,22 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "voeux": ("interne", "rang_voeu", "terrain"),
     "couples": ("interne_a", "interne_b", "rang_voeu", "terrain_a", "terrain_b"),
     "maquette": ("id", "categories", "premier_semestre", "dernier_semestre"),
+    "maquettes": COLUMNS["maquettes"],
+    "classements": COLUMNS["classements"],
 }
 
 TABLES = tuple(COLUMNS)
 REQUIRED_TABLES = ("terrains", "internes", "voeux")
 
 PARAMETRES = (
-    "format", "nom", "maquette", "maquette_semestres", "obligatoires", "date_choix",
-    "interclassement", "rounds",
+    "format", "nom", "maquette", "maquette_semestres", "consolidation", "obligatoires",
+    "date_choix", "interclassement", "rounds",
 )
 """The keys of the ``parametres`` table."""
 
 _INT_COLUMNS = frozenset({
     "postes", "rang", "effectif_promotion", "semestres_valides", "semestres_effectues",
-    "rang_voeu", "premier_semestre", "dernier_semestre", "agrement",
+    "rang_voeu", "premier_semestre", "dernier_semestre", "agrement", "semestres",
 })
 _BOOL_COLUMNS = frozenset({"ambulatoire", "impose", "dernier_de_son_semestre", "voeux_connus"})
 _LIST_COLUMNS = frozenset({"categories", "valides", "derogations"})
@@ -472,7 +484,58 @@ def _document(source: _Source) -> tuple[dict[str, Any], _Places]:
 
     couples_table = source.get("couples")
     doc["couples"] = [] if couples_table is None else _couples(couples_table, places)
+    maquettes_table = source.get("maquettes")
+    if maquettes_table is not None:
+        doc["maquettes"] = _maquettes(maquettes_table, places)
+    classements_table = source.get("classements")
+    if classements_table is not None:
+        _classements(classements_table, doc, places)
     return doc, places
+
+
+def _maquettes(table: _Table, places: _Places) -> list[dict[str, Any]]:
+    """The other inline maquettes (R-MAQ-5), one row per slot, grouped by ``maquette``."""
+    maquettes: dict[str, dict[str, Any]] = {}
+    for line, record in _records(table):
+        nom = record.pop("maquette", None)
+        if not nom:
+            raise table.error("nom de maquette manquant", line, key="maquette")
+        semestres = record.pop("semestres", None)
+        maquette = maquettes.setdefault(nom, {"nom": nom, "semestres": semestres, "stages": []})
+        if semestres != maquette["semestres"]:
+            raise table.error(
+                f"semestres {show(semestres)} ; la maquette {nom} en a "
+                f"{show(maquette['semestres'])} sur une ligne précédente", line, nom,
+                key="semestres")
+        index = len(maquette["stages"])
+        places.rows[f"maquettes[{len(maquettes) - 1}].stages[{index}]"] = (table, line, nom)
+        places.rows.setdefault(f"maquettes[{len(maquettes) - 1}]", (table, line, nom))
+        first, last = record.pop("premier_semestre", None), record.pop("dernier_semestre", None)
+        record["semestres"] = [first, last]
+        maquette["stages"].append(record)
+    return [{k: v for k, v in m.items() if v is not None} for m in maquettes.values()]
+
+
+def _classements(table: _Table, doc: dict[str, Any], places: _Places) -> None:
+    """Each round's own ranking (R-ROUND-2), one row per interne listed."""
+    rounds = doc.setdefault("rounds", [{"nom": DEFAULT_ROUND.nom, "categories": ALL}])
+    names = [r.get("nom") for r in rounds] if isinstance(rounds, list) else []
+    for line, cells in table.rows:
+        nom, interne = cells.get("round", ""), cells.get("interne", "")
+        if nom not in names:
+            raise table.error(
+                f"tour inconnu {show(nom)} (tours : {', '.join(map(str, names)) or 'aucun'})",
+                line, interne or None, key="round")
+        if not interne:
+            raise table.error("interne manquant", line, key="interne")
+        rank = _int_cell(cells.get("rang", ""))
+        round_ = rounds[names.index(nom)]
+        classement = round_.setdefault("classement", {})
+        if interne in classement:
+            raise table.error(f"{interne} figure deux fois dans le classement du tour {nom}",
+                              line, interne, key="interne")
+        classement[interne] = rank
+        places.rows.setdefault(f"classements:{nom}", (table, line, None))
 
 
 def _voeux(
@@ -562,7 +625,9 @@ def _couples(table: _Table, places: _Places) -> list[dict[str, Any]]:
 
 
 _FIRST = re.compile(r"\(((?:terrains|internes)\[\d+\]) l'a déjà\)")
-_ENTITY_RE = re.compile(r"^(terrains|internes|couples|rounds|maquette\.stages)\[(\d+)\]")
+_ENTITY_RE = re.compile(
+    r"^(terrains|internes|couples|rounds|maquette\.stages|maquettes\[\d+\]\.stages|maquettes)"
+    r"\[(\d+)\]")
 _COUPLE_KEYS = {"internes": "interne_a/interne_b", "voeux": "terrain_a/terrain_b"}
 _SLOT_KEYS = {"semestres": "premier_semestre/dernier_semestre"}
 _MAQUETTE_KEYS = {"nom": "maquette", "semestres": "maquette_semestres"}
@@ -589,11 +654,15 @@ def _place(err: InstanceError, places: _Places) -> InstanceError:
 
     if kind == "internes" and key == "voeux" and places.voeux is not None and ident:
         return located(places.voeux, places.voeux_lines.get(ident), ident, "terrain")
-    if match and kind != "rounds":
+    if kind == "rounds" and key == "classement" and ident and f"classements:{ident}" in \
+            places.rows:
+        table, line, _ = places.rows[f"classements:{ident}"]
+        return located(table, None, ident, "classement")
+    if match and kind != "rounds" and match.group(0) in places.rows:
         table, line, row_ident = places.rows[match.group(0)]
-        key = {"couples": _COUPLE_KEYS, "maquette.stages": _SLOT_KEYS}.get(kind, {}).get(
-            key or "", key
-        )
+        key = {"couples": _COUPLE_KEYS, "maquette.stages": _SLOT_KEYS}.get(
+            kind if not kind.startswith("maquettes[") else "maquette.stages", {}
+        ).get(key or "", key)
         return located(table, line, row_ident or ident, key)
     if kind == "maquette" and key == "stages" and places.maquette is not None:
         return located(places.maquette, None, None, None)
@@ -701,6 +770,8 @@ def _tables(instance: Instance) -> dict[str, list[list[str]]]:
     else:
         parametres += [["maquette", maquette["nom"]],
                        ["maquette_semestres", str(maquette["semestres"])]]
+    if doc.get("consolidation") is not None:
+        parametres.append(["consolidation", doc["consolidation"]])
     parametres.append(["obligatoires", _join(doc["obligatoires"], "category")])
     if doc.get("date_choix") is not None:
         parametres.append(["date_choix", doc["date_choix"]])
@@ -727,6 +798,16 @@ def _tables(instance: Instance) -> dict[str, list[list[str]]]:
             )
         ],
     }
+    if doc.get("maquettes"):
+        tables["maquettes"] = [
+            [m["nom"], str(m["semestres"]), s["id"], _join(s["categories"], "category"),
+             *map(str, s["semestres"])]
+            for m in doc["maquettes"] for s in m["stages"]
+        ]
+    classements = [[r["nom"], interne, str(rank)] for r in doc["rounds"]
+                   for interne, rank in r.get("classement", {}).items()]
+    if classements:
+        tables["classements"] = classements
     if not isinstance(maquette, str):
         tables["maquette"] = [
             [s["id"], _join(s["categories"], "category"), *map(str, s["semestres"])]

@@ -25,7 +25,7 @@ from affectation.errors import AffectationError
 from affectation.live.journal import Head, Journal, JournalError, read_journal
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
-from affectation.rules.order import choice_order
+from affectation.rules.order import choice_order, require_one_ranking
 from affectation.rules.reasons import Reason
 from affectation.rules.turn import Round, imposed, partner_now, why_imposed
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -136,6 +136,7 @@ class ChoiceDay:
     def __init__(self, instance: Instance, journal: Journal | None) -> None:
         self.instance = instance
         self.journal = journal
+        require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = choice_order(instance)
         self._position_of = {i: p for p, i in enumerate(self.order)}
         self._reset()

@@ -128,7 +128,7 @@ def mandatory_classes(
         return known[round_index]
     imposable = list(imposable)
     profiles: list[Profile] = sorted(
-        {profile(instance.maquette, i) for i in imposable}, key=_profile_key
+        {profile(instance.maquette_of(i), i) for i in imposable}, key=_profile_key
     )
     signature_class: dict[tuple[bool, ...], int] = {}
     class_of: dict[str, int] = {}
@@ -150,7 +150,7 @@ def mandatory_classes(
         )
         for p in profiles
     }
-    type_of = {i.id: mask_of_profile[profile(instance.maquette, i)] for i in imposable}
+    type_of = {i.id: mask_of_profile[profile(instance.maquette_of(i), i)] for i in imposable}
     cuts = union_closure(m for m in type_of.values() if m)
     return MandatoryClasses(class_of, len(class_categories), type_of, cuts)
 

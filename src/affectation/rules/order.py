@@ -11,7 +11,7 @@ from affectation.errors import InstanceError
 if TYPE_CHECKING:
     from affectation.model import Instance, Interne
 
-__all__ = ["cached_choice_order", "choice_order", "order_key", "seniority"]
+__all__ = ["cached_choice_order", "choice_order", "order_key", "require_one_ranking", "seniority"]
 
 
 def seniority(interne: Interne) -> int:
@@ -65,3 +65,23 @@ def cached_choice_order(instance: Instance) -> tuple[str, ...]:
     if known.choice_order is None:
         known.choice_order = choice_order(instance)
     return known.choice_order
+
+
+def require_one_ranking(instance: Instance) -> None:
+    """Refuse an instance whose rounds carry their own ranking (R-ROUND-2) in an engine that
+    plays every round in the order of :func:`choice_order`.
+
+    The files carry ``rounds[].classement`` and :class:`~affectation.model.Instance` checks
+    it; the serial engine, the CP-SAT model, the checker and the live day do not play a
+    round in its own order yet (issue 16, item 4, docs/rules.md). Playing it in the
+    instance's order would give a wrong allocation without a word, so they refuse it, naming
+    the round and the key."""
+    for index, round_ in enumerate(instance.rounds):
+        if round_.classement is not None:
+            raise InstanceError(
+                "le classement propre d'un tour (R-ROUND-2) est lu et vérifié mais pas encore "
+                "appliqué par les moteurs (moteur séquentiel, CP-SAT, vérification, jour du "
+                "choix) ; retirez la clé classement pour choisir dans l'ordre de l'instance",
+                entity=f"rounds[{index}] ({round_.nom})",
+                key="classement",
+            )

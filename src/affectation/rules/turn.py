@@ -96,11 +96,19 @@ def slot_tables(instance: Instance) -> dict[str, dict[str, str | None]]:
     known = instance.tables
     if known.slot_tables is None:
         shared: dict = {}
-        maquette = instance.maquette
+        maquette_of = instance.maquette_of  # R-MAQ-5: the interne's own maquette
+        known.profiles = {i.id: profile(maquette_of(i), i) for i in instance.internes}
         known.slot_tables = {
-            i.id: shared.setdefault(profile(maquette, i), {}) for i in instance.internes
+            interne_id: shared.setdefault(p, {}) for interne_id, p in known.profiles.items()
         }
     return known.slot_tables
+
+
+def profile_of(instance: Instance, interne: Interne) -> Any:
+    """The interne's eligibility profile on their own maquette (R-ELI, R-MAQ-5), built once
+    per instance with :func:`slot_tables`."""
+    slot_tables(instance)
+    return instance.tables.profiles[interne.id]  # type: ignore[index]
 
 
 def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Access, str | None]:
@@ -111,8 +119,7 @@ def reach(instance: Instance, interne: Interne, terrain: Terrain) -> tuple[Acces
     table = slot_tables(instance)[interne.id]
     slot = table.get(terrain.id, _UNKNOWN)
     if slot is _UNKNOWN:
-        slot = table[terrain.id] = slot_for(
-            profile(instance.maquette, interne), terrain.category_set)
+        slot = table[terrain.id] = slot_for(profile_of(instance, interne), terrain.category_set)
     how = access(interne, terrain, slot)  # type: ignore[arg-type]
     return how, (slot if how != "no" else None)  # type: ignore[return-value]
 
@@ -173,6 +180,7 @@ class Round:
         self.fill = RoundFill.start(
             instance, round_index, free, (i for i in imposables(instance) if i.id not in placed))
         self.tables = slot_tables(instance)
+        self.profiles = instance.tables.profiles
         self.single = len(instance.rounds) == 1
         self._mandatory = self.fill.classes.class_of
         self._counted = self.fill.counted
@@ -186,7 +194,7 @@ class Round:
         slot = table.get(terrain_id, _UNKNOWN)
         if slot is _UNKNOWN:
             slot = table[terrain_id] = slot_for(
-                profile(self.instance.maquette, interne),
+                self.profiles[interne.id],
                 self.instance.terrain_by_id[terrain_id].category_set)
         return slot  # type: ignore[return-value]
 
