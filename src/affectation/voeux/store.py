@@ -36,6 +36,8 @@ import attrs
 from affectation.errors import AffectationError
 from affectation.io import instance_from_dict, instance_to_dict
 from affectation.model import Instance
+from affectation.rules.reasons import Reason
+from affectation.rules.turn import reach
 from affectation.voeux.receipt import Receipt, digest
 
 __all__ = ["SCHEMA", "Campaign", "CampaignError", "Procuration", "Saved", "hash_token",
@@ -152,6 +154,7 @@ class Campaign:
         self.opened: str = meta["ouverture"]
         self.instance: Instance = instance_from_dict(json.loads(meta["instance"]))
         self._version = self._count()
+        self._eligibility: dict[str, dict[str, str | None]] = {}
 
     # --- creation -----------------------------------------------------------------------
 
@@ -321,6 +324,29 @@ class Campaign:
             if terrain in seen:
                 raise CampaignError(f"vœu {rank} : le terrain {terrain} est déjà dans la liste")
             seen.add(terrain)
+        closed = self.eligibility(interne_id)
+        for rank, terrain in enumerate(voeux, start=1):
+            if closed[terrain] is not None:
+                raise CampaignError(f"vœu {rank} : {self._terrain_label(terrain)} ne vous est "
+                                    f"pas accessible ({closed[terrain]})")
+
+    def _terrain_label(self, terrain_id: str) -> str:
+        t = self.instance.terrain(terrain_id)
+        return f"{t.nom} ({t.id})" if t.nom else t.id
+
+    def eligibility(self, interne_id: str) -> dict[str, str | None]:
+        """``{terrain id: None if the interne may take it, else why not (French, rule)}``,
+        every terrain in file order; asked of the turn kernel (:func:`rules.turn.reach`),
+        free postes aside."""
+        cached = self._eligibility.get(interne_id)
+        if cached is None:
+            interne = self.instance.interne(interne_id)
+            cached = {}
+            for terrain in self.instance.terrains:
+                how, _slot = reach(self.instance, interne, terrain)
+                cached[terrain.id] = None if how != "no" else Reason.NOT_ELIGIBLE.words
+            self._eligibility[interne_id] = cached
+        return cached
 
     def history(self, interne_id: str | None = None) -> list[Saved]:
         """Every saved list, oldest first (one interne's, or everyone's)."""
