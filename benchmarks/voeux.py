@@ -5,8 +5,9 @@ loopback, on a generated subdivision (``affectation.datasets.generate``) with a 
 ``--clients`` threads in this process play ``--internes`` internes saving ``--saves`` times each
 (``POST /api/liste`` with the interne's token, a list of 10 to 30 eligible terrains), every save
 committed and synced before it is answered. Measured: each save's latency (send to answer), the
-whole run's duration, the server's peak memory (``VmHWM``), and then one ``GET /api/chances``
-after the saves: the pré-choix refresh with every list known (``--tirages`` draws).
+whole run's duration, the server's peak memory (``VmHWM``), and one ``GET /api/chances`` before
+the saves (every list guessed) and one after (every list known): the pré-choix refresh
+(``--tirages`` draws).
 
     .venv/bin/python benchmarks/voeux.py                         # 1,500 internes × 5 saves
     .venv/bin/python benchmarks/voeux.py --internes 200 --saves 2 --no-write
@@ -99,6 +100,14 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.1)
+        def refresh_chances() -> tuple[float, dict]:
+            request = urllib.request.Request(url + "/api/chances", headers={
+                "Authorization": f"Bearer {tokens[ids[0]]}"})
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=600) as answer:
+                return time.perf_counter() - t0, json.load(answer)
+
+        refresh_none, _ = refresh_chances()  # every list guessed
         rng = random.Random(0)
         jobs = []
         for round_ in range(args.saves):
@@ -113,12 +122,7 @@ def main() -> None:
                 jobs))
         duration = time.perf_counter() - start
         rss_after_saves = vm_kib(server.pid, "VmRSS")
-        request = urllib.request.Request(url + "/api/chances", headers={
-            "Authorization": f"Bearer {tokens[ids[0]]}"})
-        t0 = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=600) as answer:
-            chances = json.load(answer)
-        refresh = time.perf_counter() - t0
+        refresh, chances = refresh_chances()  # every list known
         peak = vm_kib(server.pid, "VmHWM")
     finally:
         server.terminate()
@@ -132,7 +136,8 @@ def main() -> None:
         "save_ms_p50": round(statistics.median(ms), 2),
         "save_ms_p99": round(ms[int(0.99 * (len(ms) - 1))], 2),
         "save_ms_max": round(ms[-1], 2),
-        "chances_refresh_s": round(refresh, 2), "tirages": args.tirages,
+        "chances_refresh_none_known_s": round(refresh_none, 2),
+        "chances_refresh_all_known_s": round(refresh, 2), "tirages": args.tirages,
         "listes_connues": chances["listes_connues"],
         "server_rss_mib_after_saves": round(rss_after_saves / 1024, 1),
         "server_peak_mib": round(peak / 1024, 1),
