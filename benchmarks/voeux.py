@@ -87,7 +87,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "affectation", "voeux", "serveur", "--base", str(base),
-         "--port", str(port), "--tirages", str(args.tirages)],
+         "--port", str(port), "--tirages", str(args.tirages),
+         "--rafraichir", "0"],
         env=dict(os.environ, AFFECTATION_JETON=ORGANISER), stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

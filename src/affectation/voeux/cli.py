@@ -119,7 +119,10 @@ def liens(base: str, out: str, url: str, renew: str | None, tous: bool) -> None:
               help="Fichier du jeton de l'organisateur (par défaut BASE.jeton).")
 @click.option("--tirages", type=click.IntRange(min=10, max=10000), default=200,
               show_default=True, help="Tirages du pré-choix des chances.")
-def serveur(base: str, host: str, port: str, token_file: str | None, tirages: int) -> None:
+@click.option("--rafraichir", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Secondes au moins entre deux calculs des chances.")
+def serveur(base: str, host: str, port: str, token_file: str | None, tirages: int,
+            rafraichir: float) -> None:
     """Servir les pages des internes et de l'organisateur."""
     from affectation.live.startup import StartupError, bind, parse_port
     from affectation.voeux.app import Chances, create_app
@@ -141,7 +144,8 @@ def serveur(base: str, host: str, port: str, token_file: str | None, tirages: in
     click.echo(f"organisateur :  http://{shown}:{bound}/organisateur#jeton={token}")
     click.echo(f"jeton :         {origin}")
     app = create_app(campaign, organiser_token=token, hosts=allowed_hosts(host, bound),
-                     chances=Chances(campaign, n_samples=tirages))
+                     chances=Chances(campaign, n_samples=tirages,
+                                                     interval=rafraichir))
     import uvicorn
 
     config = uvicorn.Config(app, log_level="warning")
