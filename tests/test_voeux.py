@@ -224,6 +224,7 @@ def test_the_chances_say_how_many_lists_are_known(served):
     chances = client.get("/api/chances", headers=auth(ta)).json()
     assert chances["listes_connues"] == 1 and chances["internes"] == len(INSTANCE.internes)
     assert [w["rang"] for w in chances["voeux"]] == [1, 2, 3]
+    assert all(isinstance(w["postes_surement_libres"], int) for w in chances["voeux"])
     assert all(0 <= w["probabilite"] <= 1 for w in chances["voeux"])
     client.post("/api/liste", headers=auth(tb), json={"voeux": eligible(campaign, b)[:1]})
     again = client.get("/api/chances", headers=auth(tb)).json()
@@ -411,3 +412,36 @@ def test_kill_9_during_saves_loses_no_acknowledged_save(tmp_path):
         for receipt in acknowledged:
             assert receipt in kept
         assert len(kept) >= len(acknowledged)
+
+
+# --- the postes certainly left ------------------------------------------------------------------
+
+
+def test_postes_certainly_left_is_a_floor_of_the_replayed_day():
+    """Every list known (the example's own): at each interne's turn in the serial replay, each
+    of their wishes has at least the floor free; and an unknown list above only lowers it."""
+    from affectation.serial import serial_dictatorship
+    from affectation.voeux.certain import certainly_left
+
+    result = serial_dictatorship(INSTANCE)
+    order = result.ordre
+    held = {a.interne: a.terrain for a in result.affectations}
+    known = {i.id: i.voeux for i in INSTANCE.internes}
+    checked = 0
+    for k, interne_id in enumerate(order[::7]):
+        interne = INSTANCE.interne(interne_id)
+        floor = certainly_left(INSTANCE, interne_id, interne.voeux, known)
+        before = order[:order.index(interne_id)]
+        for terrain in interne.voeux:
+            taken = sum(1 for j in before if held.get(j) == terrain
+                        and INSTANCE.interne(j).surnombre is None)
+            assert floor[terrain] <= INSTANCE.terrain(terrain).postes - taken
+            checked += 1
+        if k == 3 and interne.voeux:  # forget every list above: the floor can only drop
+            fewer = certainly_left(INSTANCE, interne_id, interne.voeux, {})
+            assert all(fewer[t] <= floor[t] for t in interne.voeux)
+    assert checked > 50
+    first = order[0]
+    top = INSTANCE.interne(first).voeux
+    assert certainly_left(INSTANCE, first, top, {}) == {
+        t: INSTANCE.terrain(t).postes for t in top}  # nobody above: every poste is free

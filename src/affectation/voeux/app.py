@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from affectation.voeux.certain import certainly_left
 from affectation.voeux.store import Campaign, CampaignError, hash_token, now_utc
 from affectation.web import BadRequest, Guard, bearer, error_handlers, json_error, read_json_object
 
@@ -238,6 +239,10 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
             return refuse()
         result = await guess.get()
         position = result.order.index(who) + 1
+        saved = campaign.latest_of(who)
+        mine = list(saved.voeux) if saved else []
+        floor = certainly_left(campaign.instance, who, mine,
+                               {i: s.voeux for i, s in campaign.latest().items()})
         wishes = []
         records = {r["terrain"]: r for r in result.terrain_records()}
         if who in result.known:
@@ -245,6 +250,7 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                 wishes.append({"rang": rank, **_terrain_view(campaign, terrain),
                                "probabilite": p,
                                "libre_a_votre_tour": result.free_at(terrain, position),
+                               "postes_surement_libres": floor.get(terrain),
                                "rang_limite_median": records[terrain]["rang_limite_median"]})
         probable = []
         row = result.probabilities().loc[who]

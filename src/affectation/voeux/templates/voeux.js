@@ -108,7 +108,7 @@ async function chances() {
     p.textContent = `${c.listes_connues} listes connues sur ${c.internes} (les autres sont devinées), ${c.tirages} tirages, calculé le ${c.calcule_le} ; votre position : ${c.position}.`;
     div.append(p);
     const ul = document.createElement("ul");
-    for (const v of c.voeux) { const li = document.createElement("li"); li.textContent = `vœu ${v.rang} ${v.nom} : ${Math.round(v.probabilite * 100)} % (libre à votre tour : ${Math.round(v.libre_a_votre_tour * 100)} %)`; ul.append(li); }
+    for (const v of c.voeux) { const li = document.createElement("li"); li.textContent = `vœu ${v.rang} ${v.nom} : ${Math.round(v.probabilite * 100)} % (libre à votre tour : ${Math.round(v.libre_a_votre_tour * 100)} % ; au moins ${v.postes_surement_libres} poste(s) sûrement libre(s) d'après les listes connues)`; ul.append(li); }
     for (const v of (c.voeux.length ? [] : c.probables)) { const li = document.createElement("li"); li.textContent = `${v.nom} : ${Math.round(v.probabilite * 100)} %`; ul.append(li); }
     div.append(ul); etat("");
   } catch (e) { etat(e.message, true); }
