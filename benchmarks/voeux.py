@@ -5,9 +5,9 @@ loopback, on a generated subdivision (``affectation.datasets.generate``) with a 
 ``--clients`` threads in this process play ``--internes`` internes saving ``--saves`` times each
 (``POST /api/liste`` with the interne's token, a list of 10 to 30 eligible terrains), every save
 committed and synced before it is answered. Measured: each save's latency (send to answer), the
-whole run's duration, the server's peak memory (``VmHWM``), and one ``GET /api/chances`` before
-the saves (every list guessed) and one after (every list known): the pré-choix refresh
-(``--tirages`` draws).
+whole run's duration, the server's peak memory (``VmHWM``, and its chances worker's), and one
+``GET /api/chances`` before the saves (every list guessed) and one after (every list known):
+the pré-choix refresh (``--tirages`` draws).
 
     .venv/bin/python benchmarks/voeux.py                         # 1,500 internes × 5 saves
     .venv/bin/python benchmarks/voeux.py --internes 200 --saves 2 --no-write
@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -48,6 +49,14 @@ def vm_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out += [int(c) for c in text]
+    return out
 
 
 def post(url: str, token: str, body: dict) -> float:
@@ -73,6 +82,9 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--tirages", type=int, default=200)
+    parser.add_argument("--refresh-during-saves", action="store_true",
+                        help="One client asks for the chances again and again during the saves "
+                             "(every run sees new lists: the worst case).")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -116,15 +128,29 @@ def main() -> None:
                 pool = choices[interne]
                 jobs.append((interne, rng.sample(pool, min(len(pool), rng.randint(10, 30))),
                              round_))
+        done = threading.Event()
+        refreshes: list[float] = []
+
+        def keep_refreshing() -> None:
+            while not done.is_set():
+                refreshes.append(refresh_chances()[0])
+
+        refresher = threading.Thread(target=keep_refreshing)
+        if args.refresh_during_saves:
+            refresher.start()
         start = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(args.clients) as executor:
             latencies = list(executor.map(
                 lambda job: post(url + "/api/liste", tokens[job[0]], {"voeux": job[1]}),
                 jobs))
         duration = time.perf_counter() - start
+        done.set()
+        if args.refresh_during_saves:
+            refresher.join()
         rss_after_saves = vm_kib(server.pid, "VmRSS")
         refresh, chances = refresh_chances()  # every list known
         peak = vm_kib(server.pid, "VmHWM")
+        worker_peak = sum(vm_kib(c, "VmHWM") for c in children(server.pid))
     finally:
         server.terminate()
         server.wait()
@@ -132,7 +158,8 @@ def main() -> None:
     ms = [x * 1000 for x in latencies]
     figures = {
         "internes": args.internes, "saves_per_interne": args.saves, "clients": args.clients,
-        "saves": len(ms), "duration_s": round(duration, 2),
+        "saves": len(ms), "refresh_during_saves": args.refresh_during_saves,
+        "refreshes_during_saves": len(refreshes), "duration_s": round(duration, 2),
         "saves_per_s": round(len(ms) / duration, 1),
         "save_ms_p50": round(statistics.median(ms), 2),
         "save_ms_p99": round(ms[int(0.99 * (len(ms) - 1))], 2),
@@ -142,6 +169,7 @@ def main() -> None:
         "listes_connues": chances["listes_connues"],
         "server_rss_mib_after_saves": round(rss_after_saves / 1024, 1),
         "server_peak_mib": round(peak / 1024, 1),
+        "chances_worker_peak_mib": round(worker_peak / 1024, 1),
         "base_mib": round(base.stat().st_size / 2**20, 1),
     }
     for key, value in figures.items():

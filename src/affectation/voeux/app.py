@@ -16,6 +16,7 @@ a 429 in French.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterable
@@ -61,16 +62,29 @@ class RateLimit:
         return True
 
 
+def _run_prechoix(instance: Any, n_samples: int) -> Any:
+    """The pré-choix of the chances (a module function: it runs in a worker process)."""
+    from affectation.prechoix import prechoix
+
+    return prechoix(instance, n_samples=n_samples, seed=0)
+
+
 class Chances:
-    """The pré-choix with the saved lists known and the others guessed, computed on demand in
-    a worker thread and kept until a save changes the campaign (and at least ``interval``
-    seconds, so that a stream of saves does not start a stream of runs)."""
+    """The pré-choix with the saved lists known and the others guessed, computed on demand and
+    kept until a save changes the campaign (and at least ``interval`` seconds, so that a
+    stream of saves does not start a stream of runs).
+
+    It runs in one worker process (``process=True``, spawned at the first run and kept), so
+    that the saves, answered by the server's own process, do not wait on it for the GIL
+    (benchmarks/voeux.py ``--refresh-during-saves``); ``process=False``: a thread."""
 
     def __init__(self, campaign: Campaign, *, n_samples: int = 200,
-                 interval: float = 60.0) -> None:
+                 interval: float = 60.0, process: bool = True) -> None:
         self.campaign = campaign
         self.n_samples = n_samples
         self.interval = interval
+        self.process = process
+        self._pool: Any = None
         self.result: Any = None
         self.version = -1
         self.computed_at = 0.0
@@ -86,16 +100,29 @@ class Chances:
             if self.result is None or (not fresh and not recent):
                 version = self.campaign.version
                 instance = self.campaign.current_instance()
-                self.result = await asyncio.to_thread(self._run, instance)
+                if self.process:
+                    if self._pool is None:
+                        import concurrent.futures
+                        import multiprocessing
+
+                        self._pool = concurrent.futures.ProcessPoolExecutor(
+                            1, mp_context=multiprocessing.get_context("spawn"))
+                    loop = asyncio.get_running_loop()
+                    self.result = await loop.run_in_executor(self._pool, _run_prechoix,
+                                                             instance, self.n_samples)
+                else:
+                    self.result = await asyncio.to_thread(_run_prechoix, instance,
+                                                          self.n_samples)
                 self.version = version
                 self.computed_at = time.monotonic()
                 self.computed_utc = now_utc()
             return self.result
 
-    def _run(self, instance: Any) -> Any:
-        from affectation.prechoix import prechoix
-
-        return prechoix(instance, n_samples=self.n_samples, seed=0)
+    def close(self) -> None:
+        """Stop the worker process, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _page(name: str) -> str:
@@ -327,7 +354,14 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
         Route("/api/organisateur", api_organiser),
         Route("/api/export", api_export),
     ]
-    app = Starlette(routes=routes, exception_handlers=error_handlers(),
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        try:
+            yield
+        finally:
+            guess.close()
+
+    app = Starlette(routes=routes, exception_handlers=error_handlers(), lifespan=lifespan,
                     middleware=[Middleware(Guard, hosts=hosts)])
     app.state.campaign = campaign
     return app
