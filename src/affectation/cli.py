@@ -1131,5 +1131,12 @@ from affectation.appariement.cli import appariement as _appariement  # noqa: E40
 main.add_command(_appariement)
 
 
+# --- the wishes online (issue 19), its own group -----------------------------------------------
+
+from affectation.voeux.cli import voeux as _voeux  # noqa: E402
+
+main.add_command(_voeux)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

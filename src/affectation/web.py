@@ -56,6 +56,8 @@ MAX_BODY = 64 * 1024
 MAX_STRING = 200
 """Longest string field accepted (characters)."""
 MAX_INT = 2**31 - 1
+MAX_LIST = 500
+"""Most strings in a ``"list"`` field."""
 TOKEN_MIN = 16
 TOKEN_ENV = "AFFECTATION_JETON"
 
@@ -187,7 +189,8 @@ def bearer(headers: Mapping[str, str], tokens: Mapping[str, str]) -> str | None:
 # --- the body -----------------------------------------------------------------------------------
 
 FieldKind = str
-"""``"str"``, ``"pair"`` (two strings), ``"str|pair"`` or ``"int"``."""
+"""``"str"``, ``"pair"`` (two strings), ``"str|pair"``, ``"int"`` or ``"list"`` (at most
+:data:`MAX_LIST` strings)."""
 
 
 async def read_json_object(request: Any, fields: Mapping[str, FieldKind], *,
@@ -268,11 +271,19 @@ def _check_field(name: str, value: Any, kind: FieldKind) -> None:
         for v in value:
             _check_string(name, v)
         return
+    if "list" in kinds and isinstance(value, list):
+        if len(value) > MAX_LIST:
+            raise BadRequest(400, f"champ {name!r} : liste trop longue (au plus {MAX_LIST})")
+        for item in value:
+            if not isinstance(item, str):
+                raise BadRequest(400, f"champ {name!r} : attendu une liste de chaînes")
+            _check_string(name, item)
+        return
     if ("int" in kinds and isinstance(value, int) and not isinstance(value, bool)
             and 0 <= value <= MAX_INT):
         return
     expected = {"str": "une chaîne", "pair": "une paire de chaînes [\"A\", \"B\"]",
-                "int": "un entier positif"}
+                "int": "un entier positif", "list": "une liste de chaînes"}
     raise BadRequest(400, f"champ {name!r} : attendu {' ou '.join(expected[k] for k in kinds)}")
 
 

@@ -1,0 +1,129 @@
+// The interne's page: the token comes from the link's fragment (#jeton=…), never sent by the
+// browser; every call sends it as Authorization: Bearer.
+"use strict";
+const jeton = new URLSearchParams(location.hash.slice(1)).get("jeton") || "";
+let moi = null, liste = [], precedent = "", glisse = null;
+const $ = (id) => document.getElementById(id);
+const nomDe = (id) => { const t = moi.terrains.find((x) => x.id === id); return t ? t : {id, nom: id, ville: "", categories: []}; };
+
+function etat(texte, erreur) { $("etat").textContent = texte; $("etat").className = erreur ? "erreur" : ""; }
+
+async function appel(chemin, corps) {
+  const options = {headers: {"Authorization": "Bearer " + jeton}};
+  if (corps !== undefined) {
+    options.method = "POST"; options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(corps);
+  }
+  const r = await fetch(chemin, options);
+  const data = await r.json().catch(() => ({error: "réponse illisible du serveur"}));
+  if (!r.ok) throw new Error(data.error || ("erreur " + r.status));
+  return data;
+}
+
+function libelleTerrain(t) { return `${t.nom} — ${t.ville || "?"} (${t.categories.join(", ")}) [${t.id}]`; }
+
+function dessinerListe() {
+  const ol = $("liste"); ol.replaceChildren();
+  liste.forEach((id, k) => {
+    const li = document.createElement("li"); li.draggable = true; li.tabIndex = 0; li.dataset.id = id;
+    const n = document.createElement("span"); n.className = "nom"; n.textContent = `${k + 1}. ${libelleTerrain(nomDe(id))}`;
+    const haut = document.createElement("button"); haut.type = "button"; haut.textContent = "↑"; haut.setAttribute("aria-label", "monter " + id);
+    const bas = document.createElement("button"); bas.type = "button"; bas.textContent = "↓"; bas.setAttribute("aria-label", "descendre " + id);
+    const ote = document.createElement("button"); ote.type = "button"; ote.textContent = "✕"; ote.setAttribute("aria-label", "retirer " + id);
+    haut.onclick = () => deplacer(k, k - 1); bas.onclick = () => deplacer(k, k + 1);
+    ote.onclick = () => { liste.splice(k, 1); modifie(); };
+    li.onkeydown = (e) => {
+      if (e.altKey && e.key === "ArrowUp") { e.preventDefault(); deplacer(k, k - 1, true); }
+      if (e.altKey && e.key === "ArrowDown") { e.preventDefault(); deplacer(k, k + 1, true); }
+    };
+    li.ondragstart = () => { glisse = k; li.classList.add("glisse"); };
+    li.ondragend = () => li.classList.remove("glisse");
+    li.ondragover = (e) => e.preventDefault();
+    li.ondrop = (e) => { e.preventDefault(); if (glisse !== null) deplacer(glisse, k); glisse = null; };
+    li.append(n, haut, bas, ote); ol.append(li);
+  });
+}
+
+function deplacer(de, vers, focus) {
+  if (vers < 0 || vers >= liste.length || de === vers) return;
+  const [x] = liste.splice(de, 1); liste.splice(vers, 0, x); modifie();
+  if (focus) $("liste").children[vers].focus();
+}
+
+function modifie() { dessinerListe(); dessinerTerrains(); etat("Liste modifiée, pas encore enregistrée."); }
+
+function dessinerTerrains() {
+  const q = $("recherche").value.trim().toLowerCase();
+  const ul = $("terrains"); ul.replaceChildren(); const fermes = $("fermes"); fermes.replaceChildren();
+  for (const t of moi.terrains) {
+    const texte = libelleTerrain(t);
+    if (q && !texte.toLowerCase().includes(q)) continue;
+    const li = document.createElement("li");
+    const s = document.createElement("span"); s.textContent = texte; li.append(s);
+    if (t.raison) { s.textContent = texte + " : " + t.raison; fermes.append(li); continue; }
+    if (!liste.includes(t.id)) {
+      const b = document.createElement("button"); b.type = "button"; b.textContent = "Ajouter";
+      b.setAttribute("aria-label", "ajouter " + t.id);
+      b.onclick = () => { liste.push(t.id); modifie(); };
+      li.append(b);
+    }
+    ul.append(li);
+  }
+}
+
+function montrerRecu(recu) {
+  if (!recu) { $("recu").textContent = "Aucune liste enregistrée pour l'instant."; return; }
+  precedent = recu.empreinte;
+  $("recu").textContent = `Dernier reçu : ${recu.heure} (UTC), empreinte ${recu.empreinte}`;
+  const blob = new Blob([JSON.stringify(recu, null, 2)], {type: "application/json"});
+  const a = $("telecharger"); a.href = URL.createObjectURL(blob);
+  a.download = `recu-${recu.interne}-${recu.heure.replace(/[:.]/g, "-")}.json`; a.hidden = false;
+}
+
+async function charger() {
+  if (!jeton) { etat("Lien incomplet : ouvrez votre lien personnel tel que reçu.", true); return; }
+  try { moi = await appel("/api/moi"); } catch (e) { etat(e.message, true); return; }
+  $("qui").textContent = `${moi.libelle} — rang ${moi.rang}, semestre ${moi.semestre}` + (moi.fermee ? " — campagne fermée" : "");
+  liste = moi.voeux.slice(); montrerRecu(moi.recu); dessinerListe(); dessinerTerrains();
+  if (moi.procuration) {
+    const r = document.querySelector(`input[name=mode][value=${moi.procuration.mode}]`); if (r) r.checked = true;
+    $("mandataire").value = moi.procuration.mandataire || "";
+  }
+  etat("");
+}
+
+async function enregistrer() {
+  etat("Enregistrement…");
+  try {
+    const r = await appel("/api/liste", {voeux: liste, precedent});
+    montrerRecu(r.recu); etat(r.message + " — reçu prêt à télécharger.");
+  } catch (e) { etat(e.message, true); }
+}
+
+async function chances() {
+  etat("Calcul des chances (peut prendre une minute)…");
+  try {
+    const c = await appel("/api/chances"); const div = $("chances"); div.replaceChildren();
+    const p = document.createElement("p");
+    p.textContent = `${c.listes_connues} listes connues sur ${c.internes} (les autres sont devinées), ${c.tirages} tirages, calculé le ${c.calcule_le} ; votre position : ${c.position}.`;
+    div.append(p);
+    const ul = document.createElement("ul");
+    for (const v of c.voeux) { const li = document.createElement("li"); li.textContent = `vœu ${v.rang} ${v.nom} : ${Math.round(v.probabilite * 100)} % (libre à votre tour : ${Math.round(v.libre_a_votre_tour * 100)} % ; au moins ${v.postes_surement_libres} poste(s) sûrement libre(s) d'après les listes connues)`; ul.append(li); }
+    for (const v of (c.voeux.length ? [] : c.probables)) { const li = document.createElement("li"); li.textContent = `${v.nom} : ${Math.round(v.probabilite * 100)} %`; ul.append(li); }
+    div.append(ul); etat("");
+  } catch (e) { etat(e.message, true); }
+}
+
+async function procurer() {
+  const choix = document.querySelector("input[name=mode]:checked");
+  if (!choix) { etat("Choisissez une des trois options.", true); return; }
+  try {
+    const r = await appel("/api/procuration", {mode: choix.value, mandataire: $("mandataire").value});
+    etat(r.message);
+  } catch (e) { etat(e.message, true); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("enregistrer").onclick = enregistrer; $("calculer").onclick = chances; $("procurer").onclick = procurer;
+  $("recherche").oninput = dessinerTerrains; charger();
+});
