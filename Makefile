@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 	$(BIN)/python notebooks/check_outputs.py notebooks/*.ipynb
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
@@ -25,7 +25,7 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests/test_cpsat_agreement.py tests/test_serial_properties.py
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n auto
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -1,7 +1,7 @@
 """Hypothesis profiles: ``ci`` (default, fixed counts, derandomized) and ``deep`` (on demand).
 
-Run the deep profile with ``HYPOTHESIS_PROFILE=deep make test`` (or ``pytest
---hypothesis-profile=deep``).
+Run the deep profile with ``make deep`` (``HYPOTHESIS_PROFILE=deep pytest -n auto``): every
+property with the deep profile's counts, the counts written ``scaled(n)`` ten times larger.
 """
 
 import os
@@ -24,3 +24,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+
+
+def scaled(n: int) -> int:
+    """A fixed example count for a costly property: ``n`` in CI, ten times more in deep runs."""
+    return 10 * n if DEEP else n

@@ -5,8 +5,7 @@ The model is solved without hints: the proof does not lean on the baseline.
 
 from __future__ import annotations
 
-import os
-
+from conftest import DEEP
 from hypothesis import given, settings
 from strategies import (
     couple_heavy_instances,
@@ -72,9 +71,6 @@ def test_cpsat_equals_serial_with_three_maquettes(instance: Instance) -> None:
     interne's own maquette, they agree interne by interne and the checker accepts both."""
     assert check(instance, serial_dictatorship(instance)) == []
     assert_same(instance)
-
-
-DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 
 
 @settings(max_examples=max(50, settings().max_examples // 4) if DEEP else 4)

@@ -405,7 +405,7 @@ def test_bad_value_is_quoted_short(tmp_path: Path, json_text: str) -> None:
     with pytest.raises(InstanceError) as info:
         load_instance(path)
     text = refused(info, "postes", "10,002 caractères")
-    assert len(text) < 260
+    assert len(text.removeprefix(str(path))) < 200  # the temporary folder's length aside
 
 
 def test_long_unknown_key_is_quoted_short(tmp_path: Path, json_text: str) -> None:

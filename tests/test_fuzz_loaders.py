@@ -4,14 +4,13 @@ Every mutation (types, keys, values, encodings, duplicated keys, bytes, separato
 cells) must end in an :class:`InstanceError` or a loaded instance, and on the command line in
 exit 0 with a result or exit 2 with a message and nothing written: never a traceback, never a
 result on a refused input. Mutations that break the contract (``must_refuse``) must be
-refused. Counts: the CI profile runs the numbers below (about 600 files); ``deep`` runs ten
+refused. Counts: the CI profile runs the numbers below (about 550 files); ``deep`` runs ten
 times as many.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import openpyxl
 from click.testing import CliRunner
+from conftest import scaled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import instances
@@ -29,7 +29,6 @@ from affectation.io import load_instance, load_result, save_csv, save_excel
 from affectation.io.json_format import instance_to_dict
 from affectation.model import Instance
 
-SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "deep" else 1
 FUZZ = settings(deadline=None, suppress_health_check=list(HealthCheck))
 
 VALUES: list[Any] = [
@@ -156,7 +155,7 @@ JSON_KINDS = ["set", "set", "set", "delete", "unknown_key", "duplicate", "consta
 
 @given(instances(max_internes=6, max_terrains=5), st.sampled_from(JSON_KINDS),
        st.integers(0, 2**32))
-@settings(FUZZ, max_examples=300 * SCALE)
+@settings(FUZZ, max_examples=scaled(300))
 def test_mutated_json_is_accepted_or_refused_cleanly(tmp_path_factory, instance: Instance,
                                                      kind: str, seed: int) -> None:
     tmp_path = tmp_path_factory.mktemp("fuzz-json")
@@ -228,7 +227,7 @@ def _mutate_csv(folder: Path, rng: random.Random, kind: str) -> bool:
 
 @given(instances(max_internes=6, max_terrains=5), st.sampled_from(CSV_KINDS),
        st.integers(0, 2**32))
-@settings(FUZZ, max_examples=200 * SCALE)
+@settings(FUZZ, max_examples=scaled(200))
 def test_mutated_csv_folder_is_accepted_or_refused_cleanly(tmp_path_factory, instance: Instance,
                                                            kind: str, seed: int) -> None:
     tmp_path = tmp_path_factory.mktemp("fuzz-csv")
@@ -248,7 +247,7 @@ XLSX_VALUES: list[Any] = ["=1+1", "x", -1, 2.5, 2.0, None, True, "2,0", "=A1", "
 @given(instances(max_internes=5, max_terrains=4),
        st.sampled_from(["cell", "date", "merge", "rename", "delete", "truncate"]),
        st.integers(0, 2**32))
-@settings(FUZZ, max_examples=100 * SCALE)
+@settings(FUZZ, max_examples=scaled(50))
 def test_mutated_workbook_is_accepted_or_refused_cleanly(tmp_path_factory, instance: Instance,
                                                          kind: str, seed: int) -> None:
     import datetime

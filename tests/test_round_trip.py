@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from conftest import scaled
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from affectation.datasets import generate
@@ -60,6 +61,7 @@ def documents(draw: st.DrawFn) -> dict:
 
 
 @given(documents())
+@settings(max_examples=scaled(60))
 def test_what_json_accepts_csv_and_excel_read_back_equal(doc: dict) -> None:
     try:
         instance = instance_from_dict(doc)
