@@ -968,13 +968,16 @@ def plan_table(plan) -> str:
               help="Postes kept free above the demand: N in every non-mandatory kind, or "
                    "N in one kind, mandatory included (repeatable).")
 @click.option("--per-terrain", is_flag=True, help="Also split the postes per terrain.")
+@click.option("--juniors", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Docteurs juniors starting their consolidation today, out of the instance "
+                   "(a niveau 3 poste each this semester and the next).")
 @click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="plan.json (affectation-plan/1) or plan.xlsx, written whole or not at all.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help=PLOT_HELP)
 def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: str,
-         agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool,
+         agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool, juniors: int,
          time_limit: float | None, out: str | None, plot_path: str | None) -> None:
     """The fewest postes per kind and semester that let every maquette finish, proven."""
     if out is not None and not out.lower().endswith((".json", ".xlsx")):
@@ -989,7 +992,7 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
         result = plan_postes(loaded, promotions[0] if len(promotions) == 1 else promotions,
                              semesters, agrement=_agrements(agrements), objective=objective,
                              marge=_marges(marges), per_terrain=per_terrain,
-                             time_limit=time_limit)
+                             juniors=juniors, time_limit=time_limit)
     except ValueError as error:
         if isinstance(error, AffectationError):
             raise

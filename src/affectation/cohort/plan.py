@@ -854,6 +854,7 @@ def plan_postes(
     per_terrain: bool = False,
     fixed: Plan | Mapping[tuple[int, str], int] | None = None,
     marge: int | Mapping[str, int] = 0,
+    juniors: int = 0,
     time_limit: float | None = None,
     workers: int = 1,
     seed: int = 0,
@@ -872,7 +873,10 @@ def plan_postes(
     for the internes who fall behind or whose free choices stray from the plan's allocation
     (``simulate`` measures how many are needed): a number for every non-mandatory kind, or
     per kind (label or first category), mandatory kinds included, where the margin is a
-    vacancy planned for T1s who repeat. Deterministic for the same arguments (one CP-SAT
+    vacancy planned for T1s who repeat. ``juniors``: docteurs juniors starting their phase de
+    consolidation today, out of the instance (the promotion three years ahead of today's
+    T1s): a niveau 3 poste each this semester and the next (``PlanSemester.niveau_3``).
+    Deterministic for the same arguments (one CP-SAT
     worker by default). Internes whose maquette can no longer be completed are left out
     (``Plan.hors_plan``).
     """
@@ -880,6 +884,8 @@ def plan_postes(
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if isinstance(semesters, bool) or not isinstance(semesters, int) or semesters < 1:
         raise ValueError(f"semesters must be an integer >= 1, got {semesters!r}")
+    if isinstance(juniors, bool) or not isinstance(juniors, int) or juniors < 0:
+        raise ValueError(f"juniors must be an integer >= 0, got {juniors!r}")
     started = time.perf_counter()
     date_choix = instance.date_choix
     sizes = promotion_sizes(promotions, date_choix, semesters)
@@ -983,7 +989,7 @@ def plan_postes(
     rows = []
     for s in range(semesters):
         demande = {label: 0 for label in kinds}
-        niveau_3 = 0
+        niveau_3 = juniors if s < 2 else 0
         for (_state, label), var in model.flows[s].items():
             if label == APPARIEMENT:
                 niveau_3 += solver.value(var)
