@@ -201,8 +201,10 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                                                i.surnombre), voeux_connus=False)
                 for i in base.internes]
     first_year = listable(base.maquette, (), 0, (), None)
-    # docteurs juniors: semesters of consolidation left, one entry each (R-MAQ-4)
-    juniors: list[int] = []
+    # docteurs juniors: semesters of consolidation left, one entry each (R-MAQ-4); the plan's
+    # first-semester ones are today's, out of the instance (plan_postes ``juniors``)
+    juniors: list[int] = [len(base.maquette.consolidation) or 2] * (
+        payload.niveau_3[0] if payload.niveau_3 else 0)
     couples = list(base.couples)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
