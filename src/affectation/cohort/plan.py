@@ -368,6 +368,8 @@ def save_plan(plan: Plan, path: str | Path) -> None:
     postes = postes.reindex(index=[s.semestre for s in plan.semestres], columns=list(plan.kinds))
     demande = frame.pivot(index="semestre", columns="categorie", values="demande")
     demande = demande.reindex(index=postes.index, columns=postes.columns)
+    if any(s.niveau_3 for s in plan.semestres):  # the appariement's, beside the choice's
+        postes["niveau 3 (appariement)"] = [s.niveau_3 for s in plan.semestres]
     resume = pd.DataFrame(
         [("objectif", plan.objective), ("statut", plan.status), ("valeur", plan.value),
          ("borne prouvée", plan.bound), ("écart", plan.gap), ("date_choix", plan.date_choix)]
