@@ -112,18 +112,19 @@ def test_plan_marge_keeps_postes_free(tmp_path):
 def test_tables_fit_in_100_columns_in_french_with_a_sentence_and_a_plot(tmp_path):
     """Issue 18, item 9: French headers, at most 100 columns, a sentence under each table,
     --plot writes the figure."""
-    from affectation.datasets import generate
+    from affectation.datasets import example
     from affectation.io import save_instance as save
 
-    # mg-2017 (6 semesters): the plan over the consolidation of mg-2023 is issue 16, item 6
+    # the example (mg-2023): the docteurs juniors leave the choice for the appariement
     path = tmp_path / "exemple.json"
-    save(generate(300, seed=0, maquette="mg-2017"), path)
+    save(example(), path)
     plot = tmp_path / "plan.png"
-    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--semesters", "6",
+    run = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--semesters", "8",
                                     "--plot", str(plot)])
     assert run.exit_code == 0, run.output
     assert max(len(line) for line in run.output.splitlines()) <= 100
     assert "Plancher R-POS-3" in run.output and "Chaque colonne est un semestre" in run.output
+    assert "Niveau 3 (appariement)" in run.output and "docteurs juniors" in run.output
     assert "_" not in run.output.split("\n", 1)[0] + "".join(
         line.split()[0] for line in run.output.splitlines()[1:12] if line.strip())
     assert plot.read_bytes().startswith(b"\x89PNG")
@@ -134,6 +135,7 @@ def test_tables_fit_in_100_columns_in_french_with_a_sentence_and_a_plot(tmp_path
     assert max(len(line) for line in run.output.splitlines()) <= 100
     assert "Sans poste" in run.output and "bande où tombent 90 %" in run.output
     assert "a_l_heure" not in run.output and "marge_r_pos_3" not in run.output
+    assert "Docteurs juniors" in run.output
     assert careers.read_bytes().startswith(b"\x89PNG")
     bad = CliRunner().invoke(main, ["plan", str(path), "--promotion", "40", "--plot",
                                     str(tmp_path / "plan.gif")])

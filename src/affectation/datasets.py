@@ -28,17 +28,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import attrs
 import numpy as np
 
-from affectation.maquettes import builtin_maquette
+from affectation.maquettes import MG_2017, builtin_maquette
 from affectation.model import DEFAULT_ROUND, Couple, Instance, Interne, Maquette, Round, Terrain
 from affectation.rules.eligibility import completable, profile, slot_for
 
 __all__ = [
     "DEFAULT_TOWNS",
     "EXAMPLE_PARAMETERS",
+    "NATIONAL_POSTES_2025",
+    "NATIONAL_PROMOTIONS",
+    "POSTES_2025",
     "example",
     "generate",
+    "intakes",
+    "intakes_table",
+    "subdivision",
     "write_example",
 ]
 
@@ -253,6 +260,8 @@ def generate(
     obligatoires: tuple[str, ...] = ("urgences", "praticien_n1"),
     towns: tuple[str, ...] = DEFAULT_TOWNS,
     nom: str | None = None,
+    promotions: Sequence[int] | None = None,
+    late_2017: int = 0,
 ) -> Instance:
     """A synthetic subdivision, the same for the same arguments (docs/datasets.md).
 
@@ -265,7 +274,21 @@ def generate(
     surnombres (R-SUR-2, R-SUR-3), ``prior_imposition_rate`` of the internes in their 2nd
     semester already imposed once (R-IMP-3), ``couples`` couples (R-ORD-2), and the two rounds
     of R-ROUND-1 when ``rounds``.
+
+    ``promotions``: the size of each promotion in the choice, the youngest first (T1, T2,
+    T3 of ``mg-2023``), instead of equal ones; ``n_internes`` must then be their sum.
+    ``late_2017``: that many more internes on ``mg-2017`` in its semesters 5-6 (promotions
+    2022 or before, late after a disponibilité or a semester not validated, R-MAQ-5), drawn
+    from their own stream so that the rest of the instance is the one without them.
     """
+    if promotions is not None:
+        promotions = tuple(promotions)
+        if not promotions or any(isinstance(k, bool) or not isinstance(k, int) or k < 0
+                                 for k in promotions) or sum(promotions) != n_internes:
+            raise ValueError(f"promotions must be integers >= 0 summing to n_internes "
+                             f"({n_internes}), got {promotions!r}")
+    if isinstance(late_2017, bool) or not isinstance(late_2017, int) or late_2017 < 0:
+        raise ValueError(f"late_2017 must be an integer >= 0, got {late_2017!r}")
     _check_arguments(
         n_internes, n_terrains, wish_length, capacity_ratio, mandatory_ratio, surnombre_rate,
         couples, prior_imposition_rate, towns,
@@ -281,7 +304,7 @@ def generate(
     obligatoires = tuple(obligatoires)
     mandatory = np.array([not kind.categories.isdisjoint(obligatoires) for kind in kinds])
 
-    people = _People.draw(rng, maq, n_internes)
+    people = _People.draw(rng, maq, n_internes, promotions)
     people.draw_couples(rng, couples)
     people.draw_flags(rng, maq, kinds, slot_kind, surnombre_rate, prior_imposition_rate,
                       obligatoires)
@@ -294,6 +317,9 @@ def generate(
     internes = people.internes(rng, maq, terrains, town_of, attractiveness, len(towns),
                                wish_length)
     couple_values = people.joint_lists(internes, terrains, town_of)
+    if late_2017:
+        internes = (*internes, *_late_internes(np.random.default_rng([seed, 2017]), late_2017,
+                                               internes, terrains, attractiveness))
     return Instance(
         maquette=maq,
         maquette_name=maquette,
@@ -564,16 +590,21 @@ class _People:
         """Utility of each terrain for each interne, drawn with the wish lists."""
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, maquette: Maquette, n: int) -> _People:
+    def draw(cls, rng: np.random.Generator, maquette: Maquette, n: int,
+             promotions: Sequence[int] | None = None) -> _People:
         """Promotions of equal size, ranks 1 … size in each (R-ORD-1), and for each interne a
         history: one slot per validated semester, inside its window, never twice, the maquette
         still completable (R-ELI-1, R-ELI-2, R-ELI-3). The semesters of the phase de
         consolidation (R-MAQ-4) are out of the choice by rank: the promotions are those of the
         semesters before it (three years of ``mg-2023``; the docteurs juniors go to the
-        appariement)."""
+        appariement). ``promotions``: their sizes, youngest first (default equal)."""
         chosen = min(maquette.consolidation, default=maquette.semestres + 1) - 1
         years = max(1, chosen // 2)
-        sizes = _apportion(n, np.ones(years))
+        if promotions is not None and len(promotions) != years:
+            raise ValueError(f"{maquette.nom} has {years} promotions in the choice, "
+                             f"{len(promotions)} sizes given")
+        sizes = (_apportion(n, np.ones(years)) if promotions is None
+                 else np.array(promotions, dtype=int))
         promotion = rng.permutation(np.repeat(np.arange(years), sizes))
         rang = np.zeros(n, dtype=int)
         for year in range(years):
@@ -813,6 +844,34 @@ class _People:
         return tuple(result)
 
 
+def _late_internes(rng: np.random.Generator, count: int, internes: Sequence[Interne],
+                   terrains: Sequence[Terrain], attractiveness: np.ndarray
+                   ) -> tuple[Interne, ...]:
+    """``count`` internes on ``mg-2017`` about to start its semester 5 or 6 (R-MAQ-5), a
+    history inside the windows, ranked after everyone of their seniority, listing the
+    terrains open to them on their own maquette by attractiveness + Gumbel noise."""
+    width = max(4, len(str(len(internes) + count)))
+    top_rank = max((i.rang for i in internes), default=0)
+    out = []
+    for k in range(count):
+        done = 4 + int(rng.random() < 0.5)
+        history: list[str] = []
+        for semester in range(1, done + 1):
+            options = _open_now(MG_2017, frozenset(history), semester)
+            history.append(options[int(rng.random() * len(options))])
+        probe = Interne("probe", 1, done, valides=tuple(history))
+        open_ = [t for t in range(len(terrains))
+                 if slot_for(profile(MG_2017, probe), terrains[t].category_set) is not None]
+        utility = attractiveness[open_] + rng.gumbel(size=len(open_))
+        out.append(Interne(
+            id=f"I{len(internes) + k + 1:0{width}d}", rang=top_rank + k + 1,
+            semestres_valides=done, semestres_effectues=done + 1, valides=tuple(history),
+            voeux=[terrains[open_[j]].id for j in np.argsort(-utility, kind="stable")],
+            maquette="mg-2017",
+        ))
+    return tuple(out)
+
+
 def _top(utility: np.ndarray, length: int | None) -> np.ndarray:
     """Column indices of each row, best first, the first ``length`` only."""
     n_cols = utility.shape[1]
@@ -821,6 +880,91 @@ def _top(utility: np.ndarray, length: int | None) -> np.ndarray:
     best = np.argpartition(-utility, length - 1, axis=1)[:, :length]
     values = np.take_along_axis(utility, best, axis=1)
     return np.take_along_axis(best, np.argsort(-values, axis=1, kind="stable"), axis=1)
+
+
+# --- the national intakes (docs/datasets.md, "A subdivision of 2026") ---------------------
+
+POSTES_2025: dict[str, int] = {
+    "Paris": 501, "Lille": 193, "Marseille": 168, "Toulouse": 144, "Lyon": 142,
+}
+"""Postes of médecine générale open to the 2025 ECOS/EDN, the five largest subdivisions
+(issue 16; arrêté of the 2025 postes, Île-de-France read as Paris)."""
+
+NATIONAL_POSTES_2025 = 3593
+"""Postes of médecine générale open nationally in 2025."""
+
+NATIONAL_PROMOTIONS: dict[int, int] = {2023: 3650, 2024: 2960, 2025: 3590}
+"""Internes of médecine générale per promotion (about), nationally (issue 16)."""
+
+SUBDIVISION_TOWNS: dict[str, tuple[str, ...]] = {
+    "Paris": ("Paris", "Créteil", "Versailles", "Bobigny", "Évry", "Pontoise", "Meaux",
+              "Melun"),
+    "Lille": ("Lille", "Roubaix", "Valenciennes", "Dunkerque", "Arras", "Boulogne-sur-Mer",
+              "Lens", "Maubeuge"),
+    "Marseille": ("Marseille", "Aix-en-Provence", "Toulon", "Avignon", "Gap", "Digne-les-Bains",
+                  "Martigues", "Ajaccio"),
+    "Toulouse": ("Toulouse", "Montauban", "Albi", "Tarbes", "Castres", "Rodez", "Cahors",
+                 "Auch"),
+    "Lyon": DEFAULT_TOWNS,
+}
+"""Towns of each subdivision, the CHU first."""
+
+
+def intakes(name: str, year: int = 2026) -> tuple[int, int, int]:
+    """The sizes of the three promotions in the choice of November ``year`` (T1, T2, T3 of
+    ``mg-2023``; the 4th, docteurs juniors, goes to the appariement) in subdivision ``name``:
+    its share of the 2025 postes (:data:`POSTES_2025` / :data:`NATIONAL_POSTES_2025`) times
+    each national promotion (:data:`NATIONAL_PROMOTIONS`); a promotion not yet known (2026)
+    is taken as large as the last known one (docs/datasets.md)."""
+    if name not in POSTES_2025:
+        raise ValueError(f"unknown subdivision {name!r} (known: {', '.join(POSTES_2025)})")
+    share = POSTES_2025[name] / NATIONAL_POSTES_2025
+    last = max(NATIONAL_PROMOTIONS)
+    return tuple(round(share * NATIONAL_PROMOTIONS.get(y, NATIONAL_PROMOTIONS[last]))
+                 for y in (year, year - 1, year - 2))  # type: ignore[return-value]
+
+
+def intakes_table(year: int = 2026) -> str:
+    """The intakes the generator follows, in French, at most 100 columns (``python -m
+    affectation.datasets --intakes``)."""
+    import textwrap
+
+    years = (year, year - 1, year - 2, year - 3)
+    last = NATIONAL_PROMOTIONS[max(NATIONAL_PROMOTIONS)]
+    lines = [f"{'Subdivision':<12}{'Postes 2025':>12}{'Part':>8}"
+             + "".join(f"{f'Promo {y}':>12}" for y in years)]
+    for name, postes in POSTES_2025.items():
+        share = postes / NATIONAL_POSTES_2025
+        sizes = (*intakes(name, year), round(share * NATIONAL_PROMOTIONS.get(year - 3, last)))
+        lines.append(f"{name:<12}{postes:>12}{share:>8.1%}" + "".join(f"{k:>12}" for k in sizes))
+    lines.append(f"{'France':<12}{NATIONAL_POSTES_2025:>12}{1:>8.1%}"
+                 + "".join(f"{NATIONAL_PROMOTIONS.get(y, last):>12}" for y in years))
+    lines += ["", *textwrap.wrap(
+        f"Internes de chaque promotion au choix de novembre {year} : la part de la subdivision "
+        "dans les postes de médecine générale de 2025 fois la promotion nationale (une "
+        f"promotion pas encore connue, {year} : comme la dernière connue). Les promotions "
+        f"{year - 2} à {year} choisissent ; la promotion {year - 3} est en phase de "
+        "consolidation (docteurs juniors, affectés par l'appariement).", 100)]
+    return "\n".join(lines)
+
+
+def subdivision(name: str = "Lyon", *, year: int = 2026, seed: int = 0, scale: float = 1.0,
+                late_2017: int | None = None, **options: Any) -> Instance:
+    """A synthetic subdivision of the choice of November ``year`` following the real intakes
+    (:func:`intakes`, times ``scale`` for a smaller test instance): promotions ``year - 2`` …
+    ``year`` on ``mg-2023``, the docteurs juniors out of the choice, ``late_2017`` late
+    internes on ``mg-2017`` (default 1 %), the ambulatory round first. ``options`` go to
+    :func:`generate`."""
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale!r}")
+    sizes = tuple(max(1, round(scale * k)) for k in intakes(name, year))
+    late = max(1, round(0.01 * sum(sizes))) if late_2017 is None else late_2017
+    options.setdefault("rounds", True)
+    options.setdefault("towns", SUBDIVISION_TOWNS[name])
+    options.setdefault("nom", f"Subdivision de {name} (synthétique), choix de novembre {year}")
+    instance = generate(sum(sizes), seed=seed, maquette="mg-2023", promotions=sizes,
+                        late_2017=late, **options)
+    return attrs.evolve(instance, date_choix=f"{year}-11")
 
 
 # --- the shipped example --------------------------------------------------------------------
@@ -846,8 +990,11 @@ def write_example(path: str | Path | None = None) -> Path:
     return target
 
 
-if __name__ == "__main__":  # python -m affectation.datasets [path]
+if __name__ == "__main__":  # python -m affectation.datasets [--intakes | path]
     import sys
 
-    print(write_example(sys.argv[1] if len(sys.argv) > 1 else None))
+    if sys.argv[1:2] == ["--intakes"]:
+        print(intakes_table())
+    else:
+        print(write_example(sys.argv[1] if len(sys.argv) > 1 else None))
 

@@ -115,6 +115,8 @@ def plan_html(plan: Any) -> str:
         ["Total des postes", *(s.total for s in plan.semestres)],
         ["Plancher R-POS-3", *(s.minimum_r_pos_3 for s in plan.semestres)],
     ]
+    if any(s.niveau_3 for s in plan.semestres):  # docteurs juniors, out of the choice
+        rows.append(["Niveau 3 (appariement)", *(s.niveau_3 for s in plan.semestres)])
     binding = "".join(f"<li>{html.escape(b.texte)}</li>" for b in plan.binding)
     return (f"<h4>{html.escape(plan_repr(plan))}</h4>" + (_table(head, rows) if plan.semestres
                                                           else "")

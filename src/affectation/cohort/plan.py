@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 
 from affectation.cpsat.explain import minimal_core
 from affectation.errors import InstanceError
-from affectation.model import CATEGORIES, Instance, Interne, Maquette, Terrain
+from affectation.model import CATEGORIES, DJ_CATEGORY, Instance, Interne, Maquette, Terrain
 from affectation.rules.eligibility import completable, open_slots, profile, slot_for
 from affectation.rules.mandatory import is_t1
 from affectation.rules.postes import minimum_postes
@@ -60,25 +60,15 @@ mandatory poste while another stage was open to them, then fewest postes."""
 SPREAD = 2
 """Free postes per non-mandatory kind and semester the tie-break seeks (docs/model.md)."""
 
-State = tuple[frozenset[str], int]
-"""A maquette state: slots validated, semesters validated."""
+State = tuple[str, frozenset[str], int]
+"""A maquette state: the maquette followed (R-MAQ-5), slots validated, semesters validated."""
+
+APPARIEMENT = "appariement"
+"""The move of a docteur junior: a niveau 3 stage allocated by the appariement (R-APP), not by
+the choice; it needs no poste of the instance's terrains but one niveau 3 poste (MSU terrain)."""
 
 
 # --- kinds of terrain -------------------------------------------------------------------------
-
-
-def require_one_maquette(instance: Instance) -> None:
-    """Refuse an instance whose internes follow several maquettes (R-MAQ-5): the plan and the
-    careers model one maquette, the instance's (the four-year DES with waves of maquettes is
-    issue 16, item 6, not done). Better a named refusal than careers on the wrong maquette."""
-    for index, interne in enumerate(instance.internes):
-        if instance.maquette_of(interne) != instance.maquette:
-            raise InstanceError(
-                f"{interne.libelle} suit la maquette {instance.maquette_of(interne).nom}, "
-                f"l'instance {instance.maquette.nom} : le plan et les parcours ne savent pas "
-                "encore mêler plusieurs maquettes (R-MAQ-5) ; retirez ces internes ou la clé "
-                "maquette", entity=f"internes[{index}] ({interne.id})", key="maquette",
-            )
 
 
 def kind_label(categories: Sequence[str] | frozenset[str]) -> str:
@@ -188,6 +178,11 @@ class PlanSemester:
     """T1s the plan puts on a mandatory poste while another stage was open to them."""
     terrains: Mapping[str, int] | None = None
     """Postes per terrain, when the plan was asked per terrain."""
+    niveau_3: int = 0
+    """Docteurs juniors in the phase de consolidation this semester (R-MAQ-4, semesters 7-8
+    of ``mg-2023``): the niveau 3 postes (MSU terrains) the appariement must offer them
+    (R-APP), beside the choice's postes; 0 when the choice allocates the niveau 3
+    (``"consolidation": "choix"``)."""
 
     @property
     def total(self) -> int:
@@ -280,6 +275,7 @@ class Plan:
                 "impositions": s.impositions,
                 "postes": dict(s.postes),
                 "demande": dict(s.demande),
+                "niveau_3": s.niveau_3,
             }
             if s.terrains is not None:
                 entry["terrains"] = dict(s.terrains)
@@ -321,7 +317,7 @@ def plan_from_dict(doc: Mapping[str, Any], *, file: str | None = None) -> Plan:
                 raise fail("expected an object of integers >= 0", entity, key)
             maps[key] = {str(k): int(v) for k, v in value.items()}
         numbers = {}
-        for key in ("internes", "nouveaux", "minimum_r_pos_3", "impositions"):
+        for key in ("internes", "nouveaux", "minimum_r_pos_3", "impositions", "niveau_3"):
             value = entry.get(key, 0)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise fail("expected an integer >= 0", entity, key)
@@ -372,6 +368,8 @@ def save_plan(plan: Plan, path: str | Path) -> None:
     postes = postes.reindex(index=[s.semestre for s in plan.semestres], columns=list(plan.kinds))
     demande = frame.pivot(index="semestre", columns="categorie", values="demande")
     demande = demande.reindex(index=postes.index, columns=postes.columns)
+    if any(s.niveau_3 for s in plan.semestres):  # the appariement's, beside the choice's
+        postes["niveau 3 (appariement)"] = [s.niveau_3 for s in plan.semestres]
     resume = pd.DataFrame(
         [("objectif", plan.objective), ("statut", plan.status), ("valeur", plan.value),
          ("borne prouvée", plan.bound), ("écart", plan.gap), ("date_choix", plan.date_choix)]
@@ -507,13 +505,18 @@ def _split(kinds: Mapping[str, Sequence[Terrain]], postes: Mapping[str, int]) ->
 
 def _probe(state: State) -> Interne:
     """An interne in ``state``, for the eligibility rules."""
-    valides, k = state
+    _, valides, k = state
     return Interne(id="plan", rang=1, semestres_valides=k, valides=tuple(sorted(valides)))
 
 
 def _required(maquette: Maquette, state: State) -> frozenset[str]:
-    required, _ = open_slots(maquette, state[0], frozenset())
+    required, _ = open_slots(maquette, state[1], frozenset())
     return required
+
+
+def _state_key(state: State) -> tuple:
+    """States in a fixed order (determinism): seniority, maquette, slots."""
+    return state[2], state[0], sorted(state[1])
 
 
 class _Semester:
@@ -535,9 +538,12 @@ class _Model:
     def __init__(self, instance: Instance, semesters: int, sizes: tuple[int, ...],
                  caps: dict[str, int | None], per_terrain: bool,
                  fixed: Mapping[tuple[int, str], int]) -> None:
-        require_one_maquette(instance)  # R-MAQ-5 not modelled in the plan yet
         self.instance = instance
         self.maquette = instance.maquette
+        """The maquette of the new promotions (the instance's)."""
+        self.table = instance.maquette_table
+        """Every maquette by name: each state reads its own (R-MAQ-5)."""
+        self.appariement = instance.consolidation == "appariement"
         self.semesters = semesters
         self.sizes = sizes
         self.kinds = kinds_of(instance)
@@ -563,43 +569,67 @@ class _Model:
 
     # the states and their moves
 
+    def maquette_of(self, state: State) -> Maquette:
+        return self.table[state[0]]
+
+    def to_appariement(self, maquette: Maquette, semester: int) -> bool:
+        """Whether the ``semester`` (1-based) of ``maquette`` is a docteur junior's, out of
+        the choice for the appariement (R-MAQ-4 Reading; ``Instance.consolidation``)."""
+        return self.appariement and semester in maquette.consolidation
+
     def moves(self, state: State) -> list[tuple[str, State]]:
         """Kinds a state may take and the state it leads to (R-ELI via ``slot_for``); a
-        mandatory kind only for a T1 (the plan fills mandatory postes with T1s, R-IMP-1)."""
+        mandatory kind only for a T1 (the plan fills mandatory postes with T1s, R-IMP-1). A
+        docteur junior's one move is :data:`APPARIEMENT`: a niveau 3 stage out of the choice."""
         if state not in self.edges:
-            p = profile(self.maquette, _probe(state))
+            name, valides, k = state
+            maquette = self.maquette_of(state)
+            p = profile(maquette, _probe(state))
             out = []
+            if self.to_appariement(maquette, k + 1):
+                slot = slot_for(p, frozenset({DJ_CATEGORY}))
+                if slot is not None and slot not in valides:
+                    out.append((APPARIEMENT, (name, valides | {slot}, k + 1)))
+                self.edges[state] = out
+                return out
             for label, categories in self.kind_sets.items():
-                if label in self.mandatory and state[1] >= 2:
+                if label in self.mandatory and k >= 2:
                     continue
                 slot = slot_for(p, categories)
-                if slot is None or slot in state[0]:
+                if slot is None or slot in valides:
                     continue
-                out.append((label, (state[0] | {slot}, state[1] + 1)))
+                out.append((label, (name, valides | {slot}, k + 1)))
             self.edges[state] = out
         return self.edges[state]
 
     def surnombre_moves(self, state: State) -> list[tuple[str, State]]:
         """A surnombre validant's moves: hospital kinds only (R-SUR-4)."""
         return [(label, target) for label, target in self.moves(state)
-                if not any(t.ambulatoire for t in self.kinds[label])]
+                if label in self.kinds and not any(t.ambulatoire for t in self.kinds[label])]
 
     def headcount(self, initial: Mapping[State, int], semester: int) -> int:
         """Internes choosing in ``semester`` (0-based): each takes one required slot per
-        semester and leaves when none is left, so the count does not depend on the flows.
-        A surnombre non validant today starts one semester later."""
-        n = sum(count for state, count in initial.items()
-                if len(_required(self.maquette, state)) > semester)
+        semester and leaves when none is left, so the count does not depend on the flows;
+        a docteur junior is out of the choice. A surnombre non validant today starts one
+        semester later."""
+
+        def choosing(state: State, step: int) -> bool:
+            # the interne's ``step``-th stage from ``state`` on (0: the next one)
+            maquette = self.maquette_of(state)
+            return (0 <= step < len(_required(maquette, state))
+                    and not self.to_appariement(maquette, state[2] + step + 1))
+
+        n = sum(count for state, count in initial.items() if choosing(state, semester))
         n += sum(count for state, count in self.delayed.items()
-                 if 0 < semester <= len(_required(self.maquette, state)))
+                 if semester > 0 and choosing(state, semester - 1))
         n += sum(count for state, count in self.validants.items()
-                 if 0 < semester < len(_required(self.maquette, state)))
-        length = len(self.maquette.slot_ids)
+                 if semester > 0 and choosing(state, semester))
+        start: State = (self.maquette.nom, frozenset(), 0)
         return n + sum(size for s, size in enumerate(self.sizes[: semester + 1])
-                       if semester - s < length)
+                       if choosing(start, semester - s))
 
     def done(self, state: State) -> bool:
-        return not _required(self.maquette, state)
+        return not _required(self.maquette_of(state), state)
 
     def guard(self, constraint: str, semester: int, kind: str | None, limit: int | None,
               text: str) -> cp_model.IntVar:
@@ -641,7 +671,7 @@ class _Model:
         semester on."""
         population = dict(population)
         if self.sizes[s]:
-            start = (frozenset(), 0)
+            start = (self.maquette.nom, frozenset(), 0)
             population[start] = population.get(start, 0) + self.sizes[s]
         if s == 1:
             for state, count in self.delayed.items():
@@ -653,10 +683,11 @@ class _Model:
         m = self.model
         sem = _Semester(s, n_s)
         self.counts.append(n_s)
-        for state in sorted(population, key=lambda st: (st[1], sorted(st[0]))):
+        for state in sorted(population, key=_state_key):
             for label, target in self.moves(state):
-                name = f"y[{self.labels[s]},{'+'.join(sorted(state[0])) or '-'},{label}]"
-                var = m.new_int_var(0, n_s, name)
+                name = (f"y[{self.labels[s]},{state[0]},{'+'.join(sorted(state[1])) or '-'},"
+                        f"{label}]")
+                var = m.new_int_var(0, self.upper if label == APPARIEMENT else n_s, name)
                 sem.flows[(state, label)] = var
                 sem.load.setdefault(label, []).append(var)
                 if not self.done(target):
@@ -683,7 +714,7 @@ class _Model:
                 self.model.add(sum(options) == count).only_enforce_if(sem.placement)
             else:  # nothing keeps this state's maquette on time: no plan with it
                 self.model.add_bool_or([sem.placement.Not()])
-            if is_t1(state[1]) and any(label not in self.mandatory for label, _ in moves):
+            if is_t1(state[2]) and any(label not in self.mandatory for label, _ in moves):
                 forced += [sem.flows[(state, label)] for label, _ in moves
                            if label in self.mandatory]
         self.impositions.append(sum(forced))
@@ -698,7 +729,7 @@ class _Model:
         free_for: dict[str, list] = {}
         if sem.s == 0:
             for state, count in sorted(self.validants.items(),
-                                       key=lambda item: (item[0][1], sorted(item[0][0]))):
+                                       key=lambda item: _state_key(item[0])):
                 options = []
                 for label, target in self.surnombre_moves(state):
                     var = m.new_int_var(0, count, f"y_surnombre[{label}]")
@@ -825,6 +856,7 @@ def plan_postes(
     per_terrain: bool = False,
     fixed: Plan | Mapping[tuple[int, str], int] | None = None,
     marge: int | Mapping[str, int] = 0,
+    juniors: int = 0,
     time_limit: float | None = None,
     workers: int = 1,
     seed: int = 0,
@@ -843,7 +875,10 @@ def plan_postes(
     for the internes who fall behind or whose free choices stray from the plan's allocation
     (``simulate`` measures how many are needed): a number for every non-mandatory kind, or
     per kind (label or first category), mandatory kinds included, where the margin is a
-    vacancy planned for T1s who repeat. Deterministic for the same arguments (one CP-SAT
+    vacancy planned for T1s who repeat. ``juniors``: docteurs juniors starting their phase de
+    consolidation today, out of the instance (the promotion three years ahead of today's
+    T1s): a niveau 3 poste each this semester and the next (``PlanSemester.niveau_3``).
+    Deterministic for the same arguments (one CP-SAT
     worker by default). Internes whose maquette can no longer be completed are left out
     (``Plan.hors_plan``).
     """
@@ -851,6 +886,8 @@ def plan_postes(
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if isinstance(semesters, bool) or not isinstance(semesters, int) or semesters < 1:
         raise ValueError(f"semesters must be an integer >= 1, got {semesters!r}")
+    if isinstance(juniors, bool) or not isinstance(juniors, int) or juniors < 0:
+        raise ValueError(f"juniors must be an integer >= 0, got {juniors!r}")
     started = time.perf_counter()
     date_choix = instance.date_choix
     sizes = promotion_sizes(promotions, date_choix, semesters)
@@ -879,7 +916,6 @@ def plan_postes(
 
     initial: dict[State, int] = {}
     left_out = []
-    maquette = instance.maquette
     model = _Model(instance, semesters, sizes, caps, per_terrain, fixed_map)
     if isinstance(marge, Mapping):
         for key, value in marge.items():
@@ -891,7 +927,8 @@ def plan_postes(
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"marge of {label} must be an integer >= 0, got {value!r}")
     for interne in instance.internes:
-        state: State = (frozenset(interne.valides), interne.semestres_valides)
+        maquette = instance.maquette_of(interne)
+        state: State = (maquette.nom, frozenset(interne.valides), interne.semestres_valides)
         required = _required(maquette, state)
         if not required:
             continue  # finished (R-ELI-6): nothing to plan
@@ -954,8 +991,12 @@ def plan_postes(
     rows = []
     for s in range(semesters):
         demande = {label: 0 for label in kinds}
+        niveau_3 = juniors if s < 2 else 0
         for (_state, label), var in model.flows[s].items():
-            demande[label] += solver.value(var)
+            if label == APPARIEMENT:
+                niveau_3 += solver.value(var)
+            else:
+                demande[label] += solver.value(var)
         rows.append(PlanSemester(
             semestre=model.labels[s],
             internes=model.counts[s],
@@ -964,6 +1005,7 @@ def plan_postes(
             demande=demande,
             minimum_r_pos_3=minimum_postes(model.counts[s]),
             impositions=int(solver.value(model.impositions[s])),
+            niveau_3=niveau_3,
             terrains=(_split(kinds, {label: solver.value(v)
                                      for label, v in model.postes[s].items()})
                       if per_terrain else None),

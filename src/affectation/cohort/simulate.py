@@ -35,7 +35,6 @@ from affectation.cohort.plan import (
     kind_label,
     kinds_of,
     promotion_sizes,
-    require_one_maquette,
     semester_labels,
     spread_postes,
 )
@@ -54,13 +53,16 @@ __all__ = ["METRICS", "CohortResult", "simulate", "spread_postes"]
 METRICS = (
     "internes", "nouveaux", "postes", "minimum_r_pos_3", "marge_r_pos_3", "impositions",
     "sans_poste", "postes_vacants", "echecs", "surnombres", "a_l_heure", "finissent",
-    "en_retard", "premier_voeu",
+    "en_retard", "premier_voeu", "vers_appariement", "docteurs_juniors", "niveau_3_manquants",
 )
 """Per (future, semester): internes choosing, new T1s, postes opened, the R-POS-3 floor and
 the margin above it, impositions, internes without poste, vacant postes, semesters not
 validated, surnombres, share of internes still able to finish on time (after the semester),
-internes who finished their maquette on time / late this semester, first-wish share; then
-``vacants_<kind>`` per kind of terrain."""
+internes who finished their maquette on time / late this semester, first-wish share, internes
+who leave the choice for the appariement after this semester (their next one is in the phase
+de consolidation, R-MAQ-4), docteurs juniors in the phase de consolidation this semester (each
+on a niveau 3 poste of the appariement, R-APP) and how many of them the plan's ``niveau_3``
+postes leave without one; then ``vacants_<kind>`` per kind of terrain."""
 
 
 
@@ -109,6 +111,9 @@ class _Payload:
     echec_surnombre: float
     surnombre: float
     kinds: tuple[str, ...]
+    niveau_3: tuple[int, ...] | None = None
+    """The plan's niveau 3 postes per semester (``PlanSemester.niveau_3``), ``None`` when the
+    plan says nothing of them (today's postes, a plan written by hand)."""
 
 
 @attrs.frozen(eq=False)
@@ -141,24 +146,24 @@ def _finished(maquette: Maquette, valides: Sequence[str], done: int) -> bool:
 def _to_appariement(instance: Instance, maquette: Maquette, done: int) -> bool:
     """Leaves the choice by rank for the appariement: their next semester is in the phase de
     consolidation of their maquette (R-MAQ-4 Reading) and the instance does not allocate it in
-    the choice. Counted with those who finish (the plan of the niveau 3 postes over four
-    years is issue 16, item 6, not done)."""
+    the choice. They are docteurs juniors for the semesters of the phase (counted in
+    ``docteurs_juniors``, each on a niveau 3 poste), then finish."""
     return instance.consolidation == "appariement" and done + 1 in maquette.consolidation
 
 
 def _on_time(instance: Instance, interne: Interne) -> bool:
-    """Can still finish in the maquette's semesters: no semester lost, and the slots left fit
-    their windows (R-ELI-2)."""
-    required, _ = open_slots(instance.maquette, frozenset(interne.valides), frozenset())
+    """Can still finish in their maquette's semesters: no semester lost, and the slots left
+    fit their windows (R-ELI-2)."""
+    maquette = instance.maquette_of(interne)
+    required, _ = open_slots(maquette, frozenset(interne.valides), frozenset())
     return interne.semestres_effectues == interne.semestres_valides and completable(
-        instance.maquette, required, interne.semestre)
+        maquette, required, interne.semestre)
 
 
 def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
     """``semesters × metrics`` of one future."""
     rng = np.random.default_rng(seed)
     base = payload.instance
-    maquette = base.maquette
     kind_index = {label: k for k, label in enumerate(payload.kinds)}
     kind_of = {t.id: kind_index[kind_label(t.category_set)] for t in base.terrains}
     hospital = [t for t in base.terrains if not t.ambulatoire]
@@ -170,12 +175,14 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
 
     cache: dict[tuple, tuple[str, ...]] = {}
 
-    def listable(valides: tuple[str, ...], done: int, derogations: tuple[str, ...],
-                 surnombre: str | None) -> tuple[str, ...]:
+    def listable(maquette: Maquette, valides: tuple[str, ...], done: int,
+                 derogations: tuple[str, ...], surnombre: str | None) -> tuple[str, ...]:
         # what each interne may list, the model ranks it (docs/rules.md, "Careers"): the
-        # terrains open to them (R-ELI), mandatory ones for a T1 only (R-IMP-1); a surnombre
-        # non validant: the non-ambulatory ones, no maquette check (R-SUR-3)
-        key = (frozenset(valides), done, frozenset(derogations), surnombre == "non_validant")
+        # terrains open to them on their own maquette (R-ELI, R-MAQ-5), mandatory ones for a
+        # T1 only (R-IMP-1); a surnombre non validant: the non-ambulatory ones, no maquette
+        # check (R-SUR-3)
+        key = (maquette.nom, frozenset(valides), done, frozenset(derogations),
+               surnombre == "non_validant")
         if key not in cache:
             pool = all_ids if is_t1(done) else senior_ids
             if key[-1]:
@@ -189,10 +196,15 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         return cache[key]
 
     # the lists are placeholders the preference model replaces (FORMAT.md voeux_connus)
-    internes = [attrs.evolve(i, voeux=listable(i.valides, i.semestres_valides, i.derogations,
+    internes = [attrs.evolve(i, voeux=listable(base.maquette_of(i), i.valides,
+                                               i.semestres_valides, i.derogations,
                                                i.surnombre), voeux_connus=False)
                 for i in base.internes]
-    first_year = listable((), 0, (), None)
+    first_year = listable(base.maquette, (), 0, (), None)
+    # docteurs juniors: semesters of consolidation left, one entry each (R-MAQ-4); the plan's
+    # first-semester ones are today's, out of the instance (plan_postes ``juniors``)
+    juniors: list[int] = [len(base.maquette.consolidation) or 2] * (
+        payload.niveau_3[0] if payload.niveau_3 else 0)
     couples = list(base.couples)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
@@ -233,10 +245,17 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         row[col["surnombres"]] = sum(1 for i in internes if i.surnombre is not None)
         for terrain_id, count in result.vacants_items:
             row[len(METRICS) + kind_of[terrain_id]] += count
+        row[col["docteurs_juniors"]] = len(juniors)
+        if payload.niveau_3 is not None:
+            row[col["niveau_3_manquants"]] = max(0, len(juniors) - payload.niveau_3[s])
+        # a docteur junior's niveau 3 stage is taken as validated: the appariement's
+        # careers are not simulated (docs/rules.md, "Careers")
+        juniors = [left - 1 for left in juniors if left > 1]
         in_couple = {m for c in couples for m in c.internes}
         nxt: list[Interne] = []
         for n, interne in enumerate(internes):
             a = by_id[interne.id]
+            maquette = base.maquette_of(interne)
             valides, done = interne.valides, interne.semestres_valides
             if a.terrain is not None and a.surnombre != "non_validant" and a.stage is not None:
                 rate = payload.echec_surnombre if a.surnombre == "validant" else payload.echec
@@ -248,21 +267,25 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                         valides = (*valides, a.stage)
             # a surnombre non validant (R-SUR-3) or no poste: the semester counts for the
             # order only (R-VAL-3)
-            if _finished(maquette, valides, done) or _to_appariement(base, maquette, done):
+            if _finished(maquette, valides, done):
                 late = interne.semestres_effectues + 1 > maquette.semestres
                 row[col["en_retard" if late else "finissent"]] += 1
+                continue
+            if _to_appariement(base, maquette, done):
+                row[col["vers_appariement"]] += 1
+                juniors.append(len(maquette.consolidation))
                 continue
             derogations = tuple(d for d in interne.derogations if d in valides)
             surnombre = None
             if interne.id not in in_couple and asks[0, n] < payload.surnombre:  # R-SUR-1
-                surnombre = _ask_surnombre(base, valides, done, derogations, asks[1, n],
+                surnombre = _ask_surnombre(maquette, valides, done, derogations, asks[1, n],
                                            hospital)
             nxt.append(attrs.evolve(
                 interne, semestres_valides=done,
                 semestres_effectues=interne.semestres_effectues + 1, valides=valides,
                 impose=interne.impose or a.impose, surnombre=surnombre,
                 dernier_de_son_semestre=False, derogations=derogations,
-                voeux=listable(valides, done, derogations, surnombre),
+                voeux=listable(maquette, valides, done, derogations, surnombre),
             ))
         if nxt:
             row[col["a_l_heure"]] = sum(_on_time(base, i) for i in nxt) / len(nxt)
@@ -282,7 +305,7 @@ def _home(instance: Instance, model: PreferenceModel, interne: Interne) -> str |
     return town
 
 
-def _ask_surnombre(instance: Instance, valides: tuple[str, ...], done: int,
+def _ask_surnombre(maquette: Maquette, valides: tuple[str, ...], done: int,
                    derogations: tuple[str, ...], draw: float,
                    hospital: Sequence[Terrain]) -> str:
     """A surnombre for next semester (R-SUR-1): validant or non validant, one chance in two;
@@ -290,7 +313,7 @@ def _ask_surnombre(instance: Instance, valides: tuple[str, ...], done: int,
     probe = Interne(id="probe", rang=1, semestres_valides=done, valides=valides,
                     derogations=derogations)
     validant = draw < 0.5 and any(
-        eligible_slot(instance.maquette, probe, t) is not None for t in hospital)
+        eligible_slot(maquette, probe, t) is not None for t in hospital)
     return "validant" if validant else "non_validant"
 
 
@@ -333,7 +356,6 @@ def simulate(
     ``executor`` as in :func:`affectation.sweep.sweep`. Deterministic for the same arguments
     whatever the executor and ``chunk_size``.
     """
-    require_one_maquette(instance)  # R-MAQ-5 not modelled in the careers yet
     for name, rate in (("echec", echec), ("echec_surnombre", echec_surnombre),
                        ("surnombre", surnombre)):
         if not 0 <= rate <= 1:
@@ -363,8 +385,10 @@ def simulate(
     if model is None:
         model = PreferenceModel.from_instance(instance)
     kinds = tuple(kinds_of(instance))
+    niveau_3 = (tuple(row.niveau_3 for row in plan.semestres[:semesters])
+                if plan.status != "GIVEN" else None)
     payload = _Payload(instance, tuple(postes), sizes, model, method, echec, echec_surnombre,
-                       surnombre, kinds)
+                       surnombre, kinds, niveau_3)
     blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     key = hashlib.blake2b(blob, digest_size=16).hexdigest()
     children = np.random.SeedSequence(seed).spawn(futures)
