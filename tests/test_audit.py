@@ -91,7 +91,7 @@ def test_r_pos_3_postes_offered():
     assert offered.figures == {"postes": 2, "internes": 2, "minimum": 3}
     assert offered.severity == "warning"
     big = audit(example())
-    assert finding(big, "postes_offered").figures["minimum"] == 314  # ceil(1.07 x 293)
+    assert finding(big, "postes_offered").figures["minimum"] == 320  # ceil(1.07 x 299)
 
 
 def test_all_semesters_validated_is_caught(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,7 +219,16 @@ def test_example_is_the_documented_generation() -> None:
     shipped = example()
     assert shipped == generate(**EXAMPLE_PARAMETERS)
     assert shipped.nom == EXAMPLE_PARAMETERS["nom"]
-    check_invariants(shipped, EXAMPLE_PARAMETERS["n_internes"], EXAMPLE_PARAMETERS["wish_length"])
+    # a subdivision of 2026 (issue 16, item 5): the ambulatory round first, a few late internes
+    # on mg-2017 beside the promotions on mg-2023, every interne named (issue 18, item 1)
+    assert [r.nom for r in shipped.rounds] == ["ambulatoire", "hospitalier"]
+    late = [i for i in shipped.internes if i.maquette == "mg-2017"]
+    assert len(late) == EXAMPLE_PARAMETERS["late_2017"] > 0
+    assert all(i.nom and i.prenom for i in shipped.internes)
+    assert len({(i.nom, i.prenom) for i in shipped.internes}) == len(shipped.internes)
+    on_2023 = attrs.evolve(shipped, internes=tuple(i for i in shipped.internes
+                                                   if i.maquette is None))
+    check_invariants(on_2023, EXAMPLE_PARAMETERS["n_internes"], EXAMPLE_PARAMETERS["wish_length"])
 
 
 # --- any seed, any small size --------------------------------------------------------------

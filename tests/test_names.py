@@ -19,7 +19,8 @@ from affectation.io import (
 
 def _named(instance):
     internes = tuple(
-        attrs.evolve(i, nom=f"Nom{k}", prenom="Léa") if k % 2 else i
+        attrs.evolve(i, nom=f"Nom{k}", prenom="Léa") if k % 2
+        else attrs.evolve(i, nom=None, prenom=None)
         for k, i in enumerate(instance.internes)
     )
     return attrs.evolve(instance, internes=internes)

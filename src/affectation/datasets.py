@@ -67,8 +67,11 @@ EXAMPLE_PARAMETERS: dict[str, Any] = {
     "maquette": "mg-2023",
     "wish_length": 40,
     "couples": 2,
-    "rounds": False,
-    "nom": "Exemple : subdivision synthétique, choix de novembre 2025",
+    "rounds": True,
+    "late_2017": 6,
+    "names": True,
+    "date_choix": "2026-11",
+    "nom": "Exemple : subdivision synthétique, choix de novembre 2026",
 }
 """How ``data/example.json`` was made: ``generate(**EXAMPLE_PARAMETERS)`` (see :func:`example`)."""
 
@@ -262,6 +265,8 @@ def generate(
     nom: str | None = None,
     promotions: Sequence[int] | None = None,
     late_2017: int = 0,
+    names: bool = False,
+    date_choix: str | None = None,
 ) -> Instance:
     """A synthetic subdivision, the same for the same arguments (docs/datasets.md).
 
@@ -280,6 +285,9 @@ def generate(
     ``late_2017``: that many more internes on ``mg-2017`` in its semesters 5-6 (promotions
     2022 or before, late after a disponibilité or a semester not validated, R-MAQ-5), drawn
     from their own stream so that the rest of the instance is the one without them.
+    ``names``: a synthetic name and first name for every interne (FORMAT.md ``nom``,
+    ``prenom``; never read by a rule), drawn from their own stream too; ``date_choix`` the
+    month of the choice (``"2026-11"``).
     """
     if promotions is not None:
         promotions = tuple(promotions)
@@ -320,6 +328,8 @@ def generate(
     if late_2017:
         internes = (*internes, *_late_internes(np.random.default_rng([seed, 2017]), late_2017,
                                                internes, terrains, attractiveness))
+    if names:
+        internes = _named(np.random.default_rng([seed, 1789]), internes)
     return Instance(
         maquette=maq,
         maquette_name=maquette,
@@ -333,7 +343,54 @@ def generate(
             else (DEFAULT_ROUND,)
         ),
         nom=nom if nom is not None else f"Synthetic subdivision, seed {seed}",
+        date_choix=date_choix,
     )
+
+
+_NOMS = (
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
+    "Laurent", "Simon", "Michel", "Lefèvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
+    "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent",
+    "Muller", "Lefebvre", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier",
+    "Chevalier", "François", "Legrand", "Gauthier", "Garcia", "Perrin", "Robin", "Clément",
+    "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Gautier", "Masson", "Marchand",
+    "Duval", "Denis", "Dumont", "Marie", "Lemaire", "Noël", "Meyer", "Dufour", "Meunier",
+    "Brun", "Blanchard", "Giraud", "Joly", "Rivière", "Lucas", "Brunet", "Gaillard", "Barbier",
+    "Arnaud", "Martinez", "Gérard", "Roche", "Renard", "Schmitt", "Roy", "Leroux", "Colin",
+    "Vidal", "Caron", "Picard", "Roger", "Fabre", "Aubert", "Lemoine", "Renaud", "Dumas",
+    "Lacroix", "Olivier", "Philippe", "Bourgeois", "Pierre", "Benoît", "Rey", "Leclerc",
+    "Payet", "Rolland", "Leclercq", "Guillaume", "Lecomte", "Lopez", "Jean", "Dupuy", "Guillot",
+    "Hubert", "Berger", "Carpentier", "Sanchez", "Dupuis", "Moulin", "Louis", "Deschamps",
+    "Huet", "Vasseur", "Perez", "Boucher", "Fleury", "Royer", "Klein", "Jacquet", "Adam",
+    "Paris", "Poirier", "Marty", "Aubry", "Guyot", "Carré", "Charles", "Renault", "Charpentier",
+)
+"""Common French surnames (INSEE frequency lists), combined at random: no real person."""
+
+_PRENOMS = (
+    "Léa", "Manon", "Camille", "Chloé", "Sarah", "Inès", "Jade", "Louise", "Emma", "Lucie",
+    "Clara", "Juliette", "Anaïs", "Marie", "Pauline", "Mathilde", "Océane", "Laura", "Julie",
+    "Élise", "Margaux", "Charlotte", "Alice", "Zoé", "Nina", "Salomé", "Yasmine", "Maëlle",
+    "Hugo", "Lucas", "Thomas", "Nathan", "Théo", "Louis", "Maxime", "Antoine", "Alexandre",
+    "Paul", "Arthur", "Clément", "Baptiste", "Quentin", "Romain", "Julien", "Adrien", "Victor",
+    "Mehdi", "Karim", "Samuel", "Nicolas", "Valentin", "Benjamin", "Raphaël", "Gabriel",
+    "Yanis", "Mathis", "Florian", "Jules",
+)
+"""Common French first names of people born around 2000."""
+
+
+def _named(rng: np.random.Generator, internes: Sequence[Interne]) -> tuple[Interne, ...]:
+    """Each interne with a synthetic ``nom`` and ``prenom``, distinct pairs, in id order."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for interne in internes:
+        while True:
+            pair = (_NOMS[int(rng.integers(len(_NOMS)))],
+                    _PRENOMS[int(rng.integers(len(_PRENOMS)))])
+            if pair not in seen:
+                break
+        seen.add(pair)
+        out.append(attrs.evolve(interne, nom=pair[0], prenom=pair[1]))
+    return tuple(out)
 
 
 def _check_arguments(
