@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections import Counter
 
+import attrs
 import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -26,6 +27,7 @@ pytest.importorskip("uvicorn")
 from affectation.datasets import example  # noqa: E402
 from affectation.io import save_instance  # noqa: E402
 from affectation.live import read_journal  # noqa: E402
+from affectation.model import DEFAULT_ROUND  # noqa: E402
 
 CHROMIUM = os.environ.get("AFFECTATION_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,6 +43,12 @@ if _NO_CHROMIUM and os.environ.get("CI"):  # in CI the browser test must run, ne
 pytestmark = pytest.mark.skipif(_NO_CHROMIUM,
                                 reason=f"no system Chromium at {CHROMIUM} (.ci/run installs it)")
 
+
+
+def one_round_example():
+    """The example in one round: in its ambulatory round an interne may be called with no
+    terrain to take, and these tests click the first Choisir button of each turn."""
+    return attrs.evolve(example(), rounds=(DEFAULT_ROUND,))
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -66,7 +74,7 @@ def start(instance_path, journal, port) -> subprocess.Popen:
 
 
 def test_operator_records_twenty_choices_and_a_crash_loses_nothing(tmp_path):
-    instance = example()
+    instance = one_round_example()
     source = tmp_path / "instance.json"
     save_instance(instance, source)
     journal = tmp_path / "journal.jsonl"
@@ -100,7 +108,8 @@ def test_operator_records_twenty_choices_and_a_crash_loses_nothing(tmp_path):
                 terrain = button.get_attribute("data-choose")
                 button.click()
                 operator.wait_for_selector(f"#appel[data-seq='{n}']")
-                assert f"Entrée {n} enregistrée : {called} → {terrain}" in operator.inner_text(
+                who = instance.interne(called).libelle
+                assert f"Entrée {n} enregistrée : {who} → {terrain}" in operator.inner_text(
                     "#message")
                 assert operator.input_value("#terrain") == ""
                 if instance.interne(called).surnombre is None:
@@ -110,7 +119,7 @@ def test_operator_records_twenty_choices_and_a_crash_loses_nothing(tmp_path):
                 for t, k in taken.items():
                     row = public.locator(f"tr[data-terrain='{t}']")
                     assert row.get_attribute("data-libres") == str(postes[t] - k)
-                assert public.locator("#derniers li").first.inner_text().startswith(called)
+                assert public.locator("#derniers li").first.inner_text().startswith(who)
             browser.close()
     finally:
         server.send_signal(signal.SIGKILL)
@@ -123,7 +132,7 @@ def test_operator_records_twenty_choices_and_a_crash_loses_nothing(tmp_path):
 
 
 def test_console_confirms_names_the_interne_and_says_what_an_undo_undid(tmp_path):
-    instance = example()
+    instance = one_round_example()
     source = tmp_path / "instance.json"
     save_instance(instance, source)
     port = free_port()
