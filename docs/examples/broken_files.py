@@ -25,11 +25,12 @@ def main() -> None:
     instance = example()
     text = json.dumps(instance_to_dict(instance), ensure_ascii=False, indent=1)
     first = instance.terrains[0].id
+    postes = f'"postes": {instance.terrains[0].postes}'  # the first terrain's, URG-LYON-CHU
     files: dict[str, str | None] = {
         "dup.json": text.replace(f'"id": "{first}",', f'"id": "{first}", "postes": -1,', 1),
-        "nan.json": text.replace('"postes": 12', '"postes": NaN', 1),
-        "big.json": text.replace('"postes": 12', '"postes": ' + "9" * 5000, 1),
-        "bound.json": text.replace('"postes": 12', '"postes": 12000', 1),
+        "nan.json": text.replace(postes, '"postes": NaN', 1),
+        "big.json": text.replace(postes, '"postes": ' + "9" * 5000, 1),
+        "bound.json": text.replace(postes, '"postes": 12000', 1),
         "surrogate.json": text.replace('"Lyon"', '"Lyon\\udc80"', 1),
         "deep.json": text.replace('"nom": "Exemple', '"x": ' + "[" * 50 + "]" * 50
                                   + ', "nom": "Exemple', 1),
@@ -52,7 +53,8 @@ def main() -> None:
         Path("csv-mixed/voeux.csv").write_text("\n".join(voeux) + "\n", encoding="utf-8")
         terrains = Path("csv-frac/terrains.csv")
         terrains.write_text(terrains.read_text(encoding="utf-8").replace(
-            ",urgences,12,", ',urgences,"2,5",', 1), encoding="utf-8")
+            f",urgences,{instance.terrains[0].postes},", ',urgences,"2,5",', 1),
+            encoding="utf-8")
         save_excel(instance, "x.xlsx")
         edits = {
             "formula.xlsx": lambda b: b["terrains"].__setitem__("E3", "=B2*2"),
