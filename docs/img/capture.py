@@ -2,7 +2,7 @@
 
     PYTHONPATH=src .venv/bin/python docs/img/capture.py
 
-Serves the shipped example (names added: the example has none) with a fresh journal on a free
+Serves the shipped example (its internes named) with a fresh journal on a free
 port, plays 40 entries by procuration, and captures the room's screen (/ecran) at 1920x1080 and
 1280x720 and the operator's console at 390 and 1440 px wide, into docs/img/.
 """
@@ -20,7 +20,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import attrs
 from playwright.sync_api import sync_playwright
 
 from affectation.datasets import example
@@ -29,24 +28,12 @@ from affectation.io import save_instance
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("AFFECTATION_CHROMIUM", "/usr/bin/chromium")
 TOKEN = "capture-token-0123456789"
-NOMS = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
-        "Moreau", "Laurent", "Simon", "Michel", "Lefèvre", "Leroy", "Roux", "David", "Bertrand",
-        "Morel", "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine"]
-PRENOMS = ["Léa", "Hugo", "Chloé", "Lucas", "Manon", "Louis", "Inès", "Jules", "Camille",
-           "Nathan", "Sarah", "Arthur", "Zoé", "Gabriel", "Jeanne", "Raphaël", "Alice"]
-
-
-def named_example():
-    instance = example()
-    internes = [attrs.evolve(i, nom=NOMS[k % len(NOMS)], prenom=PRENOMS[(k * 7) % len(PRENOMS)])
-                for k, i in enumerate(instance.internes)]
-    return attrs.evolve(instance, internes=internes)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "choix.json"
-        save_instance(named_example(), source)
+        save_instance(example(), source)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
