@@ -360,8 +360,8 @@ def test_explain_names_who_took_the_last_poste() -> None:
     result = both(instance)
     text = result.explain("z", instance)
     assert "vœu 1 (MED) refusé : plus aucun poste libre ; son dernier poste est allé à x " \
-           "(rang 7, tour 2)" in text
-    assert "son dernier poste est allé à x (tour 2)" in result.explain("z")
+           "(rang 7, appelé en position 2)" in text
+    assert "son dernier poste est allé à x (appelé en position 2)" in result.explain("z")
     assert result.last_holders() == {"MED": ("x", 2), "PSY": ("z", 3)}
     assert solve(instance).last_holders() == result.last_holders()
 

@@ -100,7 +100,7 @@ class Audit:
         return audit_html(self.to_dict())
 
     def __str__(self) -> str:
-        lines = [f"Audit de {self.instance or 'l’instance'}: {self.internes} internes, "
+        lines = [f"Audit de « {self.instance or 'l’instance'} » : {self.internes} internes, "
                  f"{self.terrains} terrains, {self.postes} postes"]
         for f in self.findings:
             lines.append(f"[{SEVERITY_FR[f.severity]}] {f.code}: {f.message}")
@@ -379,7 +379,7 @@ def _wishes(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Findi
         if bad:
             out.append(Finding(
                 "wish_not_eligible", "warning",
-                f"{interne.libelle} demande {len(bad)} terrain(s) qu’il ne peut pas prendre "
+                f"{interne.libelle} demande {len(bad)} terrain(s) qui ne lui sont pas accessibles "
                 f"({', '.join(bad[:6])}{'…' if len(bad) > 6 else ''}) : ces vœux seront "
                 "refusés le jour du choix.", "R-ELI", internes=[interne.id], terrains=bad))
     return out
