@@ -189,8 +189,8 @@ def bearer(headers: Mapping[str, str], tokens: Mapping[str, str]) -> str | None:
 # --- the body -----------------------------------------------------------------------------------
 
 FieldKind = str
-"""``"str"``, ``"pair"`` (two strings), ``"str|pair"``, ``"int"`` or ``"list"`` (at most
-:data:`MAX_LIST` strings)."""
+"""``"str"``, ``"pair"`` (two strings), ``"str|pair"``, ``"int"``, ``"bool"`` or ``"list"`` (at
+most :data:`MAX_LIST` strings)."""
 
 
 async def read_json_object(request: Any, fields: Mapping[str, FieldKind], *,
@@ -282,8 +282,11 @@ def _check_field(name: str, value: Any, kind: FieldKind) -> None:
     if ("int" in kinds and isinstance(value, int) and not isinstance(value, bool)
             and 0 <= value <= MAX_INT):
         return
+    if "bool" in kinds and isinstance(value, bool):
+        return
     expected = {"str": "une chaîne", "pair": "une paire de chaînes [\"A\", \"B\"]",
-                "int": "un entier positif", "list": "une liste de chaînes"}
+                "int": "un entier positif", "list": "une liste de chaînes",
+                "bool": "true ou false"}
     raise BadRequest(400, f"champ {name!r} : attendu {' ou '.join(expected[k] for k in kinds)}")
 
 

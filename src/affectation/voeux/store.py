@@ -8,12 +8,18 @@ A campaign is opened from an instance (:meth:`Campaign.open`); its file holds
 - ``lists``: the **append-only** history of every saved wish list, each row with its receipt
   (:mod:`affectation.voeux.receipt`) chained to the interne's previous one; triggers refuse an
   ``UPDATE`` or a ``DELETE``;
-- ``procurations``: append-only too, the latest row of an interne wins.
+- ``procurations``: append-only too, the latest row of an interne wins;
+- ``consents`` (schema 2): append-only, each interne's word on the anonymised publication of
+  the simulation (named or anonymous; the latest row wins, no row: anonymous);
+- ``publications`` (schema 2): append-only, each simulation the organiser published, kept
+  with ids and rendered anonymised at every read (:mod:`affectation.voeux.publication`), so a
+  withdrawn consent takes effect at once.
 
 The file is in WAL mode with ``synchronous=FULL``: :meth:`Campaign.save` returns (and the
 server acknowledges) only after the transaction is committed and synced, so a crash, even a
 ``kill -9``, loses no acknowledged save. The schema version is ``PRAGMA user_version``
-(:data:`SCHEMA`); a file of another version is refused. :meth:`Campaign.backup` copies the
+(:data:`SCHEMA`); a file of version 1 is migrated in place (one transaction) when opened, a
+file of another version is refused. :meth:`Campaign.backup` copies the
 file while it is in use through SQLite's online backup API.
 """
 
@@ -43,7 +49,7 @@ from affectation.voeux.receipt import Receipt, digest
 __all__ = ["SCHEMA", "Campaign", "CampaignError", "Procuration", "Saved", "hash_token",
            "now_utc"]
 
-SCHEMA = 1
+SCHEMA = 2
 """``PRAGMA user_version`` of a campaign file this code reads and writes."""
 
 MAX_WISHES = 500
@@ -78,9 +84,48 @@ CREATE TRIGGER procurations_no_delete BEFORE DELETE ON procurations
     BEGIN SELECT RAISE(ABORT, 'procurations is append-only'); END;
 """
 
+_DDL_2 = """
+CREATE TABLE consents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    interne TEXT NOT NULL,
+    nominatif INTEGER NOT NULL CHECK (nominatif IN (0, 1)),
+    time TEXT NOT NULL
+);
+CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
+    BEGIN SELECT RAISE(ABORT, 'consents is append-only'); END;
+CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents
+    BEGIN SELECT RAISE(ABORT, 'consents is append-only'); END;
+CREATE TABLE publications (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    simulation TEXT NOT NULL
+);
+CREATE TRIGGER publications_no_update BEFORE UPDATE ON publications
+    BEGIN SELECT RAISE(ABORT, 'publications is append-only'); END;
+CREATE TRIGGER publications_no_delete BEFORE DELETE ON publications
+    BEGIN SELECT RAISE(ABORT, 'publications is append-only'); END;
+"""
+
+MIGRATIONS = {1: _DDL_2}
+"""``{version: the script that takes a file of this version to the next}``."""
+
+
+_STATUS = {"refused": 400, "unknown": 404, "closed": 409, "stale": 409}
+
 
 class CampaignError(AffectationError, ValueError):
-    """A campaign file that cannot be used, or a write it refuses: a French sentence."""
+    """A campaign file that cannot be used, or a write it refuses: a French sentence.
+
+    ``code`` is stable (``refused``, ``closed``, ``stale``, ``unknown``): what a program
+    matches, never the sentence; ``status`` the HTTP status the server answers with."""
+
+    def __init__(self, message: str, *, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        return _STATUS.get(self.code, 400)
 
 
 def now_utc() -> str:
@@ -145,6 +190,8 @@ class Campaign:
                 self._db.close()
                 raise CampaignError(f"{self.path} : une campagne existe déjà dans cette base")
             self._create(_create, fermeture)
+        elif 0 < version < SCHEMA:
+            self._migrate(version)
         elif version != SCHEMA:
             self._db.close()
             raise CampaignError(f"{self.path} : version de base {version} inconnue (attendue "
@@ -175,13 +222,28 @@ class Campaign:
     def _create(self, instance: Instance, fermeture: str | None) -> None:
         doc = json.dumps(instance_to_dict(instance), ensure_ascii=False)
         with self._lock:
-            self._db.executescript("BEGIN IMMEDIATE;" + _DDL)
+            self._db.executescript("BEGIN IMMEDIATE;" + _DDL + _DDL_2)
             try:
                 rows = [("campagne", str(uuid.uuid4())), ("ouverture", now_utc()),
                         ("instance", doc)]
                 if fermeture is not None:
                     rows.append(("fermeture", fermeture))
                 self._db.executemany("INSERT INTO meta VALUES (?, ?)", rows)
+                self._db.execute(f"PRAGMA user_version={SCHEMA}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _migrate(self, version: int) -> None:
+        """Take a file of an older schema to :data:`SCHEMA`, in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                while version < SCHEMA:
+                    for statement in _statements(MIGRATIONS[version]):
+                        self._db.execute(statement)
+                    version += 1
                 self._db.execute(f"PRAGMA user_version={SCHEMA}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -287,7 +349,8 @@ class Campaign:
         self.check_list(interne_id, voeux)
         with self._lock:
             if self.is_closed():
-                raise CampaignError("la campagne est fermée : les listes sont figées")
+                raise CampaignError("la campagne est fermée : les listes sont figées",
+                                    code="closed")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
@@ -296,7 +359,7 @@ class Campaign:
                 last = "" if row is None else row[0]
                 if previous is not None and previous != last:
                     raise CampaignError("une autre page a enregistré une liste entre-temps : "
-                                        "rechargez la page pour la voir")
+                                        "rechargez la page pour la voir", code="stale")
                 when = now_utc()
                 receipt = digest(self.campaign_id, interne_id, voeux, when, last)
                 cursor = self._db.execute(
@@ -396,7 +459,8 @@ class Campaign:
             mandataire = ""
         with self._lock:
             if self.is_closed():
-                raise CampaignError("la campagne est fermée : les procurations sont figées")
+                raise CampaignError("la campagne est fermée : les procurations sont figées",
+                                    code="closed")
             when = now_utc()
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -415,6 +479,55 @@ class Campaign:
             "SELECT interne, mode, mandataire, time FROM procurations WHERE seq IN "
             "(SELECT MAX(seq) FROM procurations GROUP BY interne)")
         return {r[0]: Procuration(*r) for r in rows}
+
+    # --- the anonymised publication ---------------------------------------------------------
+
+    def set_consent(self, interne_id: str, nominatif: bool) -> str:
+        """Record whether ``interne_id`` may appear by name in the published simulation
+        (committed before it returns); the time it was recorded. Allowed after the closing
+        too: it concerns the publication, not the lists."""
+        if interne_id not in self.instance.interne_by_id:
+            raise CampaignError(f"interne inconnu : {interne_id!r}", code="unknown")
+        with self._lock:
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT INTO consents (interne, nominatif, time) "
+                                 "VALUES (?, ?, ?)", (interne_id, int(bool(nominatif)), when))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return when
+
+    def consents(self) -> frozenset[str]:
+        """The internes who agreed, at their latest word, to appear by name."""
+        rows = self._db.execute(
+            "SELECT interne FROM consents WHERE nominatif = 1 AND seq IN "
+            "(SELECT MAX(seq) FROM consents GROUP BY interne)")
+        return frozenset(r[0] for r in rows)
+
+    def publish(self, simulation: dict[str, Any]) -> tuple[int, str]:
+        """Keep ``simulation`` (:func:`affectation.voeux.publication.simulation`) as the
+        published one; ``(its number, its time)``."""
+        with self._lock:
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO publications (time, simulation) VALUES (?, ?)",
+                    (when, json.dumps(simulation, ensure_ascii=False)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return int(cursor.lastrowid or 0), when
+
+    def published(self) -> tuple[int, str, dict[str, Any]] | None:
+        """The latest published simulation ``(number, time, simulation)``, or ``None``."""
+        row = self._db.execute("SELECT seq, time, simulation FROM publications "
+                               "ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else (row[0], row[1], json.loads(row[2]))
 
     # --- what comes out -----------------------------------------------------------------
 
@@ -459,3 +572,16 @@ class Campaign:
         finally:
             dest.close()
         return out
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a DDL script (triggers kept whole), for ``execute`` one by one inside
+    a transaction (``executescript`` would commit first)."""
+    out: list[str] = []
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    return out
