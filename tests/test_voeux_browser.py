@@ -1,8 +1,10 @@
 """An interne's page in a real headless Chromium at 390 px (issue 19, item 7).
 
 The interne opens their link, adds three terrains, reorders them by keyboard and by drag and
-drop, saves, and downloads the receipt, which ``verify`` accepts and which holds the list in the
-order the page showed. Uses the system Chromium (``/usr/bin/chromium``): no browser downloaded.
+drop, saves, sees their chances recomputed without a reload (with their list known) and the
+rang limite of the terrains, and downloads the receipt, which ``verify`` accepts and which
+holds the list in the order the page showed. Uses the system Chromium (``/usr/bin/chromium``):
+no browser downloaded.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def test_an_interne_reorders_saves_and_downloads_the_receipt_on_a_phone(tmp_path
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "affectation", "voeux", "serveur", "--base", str(base),
-         "--port", str(port)], env=dict(os.environ, AFFECTATION_JETON="organiser-browser-token"),
+         "--port", str(port), "--tirages", "10", "--rafraichir", "0"],
+        env=dict(os.environ, AFFECTATION_JETON="organiser-browser-token"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -87,6 +90,10 @@ def test_an_interne_reorders_saves_and_downloads_the_receipt_on_a_phone(tmp_path
             page.click("#enregistrer")
             page.wait_for_selector("#telecharger:not([hidden])")
             assert "enregistrée" in page.text_content("#etat")
+            # the chances refresh by themselves after the save, with this list known
+            page.locator("#chances-resume", has_text="avec 1 listes connues").wait_for(
+                timeout=120_000)
+            assert page.locator("#limites li").count() > 0  # the rang limite of each terrain
             with page.expect_download() as download:
                 page.click("#telecharger")
             path = tmp_path / "recu.json"

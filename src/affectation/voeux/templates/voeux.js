@@ -2,7 +2,7 @@
 // browser; every call sends it as Authorization: Bearer.
 "use strict";
 const jeton = new URLSearchParams(location.hash.slice(1)).get("jeton") || "";
-let moi = null, liste = [], precedent = "", glisse = null, enCalcul = false;
+let moi = null, liste = [], precedent = "", glisse = null, enCalcul = false, encore = false;
 const RAFRAICHIR_MS = 3 * 60 * 1000;  // the chances are asked again every three minutes
 const $ = (id) => document.getElementById(id);
 const nomDe = (id) => { const t = moi.terrains.find((x) => x.id === id); return t ? t : {id, nom: id, ville: "", categories: []}; };
@@ -106,7 +106,7 @@ async function enregistrer() {
 // discret: a refresh in the background (after a save, every few minutes) leaves the status line
 // to what the interne did last.
 async function chances(discret) {
-  if (enCalcul) return;
+  if (enCalcul) { encore = true; return; }  // asked again once the running one is done
   enCalcul = true;
   if (!discret) etat("Calcul des chances (peut prendre une minute)…");
   else if (!$("chances").textContent) $("chances").textContent = "Calcul des chances en cours…";
@@ -133,7 +133,10 @@ async function chances(discret) {
     }
     if (!discret) etat("");
   } catch (e) { if (discret) $("chances").textContent = e.message; else etat(e.message, true); }
-  finally { enCalcul = false; }
+  finally {
+    enCalcul = false;
+    if (encore) { encore = false; chances(true); }
+  }
 }
 
 async function accord() {
