@@ -230,6 +230,7 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                 "mode": procuration.mode, "mandataire": procuration.mandataire,
                 "heure": procuration.time},
             "nominatif": interne_id in campaign.consents(),
+            "couple": interne_id in campaign.instance.couple_of,
         }
 
     @api("interne")
@@ -275,6 +276,55 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                                           "publiée (numéro et semestre, sans nom)")
         return JSONResponse({"nominatif": body["nominatif"], "heure": when,
                              "message": f"enregistré le {when} (UTC) : {said}"})
+
+    def couple_view(who: str) -> dict[str, Any]:
+        members = campaign.instance.couple_of[who].internes
+        proposal = campaign.couple_proposal(who)
+        standing = campaign.couple_list(who)
+
+        def shown(joint: Any) -> dict[str, Any] | None:
+            if joint is None:
+                return None
+            return {"proposition": joint.seq,
+                    "auteur": campaign.instance.interne(joint.auteur).libelle,
+                    "de_vous": joint.auteur == who, "heure": joint.time,
+                    "confirmee": joint.confirmed,
+                    "voeux": [[_terrain_view(campaign, a), _terrain_view(campaign, b)]
+                              for a, b in joint.voeux]}
+        return {
+            "membres": [{"interne": m, "libelle": campaign.instance.interne(m).libelle,
+                         "vous": m == who,
+                         "terrains": [_terrain_view(campaign, t)
+                                      for t, why in campaign.eligibility(m).items()
+                                      if why is None]} for m in members],
+            "proposee": shown(proposal), "en_vigueur": shown(standing),
+        }
+
+    @api("interne")
+    async def api_couple(request: Request, who: str) -> Response:
+        if who not in campaign.instance.couple_of:
+            return json_error(404, "vous n'êtes pas inscrit(e) en couple dans cette campagne",
+                              reason="unknown")
+        return JSONResponse(couple_view(who))
+
+    @api("interne")
+    async def api_couple_propose(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"voeux": "pairs"}, required=("voeux",))
+        done = campaign.propose_couple_list(who, body["voeux"])
+        other = next(m for m in done.couple if m != who)
+        return JSONResponse({**couple_view(who), "message": (
+            f"liste commune de {len(done.voeux)} paires proposée le {done.time} (UTC) : "
+            f"elle comptera quand {campaign.instance.interne(other).libelle} l'aura "
+            "confirmée")})
+
+    @api("interne")
+    async def api_couple_confirm(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"proposition": "int"},
+                                      required=("proposition",))
+        done = campaign.confirm_couple_list(who, body["proposition"])
+        return JSONResponse({**couple_view(who), "message": (
+            f"liste commune de {len(done.voeux)} paires confirmée le {done.confirmed} (UTC) : "
+            "c'est celle du couple")})
 
     @api("interne")
     async def api_chances(request: Request, who: str) -> Response:
@@ -323,6 +373,14 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
         return render(raw, campaign.instance, campaign.consents(), number=number,
                       published_at=when)
 
+    def couple_status(members: tuple[str, str]) -> dict[str, Any]:
+        proposal = campaign.couple_proposal(members[0])
+        standing = campaign.couple_list(members[0])
+        return {"libelles": [campaign.instance.interne(m).libelle for m in members],
+                "paires": None if standing is None else len(standing.voeux),
+                "confirmee": None if standing is None else standing.confirmed,
+                "en_attente": proposal is not None and proposal.confirmed is None}
+
     @api("organisateur")
     async def api_organiser(request: Request) -> Response:
         latest = campaign.latest()
@@ -349,6 +407,7 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                               "libelle": campaign.instance.interne(p.interne).libelle,
                               "mode": p.mode, "mandataire": p.mandataire, "heure": p.time}
                              for p in procurations.values() if p.mode != "present"],
+            "couples": [couple_status(c.internes) for c in campaign.instance.couples],
             "nominatifs": len(campaign.consents()),
             "publication": publication_view(),
         })
@@ -391,6 +450,9 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
         Route("/api/organisateur", api_organiser),
         Route("/api/export", api_export),
         Route("/api/accord", api_consent, methods=["POST"]),
+        Route("/api/couple", api_couple),
+        Route("/api/couple/proposer", api_couple_propose, methods=["POST"]),
+        Route("/api/couple/confirmer", api_couple_confirm, methods=["POST"]),
         Route("/api/publier", api_publish, methods=["POST"]),
         Route("/publication", public_page),
         Route("/api/publication", api_publication),

@@ -11,6 +11,9 @@ A campaign is opened from an instance (:meth:`Campaign.open`); its file holds
 - ``procurations``: append-only too, the latest row of an interne wins;
 - ``consents`` (schema 2): append-only, each interne's word on the anonymised publication of
   the simulation (named or anonymous; the latest row wins, no row: anonymous);
+- ``couple_lists`` (schema 2): append-only, the joint lists of pairs of the couples (R-ORD-2):
+  one member proposes a list, the other confirms that very proposal; the latest confirmed
+  proposal is the couple's list (:meth:`Campaign.couple_list`);
 - ``publications`` (schema 2): append-only, each simulation the organiser published, kept
   with ids and rendered anonymised at every read (:mod:`affectation.voeux.publication`), so a
   withdrawn consent takes effect at once.
@@ -46,8 +49,8 @@ from affectation.rules.reasons import Reason
 from affectation.rules.turn import reach
 from affectation.voeux.receipt import Receipt, digest
 
-__all__ = ["SCHEMA", "Campaign", "CampaignError", "Procuration", "Saved", "hash_token",
-           "now_utc"]
+__all__ = ["SCHEMA", "Campaign", "CampaignError", "CoupleList", "Procuration", "Saved",
+           "hash_token", "now_utc"]
 
 SCHEMA = 2
 """``PRAGMA user_version`` of a campaign file this code reads and writes."""
@@ -104,6 +107,19 @@ CREATE TRIGGER publications_no_update BEFORE UPDATE ON publications
     BEGIN SELECT RAISE(ABORT, 'publications is append-only'); END;
 CREATE TRIGGER publications_no_delete BEFORE DELETE ON publications
     BEGIN SELECT RAISE(ABORT, 'publications is append-only'); END;
+CREATE TABLE couple_lists (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    couple TEXT NOT NULL,
+    interne TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('propose', 'confirme')),
+    voeux TEXT NOT NULL,
+    proposal INTEGER NOT NULL,
+    time TEXT NOT NULL
+);
+CREATE TRIGGER couple_lists_no_update BEFORE UPDATE ON couple_lists
+    BEGIN SELECT RAISE(ABORT, 'couple_lists is append-only'); END;
+CREATE TRIGGER couple_lists_no_delete BEFORE DELETE ON couple_lists
+    BEGIN SELECT RAISE(ABORT, 'couple_lists is append-only'); END;
 """
 
 MIGRATIONS = {1: _DDL_2}
@@ -151,6 +167,21 @@ class Saved:
     """The interne's previous receipt (``""`` for the first)."""
     receipt: str
     """SHA-256 hex of (campaign, interne, list, time, previous) (:func:`digest`)."""
+
+
+@attrs.frozen
+class CoupleList:
+    """A joint list proposed by one member of a couple, and whether the other confirmed it."""
+
+    seq: int
+    """The proposal's number (what the confirmation names)."""
+    couple: tuple[str, str]
+    """The couple's internes, in the instance's order (each pair's order)."""
+    auteur: str
+    voeux: tuple[tuple[str, str], ...]
+    time: str
+    confirmed: str | None
+    """When the other member confirmed it, or ``None``."""
 
 
 @attrs.frozen
@@ -336,7 +367,8 @@ class Campaign:
     def _count(self) -> int:
         a = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM lists").fetchone()[0]
         b = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM procurations").fetchone()[0]
-        return int(a) + int(b)
+        c = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM couple_lists").fetchone()[0]
+        return int(a) + int(b) + int(c)
 
     def save(self, interne_id: str, voeux: Sequence[str], *,
              previous: str | None = None) -> Saved:
@@ -480,6 +512,109 @@ class Campaign:
             "(SELECT MAX(seq) FROM procurations GROUP BY interne)")
         return {r[0]: Procuration(*r) for r in rows}
 
+    # --- the couples' joint lists (R-ORD-2) ---------------------------------------------------
+
+    def _couple(self, interne_id: str) -> tuple[str, str]:
+        couple = self.instance.couple_of.get(interne_id)
+        if couple is None:
+            raise CampaignError("vous n'êtes pas inscrit(e) en couple dans cette campagne",
+                                code="unknown")
+        return couple.internes
+
+    def propose_couple_list(self, interne_id: str,
+                            voeux: Sequence[Sequence[str]]) -> CoupleList:
+        """``interne_id`` proposes their couple's joint list (pairs in the order of the
+        couple's internes); it stands once the other member confirms it
+        (:meth:`confirm_couple_list`). Committed before it returns."""
+        members = self._couple(interne_id)
+        pairs = tuple((str(a), str(b)) for a, b in voeux)
+        if len(pairs) > MAX_WISHES:
+            raise CampaignError(f"liste trop longue ({len(pairs)} paires, au plus "
+                                f"{MAX_WISHES})")
+        closed = [self.eligibility(m) for m in members]
+        seen: set[tuple[str, str]] = set()
+        for rank, pair in enumerate(pairs, start=1):
+            for member, terrain, why in zip(members, pair, closed, strict=True):
+                if terrain not in self.instance.terrain_by_id:
+                    raise CampaignError(f"paire {rank} : terrain inconnu {terrain[:60]!r}")
+                if why[terrain] is not None:
+                    raise CampaignError(
+                        f"paire {rank} : {self._terrain_label(terrain)} n'est pas accessible à "
+                        f"{self.instance.interne(member).libelle} ({why[terrain]})")
+            if pair in seen:
+                raise CampaignError(f"paire {rank} : cette paire est déjà dans la liste")
+            seen.add(pair)
+        with self._lock:
+            if self.is_closed():
+                raise CampaignError("la campagne est fermée : les listes sont figées",
+                                    code="closed")
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO couple_lists (couple, interne, kind, voeux, proposal, time) "
+                    "VALUES (?, ?, 'propose', ?, 0, ?)",
+                    ("+".join(members), interne_id, json.dumps([list(p) for p in pairs]),
+                     when))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._version += 1
+        return CoupleList(int(cursor.lastrowid or 0), members, interne_id, pairs, when, None)
+
+    def confirm_couple_list(self, interne_id: str, proposal: int) -> CoupleList:
+        """The other member confirms the proposal ``proposal``, which must be the couple's
+        latest (a newer one: refused, ``stale``). Committed before it returns."""
+        members = self._couple(interne_id)
+        with self._lock:
+            if self.is_closed():
+                raise CampaignError("la campagne est fermée : les listes sont figées",
+                                    code="closed")
+            latest = self.couple_proposal(interne_id)
+            if latest is None or latest.seq != proposal:
+                raise CampaignError("cette proposition n'est plus la dernière : rechargez la "
+                                    "page pour voir la liste commune proposée", code="stale")
+            if latest.auteur == interne_id:
+                raise CampaignError("c'est votre propre proposition : l'autre membre du couple "
+                                    "doit la confirmer")
+            if latest.confirmed is not None:
+                return latest
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO couple_lists (couple, interne, kind, voeux, proposal, time) "
+                    "VALUES (?, ?, 'confirme', '[]', ?, ?)",
+                    ("+".join(members), interne_id, proposal, when))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._version += 1
+        return attrs.evolve(latest, confirmed=when)
+
+    def _proposals(self, members: tuple[str, str], where: str) -> CoupleList | None:
+        key = "+".join(members)
+        row = self._db.execute(
+            "SELECT p.seq, p.interne, p.voeux, p.time, c.time FROM couple_lists p "
+            "LEFT JOIN couple_lists c ON c.kind = 'confirme' AND c.proposal = p.seq "
+            f"WHERE p.couple = ? AND p.kind = 'propose' {where} ORDER BY p.seq DESC LIMIT 1",
+            (key,)).fetchone()
+        if row is None:
+            return None
+        return CoupleList(row[0], members, row[1],
+                          tuple((a, b) for a, b in json.loads(row[2])), row[3], row[4])
+
+    def couple_proposal(self, interne_id: str) -> CoupleList | None:
+        """The latest joint list proposed in ``interne_id``'s couple (confirmed or not)."""
+        return self._proposals(self._couple(interne_id), "")
+
+    def couple_list(self, interne_id: str) -> CoupleList | None:
+        """The joint list in effect for ``interne_id``'s couple: the latest confirmed
+        proposal, or ``None``."""
+        return self._proposals(self._couple(interne_id), "AND c.time IS NOT NULL")
+
     # --- the anonymised publication ---------------------------------------------------------
 
     def set_consent(self, interne_id: str, nominatif: bool) -> str:
@@ -533,7 +668,8 @@ class Campaign:
 
     def current_instance(self) -> Instance:
         """The instance with each interne's latest saved list; those who never saved get an
-        empty list marked ``voeux_connus=False`` (a pré-choix guesses it)."""
+        empty list marked ``voeux_connus=False`` (a pré-choix guesses it); each couple with
+        its confirmed joint list (:meth:`couple_list`; none confirmed: the instance's)."""
         latest = self.latest()
         internes = []
         for interne in self.instance.internes:
@@ -541,7 +677,11 @@ class Campaign:
             internes.append(attrs.evolve(interne, voeux=saved.voeux, voeux_connus=True)
                             if saved is not None
                             else attrs.evolve(interne, voeux=(), voeux_connus=False))
-        return attrs.evolve(self.instance, internes=internes)
+        couples = []
+        for couple in self.instance.couples:
+            joint = self.couple_list(couple.internes[0])
+            couples.append(couple if joint is None else attrs.evolve(couple, voeux=joint.voeux))
+        return attrs.evolve(self.instance, internes=internes, couples=couples)
 
     def procurations_document(self) -> dict[str, Any]:
         """The procurations as the export's side file (``affectation-procurations/1``)."""

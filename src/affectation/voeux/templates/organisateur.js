@@ -24,6 +24,7 @@ async function charger() {
     remplir("dernieres", o.dernieres.map((d) => `${d.heure} — ${d.libelle} (${d.voeux} vœux)`));
     remplir("procurations", o.procurations.map((p) => `${p.libelle} : ${p.mode === "liste" ? "liste jouée" : "mandataire " + p.mandataire}`));
     remplir("sans", o.sans_liste.map((s) => s.libelle));
+    remplir("couples", o.couples.map((c) => `${c.libelles.join(" + ")} : ` + (c.paires === null ? "aucune liste commune confirmée" : `${c.paires} paires, confirmée le ${c.confirmee}`) + (c.en_attente ? " (une proposition attend sa confirmation)" : "")));
     montrerPublication(o.publication, o.nominatifs);
   } catch (e) { $("etat").textContent = e.message; }
 }

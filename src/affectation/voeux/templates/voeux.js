@@ -91,6 +91,7 @@ async function charger() {
     $("mandataire").value = moi.procuration.mandataire || "";
   }
   $("nominatif").checked = !!moi.nominatif;
+  if (moi.couple) chargerCouple();
   etat(""); chances(true);
 }
 
@@ -139,6 +140,54 @@ async function chances(discret) {
   }
 }
 
+// The couple's joint list: pairs of terrain ids, one for each member in the couple's order.
+let couple = null, paires = [];
+const nomTerrain = (membre, id) => { const t = couple.membres[membre].terrains.find((x) => x.id === id); return t ? `${t.nom} — ${t.ville || "?"}` : id; };
+
+function dessinerPaires() {
+  const ol = $("paires"); ol.replaceChildren();
+  paires.forEach((p, k) => {
+    const li = document.createElement("li");
+    const n = document.createElement("span"); n.className = "nom"; n.textContent = `${nomTerrain(0, p[0])} + ${nomTerrain(1, p[1])}`;
+    const haut = document.createElement("button"); haut.type = "button"; haut.textContent = "↑"; haut.setAttribute("aria-label", "monter la paire " + (k + 1));
+    const ote = document.createElement("button"); ote.type = "button"; ote.textContent = "✕"; ote.setAttribute("aria-label", "retirer la paire " + (k + 1));
+    haut.onclick = () => { if (k > 0) { [paires[k - 1], paires[k]] = [paires[k], paires[k - 1]]; dessinerPaires(); } };
+    ote.onclick = () => { paires.splice(k, 1); dessinerPaires(); };
+    li.append(n, haut, ote); ol.append(li);
+  });
+}
+
+function montrerCouple(c) {
+  couple = c; $("couple").hidden = false;
+  for (const k of [0, 1]) {
+    $("couple-nom-" + k).textContent = c.membres[k].libelle + (c.membres[k].vous ? " (vous)" : "");
+    const sel = $("couple-t" + k); sel.replaceChildren();
+    for (const t of c.membres[k].terrains) { const o = document.createElement("option"); o.value = t.id; o.textContent = `${t.nom} — ${t.ville || "?"}`; sel.append(o); }
+  }
+  const p = c.proposee;
+  paires = p ? p.voeux.map((v) => [v[0].id, v[1].id]) : [];
+  dessinerPaires();
+  let texte = "Aucune liste commune proposée pour l'instant.";
+  if (p) texte = `Liste proposée par ${p.auteur} le ${p.heure} (UTC) : ` + (p.confirmee ? `confirmée le ${p.confirmee} ; c'est celle du couple.` : "en attente de confirmation.");
+  if (p && !p.confirmee && c.en_vigueur) texte += ` La liste en vigueur reste celle confirmée le ${c.en_vigueur.confirmee}.`;
+  $("couple-etat").textContent = texte;
+  $("confirmer").hidden = !(p && !p.confirmee && !p.de_vous);
+}
+
+async function chargerCouple() {
+  try { montrerCouple(await appel("/api/couple")); } catch (e) { etat(e.message, true); }
+}
+
+async function proposer() {
+  try { const r = await appel("/api/couple/proposer", {voeux: paires}); montrerCouple(r); etat(r.message); }
+  catch (e) { etat(e.message, true); }
+}
+
+async function confirmer() {
+  try { const r = await appel("/api/couple/confirmer", {proposition: couple.proposee.proposition}); montrerCouple(r); etat(r.message); }
+  catch (e) { etat(e.message, true); }
+}
+
 async function accord() {
   try { const r = await appel("/api/accord", {nominatif: $("nominatif").checked}); etat(r.message); }
   catch (e) { etat(e.message, true); }
@@ -155,7 +204,13 @@ async function procurer() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("enregistrer").onclick = enregistrer; $("calculer").onclick = () => chances(false); $("procurer").onclick = procurer;
-  $("accord").onclick = accord;
+  $("accord").onclick = accord; $("proposer").onclick = proposer; $("confirmer").onclick = confirmer;
+  $("ajouter-paire").onclick = () => {
+    const p = [$("couple-t0").value, $("couple-t1").value];
+    if (!p[0] || !p[1]) return;
+    if (paires.some((q) => q[0] === p[0] && q[1] === p[1])) { etat("Cette paire est déjà dans la liste.", true); return; }
+    paires.push(p); dessinerPaires(); etat("Liste commune modifiée, pas encore proposée.");
+  };
   $("recherche").oninput = dessinerTerrains; charger();
   setInterval(() => { if (moi && !document.hidden) chances(true); }, RAFRAICHIR_MS);
 });
