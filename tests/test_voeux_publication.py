@@ -166,3 +166,28 @@ def test_the_chances_give_the_rang_limite_of_every_open_terrain(served):
     assert [t["terrain"] for t in chances["rangs_limites"]] == open_terrains
     assert all("rang_limite_median" in t and t["nom"] for t in chances["rangs_limites"])
     assert chances["calcule_le"] and chances["listes_connues"] == 0
+
+
+def test_the_publier_command_writes_the_anonymised_file(tmp_path):
+    from click.testing import CliRunner
+
+    from affectation.cli import main
+
+    base = tmp_path / "v.sqlite"
+    named = INSTANCE.internes[5]
+    with Campaign.open(INSTANCE, base) as campaign:
+        campaign.set_consent(named.id, True)
+    out = tmp_path / "publication.json"
+    done = CliRunner().invoke(main, ["voeux", "publier", "--base", str(base), "--out",
+                                     str(out), "--tirages", "10"])
+    assert done.exit_code == 0, done.output
+    text = out.read_text("utf-8")
+    doc = json.loads(text)
+    assert doc["nominatifs"] == 1 and doc["publication"] == 1
+    assert f"{named.nom} {named.prenom}" in text
+    for interne in INSTANCE.internes:
+        assert interne.id not in text
+        if interne.id != named.id:
+            assert interne.nom not in text and interne.prenom not in text
+    with Campaign(base) as campaign:  # kept in the base too: the page serves it
+        assert campaign.published()[0] == 1
