@@ -1,14 +1,14 @@
 // The public page of the published simulation: read-only, no token.
 "use strict";
-const $ = (id) => document.getElementById(id);
-const pct = (p) => `${Math.round(p * 100)} %`;
+// Loaded by the organiser's page too, before its own script: no top-level name of its own but
+// dessinerPublication and chargerPublication.
 
 // Shared with the organiser's page: draw a publication document into two lists.
 function dessinerPublication(pub, listeInternes, listeTerrains) {
   listeInternes.replaceChildren(); listeTerrains.replaceChildren();
   for (const i of pub.internes) {
     const li = document.createElement("li");
-    const issues = i.issues.map((o) => `${o.nom} ${pct(o.probabilite)}`).join(", ");
+    const issues = i.issues.map((o) => `${o.nom} ${Math.round(o.probabilite * 100)} %`).join(", ");
     li.textContent = `${i.libelle} — ${i.liste_connue ? "liste connue" : "liste devinée"}${issues ? " : " + issues : ""}`;
     listeInternes.append(li);
   }
@@ -22,6 +22,7 @@ function dessinerPublication(pub, listeInternes, listeTerrains) {
 
 async function chargerPublication() {
   if (!document.body.dataset.publique) return;
+  const $ = (id) => document.getElementById(id);
   try {
     const r = await fetch("/api/publication");
     const pub = await r.json().catch(() => ({error: "réponse illisible du serveur"}));
