@@ -91,3 +91,31 @@ def test_the_live_command_refuses_a_bad_procurations_file_before_serving(tmp_pat
     assert result.exit_code == 2
     assert "affectation-procurations/1" in result.output
     assert not (tmp_path / "j.jsonl").exists()
+
+
+def test_the_live_command_loads_the_procurations_beside_the_instance(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from affectation.io import save_instance
+
+    instance = tmp_path / "choix.json"
+    save_instance(INSTANCE, instance)
+    first = ChoiceDay.open(INSTANCE).current.internes[0]
+    sibling(instance).write_text(json.dumps({
+        "format": "affectation-procurations/1",
+        "procurations": [{"interne": first, "mode": "liste"}]}), "utf-8")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "affectation", "live", str(instance), "--journal",
+         str(tmp_path / "j.jsonl"), "--port", "0"],
+        env={**os.environ, "AFFECTATION_JETON": "jeton-de-test-live"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [server.stdout.readline() for _ in range(3)]
+        said = next((line for line in lines if line.startswith("procurations :")), "")
+        assert str(sibling(instance)) in said and "1 absent(s)" in said, lines
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.communicate()
