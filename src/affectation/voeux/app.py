@@ -8,6 +8,11 @@ browser), the page's script sends it as ``Authorization: Bearer`` to ``/api/...`
 token opens only their own list (the interne is found from the token, never from the request);
 the organiser's token is separate and opens only the organiser's API.
 
+Every handler of the API goes through one preamble (``api(who)`` in :func:`create_app`): the
+rate limit, the token (an interne's, the organiser's, or none for the public page of the
+published simulation), and the refusals as French JSON errors whose HTTP status and ``reason``
+come from :class:`CampaignError`'s stable ``code``, never from its sentence.
+
 Every save is committed and synced by :meth:`Campaign.save` before it is acknowledged. Each
 token (or, without one, each client address) has a token bucket (:class:`RateLimit`): past it,
 a 429 in French.
