@@ -191,3 +191,35 @@ def test_the_publier_command_writes_the_anonymised_file(tmp_path):
             assert interne.nom not in text and interne.prenom not in text
     with Campaign(base) as campaign:  # kept in the base too: the page serves it
         assert campaign.published()[0] == 1
+
+
+@pytest.fixture(scope="module")
+def kept_simulation():
+    from affectation.prechoix import prechoix
+    from affectation.voeux.publication import simulation
+
+    return simulation(prechoix(INSTANCE, n_samples=10, seed=0), "2027-01-01T00:00:00.000000Z")
+
+
+def test_whatever_the_consents_no_one_else_is_named(kept_simulation):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from affectation.voeux.publication import render
+
+    ids = [i.id for i in INSTANCE.internes]
+
+    @settings(max_examples=30, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.sets(st.sampled_from(ids), max_size=20))
+    def check(named):
+        doc = render(kept_simulation, INSTANCE, frozenset(named), number=1,
+                     published_at="2027-01-02T00:00:00.000000Z")
+        text = json.dumps(doc, ensure_ascii=False)
+        assert doc["nominatifs"] == len(named)
+        for interne in INSTANCE.internes:
+            assert interne.id not in text
+            shown = interne.nom in text  # every name is distinct (Nomfamille0000 ...)
+            assert shown == (interne.id in named), interne.id
+
+    check()
