@@ -647,9 +647,14 @@ def audit_command(instance: str, out: str | None) -> None:
 @click.option("--result", "result_path", type=click.Path(dir_okay=False), default=None,
               help="Do not serve: replay the journal and write its result (.json result file "
                    "or .xlsx spreadsheet), then exit.")
+@click.option("--procurations", "procurations_path", type=click.Path(dir_okay=False),
+              default=None,
+              help="The absent internes (affectation-procurations/1, written by affectation "
+                   "voeux exporter); default: INSTANCE's .procurations.json beside it, if any.")
 def live_command(instance: str, journal: str, host: str, port: str, token_file: str | None,
                  tokens_file: str | None, token: str | None, operator: str, key_file: str | None,
-                 host_names: tuple[str, ...], result_path: str | None) -> None:
+                 host_names: tuple[str, ...], result_path: str | None,
+                 procurations_path: str | None) -> None:
     """Run the choice day of INSTANCE live: an operator page (token) and a public page."""
     from affectation.live import ChoiceDay, JournalError
     from affectation.live.journal import read_key
@@ -676,6 +681,16 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
     if result_path is not None:
         _live_result(loaded, journal, result_path, instance, key=key)
         return
+    from affectation.live.procurations import ProcurationsError, load_procurations, sibling
+
+    if procurations_path is None and sibling(instance).is_file():
+        procurations_path = str(sibling(instance))
+    procurations = {}
+    if procurations_path is not None:
+        try:
+            procurations = load_procurations(procurations_path, loaded)
+        except ProcurationsError as error:
+            fail(str(error))
     try:
         from affectation.live.app import create_app, serve
         from affectation.web import (
@@ -721,6 +736,11 @@ def live_command(instance: str, journal: str, host: str, port: str, token_file: 
     except JournalError as error:
         sock.close()
         fail(str(error))
+    day.set_procurations(procurations)
+    if procurations_path is not None:
+        absent = sum(1 for p in procurations.values() if p.absent)
+        click.echo(f"procurations : {procurations_path} ({absent} absent(s) annoncé(s) : "
+                   "la console les signale à leur tour)")
     if not token_ready:
         try:
             token_value, token_origin = load_token(token_path)

@@ -316,7 +316,8 @@ class Result:
                     rang = ""
                     if instance is not None and taker in instance.interne_by_id:
                         rang = f"rang {instance.interne(taker).rang}, "
-                    words += f" ; son dernier poste est allé à {who(taker)} ({rang}appelé en position {turn_of})"
+                    words += (f" ; son dernier poste est allé à {who(taker)} "
+                              f"({rang}appelé en position {turn_of})")
                 what = "paire" if refusal.reason == "pair_unavailable" else "vœu"
                 lines.append(
                     f"{head}{what} {refusal.voeu} ({refusal.terrain}) refusé : {words}."

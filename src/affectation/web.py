@@ -189,8 +189,8 @@ def bearer(headers: Mapping[str, str], tokens: Mapping[str, str]) -> str | None:
 # --- the body -----------------------------------------------------------------------------------
 
 FieldKind = str
-"""``"str"``, ``"pair"`` (two strings), ``"str|pair"``, ``"int"`` or ``"list"`` (at most
-:data:`MAX_LIST` strings)."""
+"""``"str"``, ``"pair"`` (two strings), ``"str|pair"``, ``"int"``, ``"bool"``, ``"list"`` (at
+most :data:`MAX_LIST` strings) or ``"pairs"`` (at most :data:`MAX_LIST` pairs of strings)."""
 
 
 async def read_json_object(request: Any, fields: Mapping[str, FieldKind], *,
@@ -271,6 +271,17 @@ def _check_field(name: str, value: Any, kind: FieldKind) -> None:
         for v in value:
             _check_string(name, v)
         return
+    if "pairs" in kinds and isinstance(value, list):
+        if len(value) > MAX_LIST:
+            raise BadRequest(400, f"champ {name!r} : liste trop longue (au plus {MAX_LIST})")
+        for item in value:
+            if not (isinstance(item, list) and len(item) == 2
+                    and all(isinstance(v, str) for v in item)):
+                raise BadRequest(400, f"champ {name!r} : attendu une liste de paires de "
+                                      "chaînes [[\"A\", \"B\"], …]")
+            for v in item:
+                _check_string(name, v)
+        return
     if "list" in kinds and isinstance(value, list):
         if len(value) > MAX_LIST:
             raise BadRequest(400, f"champ {name!r} : liste trop longue (au plus {MAX_LIST})")
@@ -282,8 +293,11 @@ def _check_field(name: str, value: Any, kind: FieldKind) -> None:
     if ("int" in kinds and isinstance(value, int) and not isinstance(value, bool)
             and 0 <= value <= MAX_INT):
         return
+    if "bool" in kinds and isinstance(value, bool):
+        return
     expected = {"str": "une chaîne", "pair": "une paire de chaînes [\"A\", \"B\"]",
-                "int": "un entier positif", "list": "une liste de chaînes"}
+                "int": "un entier positif", "list": "une liste de chaînes",
+                "bool": "true ou false", "pairs": "une liste de paires de chaînes"}
     raise BadRequest(400, f"champ {name!r} : attendu {' ou '.join(expected[k] for k in kinds)}")
 
 

@@ -382,7 +382,11 @@ def _options(day: ChoiceDay) -> dict[str, Any]:
     for interne_id in caller.internes:
         interne = day.instance.interne(interne_id)
         opts = day.options(interne_id)
+        said = day.procuration_of(interne_id)
         members.append({
+            "procuration": None if said is None or not said.absent else {
+                "mode": said.mode, "mandataire": said.mandataire or None,
+                "phrase": said.sentence},
             "interne": interne_id, "libelle": interne.libelle, "nom": interne.nom,
             "prenom": interne.prenom, "rang": interne.rang, "semestre": interne.semestre,
             "surnombre": interne.surnombre, "voeux": list(interne.voeux),

@@ -23,6 +23,7 @@ import attrs
 
 from affectation.errors import AffectationError
 from affectation.live.journal import Head, Journal, JournalError, read_journal
+from affectation.live.procurations import Procuration
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
 from affectation.rules.order import choice_order, require_one_ranking
@@ -139,6 +140,9 @@ class ChoiceDay:
         require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = choice_order(instance)
         self._position_of = {i: p for p, i in enumerate(self.order)}
+        self.procurations: dict[str, Procuration] = {}
+        """Who said they will be absent (:meth:`set_procurations`): an input of the day, like
+        the instance, not an entry of its journal."""
         self._reset()
 
     # --- opening ----------------------------------------------------------------------------
@@ -331,6 +335,37 @@ class ChoiceDay:
         """Play the called interne's (or couple's) wish list: R-VOE-1, with the imposition
         R-IMP requires; exactly the serial engine's turn."""
         return self._act("procuration", None, operator)
+
+    def set_procurations(self, procurations: Mapping[str, Procuration]) -> None:
+        """The procurations of the day (:func:`affectation.live.procurations.
+        load_procurations`, from the wishes campaign's export)."""
+        unknown = [i for i in procurations if i not in self.instance.interne_by_id]
+        if unknown:
+            raise ValueError(f"procuration d'un interne inconnu : {unknown[0]!r}")
+        self.procurations = dict(procurations)
+
+    def procuration_of(self, interne_id: str) -> Procuration | None:
+        """What ``interne_id`` said of the day, or ``None`` (nothing said: present)."""
+        return self.procurations.get(interne_id)
+
+    def absent_by_list(self, caller: Caller | None = None) -> bool:
+        """The called interne (a couple: both) is absent with their list standing."""
+        caller = caller or self.current
+        return caller is not None and all(
+            (p := self.procurations.get(i)) is not None and p.mode == "liste"
+            for i in caller.internes)
+
+    def play_procurations(self, *, operator: str = "") -> list[dict[str, Any]]:
+        """Play by procuration (:meth:`by_procuration`) every called interne or couple absent
+        with their list standing, one after the other, until someone present or represented by
+        a mandataire is called, or the day ends; the entries written."""
+        played = []
+        while self.absent_by_list():
+            before = self.current
+            played.append(self.by_procuration(operator=operator))
+            if self.current == before:  # never loop on a turn that did not move
+                break
+        return played
 
     def pass_(self, *, operator: str = "") -> dict[str, Any]:
         """The called interne takes nothing in this round (a couple: each chooses alone);

@@ -8,6 +8,11 @@ browser), the page's script sends it as ``Authorization: Bearer`` to ``/api/...`
 token opens only their own list (the interne is found from the token, never from the request);
 the organiser's token is separate and opens only the organiser's API.
 
+Every handler of the API goes through one preamble (``api(who)`` in :func:`create_app`): the
+rate limit, the token (an interne's, the organiser's, or none for the public page of the
+published simulation), and the refusals as French JSON errors whose HTTP status and ``reason``
+come from :class:`CampaignError`'s stable ``code``, never from its sentence.
+
 Every save is committed and synced by :meth:`Campaign.save` before it is acknowledged. Each
 token (or, without one, each client address) has a token bucket (:class:`RateLimit`): past it,
 a 429 in French.
@@ -19,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 from typing import Any
 
@@ -30,13 +35,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from affectation.voeux.certain import certainly_left
+from affectation.voeux.publication import render, simulation
 from affectation.voeux.store import Campaign, CampaignError, hash_token, now_utc
 from affectation.web import BadRequest, Guard, bearer, error_handlers, json_error, read_json_object
 
 __all__ = ["Chances", "RateLimit", "create_app"]
 
 STATIC = {"voeux.js": "text/javascript", "organisateur.js": "text/javascript",
-          "voeux.css": "text/css"}
+          "publication.js": "text/javascript", "voeux.css": "text/css"}
 LAST_SAVES = 20
 
 
@@ -142,7 +148,8 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
     organiser = {organiser_token: "organisateur"}
     limiter = rate or RateLimit()
     guess = chances or Chances(campaign)
-    pages = {name: _page(name) for name in ("voeux.html", "organisateur.html")}
+    pages = {name: _page(name) for name in ("voeux.html", "organisateur.html",
+                                            "publication.html")}
     files = {name: _page(name) for name in STATIC}
 
     def limited(request: Request) -> Response | None:
@@ -160,15 +167,49 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
             return None
         return campaign.interne_of(given.strip())
 
-    def refuse() -> Response:
-        return json_error(401, "jeton manquant ou faux : ouvrez la page par votre lien "
-                               "personnel (reçu par courriel)", reason="token")
+    def organiser_ok(request: Request) -> bool:
+        return bearer(request.headers, organiser) is not None
+
+    Handler = Callable[..., Awaitable[Response]]
+
+    def api(who: str) -> Callable[[Handler], Handler]:
+        """The preamble of every API handler: the rate limit, then the token (``interne``:
+        the handler gets the interne's id; ``organisateur``; ``public``: none), then the
+        refusals of the body (:class:`BadRequest`) and of the campaign
+        (:class:`CampaignError`, its ``status`` and ``code``) as French JSON errors."""
+        def wrap(handler: Handler) -> Handler:
+            async def wrapped(request: Request) -> Response:
+                if (stop := limited(request)) is not None:
+                    return stop
+                args: tuple[Any, ...] = ()
+                if who == "interne":
+                    interne = interne_of(request)
+                    if interne is None:
+                        return json_error(401, "jeton manquant ou faux : ouvrez la page par "
+                                               "votre lien personnel (reçu par courriel)",
+                                          reason="token")
+                    args = (interne,)
+                elif who == "organisateur" and not organiser_ok(request):
+                    return json_error(401, "jeton de l'organisateur manquant ou faux : ouvrez "
+                                           "la page par le lien affiché au démarrage du "
+                                           "serveur", reason="token")
+                try:
+                    return await handler(request, *args)
+                except BadRequest as error:
+                    return json_error(error.status, error.message, reason="bad_request")
+                except CampaignError as error:
+                    return json_error(error.status, str(error), reason=error.code)
+            return wrapped
+        return wrap
 
     async def page(request: Request) -> Response:
         return HTMLResponse(pages["voeux.html"])
 
     async def organiser_page(request: Request) -> Response:
         return HTMLResponse(pages["organisateur.html"])
+
+    async def public_page(request: Request) -> Response:
+        return HTMLResponse(pages["publication.html"])
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
@@ -193,42 +234,25 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
             "procuration": None if procuration is None else {
                 "mode": procuration.mode, "mandataire": procuration.mandataire,
                 "heure": procuration.time},
+            "nominatif": interne_id in campaign.consents(),
+            "couple": interne_id in campaign.instance.couple_of,
         }
 
-    async def api_me(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        who = interne_of(request)
-        if who is None:
-            return refuse()
+    @api("interne")
+    async def api_me(request: Request, who: str) -> Response:
         return JSONResponse(me(who))
 
-    async def api_save(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        who = interne_of(request)
-        if who is None:
-            return refuse()
-        try:
-            body = await read_json_object(request, {"voeux": "list", "precedent": "str"},
-                                          required=("voeux",))
-        except BadRequest as error:
-            return json_error(error.status, error.message, reason="bad_request")
-        try:
-            saved = campaign.save(who, body["voeux"], previous=body.get("precedent"))
-        except CampaignError as error:
-            status = 409 if ("fermée" in str(error) or "entre-temps" in str(error)) else 400
-            return json_error(status, str(error), reason="refused")
+    @api("interne")
+    async def api_save(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"voeux": "list", "precedent": "str"},
+                                      required=("voeux",))
+        saved = campaign.save(who, body["voeux"], previous=body.get("precedent"))
         return JSONResponse({"recu": campaign.receipt_of(saved).to_dict(),
                              "message": f"liste de {len(saved.voeux)} vœux enregistrée le "
                                         f"{saved.time} (UTC)"})
 
-    async def api_receipt(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        who = interne_of(request)
-        if who is None:
-            return refuse()
+    @api("interne")
+    async def api_receipt(request: Request, who: str) -> Response:
         saved = campaign.latest_of(who)
         if saved is None:
             return json_error(404, "aucune liste enregistrée pour l'instant")
@@ -236,21 +260,11 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
         return Response(data, media_type="application/json", headers={
             "content-disposition": f"attachment; filename=recu-{who}-{saved.seq}.json"})
 
-    async def api_procuration(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        who = interne_of(request)
-        if who is None:
-            return refuse()
-        try:
-            body = await read_json_object(request, {"mode": "str", "mandataire": "str"},
-                                          required=("mode",))
-            done = campaign.set_procuration(who, body["mode"], body.get("mandataire") or "")
-        except BadRequest as error:
-            return json_error(error.status, error.message, reason="bad_request")
-        except CampaignError as error:
-            return json_error(409 if "fermée" in str(error) else 400, str(error),
-                              reason="refused")
+    @api("interne")
+    async def api_procuration(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"mode": "str", "mandataire": "str"},
+                                      required=("mode",))
+        done = campaign.set_procuration(who, body["mode"], body.get("mandataire") or "")
         said = {"present": "vous serez présent(e) le jour du choix",
                 "liste": "absent(e) : votre liste sera jouée par procuration",
                 "mandataire": f"absent(e) : {done.mandataire} choisira pour vous"}[done.mode]
@@ -258,12 +272,67 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                                              "heure": done.time},
                              "message": f"enregistré : {said}"})
 
-    async def api_chances(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        who = interne_of(request)
-        if who is None:
-            return refuse()
+    @api("interne")
+    async def api_consent(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"nominatif": "bool"}, required=("nominatif",))
+        when = campaign.set_consent(who, body["nominatif"])
+        said = ("vous apparaîtrez sous votre nom dans la simulation publiée"
+                if body["nominatif"] else "vous apparaîtrez anonymement dans la simulation "
+                                          "publiée (numéro et semestre, sans nom)")
+        return JSONResponse({"nominatif": body["nominatif"], "heure": when,
+                             "message": f"enregistré le {when} (UTC) : {said}"})
+
+    def couple_view(who: str) -> dict[str, Any]:
+        members = campaign.instance.couple_of[who].internes
+        proposal = campaign.couple_proposal(who)
+        standing = campaign.couple_list(who)
+
+        def shown(joint: Any) -> dict[str, Any] | None:
+            if joint is None:
+                return None
+            return {"proposition": joint.seq,
+                    "auteur": campaign.instance.interne(joint.auteur).libelle,
+                    "de_vous": joint.auteur == who, "heure": joint.time,
+                    "confirmee": joint.confirmed,
+                    "voeux": [[_terrain_view(campaign, a), _terrain_view(campaign, b)]
+                              for a, b in joint.voeux]}
+        return {
+            "membres": [{"interne": m, "libelle": campaign.instance.interne(m).libelle,
+                         "vous": m == who,
+                         "terrains": [_terrain_view(campaign, t)
+                                      for t, why in campaign.eligibility(m).items()
+                                      if why is None]} for m in members],
+            "proposee": shown(proposal), "en_vigueur": shown(standing),
+        }
+
+    @api("interne")
+    async def api_couple(request: Request, who: str) -> Response:
+        if who not in campaign.instance.couple_of:
+            return json_error(404, "vous n'êtes pas inscrit(e) en couple dans cette campagne",
+                              reason="unknown")
+        return JSONResponse(couple_view(who))
+
+    @api("interne")
+    async def api_couple_propose(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"voeux": "pairs"}, required=("voeux",))
+        done = campaign.propose_couple_list(who, body["voeux"])
+        other = next(m for m in done.couple if m != who)
+        return JSONResponse({**couple_view(who), "message": (
+            f"liste commune de {len(done.voeux)} paires proposée le {done.time} (UTC) : "
+            f"elle comptera quand {campaign.instance.interne(other).libelle} l'aura "
+            "confirmée")})
+
+    @api("interne")
+    async def api_couple_confirm(request: Request, who: str) -> Response:
+        body = await read_json_object(request, {"proposition": "int"},
+                                      required=("proposition",))
+        done = campaign.confirm_couple_list(who, body["proposition"])
+        return JSONResponse({**couple_view(who), "message": (
+            f"liste commune de {len(done.voeux)} paires confirmée le {done.confirmed} (UTC) : "
+            "c'est celle du couple")})
+
+    @api("interne")
+    async def api_chances(request: Request, who: str) -> Response:
         result = await guess.get()
         position = result.order.index(who) + 1
         saved = campaign.latest_of(who)
@@ -288,23 +357,37 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                              "nom": "sans poste" if terrain == "sans_poste"
                              else _terrain_view(campaign, terrain)["nom"],
                              "probabilite": float(p)})
+        why = campaign.eligibility(who)
+        limits = [{"terrain": r["terrain"], "nom": r["nom"] or r["terrain"], "ville": r["ville"],
+                   "postes": r["postes"], "rang_limite_median": r["rang_limite_median"],
+                   "rang_limite_p05": r["rang_limite_p05"],
+                   "rang_limite_p95": r["rang_limite_p95"]}
+                  for r in result.terrain_records() if why.get(r["terrain"]) is None]
         return JSONResponse({
             "listes_connues": len(result.known), "internes": len(campaign.instance.internes),
             "tirages": result.n_samples, "calcule_le": guess.computed_utc,
             "position": position, "voeux": wishes, "probables": probable,
-            "votre_liste_connue": who in result.known,
+            "votre_liste_connue": who in result.known, "rangs_limites": limits,
         })
 
-    def organiser_ok(request: Request) -> bool:
-        return bearer(request.headers, organiser) is not None
+    def publication_view() -> dict[str, Any] | None:
+        kept = campaign.published()
+        if kept is None:
+            return None
+        number, when, raw = kept
+        return render(raw, campaign.instance, campaign.consents(), number=number,
+                      published_at=when)
 
+    def couple_status(members: tuple[str, str]) -> dict[str, Any]:
+        proposal = campaign.couple_proposal(members[0])
+        standing = campaign.couple_list(members[0])
+        return {"libelles": [campaign.instance.interne(m).libelle for m in members],
+                "paires": None if standing is None else len(standing.voeux),
+                "confirmee": None if standing is None else standing.confirmed,
+                "en_attente": proposal is not None and proposal.confirmed is None}
+
+    @api("organisateur")
     async def api_organiser(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        if not organiser_ok(request):
-            return json_error(401, "jeton de l'organisateur manquant ou faux : ouvrez la page "
-                                   "par le lien affiché au démarrage du serveur",
-                              reason="token")
         latest = campaign.latest()
         procurations = campaign.procurations()
         groups: dict[int, dict[str, Any]] = {}
@@ -329,18 +412,36 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                               "libelle": campaign.instance.interne(p.interne).libelle,
                               "mode": p.mode, "mandataire": p.mandataire, "heure": p.time}
                              for p in procurations.values() if p.mode != "present"],
+            "couples": [couple_status(c.internes) for c in campaign.instance.couples],
+            "nominatifs": len(campaign.consents()),
+            "publication": publication_view(),
         })
 
+    @api("organisateur")
     async def api_export(request: Request) -> Response:
-        if (stop := limited(request)) is not None:
-            return stop
-        if not organiser_ok(request):
-            return json_error(401, "jeton de l'organisateur manquant ou faux", reason="token")
         from affectation.io import instance_to_dict
 
         doc = instance_to_dict(campaign.current_instance())
         return JSONResponse(doc, headers={"content-disposition":
                                           "attachment; filename=choix.json"})
+
+    @api("organisateur")
+    async def api_publish(request: Request) -> Response:
+        await read_json_object(request, {})
+        result = await guess.get()
+        number, when = campaign.publish(simulation(result, guess.computed_utc))
+        view = publication_view()
+        return JSONResponse({"publication": view,
+                             "message": f"simulation n° {number} publiée le {when} (UTC) : "
+                                        f"{view['nominatifs'] if view else 0} interne(s) "
+                                        "nommé(s), les autres anonymes"})
+
+    @api("public")
+    async def api_publication(request: Request) -> Response:
+        view = publication_view()
+        if view is None:
+            return json_error(404, "aucune simulation publiée pour l'instant")
+        return JSONResponse(view)
 
     routes = [
         Route("/", page),
@@ -353,7 +454,15 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
         Route("/api/chances", api_chances),
         Route("/api/organisateur", api_organiser),
         Route("/api/export", api_export),
+        Route("/api/accord", api_consent, methods=["POST"]),
+        Route("/api/couple", api_couple),
+        Route("/api/couple/proposer", api_couple_propose, methods=["POST"]),
+        Route("/api/couple/confirmer", api_couple_confirm, methods=["POST"]),
+        Route("/api/publier", api_publish, methods=["POST"]),
+        Route("/publication", public_page),
+        Route("/api/publication", api_publication),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         try:

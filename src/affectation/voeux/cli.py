@@ -175,6 +175,38 @@ def exporter(base: str, out: str) -> None:
                f"internes ; procurations dans {side}")
 
 
+@voeux.command("publier")
+@click.option("--base", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Fichier JSON de la simulation publiée (anonymisée).")
+@click.option("--tirages", type=click.IntRange(min=10, max=10000), default=200,
+              show_default=True, help="Tirages du pré-choix.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def publier(base: str, out: str, tirages: int, seed: int) -> None:
+    """Publier la simulation : nommés ceux qui l'ont accepté, les autres anonymes."""
+    from affectation.io import dumps
+    from affectation.io._files import atomic_write_bytes
+    from affectation.prechoix import prechoix
+    from affectation.voeux.publication import render, simulation
+    from affectation.voeux.store import now_utc
+
+    campaign = _campaign(base)
+    if not out.endswith(".json"):
+        _fail(f"--out {out} : attendu un fichier .json")
+    if Path(out).resolve() == Path(base).resolve():
+        _fail("--out ne peut pas être la base")
+    result = prechoix(campaign.current_instance(), n_samples=tirages, seed=seed)
+    number, when = campaign.publish(simulation(result, now_utc()))
+    kept = campaign.published()
+    assert kept is not None
+    doc = render(kept[2], campaign.instance, campaign.consents(), number=number,
+                 published_at=when)
+    atomic_write_bytes(Path(out), dumps(doc))
+    click.echo(f"{out} : simulation n° {number} publiée ({doc['nominatifs']} interne(s) "
+               f"nommé(s) sur {doc['nombre_internes']}, les autres anonymes ; "
+               f"{doc['listes_connues']} listes connues)")
+
+
 @voeux.command("fermer")
 @click.option("--base", required=True, type=click.Path(dir_okay=False))
 def fermer(base: str) -> None:

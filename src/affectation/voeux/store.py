@@ -8,12 +8,21 @@ A campaign is opened from an instance (:meth:`Campaign.open`); its file holds
 - ``lists``: the **append-only** history of every saved wish list, each row with its receipt
   (:mod:`affectation.voeux.receipt`) chained to the interne's previous one; triggers refuse an
   ``UPDATE`` or a ``DELETE``;
-- ``procurations``: append-only too, the latest row of an interne wins.
+- ``procurations``: append-only too, the latest row of an interne wins;
+- ``consents`` (schema 2): append-only, each interne's word on the anonymised publication of
+  the simulation (named or anonymous; the latest row wins, no row: anonymous);
+- ``couple_lists`` (schema 2): append-only, the joint lists of pairs of the couples (R-ORD-2):
+  one member proposes a list, the other confirms that very proposal; the latest confirmed
+  proposal is the couple's list (:meth:`Campaign.couple_list`);
+- ``publications`` (schema 2): append-only, each simulation the organiser published, kept
+  with ids and rendered anonymised at every read (:mod:`affectation.voeux.publication`), so a
+  withdrawn consent takes effect at once.
 
 The file is in WAL mode with ``synchronous=FULL``: :meth:`Campaign.save` returns (and the
 server acknowledges) only after the transaction is committed and synced, so a crash, even a
 ``kill -9``, loses no acknowledged save. The schema version is ``PRAGMA user_version``
-(:data:`SCHEMA`); a file of another version is refused. :meth:`Campaign.backup` copies the
+(:data:`SCHEMA`); a file of version 1 is migrated in place (one transaction) when opened, a
+file of another version is refused. :meth:`Campaign.backup` copies the
 file while it is in use through SQLite's online backup API.
 """
 
@@ -40,10 +49,10 @@ from affectation.rules.reasons import Reason
 from affectation.rules.turn import reach
 from affectation.voeux.receipt import Receipt, digest
 
-__all__ = ["SCHEMA", "Campaign", "CampaignError", "Procuration", "Saved", "hash_token",
-           "now_utc"]
+__all__ = ["SCHEMA", "Campaign", "CampaignError", "CoupleList", "Procuration", "Saved",
+           "hash_token", "now_utc"]
 
-SCHEMA = 1
+SCHEMA = 2
 """``PRAGMA user_version`` of a campaign file this code reads and writes."""
 
 MAX_WISHES = 500
@@ -78,9 +87,61 @@ CREATE TRIGGER procurations_no_delete BEFORE DELETE ON procurations
     BEGIN SELECT RAISE(ABORT, 'procurations is append-only'); END;
 """
 
+_DDL_2 = """
+CREATE TABLE consents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    interne TEXT NOT NULL,
+    nominatif INTEGER NOT NULL CHECK (nominatif IN (0, 1)),
+    time TEXT NOT NULL
+);
+CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
+    BEGIN SELECT RAISE(ABORT, 'consents is append-only'); END;
+CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents
+    BEGIN SELECT RAISE(ABORT, 'consents is append-only'); END;
+CREATE TABLE publications (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    simulation TEXT NOT NULL
+);
+CREATE TRIGGER publications_no_update BEFORE UPDATE ON publications
+    BEGIN SELECT RAISE(ABORT, 'publications is append-only'); END;
+CREATE TRIGGER publications_no_delete BEFORE DELETE ON publications
+    BEGIN SELECT RAISE(ABORT, 'publications is append-only'); END;
+CREATE TABLE couple_lists (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    couple TEXT NOT NULL,
+    interne TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('propose', 'confirme')),
+    voeux TEXT NOT NULL,
+    proposal INTEGER NOT NULL,
+    time TEXT NOT NULL
+);
+CREATE TRIGGER couple_lists_no_update BEFORE UPDATE ON couple_lists
+    BEGIN SELECT RAISE(ABORT, 'couple_lists is append-only'); END;
+CREATE TRIGGER couple_lists_no_delete BEFORE DELETE ON couple_lists
+    BEGIN SELECT RAISE(ABORT, 'couple_lists is append-only'); END;
+"""
+
+MIGRATIONS = {1: _DDL_2}
+"""``{version: the script that takes a file of this version to the next}``."""
+
+
+_STATUS = {"refused": 400, "unknown": 404, "closed": 409, "stale": 409}
+
 
 class CampaignError(AffectationError, ValueError):
-    """A campaign file that cannot be used, or a write it refuses: a French sentence."""
+    """A campaign file that cannot be used, or a write it refuses: a French sentence.
+
+    ``code`` is stable (``refused``, ``closed``, ``stale``, ``unknown``): what a program
+    matches, never the sentence; ``status`` the HTTP status the server answers with."""
+
+    def __init__(self, message: str, *, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        return _STATUS.get(self.code, 400)
 
 
 def now_utc() -> str:
@@ -106,6 +167,21 @@ class Saved:
     """The interne's previous receipt (``""`` for the first)."""
     receipt: str
     """SHA-256 hex of (campaign, interne, list, time, previous) (:func:`digest`)."""
+
+
+@attrs.frozen
+class CoupleList:
+    """A joint list proposed by one member of a couple, and whether the other confirmed it."""
+
+    seq: int
+    """The proposal's number (what the confirmation names)."""
+    couple: tuple[str, str]
+    """The couple's internes, in the instance's order (each pair's order)."""
+    auteur: str
+    voeux: tuple[tuple[str, str], ...]
+    time: str
+    confirmed: str | None
+    """When the other member confirmed it, or ``None``."""
 
 
 @attrs.frozen
@@ -145,6 +221,8 @@ class Campaign:
                 self._db.close()
                 raise CampaignError(f"{self.path} : une campagne existe déjà dans cette base")
             self._create(_create, fermeture)
+        elif 0 < version < SCHEMA:
+            self._migrate(version)
         elif version != SCHEMA:
             self._db.close()
             raise CampaignError(f"{self.path} : version de base {version} inconnue (attendue "
@@ -175,13 +253,28 @@ class Campaign:
     def _create(self, instance: Instance, fermeture: str | None) -> None:
         doc = json.dumps(instance_to_dict(instance), ensure_ascii=False)
         with self._lock:
-            self._db.executescript("BEGIN IMMEDIATE;" + _DDL)
+            self._db.executescript("BEGIN IMMEDIATE;" + _DDL + _DDL_2)
             try:
                 rows = [("campagne", str(uuid.uuid4())), ("ouverture", now_utc()),
                         ("instance", doc)]
                 if fermeture is not None:
                     rows.append(("fermeture", fermeture))
                 self._db.executemany("INSERT INTO meta VALUES (?, ?)", rows)
+                self._db.execute(f"PRAGMA user_version={SCHEMA}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _migrate(self, version: int) -> None:
+        """Take a file of an older schema to :data:`SCHEMA`, in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                while version < SCHEMA:
+                    for statement in _statements(MIGRATIONS[version]):
+                        self._db.execute(statement)
+                    version += 1
                 self._db.execute(f"PRAGMA user_version={SCHEMA}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -274,7 +367,8 @@ class Campaign:
     def _count(self) -> int:
         a = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM lists").fetchone()[0]
         b = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM procurations").fetchone()[0]
-        return int(a) + int(b)
+        c = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM couple_lists").fetchone()[0]
+        return int(a) + int(b) + int(c)
 
     def save(self, interne_id: str, voeux: Sequence[str], *,
              previous: str | None = None) -> Saved:
@@ -287,7 +381,8 @@ class Campaign:
         self.check_list(interne_id, voeux)
         with self._lock:
             if self.is_closed():
-                raise CampaignError("la campagne est fermée : les listes sont figées")
+                raise CampaignError("la campagne est fermée : les listes sont figées",
+                                    code="closed")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
@@ -296,7 +391,7 @@ class Campaign:
                 last = "" if row is None else row[0]
                 if previous is not None and previous != last:
                     raise CampaignError("une autre page a enregistré une liste entre-temps : "
-                                        "rechargez la page pour la voir")
+                                        "rechargez la page pour la voir", code="stale")
                 when = now_utc()
                 receipt = digest(self.campaign_id, interne_id, voeux, when, last)
                 cursor = self._db.execute(
@@ -396,7 +491,8 @@ class Campaign:
             mandataire = ""
         with self._lock:
             if self.is_closed():
-                raise CampaignError("la campagne est fermée : les procurations sont figées")
+                raise CampaignError("la campagne est fermée : les procurations sont figées",
+                                    code="closed")
             when = now_utc()
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -416,11 +512,164 @@ class Campaign:
             "(SELECT MAX(seq) FROM procurations GROUP BY interne)")
         return {r[0]: Procuration(*r) for r in rows}
 
+    # --- the couples' joint lists (R-ORD-2) ---------------------------------------------------
+
+    def _couple(self, interne_id: str) -> tuple[str, str]:
+        couple = self.instance.couple_of.get(interne_id)
+        if couple is None:
+            raise CampaignError("vous n'êtes pas inscrit(e) en couple dans cette campagne",
+                                code="unknown")
+        return couple.internes
+
+    def propose_couple_list(self, interne_id: str,
+                            voeux: Sequence[Sequence[str]]) -> CoupleList:
+        """``interne_id`` proposes their couple's joint list (pairs in the order of the
+        couple's internes); it stands once the other member confirms it
+        (:meth:`confirm_couple_list`). Committed before it returns."""
+        members = self._couple(interne_id)
+        pairs = tuple((str(a), str(b)) for a, b in voeux)
+        if len(pairs) > MAX_WISHES:
+            raise CampaignError(f"liste trop longue ({len(pairs)} paires, au plus "
+                                f"{MAX_WISHES})")
+        closed = [self.eligibility(m) for m in members]
+        seen: set[tuple[str, str]] = set()
+        for rank, pair in enumerate(pairs, start=1):
+            for member, terrain, why in zip(members, pair, closed, strict=True):
+                if terrain not in self.instance.terrain_by_id:
+                    raise CampaignError(f"paire {rank} : terrain inconnu {terrain[:60]!r}")
+                if why[terrain] is not None:
+                    raise CampaignError(
+                        f"paire {rank} : {self._terrain_label(terrain)} n'est pas accessible à "
+                        f"{self.instance.interne(member).libelle} ({why[terrain]})")
+            if pair in seen:
+                raise CampaignError(f"paire {rank} : cette paire est déjà dans la liste")
+            seen.add(pair)
+        with self._lock:
+            if self.is_closed():
+                raise CampaignError("la campagne est fermée : les listes sont figées",
+                                    code="closed")
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO couple_lists (couple, interne, kind, voeux, proposal, time) "
+                    "VALUES (?, ?, 'propose', ?, 0, ?)",
+                    ("+".join(members), interne_id, json.dumps([list(p) for p in pairs]),
+                     when))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._version += 1
+        return CoupleList(int(cursor.lastrowid or 0), members, interne_id, pairs, when, None)
+
+    def confirm_couple_list(self, interne_id: str, proposal: int) -> CoupleList:
+        """The other member confirms the proposal ``proposal``, which must be the couple's
+        latest (a newer one: refused, ``stale``). Committed before it returns."""
+        members = self._couple(interne_id)
+        with self._lock:
+            if self.is_closed():
+                raise CampaignError("la campagne est fermée : les listes sont figées",
+                                    code="closed")
+            latest = self.couple_proposal(interne_id)
+            if latest is None or latest.seq != proposal:
+                raise CampaignError("cette proposition n'est plus la dernière : rechargez la "
+                                    "page pour voir la liste commune proposée", code="stale")
+            if latest.auteur == interne_id:
+                raise CampaignError("c'est votre propre proposition : l'autre membre du couple "
+                                    "doit la confirmer")
+            if latest.confirmed is not None:
+                return latest
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO couple_lists (couple, interne, kind, voeux, proposal, time) "
+                    "VALUES (?, ?, 'confirme', '[]', ?, ?)",
+                    ("+".join(members), interne_id, proposal, when))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._version += 1
+        return attrs.evolve(latest, confirmed=when)
+
+    def _proposals(self, members: tuple[str, str], where: str) -> CoupleList | None:
+        key = "+".join(members)
+        row = self._db.execute(
+            "SELECT p.seq, p.interne, p.voeux, p.time, c.time FROM couple_lists p "
+            "LEFT JOIN couple_lists c ON c.kind = 'confirme' AND c.proposal = p.seq "
+            f"WHERE p.couple = ? AND p.kind = 'propose' {where} ORDER BY p.seq DESC LIMIT 1",
+            (key,)).fetchone()
+        if row is None:
+            return None
+        return CoupleList(row[0], members, row[1],
+                          tuple((a, b) for a, b in json.loads(row[2])), row[3], row[4])
+
+    def couple_proposal(self, interne_id: str) -> CoupleList | None:
+        """The latest joint list proposed in ``interne_id``'s couple (confirmed or not)."""
+        return self._proposals(self._couple(interne_id), "")
+
+    def couple_list(self, interne_id: str) -> CoupleList | None:
+        """The joint list in effect for ``interne_id``'s couple: the latest confirmed
+        proposal, or ``None``."""
+        return self._proposals(self._couple(interne_id), "AND c.time IS NOT NULL")
+
+    # --- the anonymised publication ---------------------------------------------------------
+
+    def set_consent(self, interne_id: str, nominatif: bool) -> str:
+        """Record whether ``interne_id`` may appear by name in the published simulation
+        (committed before it returns); the time it was recorded. Allowed after the closing
+        too: it concerns the publication, not the lists."""
+        if interne_id not in self.instance.interne_by_id:
+            raise CampaignError(f"interne inconnu : {interne_id!r}", code="unknown")
+        with self._lock:
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT INTO consents (interne, nominatif, time) "
+                                 "VALUES (?, ?, ?)", (interne_id, int(bool(nominatif)), when))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return when
+
+    def consents(self) -> frozenset[str]:
+        """The internes who agreed, at their latest word, to appear by name."""
+        rows = self._db.execute(
+            "SELECT interne FROM consents WHERE nominatif = 1 AND seq IN "
+            "(SELECT MAX(seq) FROM consents GROUP BY interne)")
+        return frozenset(r[0] for r in rows)
+
+    def publish(self, simulation: dict[str, Any]) -> tuple[int, str]:
+        """Keep ``simulation`` (:func:`affectation.voeux.publication.simulation`) as the
+        published one; ``(its number, its time)``."""
+        with self._lock:
+            when = now_utc()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO publications (time, simulation) VALUES (?, ?)",
+                    (when, json.dumps(simulation, ensure_ascii=False)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return int(cursor.lastrowid or 0), when
+
+    def published(self) -> tuple[int, str, dict[str, Any]] | None:
+        """The latest published simulation ``(number, time, simulation)``, or ``None``."""
+        row = self._db.execute("SELECT seq, time, simulation FROM publications "
+                               "ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else (row[0], row[1], json.loads(row[2]))
+
     # --- what comes out -----------------------------------------------------------------
 
     def current_instance(self) -> Instance:
         """The instance with each interne's latest saved list; those who never saved get an
-        empty list marked ``voeux_connus=False`` (a pré-choix guesses it)."""
+        empty list marked ``voeux_connus=False`` (a pré-choix guesses it); each couple with
+        its confirmed joint list (:meth:`couple_list`; none confirmed: the instance's)."""
         latest = self.latest()
         internes = []
         for interne in self.instance.internes:
@@ -428,7 +677,11 @@ class Campaign:
             internes.append(attrs.evolve(interne, voeux=saved.voeux, voeux_connus=True)
                             if saved is not None
                             else attrs.evolve(interne, voeux=(), voeux_connus=False))
-        return attrs.evolve(self.instance, internes=internes)
+        couples = []
+        for couple in self.instance.couples:
+            joint = self.couple_list(couple.internes[0])
+            couples.append(couple if joint is None else attrs.evolve(couple, voeux=joint.voeux))
+        return attrs.evolve(self.instance, internes=internes, couples=couples)
 
     def procurations_document(self) -> dict[str, Any]:
         """The procurations as the export's side file (``affectation-procurations/1``)."""
@@ -459,3 +712,16 @@ class Campaign:
         finally:
             dest.close()
         return out
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a DDL script (triggers kept whole), for ``execute`` one by one inside
+    a transaction (``executescript`` would commit first)."""
+    out: list[str] = []
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    return out

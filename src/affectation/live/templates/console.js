@@ -142,7 +142,8 @@ function render(o) {
   for (const m of o.members) {
     const div = el("div", {class: "membre"});
     div.append(el("h2", {}, m.libelle + " — rang " + m.rang + ", semestre " + m.semestre +
-      (m.surnombre ? ", surnombre " + m.surnombre : "")));
+      (m.surnombre ? ", surnombre " + m.surnombre : "") +
+      (m.procuration ? " — " + m.procuration.phrase : "")));
     const table = el("table");
     const headRow = el("tr");
     headRow.append(el("th", {}, ""), el("th", {}, "terrain"), el("th", {class: "ville"}, "ville"),

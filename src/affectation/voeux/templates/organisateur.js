@@ -1,8 +1,13 @@
 "use strict";
 const jeton = new URLSearchParams(location.hash.slice(1)).get("jeton") || "";
 const $ = (id) => document.getElementById(id);
-async function appel(chemin) {
-  const r = await fetch(chemin, {headers: {"Authorization": "Bearer " + jeton}});
+async function appel(chemin, corps) {
+  const options = {headers: {"Authorization": "Bearer " + jeton}};
+  if (corps !== undefined) {
+    options.method = "POST"; options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(corps);
+  }
+  const r = await fetch(chemin, options);
   const data = await r.json().catch(() => ({error: "réponse illisible"}));
   if (!r.ok) throw new Error(data.error || ("erreur " + r.status));
   return data;
@@ -19,7 +24,19 @@ async function charger() {
     remplir("dernieres", o.dernieres.map((d) => `${d.heure} — ${d.libelle} (${d.voeux} vœux)`));
     remplir("procurations", o.procurations.map((p) => `${p.libelle} : ${p.mode === "liste" ? "liste jouée" : "mandataire " + p.mandataire}`));
     remplir("sans", o.sans_liste.map((s) => s.libelle));
+    remplir("couples", o.couples.map((c) => `${c.libelles.join(" + ")} : ` + (c.paires === null ? "aucune liste commune confirmée" : `${c.paires} paires, confirmée le ${c.confirmee}`) + (c.en_attente ? " (une proposition attend sa confirmation)" : "")));
+    montrerPublication(o.publication, o.nominatifs);
   } catch (e) { $("etat").textContent = e.message; }
+}
+function montrerPublication(pub, nominatifs) {
+  if (!pub) { $("pub-etat").textContent = `Rien de publié pour l'instant ; ${nominatifs} interne(s) accepte(nt) d'être nommé(s).`; return; }
+  $("pub-etat").textContent = `Simulation n° ${pub.publication} publiée le ${pub.publiee_le} (UTC), calculée le ${pub.calcule_le} avec ${pub.listes_connues} listes connues ; ${pub.nominatifs} interne(s) nommé(s), les autres anonymes.`;
+  dessinerPublication(pub, $("pub-internes"), $("pub-terrains"));
+}
+async function publier() {
+  $("pub-etat").textContent = "Calcul et publication (peut prendre une minute)…";
+  try { const r = await appel("/api/publier", {}); $("etat").textContent = r.message; montrerPublication(r.publication, 0); }
+  catch (e) { $("pub-etat").textContent = e.message; }
 }
 async function exporter() {
   try {
@@ -28,4 +45,4 @@ async function exporter() {
     a.download = "choix.json"; a.hidden = false;
   } catch (e) { $("etat").textContent = e.message; }
 }
-document.addEventListener("DOMContentLoaded", () => { $("exporter").onclick = exporter; charger(); setInterval(charger, 30000); });
+document.addEventListener("DOMContentLoaded", () => { $("exporter").onclick = exporter; $("publier").onclick = publier; charger(); setInterval(charger, 30000); });

@@ -2,7 +2,8 @@
 // browser; every call sends it as Authorization: Bearer.
 "use strict";
 const jeton = new URLSearchParams(location.hash.slice(1)).get("jeton") || "";
-let moi = null, liste = [], precedent = "", glisse = null;
+let moi = null, liste = [], precedent = "", glisse = null, enCalcul = false, encore = false;
+const RAFRAICHIR_MS = 3 * 60 * 1000;  // the chances are asked again every three minutes
 const $ = (id) => document.getElementById(id);
 const nomDe = (id) => { const t = moi.terrains.find((x) => x.id === id); return t ? t : {id, nom: id, ville: "", categories: []}; };
 
@@ -89,7 +90,9 @@ async function charger() {
     const r = document.querySelector(`input[name=mode][value=${moi.procuration.mode}]`); if (r) r.checked = true;
     $("mandataire").value = moi.procuration.mandataire || "";
   }
-  etat("");
+  $("nominatif").checked = !!moi.nominatif;
+  if (moi.couple) chargerCouple();
+  etat(""); chances(true);
 }
 
 async function enregistrer() {
@@ -97,21 +100,97 @@ async function enregistrer() {
   try {
     const r = await appel("/api/liste", {voeux: liste, precedent});
     montrerRecu(r.recu); etat(r.message + " — reçu prêt à télécharger.");
+    chances(true);
   } catch (e) { etat(e.message, true); }
 }
 
-async function chances() {
-  etat("Calcul des chances (peut prendre une minute)…");
+// discret: a refresh in the background (after a save, every few minutes) leaves the status line
+// to what the interne did last.
+async function chances(discret) {
+  if (enCalcul) { encore = true; return; }  // asked again once the running one is done
+  enCalcul = true;
+  if (!discret) etat("Calcul des chances (peut prendre une minute)…");
+  else if (!$("chances").textContent) $("chances").textContent = "Calcul des chances en cours…";
   try {
     const c = await appel("/api/chances"); const div = $("chances"); div.replaceChildren();
-    const p = document.createElement("p");
-    p.textContent = `${c.listes_connues} listes connues sur ${c.internes} (les autres sont devinées), ${c.tirages} tirages, calculé le ${c.calcule_le} ; votre position : ${c.position}.`;
+    const p = document.createElement("p"); p.id = "chances-resume";
+    p.textContent = `Calculé le ${c.calcule_le} (UTC) avec ${c.listes_connues} listes connues sur ${c.internes} (les autres sont devinées), ${c.tirages} tirages ; votre position dans l'ordre du choix : ${c.position}.`;
     div.append(p);
+    if (!c.votre_liste_connue) { const q = document.createElement("p"); q.textContent = "Votre liste n'était pas encore enregistrée lors de ce calcul : voici vos issues les plus probables."; div.append(q); }
     const ul = document.createElement("ul");
-    for (const v of c.voeux) { const li = document.createElement("li"); li.textContent = `vœu ${v.rang} ${v.nom} : ${Math.round(v.probabilite * 100)} % (libre à votre tour : ${Math.round(v.libre_a_votre_tour * 100)} % ; au moins ${v.postes_surement_libres} poste(s) sûrement libre(s) d'après les listes connues)`; ul.append(li); }
+    for (const v of c.voeux) {
+      const li = document.createElement("li");
+      const rl = v.rang_limite_median === null ? "jamais pris dans la simulation" : `rang limite ${v.rang_limite_median}`;
+      li.textContent = `vœu ${v.rang} ${v.nom} : ${Math.round(v.probabilite * 100)} % (libre à votre tour : ${Math.round(v.libre_a_votre_tour * 100)} % ; ${rl} ; au moins ${v.postes_surement_libres} poste(s) sûrement libre(s) d'après les listes connues)`;
+      ul.append(li);
+    }
     for (const v of (c.voeux.length ? [] : c.probables)) { const li = document.createElement("li"); li.textContent = `${v.nom} : ${Math.round(v.probabilite * 100)} %`; ul.append(li); }
-    div.append(ul); etat("");
-  } catch (e) { etat(e.message, true); }
+    div.append(ul);
+    const lim = $("limites"); lim.replaceChildren();
+    for (const t of c.rangs_limites) {
+      const li = document.createElement("li");
+      li.textContent = `${t.nom} — ${t.ville || "?"}, ${t.postes} poste(s) : ` + (t.rang_limite_median === null ? "jamais pris dans la simulation" : `rang limite ${t.rang_limite_median} (entre ${t.rang_limite_p05} et ${t.rang_limite_p95})`);
+      lim.append(li);
+    }
+    if (!discret) etat("");
+  } catch (e) { if (discret) $("chances").textContent = e.message; else etat(e.message, true); }
+  finally {
+    enCalcul = false;
+    if (encore) { encore = false; chances(true); }
+  }
+}
+
+// The couple's joint list: pairs of terrain ids, one for each member in the couple's order.
+let couple = null, paires = [];
+const nomTerrain = (membre, id) => { const t = couple.membres[membre].terrains.find((x) => x.id === id); return t ? `${t.nom} — ${t.ville || "?"}` : id; };
+
+function dessinerPaires() {
+  const ol = $("paires"); ol.replaceChildren();
+  paires.forEach((p, k) => {
+    const li = document.createElement("li");
+    const n = document.createElement("span"); n.className = "nom"; n.textContent = `${nomTerrain(0, p[0])} + ${nomTerrain(1, p[1])}`;
+    const haut = document.createElement("button"); haut.type = "button"; haut.textContent = "↑"; haut.setAttribute("aria-label", "monter la paire " + (k + 1));
+    const ote = document.createElement("button"); ote.type = "button"; ote.textContent = "✕"; ote.setAttribute("aria-label", "retirer la paire " + (k + 1));
+    haut.onclick = () => { if (k > 0) { [paires[k - 1], paires[k]] = [paires[k], paires[k - 1]]; dessinerPaires(); } };
+    ote.onclick = () => { paires.splice(k, 1); dessinerPaires(); };
+    li.append(n, haut, ote); ol.append(li);
+  });
+}
+
+function montrerCouple(c) {
+  couple = c; $("couple").hidden = false;
+  for (const k of [0, 1]) {
+    $("couple-nom-" + k).textContent = c.membres[k].libelle + (c.membres[k].vous ? " (vous)" : "");
+    const sel = $("couple-t" + k); sel.replaceChildren();
+    for (const t of c.membres[k].terrains) { const o = document.createElement("option"); o.value = t.id; o.textContent = `${t.nom} — ${t.ville || "?"}`; sel.append(o); }
+  }
+  const p = c.proposee;
+  paires = p ? p.voeux.map((v) => [v[0].id, v[1].id]) : [];
+  dessinerPaires();
+  let texte = "Aucune liste commune proposée pour l'instant.";
+  if (p) texte = `Liste proposée par ${p.auteur} le ${p.heure} (UTC) : ` + (p.confirmee ? `confirmée le ${p.confirmee} ; c'est celle du couple.` : "en attente de confirmation.");
+  if (p && !p.confirmee && c.en_vigueur) texte += ` La liste en vigueur reste celle confirmée le ${c.en_vigueur.confirmee}.`;
+  $("couple-etat").textContent = texte;
+  $("confirmer").hidden = !(p && !p.confirmee && !p.de_vous);
+}
+
+async function chargerCouple() {
+  try { montrerCouple(await appel("/api/couple")); } catch (e) { etat(e.message, true); }
+}
+
+async function proposer() {
+  try { const r = await appel("/api/couple/proposer", {voeux: paires}); montrerCouple(r); etat(r.message); }
+  catch (e) { etat(e.message, true); }
+}
+
+async function confirmer() {
+  try { const r = await appel("/api/couple/confirmer", {proposition: couple.proposee.proposition}); montrerCouple(r); etat(r.message); }
+  catch (e) { etat(e.message, true); }
+}
+
+async function accord() {
+  try { const r = await appel("/api/accord", {nominatif: $("nominatif").checked}); etat(r.message); }
+  catch (e) { etat(e.message, true); }
 }
 
 async function procurer() {
@@ -124,6 +203,14 @@ async function procurer() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("enregistrer").onclick = enregistrer; $("calculer").onclick = chances; $("procurer").onclick = procurer;
+  $("enregistrer").onclick = enregistrer; $("calculer").onclick = () => chances(false); $("procurer").onclick = procurer;
+  $("accord").onclick = accord; $("proposer").onclick = proposer; $("confirmer").onclick = confirmer;
+  $("ajouter-paire").onclick = () => {
+    const p = [$("couple-t0").value, $("couple-t1").value];
+    if (!p[0] || !p[1]) return;
+    if (paires.some((q) => q[0] === p[0] && q[1] === p[1])) { etat("Cette paire est déjà dans la liste.", true); return; }
+    paires.push(p); dessinerPaires(); etat("Liste commune modifiée, pas encore proposée.");
+  };
   $("recherche").oninput = dessinerTerrains; charger();
+  setInterval(() => { if (moi && !document.hidden) chances(true); }, RAFRAICHIR_MS);
 });
