@@ -74,7 +74,7 @@ def test_one_proposes_the_other_confirms_and_the_export_carries_it(served):
     assert stale.status_code == 409 and stale.json()["reason"] == "stale"
     organiser = client.get("/api/organisateur", headers=auth(ORGANISER)).json()
     row = next(c for c in organiser["couples"] if len(c["libelles"]) == 2
-               and c["libelles"][0] == A)
+               and c["libelles"][0] == INSTANCE.interne(A).libelle)
     assert row["paires"] == 2 and row["en_attente"] is True
     # durable: a new connection reads the same
     with Campaign(campaign.path) as again:
