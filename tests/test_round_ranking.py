@@ -131,6 +131,20 @@ def test_the_last_ranked_of_the_round_is_imposed() -> None:
     assert everywhere(plain).affectation("c").terrain == "N1"
 
 
+def test_explain_names_the_round_position_and_the_last_holder_of_the_round() -> None:
+    """explain() with the instance: the place in the ranked round's call order, and the
+    last holder of a full terrain read along that order (R-ROUND-2)."""
+    internes = [Interne("a", 1, 0, ["N1", "URG"], nom="Martin", prenom="Léa"),
+                Interne("b", 2, 0, ["N1", "URG"], nom="Petit", prenom="Hugo")]
+    instance = Instance(MG_2023, [N1, URG], internes, rounds=rounds({"b": 1, "a": 2}),
+                        obligatoires=[])
+    result = serial(instance)
+    assert result.last_holders(instance)["N1"] == ("b", 1)
+    text = result.explain("a", instance)
+    assert "appelé(e) en position 2 sur 2" in text and "R-ROUND-2" in text
+    assert "Hugo Petit" in text or "Petit" in text
+
+
 def test_the_room_calls_by_the_round_ranking() -> None:
     """The live day calls the round's internes by its ranking (the position is theirs in the
     round), leaves out the internes it does not list, then calls the next round by rank."""
