@@ -145,6 +145,19 @@ def test_explain_names_the_round_position_and_the_last_holder_of_the_round() -> 
     assert "Hugo Petit" in text or "Petit" in text
 
 
+def test_the_checker_flags_a_ranked_round_played_in_the_instance_order() -> None:
+    """The checker reads the round's order from the rules: a result that played the round by
+    rang is flagged (R-ORD-1 envy at b's turn), and so is an interne the round's ranking does
+    not list placed in it (R-ROUND-2)."""
+    internes = [Interne("a", 1, 0, ["N1", "URG"]), Interne("b", 2, 0, ["N1", "URG"])]
+    plain = Instance(MG_2023, [N1, URG], internes, rounds=rounds(None), obligatoires=[])
+    ranked = Instance(MG_2023, [N1, URG], internes, rounds=rounds({"b": 1, "a": 2}),
+                      obligatoires=[])
+    assert {v.rule for v in check(ranked, serial(plain))} >= {"R-ORD-1"}
+    only_b = Instance(MG_2023, [N1, URG], internes, rounds=rounds({"b": 1}), obligatoires=[])
+    assert "R-ROUND-2" in {v.rule for v in check(only_b, serial(plain))}
+
+
 def test_the_room_calls_by_the_round_ranking() -> None:
     """The live day calls the round's internes by its ranking (the position is theirs in the
     round), leaves out the internes it does not list, then calls the next round by rank."""
