@@ -194,6 +194,8 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                 for i in base.internes]
     first_year = listable((), 0, (), None)
     couples = list(base.couples)
+    # a round's own ranking (R-ROUND-2) is this choice's: later semesters play by rank
+    unranked = tuple(attrs.evolve(r, classement=None) for r in base.rounds)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
     for s, postes in enumerate(payload.postes):
@@ -211,7 +213,9 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                 ))
         terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
         current = attrs.evolve(base, terrains=terrains, internes=tuple(internes),
-                               couples=tuple(couples))
+                               couples=tuple(couples),
+                               rounds=base.rounds if s == 0 and len(internes) == len(
+                                   base.internes) else unranked)
         present_homes = {i.id: homes[i.id] for i in internes if i.id in homes}
         drawn = attrs.evolve(payload.model, home_towns=present_homes).sample(current, rng)
         result = _solve(drawn, payload.method)
