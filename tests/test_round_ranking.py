@@ -214,7 +214,7 @@ def test_a_promotion_scenario_keeps_the_round_ranking() -> None:
     everywhere(fewer)
 
 
-@settings(max_examples=max(1, settings().max_examples // 3))
+@settings(max_examples=settings().max_examples)
 @given(ranked_instances(mixed=True))
 def test_cpsat_equals_serial_with_round_rankings(instance: Instance) -> None:
     """R-ROUND-2 with couples, surnombres, dérogations and three maquettes: serial and
