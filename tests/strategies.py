@@ -4,7 +4,8 @@ Impositions and prior impositions (R-IMP-2, -3), surnombre of both kinds (R-SUR-
 couples (R-ORD-2), rounds (R-ROUND-1), tight maquette windows (R-ELI-2, -3), dérogations
 (R-ELI-1), zero-capacity terrains, empty and short wish lists (R-VOE-1), seniority ties broken
 by ``dernier_de_son_semestre`` (R-ORD-4) and percentile interclassement (R-ORD-6); with
-``mixed``, internes of three maquettes in one choice (R-MAQ-5).
+``mixed``, internes of three maquettes in one choice (R-MAQ-5); with ``classement``, rounds
+that carry their own ranking (R-ROUND-2).
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ def instances(
     max_terrains: int = 6,
     couple_heavy: bool = False,
     mixed: bool = False,
+    classement: bool = False,
 ) -> Instance:
     """A small well-formed instance; ties in the order are avoided by distinct ranks. With
-    ``mixed``, each interne follows one of :data:`MIXED` (R-MAQ-5)."""
+    ``mixed``, each interne follows one of :data:`MIXED` (R-MAQ-5); with ``classement``, one
+    round or more carries its own ranking (R-ROUND-2): most internes listed, some not, the
+    ranks drawn apart from ``rang`` (often reversing it), with gaps."""
     maquette = draw(st.sampled_from(MIXED if mixed else MAQUETTES))
     n_terrains = draw(st.integers(1, max_terrains))
     terrains = []
@@ -138,6 +142,10 @@ def instances(
         couples.append(Couple((a, b), pairs))
 
     rounds = draw(st.sampled_from(ROUNDS))
+    if classement:
+        rounds = draw(st.sampled_from((*ROUNDS[1:], (Round("choix", None),))))
+        rounds = tuple(_ranked(draw, r, [i.id for i in internes])
+                       if k == 0 or draw(st.booleans()) else r for k, r in enumerate(rounds))
     kwargs = {"rounds": rounds} if rounds else {}
     instance = Instance(
         maquette=maquette,
@@ -150,6 +158,22 @@ def instances(
         **kwargs,
     )
     return instance
+
+
+def _ranked(draw: st.DrawFn, round_: Round, ids: list[str]) -> Round:
+    """``round_`` with its own ranking: a drawn subset of ``ids`` (usually most of them), with
+    distinct ranks that may reverse the promotion's and leave gaps (R-ROUND-2)."""
+    listed = [i for i in ids if draw(st.integers(0, 5)) > 0]
+    ranks = draw(st.lists(st.integers(1, 3 * len(ids) + 1), unique=True,
+                          min_size=len(listed), max_size=len(listed)))
+    return Round(round_.nom, round_.categories, dict(zip(listed, ranks, strict=True)))
+
+
+def ranked_instances(max_internes: int = 9, mixed: bool = False
+                     ) -> st.SearchStrategy[Instance]:
+    """Rounds with their own ranking (R-ROUND-2), with the couples, surnombres, dérogations
+    (and, with ``mixed``, the three maquettes) of :func:`instances`."""
+    return instances(max_internes=max_internes, mixed=mixed, classement=True)
 
 
 def mixed_instances(max_internes: int = 9) -> st.SearchStrategy[Instance]:

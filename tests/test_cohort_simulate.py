@@ -219,3 +219,15 @@ def test_careers_keep_their_books_on_any_instance(instance, promotion):
 def test_default_process_pool_gives_the_same_numbers(subdivision, plan, inline):
     pooled = simulate(subdivision, plan, semesters=3, futures=4, seed=7)
     np.testing.assert_array_equal(inline.table, pooled.table)
+
+
+def test_careers_of_a_day_with_a_ranked_round() -> None:
+    """R-ROUND-2 in the careers: a round's own ranking is this choice's; the next semesters
+    (with a new promotion the ranking does not list) play by seniority and rank, so the
+    careers run on the Île-de-France example."""
+    from affectation.datasets import example_ile_de_france
+
+    instance = example_ile_de_france(120, seed=4, maquette="mg-2017")
+    result = simulate(instance, as_today(instance, 3), semesters=3, futures=2, seed=1,
+                      executor="inline")
+    assert result.values("impositions").shape[:2] == (2, 3)

@@ -339,3 +339,44 @@ def test_the_plan_of_a_subdivision_counts_the_waves() -> None:
                 and i.surnombre != "non_validant")
     assert [s.niveau_3 for s in plan.semestres][:2] == [29, 29 + sixth]
     assert all(s.niveau_3 > 0 for s in plan.semestres)
+
+
+def test_merge_rankings_interleaves_the_facultes_by_relative_place() -> None:
+    """R-ROUND-2 Reading: the k-th of a faculté of n at k / n, smaller first, equal places in
+    the facultés' order; an interne in two rankings is refused."""
+    from affectation.datasets import merge_rankings
+
+    merged = merge_rankings({"A": ["a1", "a2", "a3", "a4"], "B": ["b1", "b2"]})
+    assert sorted(merged, key=merged.__getitem__) == ["a1", "a2", "b1", "a3", "a4", "b2"]
+    assert sorted(merged.values()) == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(ValueError, match="deux classements"):
+        merge_rankings({"A": ["x"], "B": ["x"]})
+
+
+def test_ile_de_france_example(tmp_path) -> None:
+    """The Île-de-France example (R-ROUND-2): the praticien N1 round by the facultés' merged
+    rankings, then the hospital round; deterministic, loadable from JSON, the engines agree
+    and the checker accepts them; the audit reports the round's ranking."""
+    from affectation import serial_dictatorship
+    from affectation.audit import audit
+    from affectation.check import check
+    from affectation.cpsat import solve
+    from affectation.datasets import example_ile_de_france
+    from affectation.io import load_instance, save_instance
+    from affectation.rules.order import round_order
+
+    instance = example_ile_de_france(90, seed=3)
+    assert instance == example_ile_de_france(90, seed=3)
+    first, second = instance.rounds
+    assert first.categories == frozenset({"praticien_n1"}) and second.categories is None
+    assert first.classement and second.classement is None
+    listed = {i for i, _ in first.classement}
+    assert all(instance.interne(i).semestre <= 2 for i in listed)
+    assert set(round_order(instance, 0)) == listed
+    save_instance(instance, tmp_path / "idf.json")
+    assert load_instance(tmp_path / "idf.json") == instance
+    result = serial_dictatorship(instance)
+    exact = solve(instance)
+    assert check(instance, result) == [] and check(instance, exact) == []
+    assert exact.same_allocation(result)
+    assert any(f.code == "round_classement" for f in audit(instance).findings)

@@ -1054,20 +1054,45 @@ def test_classement_of_an_unknown_round_in_csv(tmp_path) -> None:
     assert info.value.file.endswith("classements.csv") and info.value.key == "round"
 
 
-def test_engines_refuse_a_round_ranking_they_do_not_play(tmp_path) -> None:
-    """R-ROUND-2 is read and checked, not yet played: the engines refuse it by name rather
-    than play the round in the instance's order; the CLI exits 2 and writes nothing."""
+def test_engines_play_a_round_ranking(tmp_path) -> None:
+    """R-ROUND-2 is played: the command line solves an instance with a round's own ranking
+    (exit 0), and the result passes the checker."""
     from click.testing import CliRunner
 
     from affectation import serial_dictatorship
+    from affectation.check import check
     from affectation.cli import main
 
     instance = instance_from_dict(mixed())
-    with pytest.raises(InstanceError) as info:
-        serial_dictatorship(instance)
-    assert info.value.entity == "rounds[0] (ambulatoire)" and info.value.key == "classement"
+    assert check(instance, serial_dictatorship(instance)) == []
     path = tmp_path / "i.json"
     path.write_text(json.dumps(mixed()), encoding="utf-8")
     out = tmp_path / "r.json"
     run = CliRunner().invoke(main, ["solve", str(path), "--out", str(out)])
-    assert run.exit_code == 2 and not out.exists() and "classement" in run.output
+    assert run.exit_code == 0, run.output
+    assert out.exists()
+
+
+@pytest.mark.parametrize(
+    ("classement", "words"),
+    [({"I999": 1, "I001": 2}, "interne inconnu 'I999'"),
+     ({"I001": 1, "I030": 1}, "le rang 1 est donné deux fois")],
+)
+def test_a_bad_round_ranking_exits_2_naming_file_entity_and_key(tmp_path, classement,
+                                                                  words) -> None:
+    """Bad input (R-ROUND-2, FORMAT.md Errors): a classement naming an unknown interne or a
+    rank twice is refused before anything is solved, in French, naming the file, the round
+    and the key; exit 2, nothing written."""
+    from click.testing import CliRunner
+
+    from affectation.cli import main
+
+    doc = mixed()
+    doc["rounds"][0]["classement"] = classement
+    path = tmp_path / "choix.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(main, ["solve", str(path), "--out", str(out)])
+    assert run.exit_code == 2 and not out.exists()
+    assert "choix.json" in run.output and "rounds[0] (ambulatoire)" in run.output
+    assert "classement" in run.output and words in run.output

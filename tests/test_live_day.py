@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import couple_heavy_instances, instances, mixed_instances, t1_heavy_instances
+from strategies import (
+    couple_heavy_instances,
+    instances,
+    mixed_instances,
+    ranked_instances,
+    t1_heavy_instances,
+)
 
 from affectation.check import check
 from affectation.datasets import example
@@ -300,7 +306,7 @@ def _placements(result):
 
 
 @pytest.mark.parametrize("strategy", [instances, couple_heavy_instances, t1_heavy_instances,
-                                      mixed_instances])
+                                      mixed_instances, ranked_instances])
 def test_the_room_equals_the_serial_engine_and_passes_the_checker(strategy, tmp_path_factory):
     """R-IMP in the room: played announcement by announcement, the day equals the serial
     engine placement by placement and imposition by imposition; ``check`` accepts it whole

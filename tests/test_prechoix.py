@@ -380,3 +380,22 @@ def test_prechoix_warns_when_internes_can_take_nothing(tmp_path):
     assert cli.exit_code == 0, cli.output
     assert "ne peuvent rien prendre" in cli.output and "Martin Léa" in cli.output
     assert "ne peuvent rien prendre" in out.read_text(encoding="utf-8")
+
+
+def test_rang_limite_of_a_ranked_round_is_a_position_in_its_call_order() -> None:
+    """R-ROUND-2 in the pré-choix: every list known, one N1 poste; the round's ranking calls
+    b first, so the N1's rang limite is 1 (b, the first called in that round), and the
+    hospital terrain's is read in the order of choice."""
+    from affectation import Interne, Round, Terrain
+    from affectation.maquettes import MG_2023
+
+    n1 = Terrain("N1", ["praticien_n1"], 1)
+    urg = Terrain("URG", ["urgences"], 2)
+    internes = [Interne("a", 1, 0, ["N1", "URG"]), Interne("b", 2, 0, ["N1", "URG"])]
+    instance = Instance(MG_2023, [n1, urg], internes, obligatoires=[], rounds=(
+        Round("ambulatoire", ["praticien_n1"], {"b": 1, "a": 2}), Round("hospitalier", "*")))
+    outcome = prechoix(instance, n_samples=3, seed=1, executor="inline")
+    table = outcome.terrains_table().set_index("terrain")
+    assert table.loc["N1", "rang_limite_median"] == 1
+    assert table.loc["URG", "rang_limite_median"] == 1
+    assert outcome.round_positions().tolist() == [[2, 1], [1, 2]]

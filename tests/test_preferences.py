@@ -321,3 +321,24 @@ def test_an_unknown_empty_list_gets_the_median_known_length(model, small):
             assert 0 < len(interne.voeux) <= median
             assert len(interne.voeux) == median or len(interne.voeux) == len(
                 set(interne.voeux))
+
+
+def test_fit_from_result_reads_a_ranked_round_in_its_call_order():
+    """R-ROUND-2: the N1 terrain filled by the first called of its ranked round is read as
+    filled at the very start (position 1 of 2), not at b's place in the order of choice."""
+    from affectation import Instance, Interne, Round, Terrain
+    from affectation import serial_dictatorship as serial
+    from affectation.maquettes import MG_2023
+
+    n1 = Terrain("N1", ["praticien_n1"], 1)
+    n1b = Terrain("N1B", ["praticien_n1"], 1)
+    internes = [Interne("a", 1, 0, ["N1B"]), Interne("b", 2, 0, ["N1"])]
+
+    def fitted(classement):
+        instance = Instance(MG_2023, [n1, n1b], internes, obligatoires=[], rounds=(
+            Round("ambulatoire", "*", classement),))
+        return PreferenceModel.fit_from_result(instance, serial(instance), prior=0.5)
+
+    ranked = fitted({"b": 1, "a": 2}).attractiveness
+    plain = fitted(None).attractiveness
+    assert ranked["N1"] > ranked["N1B"] and plain["N1"] < plain["N1B"]

@@ -22,6 +22,7 @@ import attrs
 from affectation.model import Instance, Interne, Slot, Terrain
 from affectation.rules.eligibility import completable, open_slots
 from affectation.rules.mandatory import RoundFill, is_imposable
+from affectation.rules.order import takes_part
 from affectation.rules.postes import LARGE_SUBDIVISION, minimum_postes
 from affectation.rules.surnombre import fills_maquette, takes_poste
 from affectation.rules.turn import reach
@@ -43,6 +44,7 @@ TITLES_FR: dict[str, str] = {
     "category_oversupply": "Catégorie ouverte au-delà des internes qui peuvent la prendre",
     "terrain_unreachable": "Terrain que personne ne peut prendre",
     "wish_not_eligible": "Vœux non éligibles",
+    "round_classement": "Classement propre d'un tour (R-ROUND-2)",
 }
 
 
@@ -182,6 +184,7 @@ def audit(instance: Instance) -> Audit:
     findings += _postes_offered(instance)
     findings += _oversupply(instance, eligible)
     findings += _wishes(instance, eligible)
+    findings += _round_classements(instance)
     order = {"decision": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: order[f.severity])
     return Audit(instance.nom, findings, len(instance.internes), len(instance.terrains),
@@ -268,7 +271,7 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
     taken without imposition were taken from a wish list (own or joint), so they form a matching
     along the lists, at most ``pourvus_max_par_voeux``."""
     out = []
-    imposable = [i for i in instance.internes if is_imposable(i, instance)]
+    every_imposable = [i for i in instance.internes if is_imposable(i, instance)]
     joint: dict[str, set[str]] = {}
     for couple in instance.couples:
         for pair in couple.voeux:
@@ -281,6 +284,8 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
         if postes == 0:
             continue
         ids = {t.id for t in terrains}
+        # R-ROUND-2: a round with its own ranking calls only the internes it lists
+        imposable = [i for i in every_imposable if takes_part(instance, r, i.id)]
         free = {t.id: t.postes for t in instance.terrains}
         fill = RoundFill.start(instance, r, free, imposable).matching()
         by_category = {}
@@ -292,7 +297,7 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
                     "postes": sum(instance.terrain(t).postes for t in in_c),
                     "remplissage_max": RoundFill.start(instance, r, only, imposable).matching()}
         capacity = {t.id: t.postes for t in terrains}
-        takers = [i for i in instance.internes if takes_poste(i)]
+        takers = [i for i in instance.internes if takes_poste(i) and takes_part(instance, r, i.id)]
         anyone = bipartite_fill(capacity, {
             i.id: [t for t in eligible[i.id] if t in ids] for i in takers})
         wished = bipartite_fill(capacity, {
@@ -322,6 +327,34 @@ def _mandatory(instance: Instance, eligible: Mapping[str, list[str]]) -> list[Fi
                 "pourvus_max_par_tous": anyone, "vacants_certains": vacant,
                 "pourvus_max_par_voeux": wished, "impositions_au_moins": imposed_least,
                 "par_categorie": by_category}))
+    return out
+
+
+def _round_classements(instance: Instance) -> list[Finding]:
+    """R-ROUND-2: per round with its own ranking, how many internes it calls; a warning naming
+    the internes it does not list who wish a terrain of the round (those wishes will be
+    refused: they take no part in the round)."""
+    out = []
+    round_of = instance.terrain_round
+    for r, round_ in enumerate(instance.rounds):
+        rank_of = round_.rank_of
+        if rank_of is None:
+            continue
+        left = [i for i in instance.internes if i.id not in rank_of]
+        wishing = [i for i in left if any(round_of[t] == r for t in i.voeux)]
+        sentence = (f"Tour « {round_.nom} » : son propre classement appelle {len(rank_of)} "
+                    f"interne(s), par ancienneté puis par ce classement ; {len(left)} n'y "
+                    "figurent pas et ne prennent pas part à ce tour")
+        if wishing:
+            names = ", ".join(i.libelle for i in wishing[:10])
+            more = f" et {len(wishing) - 10} autre(s)" if len(wishing) > 10 else ""
+            sentence += (f" ; {len(wishing)} d'entre eux ont pourtant des vœux dans ce tour, "
+                         f"qui seront refusés : {names}{more}")
+        out.append(Finding(
+            "round_classement", "warning" if wishing else "info", sentence + ".", "R-ROUND-2",
+            internes=[i.id for i in wishing], figures={
+                "round": round_.nom, "classes": len(rank_of), "non_classes": len(left),
+                "non_classes_avec_voeux": len(wishing)}))
     return out
 
 

@@ -1,6 +1,7 @@
 """A solver-independent checker: verify any result against the rules.
 
-It knows neither engine. It walks the result in the order of choice, rebuilds the free postes
+It knows neither engine. It walks each round in its call order (the order of choice, or the
+round's own ranking, R-ROUND-2, both from ``rules.order``), rebuilds the free postes
 and the mandatory fill *from the result's own choices*, and at every turn checks that the
 interne got what the rules give them: capacities, eligibility and maquette (R-ELI), rank
 priority (no justified envy, R-ORD-1, R-VOE-1), couples (R-ORD-2), surnombre (R-SUR), the
@@ -18,7 +19,7 @@ from affectation.model import Instance, Interne
 from affectation.result import Affectation, Result
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import is_imposable
-from affectation.rules.order import cached_choice_order, require_one_ranking
+from affectation.rules.order import cached_choice_order, cached_round_order
 from affectation.rules.surnombre import fills_maquette, takes_poste
 from affectation.rules.turn import Round, imposed
 from affectation.rules.voeux import own_rank
@@ -43,7 +44,6 @@ class Violation:
 
 def check(instance: Instance, result: Result) -> list[Violation]:
     """Every violation of the rules in ``result``; ``[]`` when it is the rules' allocation."""
-    require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
     return _Checker(instance, result).run()
 
 
@@ -157,20 +157,26 @@ class _Checker:
         )
         free = {t.id: t.postes - taken[t.id] for t in instance.terrains}
         rnd = Round(instance, r, free, placed_before)
+        self.order = order = cached_round_order(instance, r)
+        for interne_id, _ in rnd.left_out(placed_before):
+            a = self.by_interne[interne_id]
+            if self.in_round(a, rnd):
+                self.flag("R-ROUND-2", interne_id, a.terrain,
+                          f"placed in round {name!r}, whose own ranking does not list them")
         mandatory_taken = 0
         fill_start = rnd.fill.matching()
         done: set[str] = set()
-        for interne_id in result.ordre:
+        for interne_id in order:
             if interne_id in placed_before or interne_id in done:
                 continue
             interne = instance.interne(interne_id)
             couple = instance.couple_of.get(interne_id)
             if couple is not None:
                 partner = next(m for m in couple.internes if m != interne_id)
-                if partner not in placed_before:
+                if partner not in placed_before and rnd.takes_part(partner):
                     done.add(partner)
                     self.check_couple(couple, rnd)
-                    for member in sorted(couple.internes, key=result.ordre.index):
+                    for member in sorted(couple.internes, key=order.index):
                         mandatory_taken += self.advance(rnd, member)
                     continue
             self.check_turn(interne, rnd)
@@ -257,7 +263,7 @@ class _Checker:
                 self.flag("R-ORD-2", a.id, None,
                           f"the couple should take joint wish {rank} ({ta}, {tb})")
             return
-        ordered = sorted((a, b), key=lambda i: self.result.ordre.index(i.id))
+        ordered = sorted((a, b), key=lambda i: self.order.index(i.id))
         self.check_turn(ordered[0], rnd)
         first = self.by_interne[ordered[0].id]
         self.advance(rnd, ordered[0].id, end=False)

@@ -16,14 +16,17 @@
    semester (R-ORD-4), couples with joint lists (R-ORD-2), rounds (R-ROUND-1).
 
 Everything random is drawn from one ``numpy.random.default_rng(seed)``: the same arguments give
-an equal instance. :func:`example` loads the instance shipped in ``data/example.json``.
+an equal instance. :func:`example` loads the instance shipped in ``data/example.json``;
+:func:`example_ile_de_france` is a subdivision whose praticien N1 round follows per-university
+rankings (R-ROUND-2), merged by :func:`merge_rankings`.
 """
 
 from __future__ import annotations
 
 import importlib.resources
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,16 +41,36 @@ from affectation.rules.eligibility import completable, profile, slot_for
 __all__ = [
     "DEFAULT_TOWNS",
     "EXAMPLE_PARAMETERS",
+    "FACULTES_ILE_DE_FRANCE",
     "NATIONAL_POSTES_2025",
     "NATIONAL_PROMOTIONS",
     "POSTES_2025",
     "example",
+    "example_ile_de_france",
     "generate",
     "intakes",
     "intakes_table",
+    "merge_rankings",
     "subdivision",
     "write_example",
 ]
+
+FACULTES_ILE_DE_FRANCE: tuple[str, ...] = (
+    "Université Paris Cité",
+    "Sorbonne Université",
+    "Université Paris-Saclay",
+    "Université Paris-Est Créteil",
+    "Université Sorbonne Paris Nord",
+    "Université de Versailles Saint-Quentin-en-Yvelines",
+)
+"""The six facultés of médecine of Île-de-France, each with its own "classement
+intra-facultés choix ambulatoire" (R-ROUND-2)."""
+
+ILE_DE_FRANCE_TOWNS: tuple[str, ...] = (
+    "Paris", "Créteil", "Bobigny", "Versailles", "Le Kremlin-Bicêtre", "Argenteuil",
+    "Évry-Courcouronnes", "Meaux",
+)
+"""Eight towns of the Île-de-France subdivision; the first has the CHU."""
 
 DEFAULT_TOWNS: tuple[str, ...] = (
     "Lyon",
@@ -1035,6 +1058,64 @@ def example() -> Instance:
     resource = importlib.resources.files("affectation").joinpath(_EXAMPLE_RESOURCE)
     with importlib.resources.as_file(resource) as path:
         return load_instance(path)
+
+
+def merge_rankings(rankings: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """One round ``classement`` (``{interne id: rank}``, ranks 1 … n) from one ranking per
+    université, each best first (R-ROUND-2, the Île-de-France "classement intra-facultés
+    choix ambulatoire").
+
+    **Reading** (the rulebook does not say how the facultés' rankings meet on one choice day):
+    they are interleaved by relative place, the ``k``-th of a faculté of ``n`` at ``k / n``,
+    smaller first, as R-ORD-6 interleaves promotions by percentile; equal places go in the
+    order the facultés are given: no faculté's internes are favoured for its size. An interne
+    in two rankings is an input error."""
+    keyed = []
+    seen: dict[str, str] = {}
+    for f, (faculte, ids) in enumerate(rankings.items()):
+        for k, interne_id in enumerate(ids, start=1):
+            if interne_id in seen:
+                raise ValueError(f"{interne_id} figure dans deux classements : {seen[interne_id]}"
+                                 f" et {faculte}")
+            seen[interne_id] = faculte
+            keyed.append((Fraction(k, len(ids)), f, interne_id))
+    return {interne_id: rank for rank, (_, _, interne_id) in enumerate(sorted(keyed), start=1)}
+
+
+def example_ile_de_france(n_internes: int = 300, *, seed: int = 2026,
+                          facultes: Sequence[str] = FACULTES_ILE_DE_FRANCE,
+                          **options: Any) -> Instance:
+    """An Île-de-France-like subdivision (R-ROUND-2): the praticien N1 round first, called
+    by the facultés' own rankings merged by :func:`merge_rankings`, then the hospital round
+    (every other terrain, SASPAS included) by seniority and rank (R-ORD-1).
+
+    The instance is :func:`generate` (``n_internes``, ``seed`` and any other ``options``)
+    with those two rounds. Each interne who may still do the praticien N1 (the slot not
+    validated, in their first year, not in surnombre, R-SUR-4) belongs to one faculté, drawn
+    from the same seed; each faculté ranks its own by their rang with some noise (a faculté's
+    ranking is not the national one). Deterministic: same arguments, equal instance; it
+    round-trips through JSON like any instance (docs/datasets.md)."""
+    if not facultes:
+        raise ValueError("facultes must name at least one université")
+    options.setdefault("towns", ILE_DE_FRANCE_TOWNS)
+    options.setdefault("nom", "Exemple : Île-de-France, classements intra-facultés (R-ROUND-2)")
+    base = generate(n_internes, seed=seed, **options)
+    rng = np.random.default_rng([seed, 75])
+    candidates = [
+        i for i in base.internes
+        if i.surnombre is None and i.semestre <= 2
+        and "praticien_n1" not in i.valides
+        and any("praticien_n1" in s.categories for s in base.maquette_of(i).stages)
+    ]
+    faculte_of = rng.integers(0, len(facultes), size=len(candidates))
+    noise = rng.normal(0.0, 0.15 * max(1, len(candidates)), size=len(candidates))
+    rankings: dict[str, list[str]] = {f: [] for f in facultes}
+    for k in sorted(range(len(candidates)), key=lambda k: (candidates[k].rang + noise[k],
+                                                           candidates[k].id)):
+        rankings[facultes[faculte_of[k]]].append(candidates[k].id)
+    classement = merge_rankings({f: ids for f, ids in rankings.items() if ids})
+    rounds = (Round("praticien_n1", ["praticien_n1"], classement), Round("hospitalier", "*"))
+    return attrs.evolve(base, rounds=rounds)
 
 
 def write_example(path: str | Path | None = None) -> Path:

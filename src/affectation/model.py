@@ -441,6 +441,8 @@ class Tables:
 
     choice_order: tuple[str, ...] | None = None
     """The order of choice (R-ORD; ``rules.order.cached_choice_order``)."""
+    round_orders: dict[int, tuple[str, ...]] = attrs.Factory(dict)
+    """Round index -> the round's call order (R-ROUND-2; ``rules.order.cached_round_order``)."""
     imposables: tuple[Interne, ...] | None = None
     """The imposable internes in file order (R-IMP; ``rules.mandatory.imposables``)."""
     mandatory_classes: dict[int, Any] = attrs.Factory(dict)
@@ -457,7 +459,7 @@ class Tables:
         (the order, the slot tables, the mandatory classes, by ids): an instance that differs
         only by its lists (:meth:`Instance._with_wishes`) shares them.
         ``tests/test_preferences.py`` recomputes them on a draw."""
-        return Tables(choice_order=self.choice_order,
+        return Tables(choice_order=self.choice_order, round_orders=dict(self.round_orders),
                       mandatory_classes=dict(self.mandatory_classes),
                       slot_tables=self.slot_tables, profiles=self.profiles)
 

@@ -8,7 +8,8 @@ with ``known=``) and solves every draw. :class:`Prechoix` then answers:
 
 * per interne: the probability of each terrain, of no poste and of being imposed, with its
   Monte Carlo standard error ``√(p(1-p)/N)``; for a known list, the probability of each wish;
-* per terrain: the *rang limite* (position in the order of choice of the last interne who
+* per terrain: the *rang limite* (position in the order of choice, or in the call order of a
+  round with its own ranking, R-ROUND-2, of the last interne who
   chose it, with their rank and seniority) as a distribution, and the probability that it is
   still free at the turn of a given position.
 
@@ -200,6 +201,23 @@ class Prechoix:
         where = {interne_id: p for p, interne_id in enumerate(self.order, start=1)}
         return np.array([where[i.id] for i in self.instance.internes], dtype=np.int64)
 
+    def round_positions(self) -> np.ndarray:
+        """``rounds × internes`` (file order): 1-based position in each round's call order,
+        the order of choice for a round without its own ranking, the round's ranking for one
+        with it (R-ROUND-2, ``rules.order.round_order``; 0: not called in that round)."""
+        from affectation.rules.order import cached_round_order
+
+        instance = self.instance
+        rows = []
+        for r in range(len(instance.rounds)):
+            if instance.rounds[r].classement is None:
+                rows.append(self.positions)
+                continue
+            where = {i: p for p, i in enumerate(cached_round_order(instance, r), start=1)}
+            rows.append(np.array([where.get(i.id, 0) for i in instance.internes],
+                                 dtype=np.int64))
+        return np.stack(rows)
+
     def _counts(self) -> np.ndarray:
         """File-order internes × (terrains + no poste) counts over the samples."""
         n_i, n_t = len(self.instance.internes), len(self.instance.terrains)
@@ -296,11 +314,14 @@ class Prechoix:
         terrains = self.instance.terrains
         n_t = len(terrains)
         postes = np.array([t.postes for t in terrains], dtype=np.int64)
-        positions = self.positions
+        # positions along the call order of each terrain's round (R-ROUND-2)
+        by_round = self.round_positions()
+        round_of = np.array([self.instance.terrain_round[t.id] for t in terrains],
+                            dtype=np.int64)
         sample, row = np.nonzero(self.how == CHOSEN)
         terrain = self.assignments[sample, row].astype(np.int64)
         cell = sample * n_t + terrain
-        position = positions[row]
+        position = by_round[round_of[terrain], row]
         order = np.lexsort((position, cell))
         cell, position, row = cell[order], position[order], row[order]
         start = np.searchsorted(cell, cell, side="left")
@@ -324,7 +345,8 @@ class Prechoix:
 
     def free_at(self, terrain_id: str, position: int) -> float:
         """Probability that ``terrain_id`` still has a free poste at the turn of the interne
-        in ``position`` (1-based) of the order of choice."""
+        in ``position`` (1-based) of the order of choice (of the call order of the terrain's
+        round when it has its own ranking, R-ROUND-2)."""
         column = self.terrain_ids.index(terrain_id)
         return float(np.mean(self._figures["closing"][:, column] >= position))
 

@@ -173,25 +173,41 @@ class PreferenceModel:
         proportional to that rate: ``worth = (taken + prior) / q``, with ``q = 1`` when it
         was left vacant (or was never taken). Attractiveness = ``noise`` × log worth, centred
         on 0. Rough (it ignores who could take what), but monotone: earlier → more attractive.
+        A terrain of a round with its own ranking (R-ROUND-2) reads *p* and *N* in that
+        round's call order.
         """
+        from affectation.rules.order import cached_round_order
+
         base = cls({}, town_bonus, noise, home_towns or {}, relevance)
         n = max(len(result.ordre), 1)
-        position = {interne_id: p for p, interne_id in enumerate(result.ordre, start=1)}
+        whole = ({interne_id: p for p, interne_id in enumerate(result.ordre, start=1)}, n)
+        calls: dict[int | None, tuple[dict[str, int], int]] = {}
+
+        def call_of(terrain_id: str) -> tuple[dict[str, int], int]:
+            r = instance.terrain_round.get(terrain_id)
+            if r is None or instance.rounds[r].classement is None:
+                return whole
+            if r not in calls:
+                order = cached_round_order(instance, r)
+                calls[r] = ({i: p for p, i in enumerate(order, start=1)}, max(len(order), 1))
+            return calls[r]
+
         taken: dict[str, int] = {}
-        last: dict[str, int] = {}
+        last: dict[str, float] = {}
         for affectation in result.affectations:
             if affectation.terrain is None or affectation.surnombre is not None:
                 continue
             terrain = affectation.terrain
             taken[terrain] = taken.get(terrain, 0) + 1
-            p = position.get(affectation.interne, n)
-            last[terrain] = max(last.get(terrain, 0), p)
+            position, size = call_of(terrain)
+            q = position.get(affectation.interne, size) / size
+            last[terrain] = max(last.get(terrain, 0.0), q)
         vacant = result.vacants
         log_worth = {}
         for terrain in instance.terrains:
             count = taken.get(terrain.id, 0)
             filled = count > 0 and vacant.get(terrain.id, 0) == 0
-            q = last[terrain.id] / n if filled else 1.0
+            q = last[terrain.id] if filled else 1.0
             log_worth[terrain.id] = math.log((count + prior) / q)
         mean = sum(log_worth.values()) / max(len(log_worth), 1)
         return attrs.evolve(

@@ -274,14 +274,29 @@ class Result:
 
         return result_html(self)
 
-    def last_holders(self) -> dict[str, tuple[str, int]]:
+    def last_holders(self, instance: Instance | None = None) -> dict[str, tuple[str, int]]:
         """Per terrain, who took its last poste and at which turn (1-based position in the
-        order): the last interne placed there, surnombre aside (their postes are added)."""
-        position = {i: p for p, i in enumerate(self.ordre, start=1)}
+        order): the last interne placed there, surnombre aside (their postes are added).
+        With the ``instance``, the turn is the position in the call order of the terrain's
+        round (R-ROUND-2: a round with its own ranking calls by it)."""
+        orders: dict[int, dict[str, int]] = {}
+
+        def position_in(round_index: int | None) -> dict[str, int]:
+            if round_index not in orders:
+                from affectation.rules.order import cached_round_order
+
+                ids = self.ordre if round_index is None or instance is None else (
+                    cached_round_order(instance, round_index))
+                orders[round_index] = {i: p for p, i in enumerate(ids, start=1)}  # type: ignore[index]
+            return orders[round_index]  # type: ignore[index]
+
         holders: dict[str, tuple[str, int]] = {}
         for a in self.affectations:
             if a.terrain is not None and a.surnombre is None:
-                holders[a.terrain] = (a.interne, position[a.interne])
+                r = None if instance is None else instance.terrain_round.get(a.terrain)
+                p = position_in(r)[a.interne]
+                if a.terrain not in holders or holders[a.terrain][1] < p:
+                    holders[a.terrain] = (a.interne, p)
         return holders
 
     def explain(self, interne_id: str, instance: Instance | None = None) -> str:
@@ -299,19 +314,28 @@ class Result:
             return interne
 
         lines = [f"{who(interne_id)} a choisi en position {position} sur {len(self.ordre)}."]
+        if instance is not None:
+            lines += _ranked_rounds(instance, interne_id, affectation.round)
         turns = [t for t in self.trace if t.interne == interne_id]
         if not turns and self.methode != "serial":
             lines.append("(Pas de déroulé tour par tour : ce résultat vient du moteur "
                          f"{self.methode} ; le moteur séquentiel donne la même affectation avec "
                          "son déroulé.)")
-        holders = self.last_holders() if any(
+        holders = self.last_holders(instance) if any(
             r.reason == "full" for t in turns for r in t.refusals) else {}
         for turn in turns:
             head = f"Tour « {turn.round} » : "
+            here = position
+            if instance is not None and turn.round in (names := [r.nom for r in
+                                                                  instance.rounds]):
+                from affectation.rules.order import cached_round_order
+
+                call = cached_round_order(instance, names.index(turn.round))
+                here = call.index(interne_id) + 1 if interne_id in call else position
             for refusal in turn.refusals:
                 words = Reason(refusal.reason).words
                 holder = holders.get(refusal.terrain) if refusal.reason == "full" else None
-                if holder is not None and holder[1] < position:
+                if holder is not None and holder[1] < here:
                     taker, turn_of = holder
                     rang = ""
                     if instance is not None and taker in instance.interne_by_id:
@@ -378,3 +402,24 @@ def affectation_table(result: Result, instance: Instance | None = None) -> Table
             a.stage, a.voeu, a.impose, a.surnombre, a.round, a.raison,
         ])
     return AFFECTATION_COLUMNS, rows
+
+
+def _ranked_rounds(instance: Instance, interne_id: str, placed_in: str | None) -> list[str]:
+    """For each round with its own ranking up to the one the interne was placed in: their
+    place in its call order, or that it does not list them (R-ROUND-2), in French."""
+    from affectation.rules.order import cached_round_order
+
+    lines = []
+    for r, round_ in enumerate(instance.rounds):
+        if round_.rank_of is not None:
+            call = cached_round_order(instance, r)
+            if interne_id in round_.rank_of:
+                lines.append(f"Tour « {round_.nom} » : appelé(e) en position "
+                             f"{call.index(interne_id) + 1} sur {len(call)}, par ancienneté "
+                             "puis par le classement propre du tour (R-ROUND-2).")
+            else:
+                lines.append(f"Tour « {round_.nom} » : absent(e) du classement propre du tour, "
+                             "ne prend pas part à ce tour (R-ROUND-2).")
+        if round_.nom == placed_in:
+            break
+    return lines

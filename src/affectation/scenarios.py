@@ -329,7 +329,8 @@ class ChangePromotion:
 
     Removing drops the internes of that seniority who choose last (R-ORD-1, R-ORD-4,
     R-ORD-6); a couple with a dropped member is dissolved and the partner keeps their own
-    list (R-ORD-2). Deterministic for the seed.
+    list (R-ORD-2). A round's own ranking (R-ROUND-2) follows: a clone of an interne it lists
+    is ranked after every rank of it, a dropped interne leaves it. Deterministic for the seed.
     """
 
     semestres_valides: int = attrs.field(validator=_int_at_least(0))
@@ -378,7 +379,8 @@ class ChangePromotion:
                     effectif_promotion=None if keeps_none else effectif,
                 )
             )
-        return attrs.evolve(instance, internes=(*instance.internes, *clones))
+        rounds = tuple(_with_clones(r, picks, clones) for r in instance.rounds)
+        return attrs.evolve(instance, internes=(*instance.internes, *clones), rounds=rounds)
 
     def _remove(self, instance: Instance) -> Instance:
         group = sorted(
@@ -391,11 +393,29 @@ class ChangePromotion:
                 f"semesters: there are {len(group)}"
             )
         dropped = {i.id for i in group[self.delta:]}
+        rounds = tuple(
+            r if r.classement is None else attrs.evolve(
+                r, classement=tuple((i, k) for i, k in r.classement if i not in dropped))
+            for r in instance.rounds)
         return attrs.evolve(
             instance,
             internes=tuple(i for i in instance.internes if i.id not in dropped),
             couples=tuple(c for c in instance.couples if dropped.isdisjoint(c.internes)),
+            rounds=rounds,
         )
+
+
+def _with_clones(round_: Round, sources: list[Interne], clones: list[Interne]) -> Round:
+    """A round's own ranking (R-ROUND-2) with the clones of the internes it lists, ranked
+    after every rank of it, in draw order (as their ``rang``); dropped internes leave it."""
+    if round_.classement is None:
+        return round_
+    rank_of = round_.rank_of or {}
+    last = max(rank_of.values(), default=0)
+    added = [(clone.id, last + k) for k, (source, clone) in
+             enumerate(((s, c) for s, c in zip(sources, clones, strict=True)
+                        if s.id in rank_of), start=1)]
+    return attrs.evolve(round_, classement=(*round_.classement, *added)) if added else round_
 
 
 @attrs.frozen

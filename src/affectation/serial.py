@@ -1,9 +1,10 @@
 """The serial dictatorship: the choice day replayed turn by turn, with its audit trail.
 
 Internes choose one after another in the order of :func:`~affectation.rules.order.choice_order`
-(R-ORD-1 … R-ORD-6), round after round (R-ROUND-1). At their turn each gets the first terrain
-of their wish list (R-VOE-1) that is in the round, has a free poste, is eligible (R-ELI-1,
--2, -3) and keeps the mandatory fill (R-IMP Reading,
+(R-ORD-1 … R-ORD-6), round after round (R-ROUND-1); a round with its own ranking calls the
+internes it lists by it (R-ROUND-2, :func:`~affectation.rules.order.round_order`). At their
+turn each gets the first terrain of their wish list (R-VOE-1) that is in the round, has a free
+poste, is eligible (R-ELI-1, -2, -3) and keeps the mandatory fill (R-IMP Reading,
 :class:`~affectation.rules.mandatory.RoundFill`); a surnombre takes nobody's poste (R-SUR-2,
 -3, -4, :mod:`affectation.rules.surnombre`); a couple takes the first pair of its joint list
 open to both (R-ORD-2, :mod:`affectation.rules.couples`). Every refusal of a better wish is
@@ -33,7 +34,7 @@ from affectation.result import (
     SolveStatus,
     Turn,
 )
-from affectation.rules.order import cached_choice_order, require_one_ranking
+from affectation.rules.order import cached_choice_order
 from affectation.rules.turn import Derived, Round, why_imposed
 from affectation.rules.voeux import no_poste_reason
 
@@ -46,7 +47,6 @@ class _Day:
     def __init__(self, instance: Instance) -> None:
         self.started = time.perf_counter()
         self.instance = instance
-        require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = cached_choice_order(instance)
         self.free = {t.id: t.postes for t in instance.terrains}
         self.placed: dict[str, tuple] = {}
@@ -59,8 +59,10 @@ class _Day:
         self.round: Round | None = None
 
     def run_round(self, r: int) -> None:
-        self.round = Round(self.instance, r, self.free, self.placed)
-        self.round.play(self.order, self.placed, self.trace, self.refused)
+        rnd = self.round = Round(self.instance, r, self.free, self.placed)
+        rnd.play(rnd.order, self.placed, self.trace, self.refused)  # R-ROUND-2: its order
+        for interne_id, refusals in rnd.left_out(self.placed):
+            self.refused.setdefault(interne_id, []).extend(refusals)  # type: ignore[union-attr]
 
     # --- the end -------------------------------------------------------------------------------
 

@@ -206,6 +206,8 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
     juniors: list[int] = [len(base.maquette.consolidation) or 2] * (
         payload.niveau_3[0] if payload.niveau_3 else 0)
     couples = list(base.couples)
+    # a round's own ranking (R-ROUND-2) is this choice's: later semesters play by rank
+    unranked = tuple(attrs.evolve(r, classement=None) for r in base.rounds)
     rows = np.zeros((len(payload.postes), len(METRICS) + len(payload.kinds)))
     col = {name: k for k, name in enumerate(METRICS)}
     for s, postes in enumerate(payload.postes):
@@ -223,7 +225,9 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                 ))
         terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
         current = attrs.evolve(base, terrains=terrains, internes=tuple(internes),
-                               couples=tuple(couples))
+                               couples=tuple(couples),
+                               rounds=base.rounds if s == 0 and len(internes) == len(
+                                   base.internes) else unranked)
         present_homes = {i.id: homes[i.id] for i in internes if i.id in homes}
         drawn = attrs.evolve(payload.model, home_towns=present_homes).sample(current, rng)
         result = _solve(drawn, payload.method)

@@ -125,13 +125,13 @@ def couples(b: ModelBuilder) -> None:
     first (their own priority constraints, relaxed when a pair is taken)."""
     v, model = b.vars, b.model
     for c, couple in enumerate(b.instance.couples):
-        first = min(couple.internes, key=v.position.__getitem__)
         got: dict[int, cp_model.LinearExprT] = {}
         for k, (ta, tb) in enumerate(couple.voeux):
             literal = v.joint.get((c, k))
             if literal is None:
                 continue
             r = v.round_of[ta]
+            first = min(couple.internes, key=v.positions[r].__getitem__)  # R-ROUND-2
             g = model.new_bool_var(f"gp[{c},{r},{k}]")
             model.add(g == got.get(r, 0) + literal)
             got[r] = g
@@ -308,7 +308,7 @@ def _first_free_in_file_order(b: ModelBuilder, r: int, c: int) -> None:
         b.guard(model.add(v.taken(terrain_id) + reach[k] - reach[k - 1]
                           >= b.postes[terrain_id]), "mandatory", stays.negated())
         for position, literals in v.holders_of(terrain_id):
-            j = v.impositions_before(r, c, v.order[position])
+            j = v.impositions_before(r, c, v.orders[r][position])
             if isinstance(j, int):
                 continue
             for literal in literals:

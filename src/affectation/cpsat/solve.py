@@ -154,7 +154,7 @@ def to_result(
 ) -> Result:
     """Domain objects from an allocation: wish ranks, slots, impositions, reasons, vacants.
 
-    Walks each round in the order of choice with the turn kernel
+    Walks each round in its call order (R-ROUND-2) with the turn kernel
     (:class:`~affectation.rules.turn.Round`), placing each interne where the allocation put
     them, and asks it at each turn which better wishes were open (an imposition, R-IMP Reading
     step 3) and why an unplaced interne's wishes were refused (R-VOE-1).
@@ -167,7 +167,9 @@ def to_result(
     for r in range(len(instance.rounds)):
         rnd = Round(instance, r, free, placed)
         now: list[str] = []
-        for interne_id in order:
+        for interne_id, refusals in rnd.left_out(placed):  # R-ROUND-2: not called
+            refused.setdefault(interne_id, []).extend(Refusal(*x) for x in refusals)
+        for interne_id in rnd.order:  # the round's call order (R-ROUND-2)
             if interne_id in placed:
                 continue
             interne = instance.interne(interne_id)

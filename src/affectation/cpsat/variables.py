@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 from affectation.model import Instance, Interne, Terrain
 from affectation.rules.eligibility import imposable_slot, profile, slot_for
 from affectation.rules.mandatory import MandatoryClasses, imposables, mandatory_classes
-from affectation.rules.order import cached_choice_order, require_one_ranking
+from affectation.rules.order import cached_choice_order, cached_round_order
 from affectation.rules.surnombre import takes_poste
 from affectation.rules.turn import reach
 
@@ -117,12 +117,22 @@ class Variables:
         self.explain = explain
         self.free = free
         self.outside_mode = "pairs" if free else step4
-        require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = cached_choice_order(instance)
-        self.position = {interne_id: p for p, interne_id in enumerate(self.order)}
-        self.profiles = {i.id: profile(instance.maquette_of(i), i) for i in instance.internes}
         self.round_of = instance.terrain_round
         self.n_rounds = len(instance.rounds)
+        whole = {interne_id: p for p, interne_id in enumerate(self.order)}
+        self.orders: list[tuple[str, ...]] = []
+        """Per round, who is called, in order (R-ROUND-2: the round's own ranking)."""
+        self.positions: list[dict[str, int]] = []
+        """Per round, each called interne's position in :attr:`orders`: every state along
+        the order (running counts, impositions, the imposables left) is read in the round
+        of its terrain, so it runs along that round's order."""
+        for r in range(self.n_rounds):
+            order = cached_round_order(instance, r)
+            self.orders.append(order)
+            self.positions.append(whole if order is self.order else
+                                  {interne_id: p for p, interne_id in enumerate(order)})
+        self.profiles = {i.id: profile(instance.maquette_of(i), i) for i in instance.internes}
         self.imposable = list(imposables(instance))
         self.classes: list[MandatoryClasses] = [
             mandatory_classes(instance, r) for r in range(self.n_rounds)
@@ -136,8 +146,9 @@ class Variables:
                     per_class[c].append(terrain.id)
             self.class_terrains.append(per_class)
         self.members: list[list[Interne]] = [
-            sorted((i for i in self.imposable if self.classes[r].mask(i.id)),
-                   key=lambda i: self.position[i.id])
+            sorted((i for i in self.imposable
+                    if self.classes[r].mask(i.id) and i.id in self.positions[r]),
+                   key=lambda i, r=r: self.positions[r][i.id])
             for r in range(self.n_rounds)
         ]
         self._placements: dict[str, list[Placement]] = {}
@@ -164,6 +175,14 @@ class Variables:
         """Whether ``interne`` may ever hold ``terrain`` (R-ELI, R-SUR-3, R-SUR-4)."""
         return reach(self.instance, interne, terrain)[0] != "no"
 
+    def called(self, interne_id: str, r: int) -> bool:
+        """Whether the interne is called in round ``r`` (R-ROUND-2: listed by its ranking)."""
+        return interne_id in self.positions[r]
+
+    def position(self, interne_id: str, r: int) -> int:
+        """The interne's position in round ``r``'s call order."""
+        return self.positions[r][interne_id]
+
     def class_of(self, terrain_id: str) -> int | None:
         return self.classes[self.round_of[terrain_id]].class_of.get(terrain_id)
 
@@ -178,7 +197,8 @@ class Variables:
         instance, model = self.instance, self.model
         for interne in instance.internes:
             for terrain_id in interne.voeux:
-                if self.may_take(interne, instance.terrain(terrain_id)):
+                if self.called(interne.id, self.round_of[terrain_id]) and self.may_take(
+                        interne, instance.terrain(terrain_id)):
                     literal = model.new_bool_var(f"x[{interne.id},{terrain_id}]")
                     self._x[(interne.id, terrain_id)] = literal
                     self._add(interne.id, Placement(
@@ -203,6 +223,7 @@ class Variables:
                 for terrain in instance.terrains:
                     if (
                         instance.is_mandatory(terrain)
+                        and self.called(interne.id, self.round_of[terrain.id])
                         and terrain.id not in interne.voeux
                         and imposable_slot(p, terrain.category_set) is not None
                     ):
@@ -219,6 +240,8 @@ class Variables:
             for k, (ta, tb) in enumerate(couple.voeux):
                 if (
                     self.round_of[ta] == self.round_of[tb]
+                    and self.called(a.id, self.round_of[ta])
+                    and self.called(b.id, self.round_of[ta])
                     and self.slot(a, instance.terrain(ta)) is not None
                     and self.slot(b, instance.terrain(tb)) is not None
                 ):
@@ -248,7 +271,10 @@ class Variables:
                 if placement.terrain is not None:
                     per_terrain.setdefault(placement.terrain, []).append(placement.literal)
             for terrain_id, literals in per_terrain.items():
-                holders[terrain_id].append((self.position[interne_id], literals))
+                holders[terrain_id].append(
+                    (self.position(interne_id, self.round_of[terrain_id]), literals))
+        for terrain_holders in holders.values():
+            terrain_holders.sort(key=lambda h: h[0])  # along the round's order (R-ROUND-2)
         self.holders = holders
         self._count = {
             t: _Chain(model, f"count[{t}]", h, self._cap(self.postes[t]))
@@ -296,7 +322,7 @@ class Variables:
                     for position, literals in self.holders[terrain_id]:
                         by_position.setdefault(position, []).extend(literals)
                 imposed = [
-                    (self.position[i.id], self._imposed[(i.id, r, c)]) for i in self.members[r]
+                    (self.position(i.id, r), self._imposed[(i.id, r, c)]) for i in self.members[r]
                     if (i.id, r, c) in self._imposed
                 ]
                 for position, literal in imposed:
@@ -328,7 +354,7 @@ class Variables:
             for interne in self.members[r]:
                 by_type.setdefault(classes.mask(interne.id), []).append(interne)
             for mask, group in by_type.items():
-                positions = [self.position[i.id] for i in group]
+                positions = [self.position(i.id, r) for i in group]
                 values: list[Expr] = [0] * (len(group) + 1)
                 for k in range(len(group) - 1, -1, -1):
                     out = self.placed_before(group[k].id, r)
@@ -401,13 +427,13 @@ class Variables:
     def impositions_before(self, r: int, c: int, interne_id: str) -> Expr:
         """``J_c(i)``: impositions outside the list in class ``c`` before ``i``'s turn."""
         chain = self._impositions.get((r, c))
-        return 0 if chain is None else chain.value(self.position[interne_id])
+        return 0 if chain is None else chain.value(self.position(interne_id, r))
 
     def before(self, interne_id: str, terrain_id: str) -> Expr:
         """Postes of ``terrain_id`` taken by non-surnombre internes before ``interne_id``."""
-        position = self.position[interne_id]
-        by_name = self._count[terrain_id].value(position)
         r = self.round_of[terrain_id]
+        position = self.position(interne_id, r)
+        by_name = self._count[terrain_id].value(position)
         c = self.class_of(terrain_id)
         chain = None if c is None else self._impositions.get((r, c))
         if chain is None:
@@ -430,8 +456,10 @@ class Variables:
 
         def read(interne_id: str, terrain_id: str) -> None:
             k = index.get(terrain_id)
-            jk = chain.index(self.position[interne_id])
-            if k is None or jk == 0:
+            if k is None:
+                return
+            jk = chain.index(self.position(interne_id, r))
+            if jk == 0:
                 return
             readers.setdefault(k, set()).add(jk)
             if k > 1:
@@ -442,7 +470,9 @@ class Variables:
                 if placement.terrain is not None:
                     read(interne_id, placement.terrain)
         for couple in self.instance.couples:
-            first = min(couple.internes, key=self.position.__getitem__)
+            if not all(self.called(m, r) for m in couple.internes):
+                continue  # no pair in a round that does not call both (R-ROUND-2)
+            first = min(couple.internes, key=self.positions[r].__getitem__)
             for ta, tb in couple.voeux:
                 read(first, ta)
                 read(first, tb)
@@ -469,13 +499,13 @@ class Variables:
 
     def class_taken(self, r: int, c: int, interne_id: str) -> Expr:
         """Postes of class ``c`` taken before ``i``'s turn (impositions included)."""
-        return self._class_count[(r, c)].value(self.position[interne_id])
+        return self._class_count[(r, c)].value(self.position(interne_id, r))
 
     def left(self, r: int, mask: int, interne_id: str) -> Expr:
         """Imposable internes of type ``mask`` still to choose in round ``r`` from ``i`` on
         (``i`` included)."""
         positions, values = self._left.get((r, mask), ([], [0]))
-        return values[bisect.bisect_left(positions, self.position[interne_id])]
+        return values[bisect.bisect_left(positions, self.position(interne_id, r))]
 
     def types(self, r: int) -> list[int]:
         return list({m for (rr, m) in self._left if rr == r})

@@ -1,9 +1,10 @@
 """The choice day run live, turn by turn, every entry in a journal (issue 9, item 2).
 
 ``ChoiceDay`` calls the internes in the order of R-ORD (couples together at the later turn,
-R-ORD-2), round after round (R-ROUND-1). At each turn the operator records what the interne
-announces in the room (:meth:`ChoiceDay.choose`), plays their procuration
-(:meth:`ChoiceDay.by_procuration`, R-VOE-1), records that they take nothing
+R-ORD-2), round after round (R-ROUND-1); a round with its own ranking calls the internes it
+lists by it, and no one else (R-ROUND-2, the kernel's ``Round.order``). At each turn the
+operator records what the interne announces in the room (:meth:`ChoiceDay.choose`), plays
+their procuration (:meth:`ChoiceDay.by_procuration`, R-VOE-1), records that they take nothing
 (:meth:`ChoiceDay.pass_`) or the imposition R-IMP requires (:meth:`ChoiceDay.impose`), and may
 undo the last entry (:meth:`ChoiceDay.undo`, itself a journal entry). The rules are the
 functions of ``affectation.rules``; the mandatory fill is the same running count the serial
@@ -26,7 +27,7 @@ from affectation.live.journal import Head, Journal, JournalError, read_journal
 from affectation.live.procurations import Procuration
 from affectation.model import Instance, Interne, Terrain
 from affectation.result import Affectation, Refusal, Result, SolveInfo, SolveStatus, Turn
-from affectation.rules.order import choice_order, require_one_ranking
+from affectation.rules.order import choice_order
 from affectation.rules.reasons import Reason
 from affectation.rules.turn import Round, imposed, partner_now, why_imposed
 from affectation.rules.voeux import no_poste_reason, own_rank
@@ -97,7 +98,8 @@ class Caller:
     internes: tuple[str, ...]
     round: str
     position: int
-    """1-based position of the (first) interne in the order of choice."""
+    """1-based position of the (first) interne in the round's call order (the order of
+    choice, or the round's own ranking, R-ROUND-2)."""
 
     @property
     def couple(self) -> bool:
@@ -137,9 +139,9 @@ class ChoiceDay:
     def __init__(self, instance: Instance, journal: Journal | None) -> None:
         self.instance = instance
         self.journal = journal
-        require_one_ranking(instance)  # R-ROUND-2 not played yet (docs/rules.md)
         self.order = choice_order(instance)
-        self._position_of = {i: p for p, i in enumerate(self.order)}
+        """The order of choice (R-ORD): the result's ``ordre``; each round calls by its own
+        :attr:`calls` (R-ROUND-2)."""
         self.procurations: dict[str, Procuration] = {}
         """Who said they will be absent (:meth:`set_procurations`): an input of the day, like
         the instance, not an entry of its journal."""
@@ -218,9 +220,18 @@ class ChoiceDay:
     # --- the cursor -------------------------------------------------------------------------
 
     def _start_round(self) -> Round | None:
+        """The kernel of the round about to start, its call order (R-ROUND-2: the round's
+        own ranking, if any) and the wishes of those it leaves out, refused for that."""
         if self._round >= len(self.instance.rounds):
+            self.calls: tuple[str, ...] = ()
+            self._position_of: dict[str, int] = {}
             return None
-        return Round(self.instance, self._round, self._free, self.placed)
+        rnd = Round(self.instance, self._round, self._free, self.placed)
+        self.calls = rnd.order
+        self._position_of = {i: p for p, i in enumerate(rnd.order)}
+        for interne_id, refusals in rnd.left_out(self.placed):
+            self.refused.setdefault(interne_id, []).extend(Refusal(*r) for r in refusals)
+        return rnd
 
     @property
     def _kernel(self) -> Round:
@@ -230,9 +241,9 @@ class ChoiceDay:
     def _settle(self) -> None:
         """Move the cursor to the next interne to call (skipping the placed)."""
         while self._round < len(self.instance.rounds):
-            while self._pos < len(self.order) and self.order[self._pos] in self.placed:
+            while self._pos < len(self.calls) and self.calls[self._pos] in self.placed:
                 self._pos += 1
-            if self._pos < len(self.order):
+            if self._pos < len(self.calls):
                 return
             self._round += 1
             self._pos = 0
@@ -253,9 +264,9 @@ class ChoiceDay:
         """The interne, or the couple, called now (R-ORD; ``None`` when the day is over)."""
         if self.done:
             return None
-        first = self.order[self._pos]
+        first = self.calls[self._pos]
         partner = None if self._fell_back == self._pos else partner_now(
-            self.order, self._pos, self.instance.couple_of, self.placed)
+            self.calls, self._pos, self.instance.couple_of, self.placed)
         internes = (first, partner) if partner else (first,)
         return Caller(internes, self.round_name, self._pos + 1)  # type: ignore[arg-type]
 
@@ -778,7 +789,7 @@ class ChoiceDay:
             "round": self.round_name,
             "current": None if caller is None else {
                 "internes": list(caller.internes), "position": caller.position,
-                "of": len(self.order), "round": caller.round},
+                "of": len(self.calls), "round": caller.round},
             "placed": len(self.placed),
             "internes": len(self.order),
             "terrains": terrains,

@@ -1,4 +1,5 @@
-"""The order of choice (R-ORD-1, R-ORD-2, R-ORD-4, R-ORD-6, R-VAL-2, R-VAL-3)."""
+"""The order of choice (R-ORD-1, R-ORD-2, R-ORD-4, R-ORD-6, R-VAL-2, R-VAL-3) and the call
+order of a round with its own ranking (R-ROUND-2)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from affectation.errors import InstanceError
 if TYPE_CHECKING:
     from affectation.model import Instance, Interne
 
-__all__ = ["cached_choice_order", "choice_order", "order_key", "require_one_ranking", "seniority"]
+__all__ = [
+    "cached_choice_order",
+    "cached_round_order",
+    "choice_order",
+    "order_key",
+    "round_order",
+    "seniority",
+    "takes_part",
+]
 
 
 def seniority(interne: Interne) -> int:
@@ -67,21 +76,45 @@ def cached_choice_order(instance: Instance) -> tuple[str, ...]:
     return known.choice_order
 
 
-def require_one_ranking(instance: Instance) -> None:
-    """Refuse an instance whose rounds carry their own ranking (R-ROUND-2) in an engine that
-    plays every round in the order of :func:`choice_order`.
+def round_order(instance: Instance, round_index: int) -> tuple[str, ...]:
+    """Interne ids called in round ``round_index``, in the order they choose there.
 
-    The files carry ``rounds[].classement`` and :class:`~affectation.model.Instance` checks
-    it; the serial engine, the CP-SAT model, the checker and the live day do not play a
-    round in its own order yet (issue 16, item 4, docs/rules.md). Playing it in the
-    instance's order would give a wrong allocation without a word, so they refuse it, naming
-    the round and the key."""
-    for index, round_ in enumerate(instance.rounds):
-        if round_.classement is not None:
-            raise InstanceError(
-                "le classement propre d'un tour (R-ROUND-2) est lu et vérifié mais pas encore "
-                "appliqué par les moteurs (moteur séquentiel, CP-SAT, vérification, jour du "
-                "choix) ; retirez la clé classement pour choisir dans l'ordre de l'instance",
-                entity=f"rounds[{index}] ({round_.nom})",
-                key="classement",
-            )
+    A round without its own ranking calls everyone in :func:`choice_order` (those placed in
+    an earlier round are skipped by the caller). A round with a ``classement`` (R-ROUND-2
+    Reading) calls only the internes it lists: by seniority (R-ORD-1, R-VAL-2), the
+    ``dernier_de_son_semestre`` after their seniority group (R-ORD-4), then the round's rank
+    (which replaces ``rang`` and the percentile, R-ORD-6); a couple whose two members are
+    listed chooses together at the later turn of the round (R-ORD-2); a member listed alone
+    chooses alone at their turn (docs/rules.md, Readings). Ranks are distinct (checked by the
+    instance), so there is no tie."""
+    round_ = instance.rounds[round_index]
+    rank_of = round_.rank_of
+    if rank_of is None:
+        return cached_choice_order(instance)
+    interne_by_id = instance.interne_by_id
+    order = sorted(rank_of, key=lambda i: (-seniority(interne_by_id[i]),
+                                           interne_by_id[i].dernier_de_son_semestre,
+                                           rank_of[i]))
+    position = {interne_id: p for p, interne_id in enumerate(order)}
+    for couple in instance.couples:
+        if not all(m in position for m in couple.internes):
+            continue
+        first, later = sorted(couple.internes, key=position.__getitem__)
+        order.remove(first)
+        order.insert(order.index(later), first)
+    return tuple(order)
+
+
+def cached_round_order(instance: Instance, round_index: int) -> tuple[str, ...]:
+    """:func:`round_order`, computed once per instance and round."""
+    known = instance.tables.round_orders
+    if round_index not in known:
+        known[round_index] = round_order(instance, round_index)
+    return known[round_index]
+
+
+def takes_part(instance: Instance, round_index: int, interne_id: str) -> bool:
+    """Whether the interne is called in the round: always, unless the round has its own
+    ranking that does not list them (R-ROUND-2 Reading)."""
+    rank_of = instance.rounds[round_index].rank_of
+    return rank_of is None or interne_id in rank_of

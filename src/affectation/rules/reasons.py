@@ -20,6 +20,7 @@ class Reason(enum.StrEnum):
     WOULD_LOWER_FILL = "would_leave_mandatory_empty"
     PAIR_UNAVAILABLE = "pair_unavailable"
     NOT_IN_ROUND = "not_in_round"
+    NOT_LISTED = "not_in_classement"
 
     @property
     def rule(self) -> str:
@@ -43,6 +44,7 @@ _RULE = {
     Reason.WOULD_LOWER_FILL: "R-IMP",
     Reason.PAIR_UNAVAILABLE: "R-ORD-2",
     Reason.NOT_IN_ROUND: "R-ROUND-1",
+    Reason.NOT_LISTED: "R-ROUND-2",
 }
 
 _WORDS = {
@@ -58,6 +60,10 @@ _WORDS = {
     ),
     Reason.PAIR_UNAVAILABLE: "paire indisponible pour les deux membres du couple (R-ORD-2)",
     Reason.NOT_IN_ROUND: "terrain d'un autre tour de choix (R-ROUND-1)",
+    Reason.NOT_LISTED: (
+        "terrain d'un tour qui a son propre classement, où l'interne n'est pas classé(e) : "
+        "il ou elle ne prend pas part à ce tour (R-ROUND-2)"
+    ),
 }
 
 _SHORT = {
@@ -66,4 +72,5 @@ _SHORT = {
     Reason.WOULD_LOWER_FILL: "poste obligatoire",
     Reason.PAIR_UNAVAILABLE: "paire indisponible",
     Reason.NOT_IN_ROUND: "hors tour",
+    Reason.NOT_LISTED: "non classé(e) dans ce tour",
 }

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from affectation.rules.couples import pair_open
 from affectation.rules.eligibility import profile, slot_for
 from affectation.rules.mandatory import RoundFill, imposables, is_imposable, is_imposition
+from affectation.rules.order import cached_round_order
 from affectation.rules.reasons import Reason
 from affectation.rules.surnombre import Access, access, fills_maquette, takes_poste
 from affectation.rules.voeux import own_rank
@@ -165,7 +166,11 @@ class Round:
     questions of a turn.
 
     ``free`` is the caller's ``{terrain id: free postes}``, shared across rounds and updated in
-    place by :meth:`place`; the fill counts the imposable internes not in ``placed``."""
+    place by :meth:`place`; the fill counts the imposable internes not in ``placed`` who take
+    part in the round. :attr:`order` is who is called in the round, in order: the order of
+    choice, or the round's own ranking (R-ROUND-2, ``rules.order.round_order``); an interne
+    that ranking does not list takes no part (:meth:`status` refuses them every terrain of
+    the round, :meth:`left_out` names them)."""
 
     inline = True
     """Let :meth:`play` take its tight loops where they apply; ``False`` sends every turn
@@ -177,8 +182,14 @@ class Round:
         self.index = round_index
         self.name = instance.rounds[round_index].nom
         self.free = free
+        self.order = cached_round_order(instance, round_index)
+        self.rank_of = instance.rounds[round_index].rank_of
+        """The round's own ranking (R-ROUND-2), ``None`` without one."""
+        rank_of = self.rank_of
         self.fill = RoundFill.start(
-            instance, round_index, free, (i for i in imposables(instance) if i.id not in placed))
+            instance, round_index, free,
+            (i for i in imposables(instance)
+             if i.id not in placed and (rank_of is None or i.id in rank_of)))
         self.tables = slot_tables(instance)
         self.profiles = instance.tables.profiles
         self.single = len(instance.rounds) == 1
@@ -201,6 +212,22 @@ class Round:
     def in_round(self, terrain_id: str) -> bool:
         return self.instance.terrain_round[terrain_id] == self.index
 
+    def takes_part(self, interne: Interne | str) -> bool:
+        """Whether the interne is called in this round (R-ROUND-2 Reading: not when the
+        round's own ranking does not list them)."""
+        return self.rank_of is None or (
+            interne if isinstance(interne, str) else interne.id) in self.rank_of
+
+    def left_out(self, placed: Container[str]) -> list[tuple[str, list[RefusalTuple]]]:
+        """The internes not in ``placed`` whom the round's own ranking does not list, in file
+        order, each with their wishes of the round refused for that (R-ROUND-2): they take no
+        part in the round. Empty for a round without its own ranking."""
+        if self.rank_of is None:
+            return []
+        return [(i.id, [(t, rank, Reason.NOT_LISTED) for rank, t in self.wishes(i)])
+                for i in self.instance.internes
+                if i.id not in self.rank_of and i.id not in placed]
+
     def open_to(self, interne: Interne, terrain: Terrain) -> tuple[bool, str | None]:
         """Whether ``terrain`` is eligible with a free poste for ``interne`` now, fill aside
         (what makes a wish "open", R-IMP Reading step 3), and its slot."""
@@ -212,6 +239,8 @@ class Round:
         may), and the slot it fills (R-ROUND-1, R-ELI, R-SUR, R-POS-1, R-IMP)."""
         if not self.in_round(terrain.id):
             return Reason.NOT_IN_ROUND, None
+        if self.rank_of is not None and interne.id not in self.rank_of:
+            return Reason.NOT_LISTED, None
         how, slot = reach(self.instance, interne, terrain)
         if how == "no":
             return Reason.NOT_ELIGIBLE, None
@@ -270,7 +299,8 @@ class Round:
         terrain_by_id = self.instance.terrain_by_id
         for rank, terrain_id in self.wishes(interne):
             reason, slot = self.status(interne, terrain_by_id[terrain_id])
-            if reason is Reason.NOT_ELIGIBLE or reason is Reason.FULL:
+            if reason is Reason.NOT_ELIGIBLE or reason is Reason.FULL or (
+                    reason is Reason.NOT_LISTED):
                 refusals.append((terrain_id, rank, reason))
                 continue
             if first_open is None:
@@ -441,6 +471,8 @@ class Round:
         Reading), ``None`` when it is."""
         if not (self.in_round(ta) and self.in_round(tb)):
             return Reason.NOT_IN_ROUND
+        if not (self.takes_part(a) and self.takes_part(b)):
+            return Reason.NOT_LISTED
         if not pair_open(ta, tb, self.free[ta], self.free[tb], self.slot(a, ta) is not None,
                          self.slot(b, tb) is not None):
             return Reason.PAIR_UNAVAILABLE
@@ -453,7 +485,7 @@ class Round:
         refusals: list[RefusalTuple] = []
         for rank, (ta, tb) in enumerate(pairs, start=1):
             reason = self.pair_status(a, b, ta, tb)
-            if reason is Reason.NOT_IN_ROUND:
+            if reason is Reason.NOT_IN_ROUND or reason is Reason.NOT_LISTED:
                 continue
             if reason is not None:
                 refusals.append((f"{ta}+{tb}", rank, reason))

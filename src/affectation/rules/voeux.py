@@ -36,7 +36,8 @@ def no_poste_reason(interne: Interne, refusals: Iterable[Refusal]) -> str:
     counts = Counter(Reason(r.reason) for r in refusals if r.reason != Reason.PAIR_UNAVAILABLE)
     parts = [
         f"{counts[reason]} {_COUNTED[reason]} ({reason.rule})"
-        for reason in (Reason.FULL, Reason.NOT_ELIGIBLE, Reason.WOULD_LOWER_FILL)
+        for reason in (Reason.FULL, Reason.NOT_ELIGIBLE, Reason.WOULD_LOWER_FILL,
+                       Reason.NOT_LISTED)
         if counts[reason]
     ]
     detail = ", ".join(parts) if parts else "aucun dans ce tour"
@@ -48,4 +49,5 @@ _COUNTED = {
     Reason.FULL: "complet(s)",
     Reason.NOT_ELIGIBLE: "non éligible(s)",
     Reason.WOULD_LOWER_FILL: "laisserai(en)t un poste obligatoire vide",
+    Reason.NOT_LISTED: "dans un tour dont le classement propre ne le ou la classe pas",
 }

@@ -11,7 +11,8 @@ if (fragment.get("jeton")) {
 const token = sessionStorage.getItem("jeton") || "";
 const REASONS = {full: "complet", not_eligible: "non éligible",
   would_leave_mandatory_empty: "laisserait un poste obligatoire vide",
-  not_in_round: "hors de ce tour", pair_unavailable: "paire indisponible"};
+  not_in_round: "hors de ce tour", pair_unavailable: "paire indisponible",
+  not_in_classement: "non classé(e) dans ce tour"};
 const KINDS = {choice: "choix", procuration: "procuration", imposition: "imposition",
   pass: "passe", undo: "annulation", resume: "reprise", refused: "annonce refusée"};
 const $ = (id) => document.getElementById(id);
