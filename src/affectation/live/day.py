@@ -679,6 +679,17 @@ class ChoiceDay:
 
     # --- views ------------------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        from affectation.views import day_repr
+
+        return day_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: who is called, the last choices and the free postes, in French."""
+        from affectation.views import day_html
+
+        return day_html(self)
+
     @property
     def entries(self) -> list[dict[str, Any]]:
         """Every entry of the day, undone ones and undos included (the record)."""
