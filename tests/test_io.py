@@ -413,7 +413,7 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str, str]] = [
     ("duplicate interne id", _set("internes.4.id", "I010"),
      "internes[4] (I010)", "id", "en double"),
     ("tie in the order", _set("internes.4.rang", 12),
-     "internes[4] (I030)", "rang", "tied"),
+     "internes[4] (I030)", "rang", "à égalité"),
     ("negative postes", _set("terrains.0.postes", -1),
      "terrains[0] (URG-CHU)", "postes", "attendu un entier >= 0, reçu -1"),
     ("postes as a string", _set("terrains.0.postes", "trois"),

@@ -46,6 +46,8 @@ class ChoiceRefused(AffectationError, ValueError):
     sentence; ``record`` is the journal entry of a refused announcement (``None`` if not
     journalled)."""
 
+    code = "E-CHOIX-REFUSE"
+
     def __init__(self, reason: str, message: str, *, terrain: str | None = None,
                  taken_by: Mapping[str, Any] | None = None, rule: str | None = None) -> None:
         self.reason = reason
