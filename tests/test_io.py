@@ -443,7 +443,7 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str, str]] = [
     ("couple of three", _set("couples.0.internes", ["I001", "I045", "I030"]),
      "couples[0]", "internes", "attendu deux identifiants d'internes"),
     ("couple pair of three terrains", _set("couples.0.voeux.1", ["URG-CHU"] * 3),
-     "couples[0]", "voeux", "at position 2"),
+     "couples[0]", "voeux", "en position 2"),
     ("wrong format string", _set("format", "affectation-instance/2"),
      "instance", "format", "attendu 'affectation-instance/1'"),
     ("missing format", _delete("format"), "instance", "format", "clé obligatoire absente"),

@@ -288,7 +288,7 @@ def check_command(instance: str, result: str) -> None:
     click.echo(t(f"{len(violations)} violation(s) des règles dans {result} :",
                  f"{len(violations)} violation(s) of the rules in {result}:"))
     for violation in violations:
-        click.echo(f"  {violation}")
+        click.echo(f"  {violation.line(loaded)}")
     sys.exit(1)
 
 
