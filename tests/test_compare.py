@@ -267,7 +267,8 @@ def test_text_html_and_dict(urgences):
     assert "mouvements (urgences +3) :" in text
     page = urgences._repr_html_()
     assert page.count("<table") == 2
-    moves_table = page.split("<h4>Moves")[1]
+    assert "<h4>Comparaison (serial)</h4>" in page
+    moves_table = page.split("<h4>Mouvements par rapport à la base")[1]
     assert moves_table.count("<tr>") == min(20, len(urgences.moves))  # the header has a style
     doc = urgences.to_dict()
     json.dumps(doc, allow_nan=False)

@@ -86,3 +86,16 @@ def test_the_audit_comparison_and_preappariement_show_tables_in_french():
     assert "Pré-appariement : 30 DJ, 5 tirages" in page
     assert "<script>" not in page
     assert any(d.label() in page for d in instance.docteurs_juniors[1:])
+
+
+def test_the_instance_and_result_tables_are_french_with_names():
+    from affectation import solve
+
+    instance = _named_example()
+    page = instance._repr_html_()
+    assert "Internes : 10 premiers sur 300" in page and "<th>Semestres validés</th>" in page
+    assert "<script>" not in page and "Léa (I0" in page
+    result = solve(instance)
+    page = result._repr_html_()
+    assert "<h4>Résultat (serial)</h4>" in page
+    assert "Affectations : 10 premières sur 300, dans l'ordre du choix" in page

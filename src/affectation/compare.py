@@ -361,15 +361,16 @@ class Comparison:
     def _repr_html_(self) -> str:
         """Jupyter: the table, then the first 20 moves."""
         shown = self.moves.head(20)
-        title = (f"<h4>Moves vs base: first {len(shown)} of {len(self.moves)}</h4>"
-                 if len(self.moves) else "<h4>Moves vs base: none</h4>")
+        title = (f"<h4>Mouvements par rapport à la base : {len(shown)} premiers sur "
+                 f"{len(self.moves)}</h4>" if len(self.moves)
+                 else "<h4>Mouvements par rapport à la base : aucun</h4>")
         table = self.table.to_html(
             index=False,
             formatters={c: (lambda v: f"{v:.1%}") for c in _SHARES},
             na_rep="-",
         )
         return (
-            f"<h4>Comparison ({html.escape(self.method)})</h4>"
+            f"<h4>Comparaison ({html.escape(self.method)})</h4>"
             + table
             + title
             + (shown.to_html(index=False, na_rep="-") if len(shown) else "")

@@ -410,8 +410,8 @@ class SweepResult:
 
         from affectation.metrics import sweep_table
 
-        head = (f"<h4>Sweep ({html.escape(self.method)}): {self.n_samples} samples, seed "
-                f"{self.seed}</h4>")
+        head = (f"<h4>Tirages de Monte-Carlo ({html.escape(self.method)}) : {self.n_samples} "
+                f"tirages, graine {self.seed}</h4>")
         return head + sweep_table(self.summary()).to_html()
 
     @property

@@ -49,14 +49,14 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 def instance_html(instance: Instance) -> str:
     terrains = [[t.id, t.nom, t.ville, ";".join(t.categories), t.postes]
                 for t in instance.terrains[:ROWS]]
-    internes = [[i.id, i.rang, i.semestres_valides, len(i.voeux), i.surnombre or ""]
+    internes = [[i.libelle, i.rang, i.semestres_valides, len(i.voeux), i.surnombre or ""]
                 for i in instance.internes[:ROWS]]
     return (
         f"<h4>{html.escape(instance_repr(instance))}</h4>"
-        f"<p>Terrains: first {len(terrains)} of {len(instance.terrains)}</p>"
-        + _table(["id", "nom", "ville", "categories", "postes"], terrains)
-        + f"<p>Internes: first {len(internes)} of {len(instance.internes)}</p>"
-        + _table(["id", "rang", "semestres_valides", "voeux", "surnombre"], internes)
+        f"<p>Terrains : {len(terrains)} premiers sur {len(instance.terrains)}</p>"
+        + _table(["Identifiant", "Nom", "Ville", "Catégories", "Postes"], terrains)
+        + f"<p>Internes : {len(internes)} premiers sur {len(instance.internes)}</p>"
+        + _table(["Interne", "Rang", "Semestres validés", "Vœux", "Surnombre"], internes)
     )
 
 
@@ -78,9 +78,9 @@ def result_html(result: Result) -> str:
                                       "impose", "surnombre", "round", "raison")]
     shown = [[row[k] for k in keep] for row in rows[:ROWS]]
     return (
-        f"<h4>Result ({html.escape(result.methode)})</h4>"
+        f"<h4>Résultat ({html.escape(result.methode)})</h4>"
         + _table(["indicateur", "valeur"], [list(pair) for pair in _headline(result)])
-        + f"<p>Affectations: first {len(shown)} of {len(rows)}, in the order of choice</p>"
+        + f"<p>Affectations : {len(shown)} premières sur {len(rows)}, dans l'ordre du choix</p>"
         + _table([header[k] for k in keep], shown)
     )
 
