@@ -99,3 +99,18 @@ def test_the_instance_and_result_tables_are_french_with_names():
     page = result._repr_html_()
     assert "<h4>Résultat (serial)</h4>" in page
     assert "Affectations : 10 premières sur 300, dans l'ordre du choix" in page
+
+
+def test_a_couple_s_turn_shows_both_names_and_both_terrains():
+    instance = _named_example()
+    day = ChoiceDay.open(instance)
+    while not day.current.couple:
+        day.by_procuration()
+    first, second = (instance.interne(i) for i in day.current.internes)
+    assert f"{first.libelle} et {second.libelle}" in repr(day)
+    day.by_procuration()
+    a, b = (instance.terrain(day.placed[i.id].terrain) for i in (first, second))
+    page = day._repr_html_()
+    names = f"{first.libelle} et {second.libelle}".replace("<", "&lt;").replace(">", "&gt;")
+    assert (f"<td>{names}</td><td>{a.nom} ({a.id}) et {b.nom} ({b.id})</td>"
+            "<td>procuration</td>") in page
