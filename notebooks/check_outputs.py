@@ -4,8 +4,9 @@
 kernel (as ``pytest --nbmake`` does) and fails when a cell raises, when a figure is printed as
 text (``<Figure size 1040x260 with 4 Axes>``) instead of drawn, when a warning such as
 ``TqdmWarning: IProgress not found`` reaches the output, when a result's table is made without
-its instance (its rang and terrain columns would be ``<NA>``), or when a notebook that draws
-has no image. The notebooks are kept without outputs in git; this is what ``make test`` runs
+its instance (its rang and terrain columns would be ``<NA>``), when a notebook that draws
+has no image, or when an HTML display a notebook shows (the live day, the appariement's results)
+is missing. The notebooks are kept without outputs in git; this is what ``make test`` runs
 on them.
 """
 
@@ -27,13 +28,17 @@ RESULT_FRAME = re.compile(r"\b(?:serial|exact|result)\w*\.to_frame\(\)")
 """A :class:`~affectation.result.Result` turned into a table without its instance."""
 DRAWS = {"02-what-if-urgences", "03-prechoix", "04-plan-the-openings"}
 """Notebooks that draw figures: each must show at least one image."""
+SHOWS = {"01-replay-choice-day": ("<h4>Journée de choix",),
+         "05-appariement": ("<h4>Audit de l&#x27;appariement", "<h4>Appariement (cpsat)",
+                            "<h4>Base et variante", "<h4>Pré-appariement")}
+"""HTML displays (``_repr_html_``) a notebook must render: the live day, the appariement's."""
 
 
 def problems(path: Path) -> tuple[list[str], float]:
     """What is wrong with the rendered ``path`` (empty when fine), and the seconds it took."""
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    found, images = [], 0
+    found, images, pages = [], 0, ""
     try:
         NotebookClient(notebook, timeout=900, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -47,6 +52,7 @@ def problems(path: Path) -> tuple[list[str], float]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             images += "image/png" in data or "image/svg+xml" in data
+            pages += data.get("text/html", "")
             text = output.get("text", "") + data.get("text/plain", "")
             if "image/png" not in data and TEXT_FIGURE.search(text):
                 found.append(f"cell {number}: a figure printed as text ({text.strip()[:60]})")
@@ -54,6 +60,8 @@ def problems(path: Path) -> tuple[list[str], float]:
                 found.append(f"cell {number}: a warning in the output ({text.strip()[:80]})")
     if path.stem in DRAWS and not images:
         found.append("no figure drawn")
+    found += [f"no HTML display {heading!r}" for heading in SHOWS.get(path.stem, ())
+              if heading not in pages]
     return found, seconds
 
 

@@ -114,3 +114,17 @@ def test_wrong_bookkeeping_is_format() -> None:
     assert {v.rule for v in check(instance, attrs.evolve(good, vacants_items=[("URG", 1)]))} \
         == {"FORMAT"}
     assert check(instance, attrs.evolve(good, ordre=("zz",))) != []
+
+
+def test_violations_are_french_with_names_beside_ids() -> None:
+    a_ = Interne("a", 1, 0, ["URG", "N1"], nom="Martin", prenom="Léa")
+    instance = Instance(MG_2023, [URG, N1], [a_, t1("b", 2, ["URG", "N1"])], obligatoires=[])
+    good = serial(instance)
+    a, b = good.affectations
+    swapped = [attrs.evolve(a, terrain="N1", voeu=2, stage="praticien_n1"),
+               attrs.evolve(b, terrain="URG", voeu=1, stage="urgences")]
+    envy = next(v for v in check(instance, rebook(instance, good, swapped))
+                if v.rule == "R-ORD-1")
+    assert envy.line(instance) == ("[R-ORD-1] Martin Léa (a), URG : le vœu 1 était ouvert et "
+                                   "éligible à son tour mais il ou elle a eu N1")
+    assert str(envy).startswith("[R-ORD-1] a, URG : le vœu 1")

@@ -180,7 +180,7 @@ def test_spread_postes_keeps_the_total_within_agrements(rows, total):
                 for k, (p, a) in enumerate(rows)]
     caps = [t.agrement for t in terrains]
     if all(c is not None for c in caps) and total > sum(caps):
-        with pytest.raises(ValueError, match="exceed the agréments"):
+        with pytest.raises(ValueError, match="dépassent les agréments"):
             spread_postes(terrains, total)
         return
     shares = spread_postes(terrains, total)

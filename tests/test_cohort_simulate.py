@@ -164,11 +164,11 @@ def test_dask_cluster_gives_the_same_numbers(subdivision, plan, inline):
 def test_bad_arguments_are_refused(subdivision, plan):
     with pytest.raises(ValueError, match="echec"):
         simulate(subdivision, plan, echec=2.0)
-    with pytest.raises(ValueError, match="covers 8 semesters"):
+    with pytest.raises(ValueError, match="couvre 8 semestres"):
         simulate(subdivision, plan, semesters=9)
     with pytest.raises(ValueError, match="futures"):
         simulate(subdivision, plan, futures=0)
-    with pytest.raises(ValueError, match="starts in 2026-11"):
+    with pytest.raises(ValueError, match="commence en 2026-11"):
         simulate(attrs.evolve(subdivision, date_choix="2027-05"), plan)
     infeasible = plan_postes(subdivision, 40, 2, agrement={"urgences": 1})
     with pytest.raises(ValueError, match="INFEASIBLE"):

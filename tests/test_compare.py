@@ -98,13 +98,14 @@ def test_base_is_untouched_and_passing_base_adds_nothing(subdivision):
 
 
 def test_compare_rejects_duplicate_names_and_unknown_methods(subdivision):
-    with pytest.raises(ValueError, match="two scenarios are named 'urgences \\+1'"):
+    with pytest.raises(ValueError, match="deux scénarios s'appellent 'urgences \\+1'"):
         compare(subdivision, open_postes("urgences", 1), open_postes("urgences", 1))
     with pytest.raises(ValueError, match="'base'"):
         compare(subdivision, Scenario("base", (OpenPostes("urgences", 1),)))
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="méthode : attendu serial ou cpsat") as caught:
         compare(subdivision, method="hungarian")
-    with pytest.raises(ValueError, match="no terrain is agréé for 'cardiologie'"):
+    assert caught.value.code == "E-SCENARIO"
+    with pytest.raises(ValueError, match="aucun terrain n'est agréé pour 'cardiologie'"):
         compare(subdivision, open_postes("cardiologie", 1))
 
 
@@ -255,7 +256,7 @@ def test_cpsat_gives_the_serial_comparison():
 
 def test_cpsat_without_an_allocation_is_an_error():
     instance = generate(60, seed=4, maquette="mg-2010")
-    with pytest.raises(CompareError, match="found no allocation"):
+    with pytest.raises(CompareError, match="n'a trouvé aucune affectation"):
         compare(instance, method="cpsat", time_limit=1e-9)
 
 
@@ -266,7 +267,8 @@ def test_text_html_and_dict(urgences):
     assert "mouvements (urgences +3) :" in text
     page = urgences._repr_html_()
     assert page.count("<table") == 2
-    moves_table = page.split("<h4>Moves")[1]
+    assert "<h4>Comparaison (serial)</h4>" in page
+    moves_table = page.split("<h4>Mouvements par rapport à la base")[1]
     assert moves_table.count("<tr>") == min(20, len(urgences.moves))  # the header has a style
     doc = urgences.to_dict()
     json.dumps(doc, allow_nan=False)
@@ -324,10 +326,10 @@ def test_whatif_separately_and_cpsat(instance_file):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--open", "urgences:x"], "is not a whole number"),
-        (["--open", "cardiologie:2"], "no terrain is agréé for 'cardiologie'"),
-        (["--open", "urgences:-999"], "cannot close 999 postes"),
-        (["--open", "urgences:1@NOPE"], "unknown terrain 'NOPE'"),
+        (["--open", "urgences:x"], "n'est pas un nombre entier de postes"),
+        (["--open", "cardiologie:2"], "aucun terrain n'est agréé pour 'cardiologie'"),
+        (["--open", "urgences:-999"], "impossible de fermer 999 postes"),
+        (["--open", "urgences:1@NOPE"], "terrain inconnu 'NOPE'"),
         ([], "au moins un --open"),
         (["--open", "urgences:1", "--samples", "-1"], "-1"),
     ],

@@ -43,11 +43,11 @@ def test_every_engine_through_the_registry(method: str) -> None:
 
 
 def test_unknown_method_and_option() -> None:
-    with pytest.raises(ValueError, match="expected one of serial, cpsat"):
+    with pytest.raises(ValueError, match="méthode : attendu serial ou cpsat, reçu 'glpk'"):
         solve(small(), "glpk")
-    with pytest.raises(TypeError, match="serial engine takes no option hint"):
+    with pytest.raises(TypeError, match="le moteur serial ne prend pas l'option hint"):
         solve(small(), "serial", hint=True)
-    with pytest.raises(TypeError, match="no option frobnicate"):
+    with pytest.raises(TypeError, match="pas l'option frobnicate"):
         solve(small(), "cpsat", frobnicate=1)
 
 

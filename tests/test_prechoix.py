@@ -234,7 +234,7 @@ def test_reports_are_deterministic_and_the_page_stands_alone(result, tmp_path):
     assert book.sheetnames == ["pre-choix", "internes", "terrains"]
     assert book["internes"].max_row == 61 and book["terrains"].max_row == 1 + len(
         result.instance.terrains)
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(ValueError, match=r"attendu un rapport \.json, \.xlsx ou \.html"):
         write_report(result, tmp_path / "r.pdf")
 
 

@@ -66,8 +66,11 @@ def test_r_ord_1_seniority_then_rank() -> None:
 
 def test_r_ord_1_full_tie_is_an_input_error() -> None:
     """R-ORD Reading: same seniority and rank is refused, not a coin toss."""
-    with pytest.raises(InstanceError, match="tied"):
-        Instance(MG_2023, [URG], [Interne("a", 3, 0, []), Interne("b", 3, 0, [])])
+    with pytest.raises(InstanceError, match=r"même rang que Martin Léa \(a\) : l'ordre du "
+                       r"choix est à égalité \(R-ORD-1\)") as caught:
+        Instance(MG_2023, [URG], [Interne("a", 3, 0, [], nom="Martin", prenom="Léa"),
+                                  Interne("b", 3, 0, [])])
+    assert caught.value.code == "E-ENTREE" and caught.value.entity == "internes[1] (b)"
 
 
 def test_r_val_3_non_validated_semester_counts_for_the_order() -> None:
@@ -381,7 +384,8 @@ def test_conflict_explained_by_rule_groups() -> None:
     # keeps the fill, so R-IMP gives it to her; CP-SAT's own core also named "priority")
     assert info.conflict == ("capacity", "mandatory", "user")
     assert info.drop == ("forced[b]=URG",)
-    assert "rule groups in conflict" in str(caught.value)
+    assert "groupes de règles en conflit : capacity, mandatory, user" in str(caught.value)
+    assert caught.value.code == "E-AUCUNE-AFFECTATION"
 
 
 def test_conflict_with_eligibility() -> None:

@@ -86,7 +86,7 @@ def test_demand_rule_closes_lowest_demand_per_poste_first_never_below_zero():
     assert OpenPostes("urgences", -1).placement(base) == {"URG-C": -1}
     assert OpenPostes("urgences", -2).placement(base) == {"URG-A": -1, "URG-C": -1}
     assert OpenPostes("urgences", -4).placement(base) == {"URG-A": -2, "URG-B": -1, "URG-C": -1}
-    with pytest.raises(ValueError, match=r"cannot close 5 postes.*only 4"):
+    with pytest.raises(ValueError, match=r"impossible de fermer 5 postes.*que 4"):
         OpenPostes("urgences", -5).apply(base)
 
 
@@ -109,7 +109,7 @@ def test_named_terrains_round_robin_in_given_order():
     assert postes(after) == {"URG-A": 3, "URG-B": 1, "URG-C": 3, "MED-A": 2, "N1-A": 1}
     closing = OpenPostes("urgences", -2, terrains=("URG-C", "URG-A"))
     assert closing.placement(base) == {"URG-C": -1, "URG-A": -1}
-    with pytest.raises(ValueError, match="URG-C, URG-A have only 3"):
+    with pytest.raises(ValueError, match="URG-C, URG-A n'en ouvrent que 3"):
         OpenPostes("urgences", -4, terrains=("URG-C", "URG-A")).apply(base)
 
 
@@ -126,10 +126,11 @@ def test_open_postes_moves_postes_and_leaves_the_base_untouched():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (OpenPostes("saspas", 2), "no terrain is agréé for 'saspas'"),
-        (OpenPostes("urgences", 1, terrains=("MED-A",)), "'MED-A' is not agréé for 'urgences'"),
-        (OpenPostes("urgences", 1, terrains=("NOPE",)), "unknown terrain 'NOPE'"),
-        (OpenPostes("urgences", -9, rule="even"), "cannot close 9 postes"),
+        (OpenPostes("saspas", 2), "aucun terrain n'est agréé pour 'saspas'"),
+        (OpenPostes("urgences", 1, terrains=("MED-A",)),
+         r"'MED-A'\)? n'est pas agréé pour 'urgences'"),
+        (OpenPostes("urgences", 1, terrains=("NOPE",)), "terrain inconnu 'NOPE'"),
+        (OpenPostes("urgences", -9, rule="even"), "impossible de fermer 9 postes"),
     ],
 )
 def test_open_postes_errors_at_apply(change, message):
@@ -176,7 +177,7 @@ def test_add_terrain_appends_it():
     after = AddTerrain(new).apply(base)
     assert after.terrains == (*base.terrains, new)
     assert len(base.terrains) == 5
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(ValueError, match="existe déjà"):
         AddTerrain(Terrain("URG-A", ["urgences"], 1)).apply(base)
 
 
@@ -190,7 +191,7 @@ def test_remove_terrain_cleans_wish_lists_and_joint_lists():
     assert after.couples[0].voeux == (("URG-A", "URG-A"),)
     assert base.couples[0].voeux == (("URG-C", "MED-A"), ("URG-A", "URG-A"))
     assert base.interne("I1").voeux == ("URG-B", "MED-A", "URG-A")
-    with pytest.raises(ValueError, match="unknown terrain 'NOPE'"):
+    with pytest.raises(ValueError, match="terrain inconnu 'NOPE'"):
         RemoveTerrain("NOPE").apply(base)
 
 
@@ -231,9 +232,9 @@ def test_change_promotion_removes_the_last_ranked_and_dissolves_their_couple():
     assert after.couples == ()
     after = ChangePromotion(0, -3).apply(base)
     assert "I5" not in after.interne_by_id
-    with pytest.raises(ValueError, match="there are 7"):
+    with pytest.raises(ValueError, match="il y en a 7"):
         ChangePromotion(0, -8).apply(base)
-    with pytest.raises(ValueError, match="no interne with 3 validated semesters"):
+    with pytest.raises(ValueError, match="aucun interne à 3 semestres validés"):
         ChangePromotion(3, 1).apply(base)
     with pytest.raises(ValueError):
         ChangePromotion(0, 0)
@@ -330,7 +331,7 @@ def test_parse_change(text, expected):
      "urgences:2.5"],
 )
 def test_parse_change_rejects(text):
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match="illisible"):
         parse_change(text)
 
 

@@ -233,7 +233,7 @@ def test_cpsat_engine_agrees_with_the_serial_one(instance, model):
 def test_bad_arguments(instance, model):
     with pytest.raises(ValueError, match="n_samples"):
         sweep(instance, n_samples=0, model=model)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="méthode"):
         sweep(instance, n_samples=1, model=model, method="greedy")
     with pytest.raises(ValueError, match="unique"):
         sweep(instance, [BASE, Scenario("base", ())], n_samples=1, model=model)
@@ -241,7 +241,7 @@ def test_bad_arguments(instance, model):
         sweep(instance, n_samples=1, model=model, executor="dask")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="chunk_size"):
         sweep(instance, n_samples=1, model=model, chunk_size=0)
-    with pytest.raises(ValueError, match="scenario"):
+    with pytest.raises(ValueError, match="au moins un scénario"):
         sweep(instance, [], n_samples=1, model=model)
 
 

@@ -105,5 +105,5 @@ def test_a_bad_joint_list_is_refused_in_french(served):
     campaign.close_lists()
     with pytest.raises(CampaignError) as caught:
         campaign.propose_couple_list(A, [(ta[0], tb[0])])
-    assert caught.value.code == "closed"
+    assert caught.value.motif == "closed"
     assert campaign.couple_proposal(A) is None

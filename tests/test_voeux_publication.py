@@ -155,7 +155,7 @@ def test_the_refusals_carry_a_stable_code(served):
     assert closed.status_code == 409 and closed.json()["reason"] == "closed"
     with pytest.raises(CampaignError) as caught:
         campaign.set_procuration(who, "liste")
-    assert caught.value.code == "closed" and caught.value.status == 409
+    assert caught.value.motif == "closed" and caught.value.status == 409
 
 
 def test_the_chances_give_the_rang_limite_of_every_open_terrain(served):

@@ -38,8 +38,17 @@ class Violation:
     message: str
 
     def __str__(self) -> str:
-        who = ", ".join(x for x in (self.interne, self.terrain) if x)
-        return f"[{self.rule}] {who}: {self.message}"
+        return self.line()
+
+    def line(self, instance: Instance | None = None) -> str:
+        """``[R-POS-1] Martin Léa (I0001), URG-CHU : message``: with ``instance``, the
+        interne's name beside the id."""
+        interne = self.interne
+        if instance is not None and interne in instance.interne_by_id:
+            interne = instance.interne(interne).libelle
+        who = ", ".join(x for x in (interne, self.terrain) if x)
+        return f"[{self.rule}] {who} : {self.message}" if who else (
+            f"[{self.rule}] {self.message}")
 
 
 def check(instance: Instance, result: Result) -> list[Violation]:
@@ -71,34 +80,36 @@ class _Checker:
         instance, result = self.instance, self.result
         order = cached_choice_order(instance)
         if tuple(result.ordre) != order:
-            self.flag("R-ORD-1", None, None, "ordre is not the order of choice")
+            self.flag("R-ORD-1", None, None, "ordre n'est pas l'ordre du choix")
             return False
         if [a.interne for a in result.affectations] != list(order):
-            self.flag("FORMAT", None, None, "affectations are not one per interne in ordre")
+            self.flag("FORMAT", None, None,
+                      "affectations n'a pas une ligne par interne de ordre, dans cet ordre")
             return False
         self.by_interne = result.by_interne
         round_names = [r.nom for r in instance.rounds]
         for a in result.affectations:
             if a.terrain is None:
                 if not a.raison:
-                    self.flag("R-VOE-1", a.interne, None, "no poste and no raison")
+                    self.flag("R-VOE-1", a.interne, None, "sans poste et sans raison")
                 if a.impose or a.voeu is not None or a.stage is not None:
-                    self.flag("FORMAT", a.interne, None, "no poste but voeu/stage/impose set")
+                    self.flag("FORMAT", a.interne, None,
+                              "sans poste mais avec voeu, stage ou impose")
                 continue
             if a.terrain not in instance.terrain_by_id:
-                self.flag("FORMAT", a.interne, a.terrain, "unknown terrain")
+                self.flag("FORMAT", a.interne, a.terrain, "terrain inconnu")
                 return False
             if a.round not in round_names or (
                 round_names.index(a.round) != instance.terrain_round[a.terrain]
             ):
-                self.flag("R-ROUND-1", a.interne, a.terrain, f"round {a.round!r} is wrong")
+                self.flag("R-ROUND-1", a.interne, a.terrain, f"tour {a.round!r} erroné")
         computed_vacants = self.vacants()
         if dict(result.vacants_items) != computed_vacants:
             self.flag("FORMAT", None, None,
-                      f"vacants {result.vacants} differ from the postes left {computed_vacants}")
+                      f"vacants {result.vacants} diffère des postes restants {computed_vacants}")
         imposed = tuple(a.interne for a in result.affectations if a.impose)
         if tuple(result.impositions) != imposed:
-            self.flag("FORMAT", None, None, "impositions differ from the imposed affectations")
+            self.flag("FORMAT", None, None, "impositions diffère des affectations imposées")
         return True
 
     def vacants(self) -> dict[str, int]:
@@ -116,31 +127,32 @@ class _Checker:
         for terrain in self.instance.terrains:
             if used[terrain.id] > terrain.postes:
                 self.flag("R-POS-1", None, terrain.id,
-                          f"{used[terrain.id]} internes for {terrain.postes} postes")
+                          f"{used[terrain.id]} internes pour {terrain.postes} postes")
 
     def check_each_affectation(self) -> None:
         instance = self.instance
         for a in self.result.affectations:
             interne = instance.interne(a.interne)
             if a.surnombre != interne.surnombre:
-                self.flag("R-SUR-1", a.interne, a.terrain, "surnombre differs from the instance")
+                self.flag("R-SUR-1", a.interne, a.terrain, "surnombre diffère de l'instance")
             if a.terrain is None:
                 continue
             terrain = instance.terrain(a.terrain)
             if not takes_poste(interne) and terrain.ambulatoire:
-                self.flag("R-SUR-4", a.interne, a.terrain, "surnombre in an ambulatory stage")
+                self.flag("R-SUR-4", a.interne, a.terrain, "surnombre dans un stage ambulatoire")
             expected = (
                 None if not fills_maquette(interne)
                 else slot_for(profile(instance.maquette_of(interne), interne), terrain.category_set)
             )
             if fills_maquette(interne) and expected is None:
-                self.flag("R-ELI-2", a.interne, a.terrain, "not eligible for this terrain")
+                self.flag("R-ELI-2", a.interne, a.terrain, "non éligible à ce terrain")
             elif a.stage != expected:
                 self.flag("R-ELI-1", a.interne, a.terrain,
-                          f"fills slot {a.stage!r}, expected {expected!r}")
+                          f"remplit le stage {a.stage!r}, attendu {expected!r}")
             if a.impose and not is_imposable(interne, instance):
                 self.flag("R-IMP-3", a.interne, a.terrain,
-                          "imposed but not imposable (T1 never imposed, no surnombre, no couple)")
+                          "imposé(e) sans être imposable (jamais un T1, ni un surnombre, ni un "
+                          "couple)")
 
     # --- one round: priority, couples, fill ---------------------------------------------------
 
@@ -183,8 +195,8 @@ class _Checker:
             mandatory_taken += self.advance(rnd, interne_id)
         if fill_start > mandatory_taken:
             self.flag("R-IMP-1", None, None,
-                      f"round {name!r}: {mandatory_taken} mandatory postes filled, "
-                      f"{fill_start} could be")
+                      f"tour {name!r} : {mandatory_taken} postes obligatoires pourvus, "
+                      f"{fill_start} pouvaient l'être")
 
     def in_round(self, a: Affectation, rnd: Round) -> bool:
         return a.terrain is not None and rnd.in_round(a.terrain)
@@ -211,44 +223,46 @@ class _Checker:
         if in_round and a.voeu is not None and (
             a.voeu > len(interne.voeux) or interne.voeux[a.voeu - 1] != a.terrain
         ):
-            self.flag("FORMAT", interne.id, a.terrain, f"voeu {a.voeu} is not this terrain")
+            self.flag("FORMAT", interne.id, a.terrain, f"le vœu {a.voeu} n'est pas ce terrain")
         for rank, terrain_id in rnd.wishes(interne):
             if rank >= outcome:
                 break
             reason, _ = rnd.status(interne, instance.terrain(terrain_id))
             if reason is None:
                 self.flag("R-ORD-1", interne.id, terrain_id,
-                          f"wish {rank} was open and eligible at their turn but they got "
-                          f"{a.terrain or 'nothing'}")
+                          f"le vœu {rank} était ouvert et éligible à son tour mais il ou elle "
+                          f"a eu {a.terrain or 'rien'}")
         if in_round and rnd.fill.lowers(interne, a.terrain):
-            self.flag("R-IMP-1", interne.id, a.terrain, "this choice lowered the fill")
+            self.flag("R-IMP-1", interne.id, a.terrain,
+                      "ce choix a fait baisser le remplissage obligatoire")
         if in_round and a.voeu is None and rnd.fill.mask(interne):
             self.check_outside_list(interne, a, rnd)
         if not in_round and rnd.must_take(interne):
             self.flag("R-IMP-2", interne.id, None,
-                      "took nothing in the round although that left a mandatory poste empty")
+                      "n'a rien pris dans le tour alors qu'un poste obligatoire est resté vide")
         if in_round and takes_poste(interne):
             should_be_imposed = imposed(instance, interne, a.voeu, rnd.first_open(interne))
             if a.impose != should_be_imposed:
                 self.flag("R-IMP-2", interne.id, a.terrain,
-                          f"impose is {a.impose} but should be {should_be_imposed}")
+                          f"impose vaut {a.impose}, attendu {should_be_imposed}")
         if in_round and a.voeu is None and not a.impose:
-            self.flag("R-VOE-1", interne.id, a.terrain, "placed outside the list, not imposed")
+            self.flag("R-VOE-1", interne.id, a.terrain,
+                      "placé(e) hors de sa liste sans être imposé(e)")
 
     def check_outside_list(self, interne: Interne, a: Affectation, rnd: Round) -> None:
         """R-IMP Reading step 4: only when taking nothing lowers the fill, on the terrain the
         kernel's step 4 gives."""
         if not rnd.must_take(interne):
             self.flag("R-IMP-2", interne.id, a.terrain,
-                      "imposed outside the list though taking nothing kept the fill")
+                      "imposé(e) hors de sa liste alors que ne rien prendre gardait le remplissage")
         if not rnd.fill.imposable_on(interne, a.terrain):  # type: ignore[arg-type]
             self.flag("R-IMP-2", interne.id, a.terrain,
-                      "imposed on a terrain they cannot be imposed on (eligible only through a "
-                      "dérogation, or not at all)")
+                      "imposé(e) sur un terrain où on ne peut pas l'imposer (éligible seulement "
+                      "par dérogation, ou pas du tout)")
         expected = rnd.outside_list(interne)
         if expected is not None and expected[0].id != a.terrain:
             self.flag("R-IMP-2", interne.id, a.terrain,
-                      f"imposed there, but {expected[0].id} comes first in file order")
+                      f"imposé(e) ici, mais {expected[0].id} vient avant dans l'ordre du fichier")
 
     def check_couple(self, couple, rnd: Round) -> None:
         """R-ORD-2 Reading: the first pair open to both, else each on their own list."""
@@ -261,7 +275,7 @@ class _Checker:
             expected = (ta, own_rank(a, ta), tb, own_rank(b, tb))
             if (fa.terrain, fa.voeu, fb.terrain, fb.voeu) != expected:
                 self.flag("R-ORD-2", a.id, None,
-                          f"the couple should take joint wish {rank} ({ta}, {tb})")
+                          f"le couple devait prendre son vœu commun {rank} ({ta}, {tb})")
             return
         ordered = sorted((a, b), key=lambda i: self.order.index(i.id))
         self.check_turn(ordered[0], rnd)

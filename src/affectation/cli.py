@@ -66,13 +66,15 @@ def error_text(error: BaseException) -> str:
     if isinstance(error, NoAllocation):
         info = error.info
         status = str(getattr(info.status, "value", info.status))
-        text = t(f"aucune affectation trouvée (statut du solveur {status})",
-                 f"no allocation found (solver status {status})")
+        if t("fr", "en") == "fr":
+            return str(error)
+        text = f"no allocation found (solver status {status})"
         if info.conflict:
-            text += t(" ; groupes de règles en conflit : ", "; rule groups in conflict: ")
-            text += ", ".join(info.conflict)
+            text += f"; rule groups in conflict: {', '.join(info.conflict)}"
+        if getattr(info, "drop", ()):
+            text += f"; fewest user constraints to drop: {', '.join(info.drop)}"
         if status == "UNKNOWN":
-            text += t(" ; essayez un --time-limit plus long", ", try a longer --time-limit")
+            text += ", try a longer --time-limit"
         return text
     from affectation.io._files import OutputError
 
@@ -286,7 +288,7 @@ def check_command(instance: str, result: str) -> None:
     click.echo(t(f"{len(violations)} violation(s) des règles dans {result} :",
                  f"{len(violations)} violation(s) of the rules in {result}:"))
     for violation in violations:
-        click.echo(f"  {violation}")
+        click.echo(f"  {violation.line(loaded)}")
     sys.exit(1)
 
 

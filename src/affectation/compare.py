@@ -71,6 +71,8 @@ MOVE_COLUMNS = (
 class CompareError(AffectationError):
     """A scenario could not be compared: the engine found no allocation for it."""
 
+    code = "E-COMPARAISON"
+
 
 def compare(
     base: Instance,
@@ -90,12 +92,13 @@ def compare(
     Raises :class:`CompareError` when CP-SAT finds no allocation (time limit too short).
     """
     if method not in METHODS:
-        raise ScenarioError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise ScenarioError(f"méthode : attendu {' ou '.join(METHODS)}, reçu {method!r}")
     chosen = [s for s in scenarios if s != BASE]
     names = [BASE.name] + [s.name for s in chosen]
     for name in names:
         if names.count(name) > 1:
-            raise ScenarioError(f"two scenarios are named {name!r}; names must be unique")
+            raise ScenarioError(f"deux scénarios s'appellent {name!r} ; chaque nom doit être "
+                                "unique")
     instances = {BASE.name: base}
     for scenario in chosen:
         instances[scenario.name] = scenario.apply(base)
@@ -104,8 +107,8 @@ def compare(
         try:
             result = solve(instance, method, time_limit=time_limit, workers=workers, seed=seed)
         except NoAllocation as error:
-            raise CompareError(f"scenario {name!r}: the {method} engine found no allocation "
-                               f"({error.info.status})") from error
+            raise CompareError(f"scénario {name!r} : le moteur {method} n'a trouvé aucune "
+                               f"affectation ({error.info.status})") from error
         results[name] = result
     return Comparison(
         method=method,
@@ -358,15 +361,16 @@ class Comparison:
     def _repr_html_(self) -> str:
         """Jupyter: the table, then the first 20 moves."""
         shown = self.moves.head(20)
-        title = (f"<h4>Moves vs base: first {len(shown)} of {len(self.moves)}</h4>"
-                 if len(self.moves) else "<h4>Moves vs base: none</h4>")
+        title = (f"<h4>Mouvements par rapport à la base : {len(shown)} premiers sur "
+                 f"{len(self.moves)}</h4>" if len(self.moves)
+                 else "<h4>Mouvements par rapport à la base : aucun</h4>")
         table = self.table.to_html(
             index=False,
             formatters={c: (lambda v: f"{v:.1%}") for c in _SHARES},
             na_rep="-",
         )
         return (
-            f"<h4>Comparison ({html.escape(self.method)})</h4>"
+            f"<h4>Comparaison ({html.escape(self.method)})</h4>"
             + table
             + title
             + (shown.to_html(index=False, na_rep="-") if len(shown) else "")

@@ -330,7 +330,7 @@ def generate(
     n_terrains = max(len(kinds), round(n_internes / 3.75)) if n_terrains is None else n_terrains
     if n_terrains < len(kinds):
         raise ValueError(
-            f"n_terrains must be at least {len(kinds)}, one per kind of terrain of {maquette}"
+            f"n_terrains : attendu au moins {len(kinds)}, un par sorte de terrain de {maquette}"
         )
     obligatoires = tuple(obligatoires)
     mandatory = np.array([not kind.categories.isdisjoint(obligatoires) for kind in kinds])
@@ -437,17 +437,17 @@ def _check_arguments(
         if value is None and name in ("n_terrains", "wish_length"):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            raise ValueError(f"{name} : attendu un entier >= {minimum}, reçu {value!r}")
     if not capacity_ratio > 0 or not mandatory_ratio >= 0:
-        raise ValueError("capacity_ratio must be > 0 and mandatory_ratio >= 0")
+        raise ValueError("attendu capacity_ratio > 0 et mandatory_ratio >= 0")
     for name, rate in (("surnombre_rate", surnombre_rate),
                        ("prior_imposition_rate", prior_imposition_rate)):
         if not 0 <= rate <= 1:
-            raise ValueError(f"{name} must be between 0 and 1, got {rate!r}")
+            raise ValueError(f"{name} : attendu entre 0 et 1, reçu {rate!r}")
     if not towns or len(set(towns)) != len(towns) or not all(
         isinstance(t, str) and t for t in towns
     ):
-        raise ValueError("towns must be a non-empty tuple of distinct town names")
+        raise ValueError("towns : attendu un tuple non vide de noms de villes distincts")
 
 
 def _kinds_of(maquette: Maquette) -> tuple[list[_Kind], dict[str, int]]:
@@ -699,7 +699,7 @@ class _People:
             for semester in range(1, int(done[index]) + 1):
                 options = _open_now(maquette, frozenset(history), semester)
                 if not options:  # a maquette no interne can follow: not a built-in one
-                    raise ValueError(f"maquette {maquette.nom} cannot be completed")
+                    raise ValueError(f"la maquette {maquette.nom} ne peut pas être complétée")
                 history.append(options[int(picks[index, semester - 1] * len(options))])
             valides.append(tuple(history))
         return cls(promotion, valides, rang)

@@ -83,12 +83,12 @@ def solve(instance: Instance, method: str = "serial", **options: Any) -> Result:
     """
     engine = ENGINES.get(method)
     if engine is None:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise ValueError(f"méthode : attendu {' ou '.join(METHODS)}, reçu {method!r}")
     unknown = sorted(set(options) - COMMON_OPTIONS - engine.options)
     if unknown:
         raise TypeError(
-            f"the {method} engine takes no option {', '.join(unknown)} "
-            f"(its options: {', '.join(sorted(COMMON_OPTIONS | engine.options))})"
+            f"le moteur {method} ne prend pas l'option {', '.join(unknown)} "
+            f"(ses options : {', '.join(sorted(COMMON_OPTIONS | engine.options))})"
         )
     if not engine.uses_common:
         options = {k: v for k, v in options.items() if k not in COMMON_OPTIONS}

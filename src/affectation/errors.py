@@ -144,11 +144,13 @@ class NoAllocation(AffectationError):
     def __init__(self, info: SolveInfo, message: str | None = None) -> None:
         self.info = info
         status = str(info.status.value if hasattr(info.status, "value") else info.status)
-        text = message or f"no allocation found (solver status {status})"
+        text = message or f"aucune affectation trouvée (statut du solveur {status})"
         if info.conflict:
-            text += f"; rule groups in conflict: {', '.join(info.conflict)}"
+            text += f" ; groupes de règles en conflit : {', '.join(info.conflict)}"
         if getattr(info, "drop", ()):
-            text += f"; fewest user constraints to drop: {', '.join(info.drop)}"
+            text += f" ; contraintes à lever, au moins : {', '.join(info.drop)}"
+        if status == "UNKNOWN":
+            text += " ; essayez une limite de temps plus longue (--time-limit)"
         super().__init__(text)
 
     def __reduce__(self):  # keep the info through pickling (process pools)

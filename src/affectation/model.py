@@ -363,7 +363,7 @@ class Couple:
             raise InstanceError("attendu deux identifiants d'internes", key="internes")
         if self.internes[0] == self.internes[1]:
             raise InstanceError(
-                f"an interne cannot be in a couple with themself ({self.internes[0]})",
+                f"un interne ne peut pas être en couple avec lui-même ({self.internes[0]})",
                 key="internes",
             )
         for pair in self.voeux:

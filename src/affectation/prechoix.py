@@ -127,7 +127,7 @@ def prechoix(
     kept = known_ids(instance) if known is None else frozenset(known)
     unknown = [i for i in kept if i not in instance.interne_by_id]
     if unknown:
-        raise ValueError(f"unknown interne {sorted(unknown)[0]!r} in known")
+        raise ValueError(f"interne inconnu {sorted(unknown)[0]!r} dans known")
     for couple in instance.couples:
         if not set(couple.internes) <= kept:
             kept -= set(couple.internes)
@@ -495,7 +495,7 @@ def calibrate(
     town), solved once.
     """
     if not 0 < hide < 1:
-        raise ValueError(f"hide must be between 0 and 1, got {hide!r}")
+        raise ValueError(f"hide : attendu entre 0 et 1, reçu {hide!r}")
     known = known_ids(instance)
     singles = [i.id for i in instance.internes if i.id in known and i.id not in
                instance.couple_of]
@@ -608,7 +608,7 @@ def write_report(result: Prechoix, path: str | Path) -> Path:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
-        raise ValueError(f"{target}: expected a .json, .xlsx or .html report")
+        raise ValueError(f"{target} : attendu un rapport .json, .xlsx ou .html")
     if suffix == ".json":
         from affectation.io import dumps
 
@@ -618,7 +618,7 @@ def write_report(result: Prechoix, path: str | Path) -> Path:
     elif suffix == ".xlsx":
         atomic_write(target, lambda temp: _write_xlsx(result, temp))
     else:
-        raise ValueError(f"{target}: expected a .json, .xlsx or .html report")
+        raise ValueError(f"{target} : attendu un rapport .json, .xlsx ou .html")
     return target
 
 

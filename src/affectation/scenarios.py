@@ -77,25 +77,25 @@ class Change(Protocol):
 
 def _non_empty_str(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise ScenarioError(f"{attribute.name}: expected a non-empty string, got {value!r}")
+        raise ScenarioError(f"{attribute.name} : attendu un texte non vide, reçu {value!r}")
 
 
 def _int(value: Any, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(f"{name}: expected an integer, got {value!r}")
+        raise ScenarioError(f"{name} : attendu un nombre entier, reçu {value!r}")
 
 
 def _non_zero_int(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     _int(value, attribute.name)
     if value == 0:
-        raise ScenarioError(f"{attribute.name}: expected a non-zero integer (0 changes nothing)")
+        raise ScenarioError(f"{attribute.name} : attendu un entier non nul (0 ne change rien)")
 
 
 def _int_at_least(minimum: int):
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         _int(value, attribute.name)
         if value < minimum:
-            raise ScenarioError(f"{attribute.name}: expected an integer >= {minimum}, got {value}")
+            raise ScenarioError(f"{attribute.name} : attendu un entier >= {minimum}, reçu {value}")
 
     return check
 
@@ -112,22 +112,29 @@ def _check_ids(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]
     if value is None:
         return
     if not value:
-        raise ScenarioError(f"{attribute.name}: expected at least one terrain id, or None")
+        raise ScenarioError(f"{attribute.name} : attendu au moins un identifiant de terrain, "
+                            "ou None")
     for item in value:
         if not isinstance(item, str) or not item:
-            raise ScenarioError(f"{attribute.name}: expected terrain ids, found {item!r}")
+            raise ScenarioError(f"{attribute.name} : attendu des identifiants de terrain, "
+                                f"trouvé {item!r}")
     if len(set(value)) != len(value):
-        raise ScenarioError(f"{attribute.name}: a terrain id appears twice in {list(value)}")
+        raise ScenarioError(f"{attribute.name} : un terrain apparaît deux fois dans {list(value)}")
 
 
 def _rule(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value not in RULES:
-        raise ScenarioError(f"rule: expected one of {', '.join(RULES)}, got {value!r}")
+        raise ScenarioError(f"règle : attendu {' ou '.join(RULES)}, reçu {value!r}")
+
+
+def _libelle(terrain: Terrain) -> str:
+    """``nom (id)``, or the id alone: the name beside the id."""
+    return f"{terrain.nom} ({terrain.id!r})" if terrain.nom else repr(terrain.id)
 
 
 def _categories_present(instance: Instance) -> str:
     present = sorted({c for t in instance.terrains for c in t.categories})
-    return ", ".join(present) or "none"
+    return ", ".join(present) or "aucune"
 
 
 # --- demand ---------------------------------------------------------------------------------
@@ -198,19 +205,19 @@ class OpenPostes:
             candidates = [t for t in instance.terrains if self.category in t.category_set]
             if not candidates:
                 raise ScenarioError(
-                    f"no terrain is agréé for {self.category!r} "
-                    f"(categories present: {_categories_present(instance)})"
+                    f"aucun terrain n'est agréé pour {self.category!r} "
+                    f"(catégories présentes : {_categories_present(instance)})"
                 )
             return candidates
         candidates = []
         for terrain_id in self.terrains:
             terrain = instance.terrain_by_id.get(terrain_id)
             if terrain is None:
-                raise ScenarioError(f"unknown terrain {terrain_id!r}")
+                raise ScenarioError(f"terrain inconnu {terrain_id!r}")
             if self.category not in terrain.category_set:
                 raise ScenarioError(
-                    f"terrain {terrain_id!r} is not agréé for {self.category!r} "
-                    f"(its categories: {', '.join(terrain.categories)})"
+                    f"le terrain {_libelle(terrain)} n'est pas agréé pour "
+                    f"{self.category!r} (ses catégories : {', '.join(terrain.categories)})"
                 )
             candidates.append(terrain)
         return candidates
@@ -221,10 +228,10 @@ class OpenPostes:
         postes = {t.id: t.postes for t in candidates}
         ids = list(postes)
         if self.n < 0 and sum(postes.values()) < -self.n:
-            where = ", ".join(ids) if self.terrains else f"the {self.category!r} terrains"
+            where = ", ".join(ids) if self.terrains else f"les terrains {self.category!r}"
             raise ScenarioError(
-                f"cannot close {-self.n} postes: {where} have only "
-                f"{sum(postes.values())} postes open"
+                f"impossible de fermer {-self.n} postes : {where} n'en ouvrent que "
+                f"{sum(postes.values())}"
             )
         if self.terrains is not None or self.rule == "even":
             self._round_robin(ids, postes)
@@ -276,7 +283,7 @@ class AddTerrain:
 
     def apply(self, instance: Instance) -> Instance:
         if self.terrain.id in instance.terrain_by_id:
-            raise ScenarioError(f"terrain {self.terrain.id!r} already exists")
+            raise ScenarioError(f"le terrain {self.terrain.id!r} existe déjà")
         return attrs.evolve(instance, terrains=(*instance.terrains, self.terrain))
 
 
@@ -298,7 +305,7 @@ class RemoveTerrain:
     def apply(self, instance: Instance) -> Instance:
         gone = self.terrain_id
         if gone not in instance.terrain_by_id:
-            raise ScenarioError(f"unknown terrain {gone!r}")
+            raise ScenarioError(f"terrain inconnu {gone!r}")
         internes = tuple(
             attrs.evolve(i, voeux=tuple(t for t in i.voeux if t != gone)) if gone in i.voeux
             else i
@@ -351,8 +358,8 @@ class ChangePromotion:
         ]
         if not pool:
             raise ScenarioError(
-                f"no interne with {self.semestres_valides} validated semesters to clone "
-                "(internes in a couple are not cloned)"
+                f"aucun interne à {self.semestres_valides} semestres validés à dupliquer "
+                "(les internes en couple ne sont pas dupliqués)"
             )
         rng = random.Random(self.seed)
         picks: list[Interne] = []
@@ -389,8 +396,8 @@ class ChangePromotion:
         )
         if len(group) < -self.delta:
             raise ScenarioError(
-                f"cannot remove {-self.delta} internes with {self.semestres_valides} validated "
-                f"semesters: there are {len(group)}"
+                f"impossible de retirer {-self.delta} internes à {self.semestres_valides} "
+                f"semestres validés : il y en a {len(group)}"
             )
         dropped = {i.id for i in group[self.delta:]}
         rounds = tuple(
@@ -492,18 +499,18 @@ def open_postes(category: str, n: int, **kw: Any) -> Scenario:
     """The scenario "open ``n`` postes of ``category``" (``urgences +3``); ``kw`` goes to
     :class:`OpenPostes` (``terrains``, ``rule``, ``top_k``). R-POS-2."""
     if n <= 0:
-        raise ScenarioError(f"open_postes: expected n > 0, got {n} (use close_postes)")
+        raise ScenarioError(f"open_postes : attendu n > 0, reçu {n} (fermer : close_postes)")
     return Scenario.of(OpenPostes(category, n, **kw))
 
 
 def close_postes(category: str, n: int, **kw: Any) -> Scenario:
     """The scenario "close ``n`` postes of ``category``" (``urgences -2``). R-POS-2."""
     if n <= 0:
-        raise ScenarioError(f"close_postes: expected n > 0 postes to close, got {n}")
+        raise ScenarioError(f"close_postes : attendu n > 0 postes à fermer, reçu {n}")
     return Scenario.of(OpenPostes(category, -n, **kw))
 
 
-SYNTAX = "CATEGORY:N, CATEGORY:N:RULE or CATEGORY:N@TERRAIN[,TERRAIN...]"
+SYNTAX = "CATEGORIE:N, CATEGORIE:N:REGLE ou CATEGORIE:N@TERRAIN[,TERRAIN...]"
 """The ``--open`` syntax of :func:`parse_change`."""
 
 
@@ -518,24 +525,26 @@ def parse_change(text: str) -> OpenPostes:
     spec, at, named = text.strip().partition("@")
     parts = spec.split(":")
     if len(parts) not in (2, 3) or not parts[0]:
-        raise ScenarioError(f"cannot read {text!r}: expected {SYNTAX}")
+        raise ScenarioError(f"illisible {text!r} : attendu {SYNTAX}")
     category, count = parts[0].strip(), parts[1].strip()
     try:
         n = int(count)
     except ValueError:
         raise ScenarioError(
-            f"cannot read {text!r}: {count!r} is not a whole number of postes ({SYNTAX})"
+            f"illisible {text!r} : {count!r} n'est pas un nombre entier de postes ({SYNTAX})"
         ) from None
     if n == 0:
-        raise ScenarioError(f"cannot read {text!r}: 0 postes changes nothing")
+        raise ScenarioError(f"illisible {text!r} : 0 poste ne change rien")
     rule = parts[2].strip() if len(parts) == 3 else "demand"
     if rule not in RULES:
-        raise ScenarioError(f"cannot read {text!r}: rule {rule!r} is not one of {', '.join(RULES)}")
+        raise ScenarioError(f"illisible {text!r} : la règle {rule!r} n'est pas "
+                            f"{' ou '.join(RULES)}")
     terrains: tuple[str, ...] | None = None
     if at:
         if len(parts) == 3:
-            raise ScenarioError(f"cannot read {text!r}: give a rule or terrains, not both")
+            raise ScenarioError(f"illisible {text!r} : donnez une règle ou des terrains, "
+                                "pas les deux")
         terrains = tuple(t.strip() for t in named.split(","))
         if not all(terrains):
-            raise ScenarioError(f"cannot read {text!r}: an empty terrain id after '@'")
+            raise ScenarioError(f"illisible {text!r} : un identifiant de terrain vide après '@'")
     return OpenPostes(category, n, terrains=terrains, rule=rule)

@@ -160,8 +160,8 @@ def _solve(instance: Instance, method: str) -> Result:
     try:
         return solve(instance, method, workers=1, seed=0)
     except NoAllocation as error:
-        raise SweepError(f"the {method} engine found no allocation for a sampled instance "
-                         f"({error.info.status})") from error
+        raise SweepError(f"le moteur {method} n'a trouvé aucune affectation pour une instance "
+                         f"tirée ({error.info.status})") from error
 
 
 def _run_task(task: _Task) -> tuple[int, tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
@@ -237,17 +237,17 @@ def sweep(
     ``method``.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise SweepError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        raise SweepError(f"n_samples : attendu un entier >= 1, reçu {n_samples!r}")
     if method not in METHODS:
-        raise SweepError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise SweepError(f"méthode : attendu {' ou '.join(METHODS)}, reçu {method!r}")
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
-        raise SweepError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+        raise SweepError(f"chunk_size : attendu un entier >= 1, reçu {chunk_size!r}")
     if isinstance(executor, str) and executor not in IN_PROCESS:
         raise SweepError(
-            f"executor must be a concurrent.futures.Executor, None or one of "
-            f"{', '.join(map(repr, IN_PROCESS))}; got {executor!r}"
+            f"executor : attendu un concurrent.futures.Executor, None ou "
+            f"{' ou '.join(map(repr, IN_PROCESS))} ; reçu {executor!r}"
         )
     if scenarios is None:
         from affectation.scenarios import BASE
@@ -255,11 +255,11 @@ def sweep(
         scenarios = (BASE,)
     chosen = tuple(scenarios)
     if not chosen:
-        raise SweepError("expected at least one scenario")
+        raise SweepError("attendu au moins un scénario")
     names = tuple(str(s.name) for s in chosen)
     for name in names:
         if names.count(name) > 1:
-            raise SweepError(f"two scenarios are named {name!r}; names must be unique")
+            raise SweepError(f"deux scénarios s'appellent {name!r} ; chaque nom doit être unique")
     if model is None:
         model = PreferenceModel.from_instance(instance)
     applied = [s.apply(instance) for s in chosen]  # a change that does not fit fails here
@@ -410,8 +410,8 @@ class SweepResult:
 
         from affectation.metrics import sweep_table
 
-        head = (f"<h4>Sweep ({html.escape(self.method)}): {self.n_samples} samples, seed "
-                f"{self.seed}</h4>")
+        head = (f"<h4>Tirages de Monte-Carlo ({html.escape(self.method)}) : {self.n_samples} "
+                f"tirages, graine {self.seed}</h4>")
         return head + sweep_table(self.summary()).to_html()
 
     @property
@@ -455,7 +455,7 @@ class SweepResult:
         import pandas as pd
 
         if not 0 < confidence < 1:
-            raise SweepError(f"confidence must be between 0 and 1, got {confidence!r}")
+            raise SweepError(f"confidence : attendu entre 0 et 1, reçu {confidence!r}")
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
         rows = []
         for s, name in enumerate(self.scenarios):
@@ -500,7 +500,7 @@ class SweepResult:
         import pandas as pd
 
         if isinstance(bands, bool) or not isinstance(bands, int) or bands < 1:
-            raise SweepError(f"bands must be an integer >= 1, got {bands!r}")
+            raise SweepError(f"bands : attendu un entier >= 1, reçu {bands!r}")
         table = self.probabilities(scenario)
         n = len(table)
         bands = max(1, min(bands, n))

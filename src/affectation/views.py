@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from affectation.result import Result
 
 __all__ = [
-    "cohort_html", "cohort_repr", "instance_html", "instance_repr", "plan_html", "plan_repr",
-    "prechoix_html", "prechoix_repr", "result_html", "result_repr",
+    "cohort_html", "cohort_repr", "day_html", "day_repr", "instance_html", "instance_repr",
+    "plan_html", "plan_repr", "prechoix_html", "prechoix_repr", "result_html", "result_repr",
 ]
 
 ROWS = 10
@@ -49,14 +49,14 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 def instance_html(instance: Instance) -> str:
     terrains = [[t.id, t.nom, t.ville, ";".join(t.categories), t.postes]
                 for t in instance.terrains[:ROWS]]
-    internes = [[i.id, i.rang, i.semestres_valides, len(i.voeux), i.surnombre or ""]
+    internes = [[i.libelle, i.rang, i.semestres_valides, len(i.voeux), i.surnombre or ""]
                 for i in instance.internes[:ROWS]]
     return (
         f"<h4>{html.escape(instance_repr(instance))}</h4>"
-        f"<p>Terrains: first {len(terrains)} of {len(instance.terrains)}</p>"
-        + _table(["id", "nom", "ville", "categories", "postes"], terrains)
-        + f"<p>Internes: first {len(internes)} of {len(instance.internes)}</p>"
-        + _table(["id", "rang", "semestres_valides", "voeux", "surnombre"], internes)
+        f"<p>Terrains : {len(terrains)} premiers sur {len(instance.terrains)}</p>"
+        + _table(["Identifiant", "Nom", "Ville", "Catégories", "Postes"], terrains)
+        + f"<p>Internes : {len(internes)} premiers sur {len(instance.internes)}</p>"
+        + _table(["Interne", "Rang", "Semestres validés", "Vœux", "Surnombre"], internes)
     )
 
 
@@ -78,9 +78,9 @@ def result_html(result: Result) -> str:
                                       "impose", "surnombre", "round", "raison")]
     shown = [[row[k] for k in keep] for row in rows[:ROWS]]
     return (
-        f"<h4>Result ({html.escape(result.methode)})</h4>"
+        f"<h4>Résultat ({html.escape(result.methode)})</h4>"
         + _table(["indicateur", "valeur"], [list(pair) for pair in _headline(result)])
-        + f"<p>Affectations: first {len(shown)} of {len(rows)}, in the order of choice</p>"
+        + f"<p>Affectations : {len(shown)} premières sur {len(rows)}, dans l'ordre du choix</p>"
         + _table([header[k] for k in keep], shown)
     )
 
@@ -171,3 +171,64 @@ def prechoix_html(result: Any) -> str:
             + f"<p>Les {len(rows)} premiers internes dans l'ordre du choix</p>"
             + _table(["Pos.", "Interne", "Rang", "Liste connue", "Terrain le plus probable", "p",
                       "Sans poste", "Imposé"], rows))
+
+
+# --- the live choice day ----------------------------------------------------------------------
+
+
+def terrain_libelle(terrain: Any) -> str:
+    """``"Urgences CHU (URG-CHU)"``, or the id alone when the terrain has no name."""
+    return f"{terrain.nom} ({terrain.id})" if terrain.nom else terrain.id
+
+
+def _caller_text(day: Any) -> str:
+    caller = day.current
+    if caller is None:
+        return "journée terminée"
+    who = " et ".join(day.instance.interne(i).libelle for i in caller.internes)
+    return (f"appelé(e) : {who}, position {caller.position} sur {len(day.order)}, tour "
+            f"« {caller.round} »")
+
+
+def day_repr(day: Any) -> str:
+    name = f" « {_cut(day.instance.nom)} »" if day.instance.nom else ""
+    return (f"<ChoiceDay{name} : {len(day.placed)} interne(s) placé(s) sur {len(day.order)}, "
+            f"{day.seq} entrée(s) du journal, {_caller_text(day)}>")
+
+
+def day_html(day: Any) -> str:
+    """Jupyter: who is called, the last choices in effect (names beside ids) and the terrains
+    of the round with postes still free."""
+    instance = day.instance
+    title = f"Journée de choix « {instance.nom} »" if instance.nom else "Journée de choix"
+    placed = f"{len(day.placed)} interne(s) placé(s) sur {len(day.order)}"
+    warn = (f"<p><b>Attention</b> : le journal refuse les écritures : "
+            f"{html.escape(day.unavailable)}</p>" if day.unavailable else "")
+    choices = [c for c in day.state()["choices"] if not c["undone"]][-ROWS:][::-1]
+    kinds = {"choice": "choix", "procuration": "procuration", "pass": "passe",
+             "imposition": "imposition"}
+
+    def terrains(value: Any) -> str:
+        ids = value if isinstance(value, list) else [value]
+        return " et ".join(terrain_libelle(instance.terrain(t)) if t else "aucun" for t in ids)
+
+    rows = [[c["seq"], " et ".join(instance.interne(i).libelle for i in c["interne"].split("+")),
+             terrains(c.get("terrain")), kinds.get(c["kind"], c["kind"]),
+             "oui" if c["impose"] else "", c["round"] or ""]
+            for c in choices]
+    shown = [t for t in instance.terrains if day.free(t.id) > 0
+             and (day.round_name is None
+                  or instance.rounds[instance.terrain_round[t.id]].nom == day.round_name)]
+    free = [[terrain_libelle(t), t.ville, ";".join(t.categories), t.postes,
+             t.postes - day.free(t.id), day.free(t.id)] for t in shown[:ROWS]]
+    return (
+        f"<h4>{html.escape(title)} : {html.escape(placed)}, {day.seq} entrée(s) du journal</h4>"
+        + warn
+        + f"<p>{html.escape(_caller_text(day)[0].upper() + _caller_text(day)[1:])}</p>"
+        + (f"<p>Derniers choix en vigueur (les {len(rows)} plus récents)</p>"
+           + _table(["Entrée", "Interne", "Terrain", "Action", "Imposé", "Tour"], rows)
+           if rows else "<p>Aucun choix enregistré.</p>")
+        + (f"<p>Terrains avec des postes libres : {len(free)} premiers sur {len(shown)}</p>"
+           + _table(["Terrain", "Ville", "Catégories", "Postes", "Pris", "Libres"], free)
+           if shown else "<p>Aucun poste libre.</p>")
+    )

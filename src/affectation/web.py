@@ -75,6 +75,8 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 class TokenError(AffectationError, ValueError):
     """A token that cannot be used (too short, unreadable file, file readable by others)."""
 
+    code = "E-JETON"
+
 
 class BadRequest(Exception):
     """A request refused before anything is done: an HTTP status and a French sentence."""

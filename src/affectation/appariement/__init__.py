@@ -55,10 +55,10 @@ def apparier(instance: Appariement, method: str = "acceptation-differee",
     method is a :class:`ValueError`, an option the engine does not take a :class:`TypeError`.
     """
     if method not in _OPTIONS:
-        raise ValueError(f"method: expected one of {', '.join(METHODES)}, got {method!r}")
+        raise ValueError(f"méthode : attendu {' ou '.join(METHODES)}, reçu {method!r}")
     unknown = sorted(set(options) - _OPTIONS[method])
     if unknown:
-        raise TypeError(f"the {method} engine takes no option {', '.join(unknown)}")
+        raise TypeError(f"le moteur {method} ne prend pas l'option {', '.join(unknown)}")
     if method == "cpsat":
         from affectation.appariement.exact import solve_exact
 

@@ -54,6 +54,11 @@ class AuditAppariement:
                 "terrains": self.terrains, "postes": self.postes,
                 "findings": [f.to_dict() for f in self.findings]}
 
+    def _repr_html_(self) -> str:
+        from affectation.appariement.views import audit_html
+
+        return audit_html(self)
+
     def __str__(self) -> str:
         lines = [f"Audit de l'appariement {self.nom or ''} : {self.dj} DJ, {self.terrains} "
                  f"terrains, {self.postes} postes"]

@@ -47,6 +47,8 @@ class NoMatching(AffectationError):
     ``status`` is the solver's status name, ``conflict`` the rule groups in conflict.
     """
 
+    code = "E-AUCUN-APPARIEMENT"
+
     def __init__(self, status: str, conflict: tuple[str, ...] = ()) -> None:
         self.status = status
         self.conflict = conflict

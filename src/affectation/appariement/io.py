@@ -579,7 +579,7 @@ def save_appariement(instance: Appariement, path: PathLike) -> None:
 
         atomic_write_folder(target, write, replaceable={f"{n}.csv" for n in tables})
     else:
-        raise ValueError(f"{target}: expected .json, .xlsx or a folder name")
+        raise ValueError(f"{target} : attendu .json, .xlsx ou un nom de dossier")
 
 
 # --- results --------------------------------------------------------------------------------
@@ -739,7 +739,7 @@ def result_writer(result: Resultat, instance: Appariement, suffix: str
     if suffix == ".xlsx":
         sheets = resultat_tables(result, instance)
         return lambda temp: write_workbook(temp, sheets)
-    raise ValueError(f"expected a .json or .xlsx result, got {suffix!r}")
+    raise ValueError(f"attendu un résultat .json ou .xlsx, reçu {suffix!r}")
 
 
 def save_resultat(result: Resultat, path: PathLike, instance: Appariement | None = None

@@ -332,3 +332,15 @@ class Resultat:
     def same_matching(self, other: Resultat) -> bool:
         """The same terrain for every DJ."""
         return self.terrain_of() == other.terrain_of()
+
+    def vue(self, instance: Appariement | None = None) -> Any:
+        """A table for Jupyter, in French: with ``instance``, each DJ's and terrain's name
+        beside its id (:class:`~affectation.appariement.views.Vue`)."""
+        from affectation.appariement.views import Vue, resultat_html
+
+        return Vue(resultat_html(self, instance))
+
+    def _repr_html_(self) -> str:
+        from affectation.appariement.views import resultat_html
+
+        return resultat_html(self)

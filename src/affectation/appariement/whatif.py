@@ -78,6 +78,13 @@ class Comparaison:
     lignes: tuple[tuple[str, Any, Any], ...]
     mouvements: tuple[tuple[str, str | None, str | None], ...]
     """(dj, terrain in the base, terrain in the variant) for every DJ whose terrain changed."""
+    noms: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    """DJ and terrain id → the label a person reads (names beside ids), for the tables."""
+
+    def _repr_html_(self) -> str:
+        from affectation.appariement.views import comparaison_html
+
+        return comparaison_html(self)
 
     def __str__(self) -> str:
         width = max(len(label) for label, _, _ in self.lignes)
@@ -113,7 +120,7 @@ def comparer(base: Appariement, variante: Appariement, method: str = "acceptatio
     before, after = a.terrain_of(), b.terrain_of()
     moves = tuple((d, before[d], after.get(d)) for d in before if before[d] != after.get(d))
     rows = tuple(zip(LABELS, _figures(base, a), _figures(variante, b), strict=True))
-    return Comparaison(rows, moves)
+    return Comparaison(rows, moves, _names(base))
 
 
 # --- pré-appariement ---------------------------------------------------------------------------
@@ -125,6 +132,13 @@ class Preappariement:
 
     tirages: int
     probabilites: Mapping[str, Mapping[str | None, float]]
+    noms: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    """DJ and terrain id → the label a person reads (names beside ids), for the tables."""
+
+    def _repr_html_(self) -> str:
+        from affectation.appariement.views import preappariement_html
+
+        return preappariement_html(self)
 
     def pour(self, dj_id: str) -> list[tuple[str | None, float]]:
         """The DJ's outcomes, most likely first."""
@@ -186,4 +200,10 @@ def preappariement(instance: Appariement, tirages: int = 200, *, seed: int = 0,
             counts[dj][terrain] += 1
     probabilities = {dj: {t: n / tirages for t, n in sorted(c.items(), key=lambda p: p[0] or "")}
                      for dj, c in counts.items()}
-    return Preappariement(tirages, probabilities)
+    return Preappariement(tirages, probabilities, _names(instance))
+
+
+def _names(instance: Appariement) -> dict[str, str]:
+    """DJ and terrain id → ``id (Prénom Nom)`` / ``id (nom, ville)``."""
+    return {**{t.id: t.label() for t in instance.terrains},
+            **{d.id: d.label() for d in instance.docteurs_juniors}}

@@ -128,12 +128,12 @@ def promotion_sizes(
         sizes = list(promotions)
         if len(sizes) < n_starts:
             raise ValueError(
-                f"{n_starts} promotions start within {semesters} semesters, "
-                f"{len(sizes)} sizes given"
+                f"{n_starts} promotions commencent en {semesters} semestres, "
+                f"{len(sizes)} effectifs donnés"
             )
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"a promotion size must be an integer >= 0, got {size!r}")
+            raise ValueError(f"effectif de promotion : attendu un entier >= 0, reçu {size!r}")
     it = iter(sizes)
     return tuple(next(it) if start else 0 for start in starts)
 
@@ -291,18 +291,18 @@ def plan_from_dict(doc: Mapping[str, Any], *, file: str | None = None) -> Plan:
         return InstanceError(message, entity=entity, key=key, file=file)
 
     if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
-        raise fail(f"expected format {FORMAT!r}", "plan", "format")
+        raise fail(f"attendu le format {FORMAT!r}", "plan", "format")
     raw = doc.get("semestres")
     if not isinstance(raw, list) or not raw:
-        raise fail("expected a non-empty list of semesters", "plan", "semestres")
+        raise fail("attendu une liste non vide de semestres", "plan", "semestres")
     semesters = []
     for index, entry in enumerate(raw):
         entity = f"semestres[{index}]"
         if not isinstance(entry, Mapping):
-            raise fail("expected an object", entity, "semestre")
+            raise fail("attendu un objet", entity, "semestre")
         label = entry.get("semestre")
         if not isinstance(label, str) or not label:
-            raise fail("expected a semester label", entity, "semestre")
+            raise fail("attendu le nom d'un semestre", entity, "semestre")
         entity = f"semestres[{index}] ({label})"
         maps = {}
         for key in ("postes", "demande", "terrains"):
@@ -314,13 +314,13 @@ def plan_from_dict(doc: Mapping[str, Any], *, file: str | None = None) -> Plan:
                 isinstance(v, int) and not isinstance(v, bool) and v >= 0
                 for v in value.values()
             ):
-                raise fail("expected an object of integers >= 0", entity, key)
+                raise fail("attendu un objet d'entiers >= 0", entity, key)
             maps[key] = {str(k): int(v) for k, v in value.items()}
         numbers = {}
         for key in ("internes", "nouveaux", "minimum_r_pos_3", "impositions", "niveau_3"):
             value = entry.get(key, 0)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise fail("expected an integer >= 0", entity, key)
+                raise fail("attendu un entier >= 0", entity, key)
             numbers[key] = value
         semesters.append(PlanSemester(semestre=label, postes=maps["postes"],
                                       demande=maps["demande"], terrains=maps["terrains"],
@@ -328,14 +328,14 @@ def plan_from_dict(doc: Mapping[str, Any], *, file: str | None = None) -> Plan:
     kinds = set(semesters[0].postes)
     for index, s in enumerate(semesters):
         if set(s.postes) != kinds:
-            raise fail("every semester must list the same categories as the first",
+            raise fail("chaque semestre doit donner les mêmes catégories que le premier",
                        f"semestres[{index}] ({s.semestre})", "postes")
     binding = []
     for index, item in enumerate(doc.get("contraintes_liantes") or []):
         try:
             binding.append(Binding(**item))
         except TypeError:
-            raise fail("expected constraint, semestre, categorie, limite, texte",
+            raise fail("attendu constraint, semestre, categorie, limite, texte",
                        f"contraintes_liantes[{index}]", "constraint") from None
     return Plan(
         semestres=semesters,
@@ -360,7 +360,7 @@ def save_plan(plan: Plan, path: str | Path) -> None:
         atomic_write_bytes(target, dumps(plan.to_dict()))
         return
     if target.suffix.lower() != ".xlsx":
-        raise ValueError(f"{target}: expected a .json or .xlsx file")
+        raise ValueError(f"{target} : attendu un fichier .json ou .xlsx")
     import pandas as pd
 
     frame = plan.to_frame()
@@ -399,9 +399,9 @@ def load_plan(path: str | Path) -> Plan:
     try:
         doc = json.loads(target.read_text(encoding="utf-8"))
     except OSError as error:
-        raise InstanceError(f"cannot read: {error.strerror}", file=str(target)) from None
+        raise InstanceError(f"illisible : {error.strerror}", file=str(target)) from None
     except json.JSONDecodeError as error:
-        raise InstanceError(f"not JSON: {error.msg} at line {error.lineno}",
+        raise InstanceError(f"pas du JSON : {error.msg} à la ligne {error.lineno}",
                             file=str(target)) from None
     return plan_from_dict(doc, file=str(target))
 
@@ -427,7 +427,7 @@ def as_today(
         postes = {k: v + (added.get(k, 0) if s >= from_semester else 0)
                   for k, v in current.items()}
         if any(v < 0 for v in postes.values()):
-            raise ValueError(f"semester {label}: fewer than zero postes of some kind")
+            raise ValueError(f"semestre {label} : moins de zéro poste d'une catégorie")
         rows.append(PlanSemester(semestre=label, internes=0, nouveaux=0, postes=postes,
                                  demande={}, minimum_r_pos_3=0, impositions=0))
     return Plan(rows, objective="given", status="GIVEN",
@@ -443,7 +443,8 @@ def _extra_by_kind(extra: Mapping[str, int], kinds: Mapping[str, Sequence[Terrai
             continue
         matching = [label for label in kinds if label.split("+")[0] == key]
         if not matching:
-            raise ValueError(f"no terrain of category {key!r} (kinds: {', '.join(kinds)})")
+            raise ValueError(f"aucun terrain de catégorie {key!r} (catégories : "
+                             f"{', '.join(kinds)})")
         added[matching[0]] = added.get(matching[0], 0) + count
     return added
 
@@ -471,8 +472,8 @@ def spread_postes(terrains: Sequence[Terrain], total: int) -> dict[str, int]:
     caps = [agrement_of(t) for t in terrains]
     if all(c is not None for c in caps) and total > sum(caps):  # type: ignore[arg-type]
         raise ValueError(
-            f"{total} postes of kind {kind_label(terrains[0].category_set)} exceed the "
-            f"agréments of its terrains ({sum(caps)})"  # type: ignore[arg-type]
+            f"{total} postes {kind_label(terrains[0].category_set)} dépassent les agréments "
+            f"de ses terrains ({sum(caps)})"  # type: ignore[arg-type]
         )
     shares = dict.fromkeys((t.id for t in terrains), 0)
     left, open_ = total, list(range(len(terrains)))
@@ -883,11 +884,11 @@ def plan_postes(
     (``Plan.hors_plan``).
     """
     if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+        raise ValueError(f"objectif : attendu {' ou '.join(OBJECTIVES)}, reçu {objective!r}")
     if isinstance(semesters, bool) or not isinstance(semesters, int) or semesters < 1:
-        raise ValueError(f"semesters must be an integer >= 1, got {semesters!r}")
+        raise ValueError(f"semesters : attendu un entier >= 1, reçu {semesters!r}")
     if isinstance(juniors, bool) or not isinstance(juniors, int) or juniors < 0:
-        raise ValueError(f"juniors must be an integer >= 0, got {juniors!r}")
+        raise ValueError(f"juniors : attendu un entier >= 0, reçu {juniors!r}")
     started = time.perf_counter()
     date_choix = instance.date_choix
     sizes = promotion_sizes(promotions, date_choix, semesters)
@@ -925,7 +926,7 @@ def plan_postes(
         model.marge = {label: marge for label in kinds if label not in model.mandatory}
     for label, value in model.marge.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"marge of {label} must be an integer >= 0, got {value!r}")
+            raise ValueError(f"marge de {label} : attendu un entier >= 0, reçu {value!r}")
     for interne in instance.internes:
         maquette = instance.maquette_of(interne)
         state: State = (maquette.nom, frozenset(interne.valides), interne.semestres_valides)

@@ -74,15 +74,15 @@ def _terrain_postes(instance: Instance, plan: Plan, semesters: int) -> list[dict
     keeps today's postes."""
     kinds = kinds_of(instance)
     if len(plan.semestres) < semesters:
-        raise ValueError(f"the plan covers {len(plan.semestres)} semesters, "
-                         f"{semesters} asked")
+        raise ValueError(f"le plan couvre {len(plan.semestres)} semestres, {semesters} "
+                         "demandés")
     out = []
     for row in plan.semestres[:semesters]:
         unknown = sorted(set(row.postes) - set(kinds))
         if unknown:
             raise ValueError(
-                f"plan semester {row.semestre}: unknown kind(s) {', '.join(unknown)} "
-                f"(this instance has {', '.join(kinds)})"
+                f"semestre {row.semestre} du plan : catégorie(s) inconnue(s) "
+                f"{', '.join(unknown)} (cette instance a {', '.join(kinds)})"
             )
         postes = {t.id: t.postes for t in instance.terrains}
         for label, terrains in kinds.items():
@@ -363,22 +363,22 @@ def simulate(
     for name, rate in (("echec", echec), ("echec_surnombre", echec_surnombre),
                        ("surnombre", surnombre)):
         if not 0 <= rate <= 1:
-            raise ValueError(f"{name} must be between 0 and 1, got {rate!r}")
+            raise ValueError(f"{name} : attendu entre 0 et 1, reçu {rate!r}")
     if isinstance(futures, bool) or not isinstance(futures, int) or futures < 1:
-        raise ValueError(f"futures must be an integer >= 1, got {futures!r}")
+        raise ValueError(f"futures : attendu un entier >= 1, reçu {futures!r}")
     if isinstance(executor, str) and executor not in IN_PROCESS:
-        raise ValueError(f"executor must be an Executor, None, 'inline' or 'serial', "
-                         f"got {executor!r}")
+        raise ValueError(f"executor : attendu un Executor, None, 'inline' ou 'serial', "
+                         f"reçu {executor!r}")
     if semesters is None:
         semesters = len(plan.semestres) if plan is not None else 8
     if plan is None:
         plan = as_today(instance, semesters)
     date_choix = instance.date_choix
     if not plan.feasible:
-        raise ValueError(f"the plan has no postes (status {plan.status}): nothing to simulate")
+        raise ValueError(f"le plan n'a pas de postes (statut {plan.status}) : rien à simuler")
     if plan.date_choix is not None and plan.date_choix != date_choix:
-        raise ValueError(f"the plan starts in {plan.date_choix}, the instance chooses in "
-                         f"{date_choix}: plan again from this instance")
+        raise ValueError(f"le plan commence en {plan.date_choix}, l'instance choisit en "
+                         f"{date_choix} : refaites le plan depuis cette instance")
     postes = _terrain_postes(instance, plan, semesters)
     if promotion is None and any(row.nouveaux for row in plan.semestres[:semesters]):
         sizes = tuple(row.nouveaux for row in plan.semestres[:semesters])

@@ -163,9 +163,10 @@ def mandatory(b: ModelBuilder) -> None:
             continue
         if classes.cuts is None:
             raise InstanceError(
-                f"round {b.instance.rounds[r].nom!r}: the imposable internes fall in types "
-                f"whose unions make more than {MAX_CUTS} cuts of the mandatory fill; the serial "
-                "engine solves it exactly (max-flow), the CP-SAT model does not (docs/model.md)",
+                f"tour {b.instance.rounds[r].nom!r} : les internes à qui un poste peut être "
+                f"imposé forment des types dont les unions font plus de {MAX_CUTS} coupes du "
+                "remplissage obligatoire ; le moteur séquentiel le résout exactement (flot "
+                "maximal), le modèle CP-SAT non (docs/model.md)",
                 entity="instance",
                 key="obligatoires",
             )

@@ -40,6 +40,8 @@ PathLike = str | os.PathLike[str]
 class OutputError(AffectationError, OSError):
     """An output that may not or could not be written; nothing was written."""
 
+    code = "E-SORTIE"
+
     def __init__(self, path: PathLike, message: str) -> None:
         self.path = str(path)
         self.message = message

@@ -399,8 +399,8 @@ def _couple(index: int, doc: Any) -> Couple:
         ):
             raise fields.error(
                 "voeux",
-                f"expected pairs [terrain of {internes[0]}, terrain of {internes[1]}], "
-                f"got {show(pair)} at position {position + 1}",
+                f"attendu des paires [terrain de {internes[0]}, terrain de {internes[1]}], "
+                f"reçu {show(pair)} en position {position + 1}",
             )
     return fields.build(Couple, internes, voeux)
 
@@ -682,8 +682,8 @@ def result_from_dict(doc: Mapping[str, Any]) -> Result:
         head = top.raw("journal")
         if not (isinstance(head, dict) and set(head) == {"seq", "tete"} and _is_int(head["seq"])
                 and isinstance(head["tete"], str) and len(head["tete"]) == 64):
-            raise top.error("journal", "expected {\"seq\": N, \"tete\": \"<64 hex>\"} (the "
-                            f"head of the day's journal), got {show(head)}")
+            raise top.error("journal", "attendu {\"seq\": N, \"tete\": \"<64 hex>\"} (la "
+                            f"tête du journal de la journée), reçu {show(head)}")
     return Result(
         methode=methode,
         ordre=ordre,

@@ -737,7 +737,8 @@ def _join(items: Any, what: str) -> str:
         return ALL
     for item in items:
         if LIST_SEP in item:
-            raise ValueError(f"{what} {item!r} contains {LIST_SEP!r}: cannot be written in a cell")
+            raise ValueError(f"{what} {item!r} contient {LIST_SEP!r} : impossible à écrire "
+                             "dans une cellule")
     return LIST_SEP.join(items)
 
 
@@ -755,7 +756,8 @@ def _rounds_text(rounds: list[Mapping[str, Any]]) -> str:
     parts = []
     for round_ in rounds:
         if any(sep in round_["nom"] for sep in (ROUND_SEP, ROUND_NAME_SEP)):
-            raise ValueError(f"round nom {round_['nom']!r} cannot be written in parametres")
+            raise ValueError(f"le nom de tour {round_['nom']!r} ne peut pas s'écrire dans "
+                             "parametres")
         parts.append(f"{round_['nom']}{ROUND_NAME_SEP}{_join(round_['categories'], 'category')}")
     return ROUND_SEP.join(parts)
 
@@ -834,7 +836,7 @@ def csv_files(instance: Instance, dialect: str = "plain") -> dict[str, bytes]:
     """The files of the CSV folder of ``instance`` (see :func:`save_csv`), by name."""
     options = {"plain": {"sep": ",", "bom": False}, "excel-fr": {"sep": ";", "bom": True}}
     if dialect not in options:
-        raise ValueError(f"unknown CSV dialect {dialect!r} (known: plain, excel-fr)")
+        raise ValueError(f"dialecte CSV inconnu {dialect!r} (connus : plain, excel-fr)")
     return {f"{name}.csv": csv_bytes(COLUMNS[name], rows, **options[dialect])
             for name, rows in _tables(instance).items()}
 

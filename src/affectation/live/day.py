@@ -48,6 +48,8 @@ class ChoiceRefused(AffectationError, ValueError):
     sentence; ``record`` is the journal entry of a refused announcement (``None`` if not
     journalled)."""
 
+    code = "E-CHOIX-REFUSE"
+
     def __init__(self, reason: str, message: str, *, terrain: str | None = None,
                  taken_by: Mapping[str, Any] | None = None, rule: str | None = None) -> None:
         self.reason = reason
@@ -724,6 +726,17 @@ class ChoiceDay:
                                refusals=tuple(refusals), joint=p.joint))
 
     # --- views ------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        from affectation.views import day_repr
+
+        return day_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: who is called, the last choices and the free postes, in French."""
+        from affectation.views import day_html
+
+        return day_html(self)
 
     @property
     def entries(self) -> list[dict[str, Any]]:

@@ -84,6 +84,8 @@ class JournalError(AffectationError, ValueError):
     """A journal that cannot be trusted: names the file and the line at fault (French, for
     the operator: ``jour.jsonl: ligne 4: chaîne rompue …``)."""
 
+    code = "E-JOURNAL"
+
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
         self.message = message
         self.file = file
@@ -95,6 +97,8 @@ class JournalError(AffectationError, ValueError):
 class JournalLocked(JournalError):
     """Another process (or another open journal in this one) writes this journal."""
 
+    code = "E-JOURNAL-VERROUILLE"
+
     def __init__(self, message: str, *, file: str | None = None, pid: int | None = None):
         self.pid = pid
         super().__init__(message, file=file)
@@ -103,6 +107,8 @@ class JournalLocked(JournalError):
 class JournalUnavailable(JournalError):
     """A write or an ``fsync`` failed: the entry was not recorded, the file was cut back to its
     last acknowledged line, and the journal refuses writes until :meth:`Journal.recover`."""
+
+    code = "E-JOURNAL-INDISPONIBLE"
 
 
 @attrs.frozen

@@ -32,6 +32,8 @@ MODES = ("present", "liste", "mandataire")
 class ProcurationsError(AffectationError, ValueError):
     """A procurations file that cannot be read: a French sentence naming the file."""
 
+    code = "E-PROCURATIONS"
+
 
 @attrs.frozen
 class Procuration:

@@ -22,6 +22,8 @@ __all__ = ["StartupError", "bind", "check_journal_path", "parse_port"]
 class StartupError(AffectationError, ValueError):
     """The server cannot start: a French sentence naming what to fix."""
 
+    code = "E-DEMARRAGE"
+
 
 def parse_port(text: str) -> int:
     """A TCP port, 0 (any free port) to 65535."""

@@ -53,8 +53,8 @@ def choice_order(instance: Instance) -> tuple[str, ...]:
     for (key_a, _index_a, id_a), (key_b, index_b, id_b) in itertools.pairwise(keyed):
         if key_a == key_b:
             raise InstanceError(
-                f"same seniority and {instance.interclassement} as {id_a!r}: the order of choice "
-                "is tied (R-ORD-1)",
+                f"même ancienneté et même {instance.interclassement} que "
+                f"{instance.interne(id_a).libelle} : l'ordre du choix est à égalité (R-ORD-1)",
                 entity=f"internes[{index_b}] ({id_b})",
                 key="rang",
             )

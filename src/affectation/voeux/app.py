@@ -198,7 +198,7 @@ def create_app(campaign: Campaign, *, organiser_token: str, hosts: Iterable[str]
                 except BadRequest as error:
                     return json_error(error.status, error.message, reason="bad_request")
                 except CampaignError as error:
-                    return json_error(error.status, str(error), reason=error.code)
+                    return json_error(error.status, str(error), reason=error.motif)
             return wrapped
         return wrap
 

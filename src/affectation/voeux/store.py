@@ -132,16 +132,19 @@ _STATUS = {"refused": 400, "unknown": 404, "closed": 409, "stale": 409}
 class CampaignError(AffectationError, ValueError):
     """A campaign file that cannot be used, or a write it refuses: a French sentence.
 
-    ``code`` is stable (``refused``, ``closed``, ``stale``, ``unknown``): what a program
-    matches, never the sentence; ``status`` the HTTP status the server answers with."""
+    ``code`` is the library's stable code (``E-CAMPAGNE``); ``motif`` says which refusal,
+    stable too (``refused``, ``closed``, ``stale``, ``unknown``): what a program matches, never
+    the sentence; ``status`` the HTTP status the server answers with."""
 
-    def __init__(self, message: str, *, code: str = "refused") -> None:
+    code = "E-CAMPAGNE"
+
+    def __init__(self, message: str, *, motif: str = "refused") -> None:
         super().__init__(message)
-        self.code = code
+        self.motif = motif
 
     @property
     def status(self) -> int:
-        return _STATUS.get(self.code, 400)
+        return _STATUS.get(self.motif, 400)
 
 
 def now_utc() -> str:
@@ -382,7 +385,7 @@ class Campaign:
         with self._lock:
             if self.is_closed():
                 raise CampaignError("la campagne est fermée : les listes sont figées",
-                                    code="closed")
+                                    motif="closed")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
@@ -391,7 +394,7 @@ class Campaign:
                 last = "" if row is None else row[0]
                 if previous is not None and previous != last:
                     raise CampaignError("une autre page a enregistré une liste entre-temps : "
-                                        "rechargez la page pour la voir", code="stale")
+                                        "rechargez la page pour la voir", motif="stale")
                 when = now_utc()
                 receipt = digest(self.campaign_id, interne_id, voeux, when, last)
                 cursor = self._db.execute(
@@ -492,7 +495,7 @@ class Campaign:
         with self._lock:
             if self.is_closed():
                 raise CampaignError("la campagne est fermée : les procurations sont figées",
-                                    code="closed")
+                                    motif="closed")
             when = now_utc()
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -518,7 +521,7 @@ class Campaign:
         couple = self.instance.couple_of.get(interne_id)
         if couple is None:
             raise CampaignError("vous n'êtes pas inscrit(e) en couple dans cette campagne",
-                                code="unknown")
+                                motif="unknown")
         return couple.internes
 
     def propose_couple_list(self, interne_id: str,
@@ -547,7 +550,7 @@ class Campaign:
         with self._lock:
             if self.is_closed():
                 raise CampaignError("la campagne est fermée : les listes sont figées",
-                                    code="closed")
+                                    motif="closed")
             when = now_utc()
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -570,11 +573,11 @@ class Campaign:
         with self._lock:
             if self.is_closed():
                 raise CampaignError("la campagne est fermée : les listes sont figées",
-                                    code="closed")
+                                    motif="closed")
             latest = self.couple_proposal(interne_id)
             if latest is None or latest.seq != proposal:
                 raise CampaignError("cette proposition n'est plus la dernière : rechargez la "
-                                    "page pour voir la liste commune proposée", code="stale")
+                                    "page pour voir la liste commune proposée", motif="stale")
             if latest.auteur == interne_id:
                 raise CampaignError("c'est votre propre proposition : l'autre membre du couple "
                                     "doit la confirmer")
@@ -622,7 +625,7 @@ class Campaign:
         (committed before it returns); the time it was recorded. Allowed after the closing
         too: it concerns the publication, not the lists."""
         if interne_id not in self.instance.interne_by_id:
-            raise CampaignError(f"interne inconnu : {interne_id!r}", code="unknown")
+            raise CampaignError(f"interne inconnu : {interne_id!r}", motif="unknown")
         with self._lock:
             when = now_utc()
             self._db.execute("BEGIN IMMEDIATE")
