@@ -27,11 +27,18 @@ function terrainName(id) {
   return t ? t.nom + (t.ville ? " (" + t.ville + ")" : "") : id;
 }
 function rowsPerColumn() {
-  // how many rows fit in the page's height at the current type size
-  const box = $("page-lignes").getBoundingClientRect();
-  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
-  const row = rem * 1.45 * 1.25 + rem * 0.36 + 1;
-  return Math.max(3, Math.floor(box.height / row));
+  // how many rows fit in the page's height: one row is measured as drawn (type size, padding,
+  // border) and the grid's row gap counted, so that the last row never runs under the footer
+  const lines = $("page-lignes");
+  const box = lines.getBoundingClientRect();
+  const probe = el("div", {class: "ligne"});
+  probe.append(el("span", {class: "ville"}, "Mg"), el("span", {class: "code"}, "Mg"),
+               el("span", {class: "nom"}, "Mg"), el("span", {class: "n"}, "0/0"));
+  lines.append(probe);
+  const row = probe.getBoundingClientRect().height;
+  probe.remove();
+  const gap = parseFloat(getComputedStyle(lines).rowGap) || 0;
+  return Math.max(3, Math.floor((box.height + gap) / (row + gap)));
 }
 function buildPages() {
   const round = state.round;
@@ -71,7 +78,9 @@ function showPage() {
   for (const t of p.terrains) {
     const line = el("div", {class: "ligne" + (t.libres > 0 ? "" : " complet") +
       (lastTerrains.has(t.id) ? " pris" : ""), "data-terrain": t.id, "data-libres": t.libres});
-    line.append(el("span", {class: "ville"}, t.ville || ""), el("span", {class: "nom"}, t.nom),
+    // the code beside the name: names of one kind often share their first words
+    line.append(el("span", {class: "ville"}, t.ville || ""), el("span", {class: "code"}, t.id),
+                el("span", {class: "nom"}, t.nom),
                 el("span", {class: "n"}, t.libres + "/" + t.postes));
     lines.append(line);
   }
