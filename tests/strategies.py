@@ -10,6 +10,8 @@ that carry their own ranking (R-ROUND-2).
 
 from __future__ import annotations
 
+from functools import cache
+
 from hypothesis import strategies as st
 
 from affectation.maquettes import MG_2010, MG_2017, MG_2023
@@ -55,6 +57,41 @@ ROUNDS = (
 )
 
 
+@cache
+def _one_of(values: tuple) -> st.SearchStrategy:
+    """``st.sampled_from(values)`` built and validated once: the generator draws thousands of
+    times per property, and rebuilding its strategies cost half of its time."""
+    return st.sampled_from(values)
+
+
+@cache
+def _ints(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+@cache
+def _subset(values: tuple, max_size: int) -> st.SearchStrategy[list]:
+    """Distinct elements of ``values`` in a drawn order, at most ``max_size``."""
+    return st.lists(st.sampled_from(values), unique=True, max_size=max_size)
+
+
+@cache
+def _pairs(first: tuple, second: tuple) -> st.SearchStrategy[list]:
+    """A couple's joint list: distinct pairs, at most four."""
+    return st.lists(st.tuples(st.sampled_from(first), st.sampled_from(second)), unique=True,
+                    max_size=4)
+
+
+@cache
+def _distinct_ranks(high: int, size: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(1, high), unique=True, min_size=size, max_size=size)
+
+
+@cache
+def _permutation(n: int) -> st.SearchStrategy[list[int]]:
+    return st.permutations(range(1, n + 1))
+
+
 @st.composite
 def instances(
     draw: st.DrawFn,
@@ -69,37 +106,34 @@ def instances(
     ``mixed``, each interne follows one of :data:`MIXED` (R-MAQ-5); with ``classement``, one
     round or more carries its own ranking (R-ROUND-2): most internes listed, some not, the
     ranks drawn apart from ``rang`` (often reversing it), with gaps."""
-    maquette = draw(st.sampled_from(MIXED if mixed else MAQUETTES))
-    n_terrains = draw(st.integers(1, max_terrains))
+    maquette = draw(_one_of(MIXED if mixed else MAQUETTES))
+    n_terrains = draw(_ints(1, max_terrains))
     terrains = []
     for k in range(n_terrains):
-        categories = draw(st.sampled_from(CATEGORY_SETS))
-        postes = draw(st.integers(0, 3))
+        categories = draw(_one_of(CATEGORY_SETS))
+        postes = draw(_ints(0, 3))
         terrains.append(Terrain(f"T{k}", categories, postes))
-    terrain_ids = [t.id for t in terrains]
-    slot_ids = [s.id for s in maquette.stages]
+    terrain_ids = tuple(t.id for t in terrains)
 
-    n_internes = draw(st.integers(4 if couple_heavy else 1, max_internes))
-    ranks = draw(st.permutations(range(1, n_internes + 1)))
+    n_internes = draw(_ints(4 if couple_heavy else 1, max_internes))
+    ranks = draw(_permutation(n_internes))
     percentile = draw(st.booleans()) and draw(st.booleans())
     internes = []
     for k in range(n_internes):
-        own_maquette = draw(st.sampled_from(MIXED)) if mixed else maquette
-        slot_ids = [s.id for s in own_maquette.stages]
-        valides_count = draw(st.sampled_from((0, 0, 0, 1, 1, 2, 3, 4)))
+        own_maquette = draw(_one_of(MIXED)) if mixed else maquette
+        slot_ids = tuple(s.id for s in own_maquette.stages)
+        valides_count = draw(_one_of((0, 0, 0, 1, 1, 2, 3, 4)))
         if couple_heavy and k < 4:
             valides_count = 0  # the couples' members: T1s choosing their first stage
         valides_count = min(valides_count, own_maquette.semestres - 1)
-        valides = draw(
-            st.lists(st.sampled_from(slot_ids), unique=True, max_size=valides_count)
-        )
-        effectues = valides_count + draw(st.sampled_from((0, 0, 0, 0, 1)))
-        surnombre = draw(st.sampled_from((None,) * 8 + ("validant", "non_validant")))
+        valides = draw(_subset(slot_ids, valides_count))
+        effectues = valides_count + draw(_one_of((0, 0, 0, 0, 1)))
+        surnombre = draw(_one_of((None,) * 8 + ("validant", "non_validant")))
         if couple_heavy and k < 4:
             surnombre = None
         if surnombre == "non_validant" and effectues == 0:
             surnombre = None
-        voeux = draw(st.lists(st.sampled_from(terrain_ids), unique=True, max_size=n_terrains))
+        voeux = draw(_subset(terrain_ids, n_terrains))
         internes.append(
             Interne(
                 id=f"I{k}",
@@ -107,14 +141,11 @@ def instances(
                 semestres_valides=valides_count,
                 semestres_effectues=effectues,
                 valides=valides,
-                impose=draw(st.sampled_from((False, False, False, True))),
+                impose=draw(_one_of((False, False, False, True))),
                 voeux=voeux,
                 surnombre=surnombre,
-                derogations=draw(
-                    st.lists(st.sampled_from(slot_ids), unique=True, max_size=1)
-                    if draw(st.integers(0, 9)) == 0 else st.just([])
-                ),
-                dernier_de_son_semestre=draw(st.integers(0, 14)) == 0,
+                derogations=draw(_subset(slot_ids, 1)) if draw(_ints(0, 9)) == 0 else [],
+                dernier_de_son_semestre=draw(_ints(0, 14)) == 0,
                 # distinct primes above every rank: percentiles never tie (R-ORD-6)
                 effectif_promotion=PRIMES[k] if percentile else None,
                 maquette=own_maquette.nom if own_maquette != maquette else None,
@@ -123,25 +154,19 @@ def instances(
 
     couples = []
     free = [i.id for i in internes if i.surnombre is None]
-    n_couples = draw(st.integers(0, min(2, len(free) // 2)))
+    n_couples = draw(_ints(0, min(2, len(free) // 2)))
     if couple_heavy:
         n_couples = 2
     socle = [t.id for t in terrains if t.category_set & {"urgences", "praticien_n1"}]
     for c in range(n_couples):
         a, b = free[2 * c], free[2 * c + 1]
-        own = {i.id: list(i.voeux) or terrain_ids for i in internes}
+        own = {i.id: tuple(i.voeux) or terrain_ids for i in internes}
         if couple_heavy and socle:
-            own = {a: socle, b: socle}
-        pairs = draw(
-            st.lists(
-                st.tuples(st.sampled_from(own[a]), st.sampled_from(own[b])),
-                unique=True,
-                max_size=4,
-            )
-        )
+            own = {a: tuple(socle), b: tuple(socle)}
+        pairs = draw(_pairs(own[a], own[b]))
         couples.append(Couple((a, b), pairs))
 
-    rounds = draw(st.sampled_from(ROUNDS))
+    rounds = draw(_one_of(ROUNDS))
     if classement:
         rounds = draw(st.sampled_from((*ROUNDS[1:], (Round("choix", None),))))
         rounds = tuple(_ranked(draw, r, [i.id for i in internes])
@@ -152,7 +177,7 @@ def instances(
         terrains=terrains,
         internes=internes,
         couples=couples,
-        obligatoires=draw(st.sampled_from(OBLIGATOIRES)),
+        obligatoires=draw(_one_of(OBLIGATOIRES)),
         interclassement="percentile" if percentile else "rang",
         maquettes=(TIGHT,) if mixed and maquette != TIGHT else (),
         **kwargs,
@@ -163,9 +188,8 @@ def instances(
 def _ranked(draw: st.DrawFn, round_: Round, ids: list[str]) -> Round:
     """``round_`` with its own ranking: a drawn subset of ``ids`` (usually most of them), with
     distinct ranks that may reverse the promotion's and leave gaps (R-ROUND-2)."""
-    listed = [i for i in ids if draw(st.integers(0, 5)) > 0]
-    ranks = draw(st.lists(st.integers(1, 3 * len(ids) + 1), unique=True,
-                          min_size=len(listed), max_size=len(listed)))
+    listed = [i for i in ids if draw(_ints(0, 5)) > 0]
+    ranks = draw(_distinct_ranks(3 * len(ids) + 1, len(listed)))
     return Round(round_.nom, round_.categories, dict(zip(listed, ranks, strict=True)))
 
 
@@ -200,36 +224,36 @@ def derogation_instances(draw: st.DrawFn, max_internes: int = 9) -> Instance:
     """T1s who validated a mandatory slot and hold a dérogation on it, among imposable T1s:
     they may *choose* urgences again but are never *imposed* through the dérogation
     (R-ELI-1, R-ELI-2 Reading, R-IMP Reading, RULES.md update)."""
-    maquette = draw(st.sampled_from(MAQUETTES))
-    mandatory_slots = [s.id for s in maquette.stages if s.id in ("urgences", "praticien_n1")]
-    n_terrains = draw(st.integers(2, 6))
+    maquette = draw(_one_of(MAQUETTES))
+    mandatory_slots = tuple(s.id for s in maquette.stages if s.id in ("urgences", "praticien_n1"))
+    n_terrains = draw(_ints(2, 6))
     terrains = [
-        Terrain(f"T{k}", draw(st.sampled_from(CATEGORY_SETS[:5] + CATEGORY_SETS[-1:])),
-                draw(st.integers(0, 3)))
+        Terrain(f"T{k}", draw(_one_of(CATEGORY_SETS[:5] + CATEGORY_SETS[-1:])),
+                draw(_ints(0, 3)))
         for k in range(n_terrains)
     ]
-    terrain_ids = [t.id for t in terrains]
-    n = draw(st.integers(2, max_internes))
-    ranks = draw(st.permutations(range(1, n + 1)))
+    terrain_ids = tuple(t.id for t in terrains)
+    n = draw(_ints(2, max_internes))
+    ranks = draw(_permutation(n))
     internes = []
     for k in range(n):
-        kind = draw(st.sampled_from(("derogation", "derogation", "t1", "t1", "t2")))
+        kind = draw(_one_of(("derogation", "derogation", "t1", "t1", "t2")))
         if kind == "derogation":
-            slot = draw(st.sampled_from(mandatory_slots))
+            slot = draw(_one_of(mandatory_slots))
             valides, derogations, done = [slot], [slot], 1
         elif kind == "t1":
-            valides, derogations, done = [], [], draw(st.integers(0, 1))
+            valides, derogations, done = [], [], draw(_ints(0, 1))
             if done:
-                valides = [draw(st.sampled_from([s.id for s in maquette.stages]))]
+                valides = [draw(_one_of(tuple(s.id for s in maquette.stages)))]
         else:
             valides, derogations, done = [], [], 2
         internes.append(Interne(
             id=f"I{k}", rang=ranks[k], semestres_valides=done, valides=valides,
             derogations=derogations,
-            voeux=draw(st.lists(st.sampled_from(terrain_ids), unique=True, max_size=n_terrains)),
+            voeux=draw(_subset(terrain_ids, n_terrains)),
         ))
     return Instance(maquette=maquette, terrains=terrains, internes=internes,
-                    obligatoires=draw(st.sampled_from(OBLIGATOIRES[:2])))
+                    obligatoires=draw(_one_of(OBLIGATOIRES[:2])))
 
 
 MANY = 20
@@ -244,20 +268,20 @@ WIDE = Maquette(
 the terrains differently, so the mandatory terrains fall in many classes (R-IMP Reading: the
 fill is exact whatever their number)."""
 
+_WIDE_VALIDES = st.lists(st.sampled_from([s.id for s in WIDE.stages]), max_size=1)
+
 
 @st.composite
 def many_classes_instances(draw: st.DrawFn) -> Instance:
     """Every category mandatory, T1 interne ``j < 18`` validated slot ``s_j``: terrain ``k``
     is judged differently by each, so there are more than 16 classes of mandatory terrains."""
-    terrains = [Terrain(f"T{k}", [f"c{k}"], draw(st.integers(0, 2))) for k in range(MANY)]
-    n = draw(st.integers(18, 22))
-    ranks = draw(st.permutations(range(1, n + 1)))
+    terrains = [Terrain(f"T{k}", [f"c{k}"], draw(_ints(0, 2))) for k in range(MANY)]
+    n = draw(_ints(18, 22))
+    ranks = draw(_permutation(n))
     internes = []
     for k in range(n):
-        valides = [f"s{k}"] if k < 18 else draw(
-            st.lists(st.sampled_from([s.id for s in WIDE.stages]), max_size=1))
-        wishes = draw(st.lists(st.sampled_from([t.id for t in terrains]), unique=True,
-                               max_size=3))
+        valides = [f"s{k}"] if k < 18 else draw(_WIDE_VALIDES)
+        wishes = draw(_subset(tuple(t.id for t in terrains), 3))
         internes.append(Interne(f"I{k}", ranks[k], len(valides), wishes, valides=valides))
     return Instance(maquette=WIDE, terrains=terrains, internes=internes,
                     obligatoires=[f"c{k}" for k in range(MANY)])
