@@ -446,3 +446,33 @@ def test_postes_certainly_left_is_a_floor_of_the_replayed_day():
     top = INSTANCE.interne(first).voeux
     assert certainly_left(INSTANCE, first, top, {}) == {
         t: INSTANCE.terrain(t).postes for t in top}  # nobody above: every poste is free
+
+
+def test_the_chances_worker_ends_when_its_server_is_killed(tmp_path):
+    """A server killed outright never shuts its pool down: its pré-choix worker must not
+    outlive it (the worker watches its parent)."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import concurrent.futures, multiprocessing, os\n"
+        "from affectation.voeux.app import _exit_with_parent\n"
+        "if __name__ == '__main__':\n"
+        "    pool = concurrent.futures.ProcessPoolExecutor(\n"
+        "        1, mp_context=multiprocessing.get_context('spawn'),\n"
+        "        initializer=_exit_with_parent, initargs=(os.getpid(),))\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    os._exit(0)  # gone without a shutdown, as after kill -9\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    worker = int(done.stdout.split()[0])
+
+    def alive() -> bool:
+        try:
+            status = Path(f"/proc/{worker}/status").read_text()
+        except OSError:
+            return False
+        return "\nState:\tZ" not in status  # a zombie has ended
+
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()

@@ -27,7 +27,7 @@ import importlib.resources
 import unicodedata
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -1050,9 +1050,11 @@ def subdivision(name: str = "Lyon", *, year: int = 2026, seed: int = 0, scale: f
 # --- the shipped example --------------------------------------------------------------------
 
 
+@cache
 def example() -> Instance:
     """The shipped example: ``generate(**EXAMPLE_PARAMETERS)``, read from
-    ``affectation/data/example.json`` (FORMAT.md)."""
+    ``affectation/data/example.json`` (FORMAT.md). Read once per process: the instance is
+    frozen, and reading it again costs about 60 ms."""
     from affectation.io import load_instance
 
     resource = importlib.resources.files("affectation").joinpath(_EXAMPLE_RESOURCE)

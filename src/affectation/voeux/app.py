@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
@@ -75,6 +76,20 @@ def _run_prechoix(instance: Any, n_samples: int) -> Any:
     return prechoix(instance, n_samples=n_samples, seed=0)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """The worker's initializer: a server killed outright (``kill -9``, a crash) never shuts
+    its pool down, and the worker, blocked on its task queue, would outlive it; a daemon
+    thread ends the worker once its parent is gone."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 class Chances:
     """The pré-choix with the saved lists known and the others guessed, computed on demand and
     kept until a save changes the campaign (and at least ``interval`` seconds, so that a
@@ -112,7 +127,8 @@ class Chances:
                         import multiprocessing
 
                         self._pool = concurrent.futures.ProcessPoolExecutor(
-                            1, mp_context=multiprocessing.get_context("spawn"))
+                            1, mp_context=multiprocessing.get_context("spawn"),
+                            initializer=_exit_with_parent, initargs=(os.getpid(),))
                     loop = asyncio.get_running_loop()
                     self.result = await loop.run_in_executor(self._pool, _run_prechoix,
                                                              instance, self.n_samples)
