@@ -17,15 +17,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n auto
-	$(BIN)/python notebooks/check_outputs.py notebooks/*.ipynb
+	$(BIN)/pytest -q -n auto --dist worksteal
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n auto
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n auto --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -31,3 +31,9 @@ DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 def scaled(n: int) -> int:
     """A fixed example count for a costly property: ``n`` in CI, ten times more in deep runs."""
     return 10 * n if DEEP else n
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests marked ``long`` (a notebook, a browser, processes killed) run first: spread
+    over the xdist workers from the start, they do not leave one worker finishing alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -40,8 +40,9 @@ TOKEN = "browser-test-token"
 _NO_CHROMIUM = shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM)
 if _NO_CHROMIUM and os.environ.get("CI"):  # in CI the browser test must run, never skip
     raise RuntimeError(f"no system Chromium at {CHROMIUM}: .ci/run should have installed it")
-pytestmark = pytest.mark.skipif(_NO_CHROMIUM,
-                                reason=f"no system Chromium at {CHROMIUM} (.ci/run installs it)")
+pytestmark = [pytest.mark.long,
+              pytest.mark.skipif(_NO_CHROMIUM,
+                                 reason=f"no system Chromium at {CHROMIUM} (.ci/run installs it)")]
 
 
 
@@ -175,6 +176,7 @@ def test_console_confirms_names_the_interne_and_says_what_an_undo_undid(tmp_path
             assert download.value.suggested_filename == "resultat.xlsx"
             # the room's screen follows, with the journal head in its corner
             screen = browser.new_page(viewport={"width": 1920, "height": 1080})
+            screen.clock.install()  # the page's timers on a clock the test moves
             screen.goto(f"{base}/ecran")
             screen.wait_for_selector("#tete[data-seq='2']")
             state = urllib.request.urlopen(f"{base}/api/state").read().decode()
@@ -185,8 +187,10 @@ def test_console_confirms_names_the_interne_and_says_what_an_undo_undid(tmp_path
             assert screen.inner_text("#appel") == instance.interne(called).libelle
             assert screen.locator("#page-lignes .ligne").count() >= 3
             first = screen.get_attribute("#page", "data-categorie")
-            # the categories turn by themselves (no eval: the page's policy forbids it)
-            screen.wait_for_selector(f"#page:not([data-categorie='{first}'])", timeout=15_000)
+            # the categories turn by themselves (no eval: the page's policy forbids it), every
+            # eight seconds of the page's clock
+            screen.clock.run_for(9_000)
+            screen.wait_for_selector(f"#page:not([data-categorie='{first}'])", timeout=5_000)
             size = screen.locator("#appel").bounding_box()["height"]
             assert size >= 60  # readable from the back of an amphitheatre at 1080p
             browser.close()

@@ -21,6 +21,7 @@ def load_module():
     return module
 
 
+@pytest.mark.long
 def test_forty_viewers_for_three_seconds():
     row = load_module().measure_load(viewers=40, duration=3.0, interval=0.2)
     assert row["updates"] >= 10

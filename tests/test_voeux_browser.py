@@ -32,7 +32,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 _NO_CHROMIUM = shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM)
 if _NO_CHROMIUM and os.environ.get("CI"):
     raise RuntimeError(f"no system Chromium at {CHROMIUM}: .ci/run should have installed it")
-pytestmark = pytest.mark.skipif(_NO_CHROMIUM, reason=f"no system Chromium at {CHROMIUM}")
+pytestmark = [pytest.mark.long,
+              pytest.mark.skipif(_NO_CHROMIUM, reason=f"no system Chromium at {CHROMIUM}")]
 
 
 def free_port() -> int:
