@@ -34,6 +34,12 @@ def _sessions() -> list[tuple[list[str], str]]:
     return found
 
 
+def _untimed(text: str) -> str:
+    """``text`` with the solver's time masked: the one figure that depends on the machine's
+    load (the guide shows 0.01 s; a busy machine prints 0.02)."""
+    return re.sub(r"^(temps \(s\)\s+)\S+$", r"\1…", text, flags=re.M)
+
+
 @pytest.fixture
 def guide_folder(tmp_path, monkeypatch):
     instance = re.search(r"it as `choix.json`:\n\n```json\n(.*?)```", _guide(), re.S)
@@ -52,7 +58,7 @@ def test_the_guide_shows_what_the_commands_print(guide_folder) -> None:
             continue
         run = CliRunner().invoke(main, args)
         assert run.exit_code == 0, run.output
-        assert run.output == expected, args
+        assert _untimed(run.output) == _untimed(expected), args
     for args, expected in sessions:
         run = CliRunner().invoke(main, args)
         assert run.exit_code == 0, run.output
@@ -60,4 +66,4 @@ def test_the_guide_shows_what_the_commands_print(guide_folder) -> None:
             shown = [line for line in expected.splitlines()[1:] if not line.startswith("temps")]
             assert all(line in run.output.splitlines() for line in shown), (args, run.output)
             continue
-        assert run.output == expected, args
+        assert _untimed(run.output) == _untimed(expected), args
