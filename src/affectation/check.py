@@ -104,9 +104,15 @@ class _Checker:
             ):
                 self.flag("R-ROUND-1", a.interne, a.terrain, f"tour {a.round!r} erroné")
         computed_vacants = self.vacants()
-        if dict(result.vacants_items) != computed_vacants:
-            self.flag("FORMAT", None, None,
-                      f"vacants {result.vacants} diffère des postes restants {computed_vacants}")
+        declared = dict(result.vacants_items)
+        if declared != computed_vacants:
+            # name only the terrains that differ: a subdivision has dozens of vacant postes
+            differ = sorted(t for t in declared.keys() | computed_vacants.keys()
+                            if declared.get(t, 0) != computed_vacants.get(t, 0))
+            self.flag("FORMAT", None, None, "postes vacants déclarés différents des postes "
+                      "restants : " + ", ".join(
+                          f"{t} ({declared.get(t, 0)} déclaré(s), {computed_vacants.get(t, 0)} "
+                          "restant(s))" for t in differ))
         imposed = tuple(a.interne for a in result.affectations if a.impose)
         if tuple(result.impositions) != imposed:
             self.flag("FORMAT", None, None, "impositions diffère des affectations imposées")
