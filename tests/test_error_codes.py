@@ -102,3 +102,11 @@ def test_scenario_plan_and_compare_errors_are_french(tmp_path) -> None:
                                     "urgences:1@NOPE"])
     assert run.exit_code == 2
     assert "terrain inconnu 'NOPE'" in run.output and run.output.startswith("erreur : ")
+
+
+def test_numbers_in_french_messages_group_thousands_with_a_no_break_space():
+    from affectation.langue import nombre
+
+    assert [nombre(n) for n in (7, 1000, 10002, 1_000_000)] == [
+        "7", "1\u00a0000", "10\u00a0002", "1\u00a0000\u00a0000"]
+    assert nombre(10002).encode("cp1252") == b"10\xa0002"  # an office's console can print it

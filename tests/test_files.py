@@ -279,7 +279,7 @@ def test_cell_longer_than_excel_allows_is_refused(workbook: Path) -> None:
     _edit_book(workbook, "terrains", lambda ws: ws.__setitem__("B2", "x" * 40_000))
     with pytest.raises(InstanceError) as info:
         load_instance(workbook)
-    text = refused(info, "terrains!B2", "32,767 caractères ou plus")
+    text = refused(info, "terrains!B2", "32\u00a0767 caractères ou plus")
     assert len(text) < 300
 
 
@@ -371,9 +371,9 @@ def test_duplicate_key_is_refused_naming_key_and_entity(tmp_path: Path, json_tex
     ('"postes": NaN', "NaN"),
     ('"postes": Infinity', "Infinity"),
     ('"postes": -Infinity', "Infinity"),
-    ('"postes": ' + "9" * 5000, "5,000 chiffres"),
+    ('"postes": ' + "9" * 5000, "5\u00a0000 chiffres"),
     ('"postes": 1e999', "trop grand"),
-    ('"postes": 10001', "<= 10,000"),
+    ('"postes": 10001', "<= 10\u00a0000"),
     ('"nom": "\\ud800"', "paire de substitution"),
     ('"nom": "a\\u0000b"', "caractère de contrôle"),
     ('"nom": ' + "[" * 100_000 + "]" * 100_000, "niveaux d'imbrication"),
@@ -404,7 +404,7 @@ def test_bad_value_is_quoted_short(tmp_path: Path, json_text: str) -> None:
     path = _write(tmp_path, json.dumps(doc))
     with pytest.raises(InstanceError) as info:
         load_instance(path)
-    text = refused(info, "postes", "10,002 caractères")
+    text = refused(info, "postes", "10\u00a0002 caractères")
     assert len(text.removeprefix(str(path))) < 200  # the temporary folder's length aside
 
 
@@ -418,7 +418,7 @@ def test_long_unknown_key_is_quoted_short(tmp_path: Path, json_text: str) -> Non
 
 
 @pytest.mark.parametrize(("key", "value", "bound"), [
-    ("rang", 1_000_001, "1,000,000"), ("semestres_effectues", 101, "100"),
+    ("rang", 1_000_001, "1\u00a0000\u00a0000"), ("semestres_effectues", 101, "100"),
 ])
 def test_interne_bounds(tmp_path: Path, json_text: str, key: str, value: int,
                         bound: str) -> None:

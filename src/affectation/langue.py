@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["LANGUES", "langue", "set_langue", "t"]
+__all__ = ["LANGUES", "langue", "nombre", "set_langue", "t"]
 
 LANGUES = ("fr", "en")
 
@@ -38,3 +38,10 @@ def set_langue(value: str | None) -> None:
 def t(fr: str, en: str) -> str:
     """``fr``, or ``en`` when English was asked for."""
     return en if langue() == "en" else fr
+
+
+def nombre(value: int) -> str:
+    """An integer as French writes it: thousands apart by a no-break space (``10 000``, never
+    ``10,000``, which a French reader takes for ten). U+00A0 rather than the narrow U+202F:
+    Windows-1252 consoles and files, where an office may redirect the output, have it."""
+    return f"{value:,}".replace(",", "\u00a0")

@@ -44,6 +44,7 @@ from affectation.io._files import atomic_write, atomic_write_bytes, atomic_write
 from affectation.io._sheets import RawTable, norm_name, read_csv_table, read_workbook
 from affectation.io._strict_json import read_json, shorten
 from affectation.io.bounds import INTEGER_BOUNDS, MAX_COUNT, MAX_ID_CHARS
+from affectation.langue import nombre
 
 __all__ = [
     "TABLES",
@@ -176,7 +177,8 @@ def _list(value: Any, p: _Problems, entity: str, key: str) -> list[Any]:
         p.add(f"attendu une liste, trouvé {_kind(value)}", entity, key)
         return []
     if len(value) > MAX_COUNT:
-        p.add(f"une liste de {len(value):,} éléments (au plus {MAX_COUNT:,})", entity, key)
+        p.add(f"une liste de {nombre(len(value))} éléments (au plus {nombre(MAX_COUNT)})",
+              entity, key)
         return []
     return value
 

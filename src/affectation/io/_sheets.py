@@ -38,6 +38,7 @@ from affectation.io.bounds import (
     MAX_FILE_BYTES,
     MAX_UNCOMPRESSED_BYTES,
 )
+from affectation.langue import nombre
 
 __all__ = ["RawTable", "cell_ref", "norm_name", "read_csv_table", "read_workbook"]
 
@@ -134,8 +135,9 @@ def read_csv_table(path: Path) -> RawTable:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InstanceError(f"le fichier fait {size:,} octets, plus que les "
-                                f"{MAX_FILE_BYTES:,} lus (docs/formats.md, Bounds)", file=file)
+            raise InstanceError(f"le fichier fait {nombre(size)} octets, plus que les "
+                                f"{nombre(MAX_FILE_BYTES)} lus (docs/formats.md, Bounds)",
+                                file=file)
         data = path.read_bytes()
     except OSError as err:
         raise InstanceError(f"impossible de lire le fichier ({err.strerror})", file=file) from None
@@ -155,13 +157,14 @@ def read_csv_table(path: Path) -> RawTable:
             if not "".join(record).strip():
                 continue
             if len(rows) >= MAX_EXCEL_ROWS:
-                raise InstanceError(f"plus de {MAX_EXCEL_ROWS:,} lignes (docs/formats.md, "
+                raise InstanceError(f"plus de {nombre(MAX_EXCEL_ROWS)} lignes (docs/formats.md, "
                                     "Bounds)", file=file)
             cells = [read_csv_cell(cell) for cell in record]
             for cell in cells:
                 if len(cell) > MAX_CELL_CHARS:
-                    raise InstanceError(f"ligne {line} : une cellule de {len(cell):,} caractères "
-                                        f"(au plus {MAX_CELL_CHARS:,})", file=file)
+                    raise InstanceError(f"ligne {line} : une cellule de {nombre(len(cell))} "
+                                        f"caractères (au plus {nombre(MAX_CELL_CHARS)})",
+                                        file=file)
             if header is None:
                 header = cells
                 continue
@@ -196,8 +199,8 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+(?::[A-Z]+[
 def _zip_guard(path: Path, file: str) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InstanceError(f"le classeur fait {size:,} octets, plus que les {MAX_FILE_BYTES:,} "
-                            "lus (docs/formats.md, Bounds)", file=file)
+        raise InstanceError(f"le classeur fait {nombre(size)} octets, plus que les "
+                            f"{nombre(MAX_FILE_BYTES)} lus (docs/formats.md, Bounds)", file=file)
     if not zipfile.is_zipfile(path):
         raise InstanceError("pas un classeur Excel lisible (un fichier .xlsx est une archive zip, "
                             "celui-ci non : enregistrez-le depuis Excel en \"Classeur Excel "
@@ -208,9 +211,10 @@ def _zip_guard(path: Path, file: str) -> None:
         total = sum(m.file_size for m in members)
     if len(members) > 10_000 or total > MAX_UNCOMPRESSED_BYTES:
         raise InstanceError(
-            f"le classeur se décompresse en {total:,} octets et {len(members):,} parties, plus "
-            f"que les {MAX_UNCOMPRESSED_BYTES:,} octets lus (docs/formats.md, Bounds) : pas une "
-            "liste de choix, ou une bombe de décompression", file=file)
+            f"le classeur se décompresse en {nombre(total)} octets et "
+            f"{nombre(len(members))} parties, plus que les {nombre(MAX_UNCOMPRESSED_BYTES)} "
+            "octets lus (docs/formats.md, Bounds) : pas une liste de choix, ou une bombe de "
+            "décompression", file=file)
 
 
 _FILLED_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*(?<!/)>(?!</)')
@@ -261,8 +265,9 @@ def _text(value: object, where: tuple[str, int, int], file: str) -> str:
         return ""
     if isinstance(value, str):
         if len(value) >= MAX_CELL_CHARS:  # openpyxl cuts longer texts to the limit
-            raise InstanceError(f"{cell_ref(*where)} : un texte de {MAX_CELL_CHARS:,} caractères "
-                                f"ou plus (la limite d'Excel), peut-être coupé : raccourcissez-le",
+            raise InstanceError(f"{cell_ref(*where)} : un texte de {nombre(MAX_CELL_CHARS)} "
+                                "caractères ou plus (la limite d'Excel), peut-être coupé : "
+                                "raccourcissez-le",
                                 file=file)
         # spaces around a value are typing noise; a tab or carriage return is kept, as the
         # writers store it (a text starting with one is never a formula: io/_cells.py)
@@ -299,7 +304,7 @@ def _sheet_rows(sheet, width: int | None, title: str, file: str,
     take their cached value, or are refused when there is none."""
     for row_index, row in enumerate(sheet.iter_rows(max_col=width), start=1):
         if row_index > MAX_EXCEL_ROWS:
-            raise InstanceError(f"feuille {title} : plus de {MAX_EXCEL_ROWS:,} lignes",
+            raise InstanceError(f"feuille {title} : plus de {nombre(MAX_EXCEL_ROWS)} lignes",
                                 file=file)
         cells = []
         for column, cell in enumerate(row, start=1):

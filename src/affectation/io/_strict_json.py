@@ -23,6 +23,7 @@ from affectation.io.bounds import (
     MAX_JSON_DEPTH,
     MAX_SHOWN_CHARS,
 )
+from affectation.langue import nombre
 
 __all__ = ["read_json", "shorten"]
 
@@ -34,7 +35,7 @@ def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` cut to about ``limit`` characters, saying how long it was."""
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 1]}… ({len(text):,} caractères)"
+    return f"{text[: limit - 1]}… ({nombre(len(text))} caractères)"
 
 
 class _Refused(Exception):
@@ -64,14 +65,14 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > MAX_INT_DIGITS:
-        raise _Refused(f"un entier de {digits:,} chiffres ({shorten(text, 24)}) : les nombres "
-                       "sont bornés (docs/formats.md, Bounds)")
+        raise _Refused(f"un entier de {nombre(digits)} chiffres ({shorten(text, 24)}) : les "
+                       "nombres sont bornés (docs/formats.md, Bounds)")
     return int(text)
 
 
 def _float(text: str) -> float:
     if len(text) > 64:
-        raise _Refused(f"un nombre de {len(text):,} caractères ({shorten(text, 24)})")
+        raise _Refused(f"un nombre de {nombre(len(text))} caractères ({shorten(text, 24)})")
     value = float(text)
     if not math.isfinite(value):
         raise _Refused(f"le nombre {shorten(text, 24)} est trop grand")
@@ -127,7 +128,8 @@ def _string(text: str, owner: tuple[str, str | None], what: str = "le texte") ->
         raise InstanceError(f"{what} {shorten(repr(text))} contient un caractère de contrôle",
                             entity=entity, key=key)
     if len(text) > MAX_CELL_CHARS:
-        raise InstanceError(f"{what} fait {len(text):,} caractères (au plus {MAX_CELL_CHARS:,})",
+        raise InstanceError(f"{what} fait {nombre(len(text))} caractères "
+                            f"(au plus {nombre(MAX_CELL_CHARS)})",
                             entity=entity, key=key)
 
 
@@ -139,8 +141,9 @@ def read_json(path: Path, top: str) -> dict[str, Any]:
             raise InstanceError("est un dossier, pas un fichier JSON", file=file)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InstanceError(f"le fichier fait {size:,} octets, plus que les {MAX_FILE_BYTES:,} "
-                                "lus (docs/formats.md, Bounds)", file=file)
+            raise InstanceError(f"le fichier fait {nombre(size)} octets, plus que les "
+                                f"{nombre(MAX_FILE_BYTES)} lus (docs/formats.md, Bounds)",
+                                file=file)
         data = path.read_bytes()
     except FileNotFoundError:
         raise InstanceError("fichier introuvable", file=file) from None

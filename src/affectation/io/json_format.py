@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from affectation.errors import InstanceError
 from affectation.io.bounds import INTEGER_BOUNDS, MAX_COUNT, MAX_ID_CHARS, MAX_SHOWN_CHARS
+from affectation.langue import nombre
 from affectation.maquettes import BUILTIN, builtin_maquette
 from affectation.model import (
     ALL,
@@ -107,7 +108,7 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     text = repr(value)
     if len(text) > MAX_SHOWN_CHARS:  # quote at most about 80 characters of a bad value
-        text = f"{text[: MAX_SHOWN_CHARS - 1]}… ({len(text):,} caractères)"
+        text = f"{text[: MAX_SHOWN_CHARS - 1]}… ({nombre(len(text))} caractères)"
     return text
 
 
@@ -175,7 +176,7 @@ class _Fields:
             raise self.error(key, f"attendu un entier >= {minimum}, reçu {show(value)}")
         maximum = INTEGER_BOUNDS.get(key, (minimum, None))[1]
         if maximum is not None and value > maximum:
-            raise self.error(key, f"attendu un entier <= {maximum:,} (docs/formats.md, "
+            raise self.error(key, f"attendu un entier <= {nombre(maximum)} (docs/formats.md, "
                                   f"Bounds), reçu {show(value)}")
         return value
 
@@ -196,7 +197,7 @@ class _Fields:
             raise self.error(key, f"attendu {what}{' ou null' if nullable else ''}, "
                                   f"reçu {show(value)}")
         if key in _ID_KEYS and len(value) > MAX_ID_CHARS:
-            raise self.error(key, f"un identifiant de {len(value):,} caractères (au plus "
+            raise self.error(key, f"un identifiant de {nombre(len(value))} caractères (au plus "
                                   f"{MAX_ID_CHARS}) : {show(value)}")
         self._text(key, value)
         return value
@@ -239,8 +240,8 @@ class _Fields:
         if not isinstance(value, list):
             raise self.error(key, f"attendu une liste, reçu {_kind(value)}")
         if len(value) > MAX_COUNT:
-            raise self.error(key, f"une liste de {len(value):,} éléments, plus que les "
-                                  f"{MAX_COUNT:,} acceptés (docs/formats.md, Bounds)")
+            raise self.error(key, f"une liste de {nombre(len(value))} éléments, plus que les "
+                                  f"{nombre(MAX_COUNT)} acceptés (docs/formats.md, Bounds)")
         return value
 
     def strings(self, key: str, default: Any = _MISSING, *, non_empty: bool = False) -> Any:
@@ -254,7 +255,7 @@ class _Fields:
                     key, f"attendu une liste de textes non vides, trouvé {show(item)}"
                 )
             if len(item) > MAX_ID_CHARS:
-                raise self.error(key, f"un identifiant de {len(item):,} caractères (au plus "
+                raise self.error(key, f"un identifiant de {nombre(len(item))} caractères (au plus "
                                       f"{MAX_ID_CHARS}) : {show(item)}")
             self._text(key, item)
         if non_empty and not value:
