@@ -264,3 +264,16 @@ def test_mixed_maquettes_plan_each_interne_on_their_own_maquette():
     assert [s.internes for s in plan.semestres] == [5, 0, 0, 0]
     assert [s.niveau_3 for s in plan.semestres] == [0, 2, 2, 0]
     assert plan.semestres[0].demande["saspas"] == 5
+
+
+def test_the_plan_s_figure_draws_the_niveau_3_postes_of_the_appariement():
+    from affectation.cohort.plots import plot_plan
+    from affectation.datasets import example
+
+    instance = attrs.evolve(example(), date_choix="2026-11")
+    plan = plan_postes(instance, 100, 8)
+    assert any(s.niveau_3 for s in plan.semestres)  # mg-2023: the fourth year leaves the choice
+    titles = [ax.get_title() for ax in plot_plan(plan).axes if ax.get_visible()]
+    assert titles[-1] == "niveau 3 (appariement)" and len(titles) == len(plan.kinds) + 1
+    panel = plot_plan(plan, ["urgences", "niveau_3"]).axes[1]
+    assert [round(b.get_height()) for b in panel.patches] == [s.niveau_3 for s in plan.semestres]

@@ -33,20 +33,33 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+NIVEAU_3 = "niveau_3"
+"""The name :func:`plot_plan` gives the panel of the niveau 3 postes (R-APP)."""
+
+
 def plot_plan(plan: Plan, kinds: Sequence[str] | None = None) -> Figure:
     """Postes per kind per semester (bars) against the demand of the plan's allocation
-    (markers): the gap is the postes opened for R-POS-3 or left free."""
-    kinds = list(kinds or plan.kinds)
+    (markers): the gap is the postes opened for R-POS-3 or left free. The niveau 3 postes
+    the appariement needs (``PlanSemester.niveau_3``, one per docteur junior) get their own
+    panel when the plan has any and ``kinds`` is not given, or when ``kinds`` names
+    ``"niveau_3"``."""
+    kinds = list(kinds or [*plan.kinds, *(
+        [NIVEAU_3] if any(s.niveau_3 for s in plan.semestres) else [])])
     fig = _figure(1.6 + 2.2 * min(len(kinds), 4), 2.6 * _ceil(len(kinds) / 4))
     axes = fig.subplots(_ceil(len(kinds) / 4), min(len(kinds), 4), squeeze=False)
     labels = [s.semestre for s in plan.semestres]
     x = np.arange(len(labels))
     for ax, kind in zip(axes.flat, kinds, strict=False):
-        ax.bar(x, [s.postes.get(kind, 0) for s in plan.semestres], color="#7aa6c2",
-               label="postes ouverts")
-        ax.plot(x, [s.demande.get(kind, 0) for s in plan.semestres], "o", color="#b03a2e",
-                label="internes placés")
-        ax.set_title(kind, fontsize=9)
+        if kind == NIVEAU_3:  # postes of the appariement: one per docteur junior, no choice
+            ax.bar(x, [s.niveau_3 for s in plan.semestres], color="#9b7ec8",
+                   label="postes niveau 3")
+            ax.set_title("niveau 3 (appariement)", fontsize=9)
+        else:
+            ax.bar(x, [s.postes.get(kind, 0) for s in plan.semestres], color="#7aa6c2",
+                   label="postes ouverts")
+            ax.plot(x, [s.demande.get(kind, 0) for s in plan.semestres], "o",
+                    color="#b03a2e", label="internes placés")
+            ax.set_title(kind, fontsize=9)
         ax.set_xticks(x, labels, rotation=60, fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
     for ax in list(axes.flat)[len(kinds):]:
