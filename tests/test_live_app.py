@@ -33,8 +33,8 @@ def test_public_page_has_no_write_action(client):
     assert state["current"]["position"] == 1 and len(state["terrains"]) == 80
 
 
-@pytest.mark.parametrize("path", ["/api/choose", "/api/procuration", "/api/pass",
-                                  "/api/impose", "/api/undo"])
+@pytest.mark.parametrize("path", ["/api/choose", "/api/procuration", "/api/procurations",
+                                  "/api/pass", "/api/impose", "/api/undo"])
 def test_every_write_needs_the_token(client, path):
     assert client.post(path, json={"terrain": "URG-LYON-CHU"}).status_code == 401
     assert client.post(path, json={}, headers={"Authorization": "Bearer wrong"}
@@ -285,8 +285,8 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize("path", ["/api/choose", "/api/procuration", "/api/pass",
-                                  "/api/impose", "/api/undo"])
+@pytest.mark.parametrize("path", ["/api/choose", "/api/procuration", "/api/procurations",
+                                  "/api/pass", "/api/impose", "/api/undo"])
 @pytest.mark.parametrize(("name", "raw", "ctype", "status"), MALFORMED,
                          ids=[m[0] for m in MALFORMED])
 def test_a_malformed_body_is_a_4xx_in_french_and_records_nothing(client, path, name, raw,
@@ -624,3 +624,34 @@ def test_an_unexpected_error_is_a_french_json_500_without_traceback(tmp_path, mo
     assert "boom" not in answer.text and "Traceback" not in answer.text
     assert answer.headers["x-frame-options"] == "DENY"
     day.close()
+
+
+def test_the_listed_absents_are_played_one_after_the_other_until_someone_is_there(client):
+    """``/api/procurations``: every called interne absent with their list standing plays by
+    procuration, in the order of the day, and the day stops at the first interne present or
+    represented by a mandataire; the entries are those the Python method writes one by one."""
+    from affectation.live.procurations import Procuration
+
+    rehearsal = ChoiceDay.open(example())
+    callers, expected = [], []
+    for _ in range(4):
+        callers.append(rehearsal.current.internes)
+        expected.append(rehearsal.by_procuration())
+    stands = {i: Procuration(i, "liste") for c in callers[:3] for i in c}
+    stands.update({i: Procuration(i, "mandataire", "Durand Paul") for i in callers[3]})
+    client.day.set_procurations(stands)
+    assert client.get("/api/options", headers=AUTH).json()["absent_en_liste"]
+    answer = client.post("/api/procurations", headers=AUTH, json=turn(client))
+    assert answer.status_code == 200, answer.text
+    entry, options = answer.json()["entry"], answer.json()["options"]
+    assert entry["joues"] == 3 and entry["seq"] == 3
+    assert options["internes"] == list(callers[3]) and not options["absent_en_liste"]
+    records = [r for r in client.get("/api/result.json", headers=AUTH).json()["affectations"]
+               if r["terrain"] is not None]
+    played = {r["interne"]: r["terrain"] for r in records}
+    assert played == {e["interne"]: e["terrain"] for e in expected[:3] if e["terrain"]}
+    # refused when the called interne is not absent with a standing list: nothing written
+    again = client.post("/api/procurations", headers=AUTH, json=turn(client))
+    assert again.status_code == 409 and "n'est pas absent(e) avec sa liste" in again.json()[
+        "error"]
+    assert client.day.seq == 3

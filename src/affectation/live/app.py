@@ -62,6 +62,7 @@ STATIC = {
 FIELDS = {
     "choose": {"interne": "str", "seq": "int", "terrain": "str|pair"},
     "procuration": {"interne": "str", "seq": "int"},
+    "procurations": {"interne": "str", "seq": "int"},
     "pass": {"interne": "str", "seq": "int"},
     "impose": {"interne": "str", "seq": "int", "terrain": "str"},
     "undo": {"annule": "int", "seq": "int"},
@@ -69,6 +70,7 @@ FIELDS = {
 REQUIRED = {
     "choose": ("interne", "seq", "terrain"),
     "procuration": ("interne", "seq"),
+    "procurations": ("interne", "seq"),
     "pass": ("interne", "seq"),
     "impose": ("interne", "seq"),
     "undo": ("annule",),
@@ -255,7 +257,7 @@ def create_app(day: ChoiceDay, *, token: str | None = None, operator: str = "",
                     return json_error(409, stale, reason="not_current", rule="R-ORD",
                                       taken_by=None, seq=day.seq)
                 try:
-                    record = _act(day, name, body, name_of_operator)
+                    record = _act(day, name, body, name_of_operator, label)
                 except ChoiceRefused as error:
                     if error.record is not None:  # a refused announcement, journalled
                         await broadcast.publish()
@@ -308,6 +310,7 @@ def create_app(day: ChoiceDay, *, token: str | None = None, operator: str = "",
         Route("/api/options", options),
         Route("/api/choose", action("choose"), methods=["POST"]),
         Route("/api/procuration", action("procuration"), methods=["POST"]),
+        Route("/api/procurations", action("procurations"), methods=["POST"]),
         Route("/api/pass", action("pass"), methods=["POST"]),
         Route("/api/impose", action("impose"), methods=["POST"]),
         Route("/api/undo", action("undo"), methods=["POST"]),
@@ -353,13 +356,26 @@ def _stale(day: ChoiceDay, name: str, body: Mapping[str, Any],
     return None
 
 
-def _act(day: ChoiceDay, name: str, body: Mapping[str, Any], operator: str) -> dict[str, Any]:
+def _act(day: ChoiceDay, name: str, body: Mapping[str, Any], operator: str,
+         label: Callable[[str | None], str]) -> dict[str, Any]:
     if name == "choose":
         terrain = body["terrain"]
         return day.choose(tuple(terrain) if isinstance(terrain, list) else terrain,
                           operator=operator)
     if name == "procuration":
         return day.by_procuration(operator=operator)
+    if name == "procurations":  # the absent with their list standing, one after the other
+        if not day.absent_by_list():
+            raise ChoiceRefused("not_allowed", f"{label(body['interne'])} n'est pas absent(e) "
+                                "avec sa liste : jouez son tour (rien n'a été enregistré)")
+        before = day.seq
+        try:
+            played = day.play_procurations(operator=operator)
+        except ChoiceRefused as error:  # the entries before it stand: say how many
+            if day.seq > before:
+                error.args = (f"{day.seq - before} procuration(s) jouée(s), puis : {error}",)
+            raise
+        return {**played[-1], "joues": len(played)}
     if name == "pass":
         return day.pass_(operator=operator)
     if name == "impose":
@@ -402,7 +418,7 @@ def _options(day: ChoiceDay) -> dict[str, Any]:
     return {"done": False, "round": caller.round, "position": caller.position,
             "of": len(day.order), "couple": caller.couple, "internes": list(caller.internes),
             "libelle": " + ".join(m["libelle"] for m in members),
-            "members": members, "pairs": pairs,
+            "members": members, "pairs": pairs, "absent_en_liste": day.absent_by_list(),
             "why_not": {m: day.why_not(m) for m in caller.internes}, **base}
 
 

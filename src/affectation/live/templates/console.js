@@ -86,6 +86,10 @@ async function write(path, body, confirmText) {
           where(e.terrain) + ") : enregistré comme entrée " + e.seq + ". " +
           (data.options.done ? "" : "Appelé de nouveau : " + data.options.libelle + "."),
           "annule");
+    } else if (e.joues) {
+      say(e.joues + " procuration(s) jouée(s) à la suite, jusqu'à l'entrée " + e.seq +
+          " (" + (e.libelle || e.interne) + " → " + where(e.terrain) + "). " +
+          (data.options.done ? "" : "Appelé maintenant : " + data.options.libelle + "."), "ok");
     } else {
       say("Entrée " + e.seq + " enregistrée : " + (e.libelle || e.interne) + " → " +
           where(e.terrain) + " (" + (KINDS[e.kind] || e.kind) + (e.impose ? ", imposé" : "") +
@@ -120,6 +124,7 @@ function render(o) {
   membres.replaceChildren(); paires.replaceChildren(); list.replaceChildren();
   $("annuler").disabled = !o.annulable;
   for (const id of ["procuration", "passe", "imposer", "choisir"]) $(id).disabled = o.done;
+  $("procurations").hidden = !o.absent_en_liste;
   if (o.done) {
     appel.textContent = "Le choix est terminé (" + o.seq + " entrées).";
     appel.dataset.internes = "";
@@ -208,6 +213,9 @@ $("saisie").onsubmit = (event) => {
 };
 $("procuration").onclick = () => write("/api/procuration", turn(),
   "Jouer la procuration de " + called() + " ?");
+$("procurations").onclick = () => write("/api/procurations", turn(),
+  "Jouer à la suite les listes de tous les absents appelés à partir de " + called() +
+  ", jusqu'au premier interne présent ou représenté par un mandataire ?");
 $("passe").onclick = () => write("/api/pass", turn(),
   called() + " ne prend aucun poste dans ce tour : confirmer ?");
 $("imposer").onclick = () => write("/api/impose", turn(),
