@@ -283,25 +283,24 @@ def _choice_sets(instance: Instance, relevance: str) -> np.ndarray:
     kind_of = np.array([kinds.setdefault(t.category_set, len(kinds)) for t in terrains],
                        dtype=np.int64)
     ambulatory = np.array([t.ambulatoire for t in terrains], dtype=bool)
-    index_of = {t.id: k for k, t in enumerate(terrains)}
     groups: dict[tuple[Any, ...], list[int]] = {}
     for row, interne in enumerate(internes):
         key = (profile(instance.maquette_of(interne), interne), interne.surnombre)
         groups.setdefault(key, []).append(row)
     choice = np.zeros((len(internes), len(terrains)), dtype=bool)
+    keys = list(zip(kind_of.tolist(), ambulatory.tolist(), strict=True))  # Python ints, fast
+    kind_by_id = {t.id: k for t, (k, _) in zip(terrains, keys, strict=True)}
     for (_profile, _surnombre), rows in groups.items():
         # what the interne may hold (R-ELI, R-SUR-3, R-SUR-4: the turn kernel's ``reach``),
         # asked once per kind of terrain and ambulatory or not
         probe = internes[rows[0]]
         held: dict[tuple[int, bool], bool] = {}
-        for j, t in enumerate(terrains):
-            key = (int(kind_of[j]), bool(ambulatory[j]))
+        for key, t in zip(keys, terrains, strict=True):
             if key not in held:
                 held[key] = reach(instance, probe, t)[0] != "no"
-        mask = np.array([held[(int(kind_of[j]), bool(ambulatory[j]))]
-                         for j in range(len(terrains))], dtype=bool)
+        mask = np.array([held[key] for key in keys], dtype=bool)
         if relevance == "listed":
-            listed = {int(kind_of[index_of[t]]) for r in rows for t in internes[r].voeux}
+            listed = {kind_by_id[t] for r in rows for t in internes[r].voeux}
             if listed:
                 mask = mask & np.isin(kind_of, sorted(listed))
         choice[rows] = mask
