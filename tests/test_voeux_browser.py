@@ -48,22 +48,8 @@ def test_an_interne_reorders_saves_and_downloads_the_receipt_on_a_phone(tmp_path
     interne = instance.internes[0].id
     with Campaign.open(instance, base) as campaign:
         token = campaign.issue_tokens([interne])[interne]
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "affectation", "voeux", "serveur", "--base", str(base),
-         "--port", str(port), "--tirages", "10", "--rafraichir", "0"],
-        env=dict(os.environ, AFFECTATION_JETON="organiser-browser-token"),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    server, url = _serve(base, tmp_path)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url + "/", timeout=1).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, server.communicate()[0]
-                time.sleep(0.1)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport={"width": 390, "height": 844},
