@@ -453,6 +453,9 @@ class Tables:
     profiles: dict[str, Any] | None = None
     """Interne id -> eligibility profile on their own maquette (R-ELI, R-MAQ-5;
     ``rules.turn.slot_tables``), built once with the slot tables."""
+    special: frozenset[str] | None = None
+    """Couple members and surnombres, whose turn is not the serial engine's common one
+    (``rules.turn``)."""
 
     def list_free(self) -> Tables:
         """The tables computed from everything but the wish lists and holding no interne value
@@ -461,7 +464,8 @@ class Tables:
         ``tests/test_preferences.py`` recomputes them on a draw."""
         return Tables(choice_order=self.choice_order, round_orders=dict(self.round_orders),
                       mandatory_classes=dict(self.mandatory_classes),
-                      slot_tables=self.slot_tables, profiles=self.profiles)
+                      slot_tables=self.slot_tables, profiles=self.profiles,
+                      special=self.special)
 
 
 @attrs.frozen(cache_hash=True)

@@ -35,7 +35,7 @@ from affectation.result import (
     Turn,
 )
 from affectation.rules.order import cached_choice_order
-from affectation.rules.turn import Derived, Round, why_imposed
+from affectation.rules.turn import Derived, Round, expand_trace, why_imposed
 from affectation.rules.voeux import no_poste_reason
 
 __all__ = ["serial_dictatorship"]
@@ -51,8 +51,9 @@ class _Day:
         self.free = {t.id: t.postes for t in instance.terrains}
         self.placed: dict[str, tuple] = {}
         """interne id -> (terrain, slot, voeu, imposed, round name)"""
-        self.trace: list[tuple] = []
-        """(interne, round, terrain, voeu, postes left, imposed, outside, refusals, joint)"""
+        self.trace: list[tuple | str] = []
+        """(interne, round, terrain, voeu, postes left, imposed, outside, refusals, joint), or
+        the interne id of a common turn (``rules.turn.expand_trace``)"""
         self.refused: dict[str, list[tuple[str, int, str]] | None] = {}
         """Refused wishes of the internes left without a poste; ``None``: derived from the
         slot tables (the kernel's common path)."""
@@ -97,7 +98,9 @@ class _Day:
 
         def turns() -> tuple[Turn, ...]:
             out = []
-            for i, rnd, t, voeu, left, imp, outside, refusals, joint in trace:
+            postes = {t.id: t.postes for t in instance.terrains}
+            for i, rnd, t, voeu, left, imp, outside, refusals, joint in expand_trace(
+                    trace, placed, postes):
                 if refusals is None or type(refusals) is Derived:
                     refusals = self.derived_refusals(i, voeu, refusals)
                 out.append(Turn(i, rnd, t, voeu, left, impose=imp,

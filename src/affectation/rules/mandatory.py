@@ -290,7 +290,7 @@ class RoundFill:
     pass over the cuts.
     """
 
-    __slots__ = ("_caps", "_cut_classes", "_matching", "_values", "_waiting", "classes",
+    __slots__ = ("_caps", "_inside", "_matching", "_outside", "_values", "_waiting", "classes",
                  "counts")
 
     def __init__(self, classes: MandatoryClasses, caps: list[int], counts: dict[int, int],
@@ -301,11 +301,15 @@ class RoundFill:
         self._waiting = waiting
         self._matching: int | None = None
         cuts = classes.cuts
-        self._cut_classes: list[list[bool]] | None = None
+        self._inside: list[tuple[int, ...]] = []
+        """Per class, the indices of the cuts that hold it."""
+        self._outside: dict[int, tuple[int, ...]] = {}
+        """Per type mask, the indices of the cuts it is not inside (filled as asked)."""
         self._values: list[int] | None = None
         if cuts is not None:
-            self._cut_classes = [
-                [bool(cut >> c & 1) for cut in cuts] for c in range(classes.n_classes)
+            self._inside = [
+                tuple(k for k, cut in enumerate(cuts) if cut >> c & 1)
+                for c in range(classes.n_classes)
             ]
             self._values = cut_values(caps, counts, cuts)
 
@@ -339,7 +343,7 @@ class RoundFill:
         twin.counts = dict(self.counts)
         twin._waiting = dict(self._waiting)
         twin._matching = self._matching
-        twin._cut_classes = self._cut_classes
+        twin._inside, twin._outside = self._inside, self._outside
         twin._values = None if self._values is None else list(self._values)
         return twin
 
@@ -374,30 +378,60 @@ class RoundFill:
 
     def lowers(self, interne: Interne | str, terrain: Terrain | str | None) -> bool:
         """Whether ``interne`` taking ``terrain`` (``None``: nothing, or a terrain outside the
-        mandatory classes) lowers the fill (R-IMP Reading, step 2). Only an imposable interne
-        still to choose can.
+        mandatory classes) lowers the fill (R-IMP Reading, step 2): :meth:`lowering` read for
+        that terrain. Only an imposable interne still to choose can."""
+        nothing, classes = self.lowering(interne)
+        if not nothing or terrain is None:
+            return nothing
+        taken = self.classes.class_of.get(terrain if type(terrain) is str else terrain.id)  # type: ignore[union-attr]
+        return True if taken is None else bool(classes >> taken & 1)
+
+    def lowering(self, interne: Interne | str) -> tuple[bool, int]:
+        """What would lower the fill if ``interne`` chose it now (R-IMP Reading, step 2):
+        whether taking nothing or a terrain outside the mandatory classes would, and the bit
+        mask of the mandatory classes whose poste would. ``(False, 0)`` for anyone not
+        counted. Asked once per turn, read for every wish.
 
         With the cut values known this is :func:`after_values`'s test,
         ``min(after) + [taken] < min(values)``, read where it can fail: every value is at least
         the minimum ``M`` and a choice subtracts at most 1 for the class taken (inside ``B``)
         and 1 for the interne leaving (type not inside ``B``), adding 1 when a mandatory poste
         is taken; so the fill drops exactly when some cut at ``M`` holds the class taken (if
-        any) and not the interne's type. One pass, early exit: this is the test every open wish
-        of a T1 asks (``tests/test_rules.py::test_round_fill_follows_the_day`` checks it
-        against the plain formula)."""
-        mask = self._waiting.get(interne if isinstance(interne, str) else interne.id, 0)
+        any) and not the interne's type: one pass over the cuts the type is not inside
+        (``tests/test_rules.py::test_round_fill_follows_the_day`` checks it against the plain
+        formula)."""
+        mask = self._waiting.get(interne if type(interne) is str else interne.id, 0)  # type: ignore[union-attr]
         if not mask:
-            return False
-        taken = None if terrain is None else self.classes.class_of.get(
-            terrain if isinstance(terrain, str) else terrain.id)
-        if self._values is None:
-            return lowers_fill(self._caps, self.counts, mask, taken, cuts=None,
-                               before=self.matching())
-        m = self.matching()
-        for cut, value in zip(self.classes.cuts, self._values, strict=True):  # type: ignore[arg-type]
-            if value == m and mask & ~cut and (taken is None or cut >> taken & 1):
-                return True
-        return False
+            return False, 0
+        values = self._values
+        if values is None:
+            before = self.matching()
+            nothing = lowers_fill(self._caps, self.counts, mask, None, before=before)
+            if not nothing:
+                return False, 0  # a mandatory poste lowers it only where nothing would
+            return True, sum(
+                1 << c for c in range(self.classes.n_classes)
+                if lowers_fill(self._caps, self.counts, mask, c, before=before))
+        outside = self._outside.get(mask) or self._outside_of(mask)
+        m = self._matching
+        if m is None:
+            m = self._matching = min(values) if values else 0
+        nothing, classes = False, 0
+        cuts = self.classes.cuts
+        for k in outside:
+            if values[k] == m:
+                nothing = True
+                classes |= cuts[k]  # type: ignore[index]
+        return nothing, classes
+
+    def _outside_of(self, mask: int) -> tuple[int, ...]:
+        """The indices of the cuts a type mask is not inside (kept per mask)."""
+        outside = self._outside.get(mask)
+        if outside is None:
+            outside = self._outside[mask] = tuple(
+                k for k, cut in enumerate(self.classes.cuts)  # type: ignore[arg-type]
+                if mask & ~cut)
+        return outside
 
     def imposable_on(self, interne: Interne | str, terrain: Terrain | str) -> bool:
         """Whether ``interne`` is linked to ``terrain`` in the matching: an imposable interne
@@ -417,28 +451,27 @@ class RoundFill:
         self._move(terrain, +1)
 
     def _move(self, terrain: Terrain | str, step: int) -> None:
-        c = self.class_of(terrain)
+        c = self.classes.class_of.get(terrain if type(terrain) is str else terrain.id)  # type: ignore[union-attr]
         if c is None:
             return
         self._caps[c] += step
-        if self._values is not None:
-            inside = self._cut_classes[c]  # type: ignore[index]
-            for k in range(len(self._values)):
-                if inside[k]:
-                    self._values[k] += step
+        values = self._values
+        if values is not None:
+            for k in self._inside[c]:
+                values[k] += step
         self._matching = None
 
     def done(self, interne: Interne | str) -> None:
         """``interne``'s turn in the round is over: they leave the matching."""
-        mask = self._waiting.pop(interne if isinstance(interne, str) else interne.id, 0)
+        mask = self._waiting.pop(interne if type(interne) is str else interne.id, 0)  # type: ignore[union-attr]
         if not mask:
             return
-        self.counts[mask] -= 1
-        if not self.counts[mask]:
-            del self.counts[mask]
-        if self._values is not None:
-            cuts = self.classes.cuts
-            for k in range(len(self._values)):
-                if mask & ~cuts[k]:  # type: ignore[index]
-                    self._values[k] -= 1
+        counts = self.counts
+        counts[mask] -= 1
+        if not counts[mask]:
+            del counts[mask]
+        values = self._values
+        if values is not None:
+            for k in self._outside_of(mask):
+                values[k] -= 1
         self._matching = None

@@ -42,6 +42,7 @@ __all__ = [
     "Outcome",
     "PairOutcome",
     "Round",
+    "expand_trace",
     "imposed",
     "partner_now",
     "reach",
@@ -159,6 +160,37 @@ def partner_now(order: tuple[str, ...] | list[str], position: int,
     if later not in couple.internes or later in placed:
         return None
     return later
+
+
+def expand_trace(trace: Iterable[tuple | str], placed: Mapping[str, tuple],
+                 postes: Mapping[str, int]) -> list[tuple]:
+    """The trace of :meth:`Round.play` with every turn as a full tuple: a common turn
+    recorded by its interne id alone is rebuilt from ``placed`` (``(terrain, slot, voeu,
+    imposed, round)``), its postes left counted from ``postes`` (the terrains' postes at the
+    start of the day) and the turns before it (a full turn records its own)."""
+    left = dict(postes)
+    out = []
+    for entry in trace:
+        if type(entry) is str:
+            terrain_id, _slot, voeu, _imposed, round_name = placed[entry]
+            left[terrain_id] -= 1  # a common turn takes a poste (never a surnombre's)
+            out.append((entry, round_name, terrain_id, voeu, left[terrain_id], False, False,
+                        None, False))
+            continue
+        if entry[2] is not None and entry[4] is not None:
+            left[entry[2]] = entry[4]
+        out.append(entry)
+    return out
+
+
+def _special(instance: Instance) -> frozenset[str]:
+    """The internes whose turn is not the common one whatever the day: couple members and
+    surnombres (computed once per instance)."""
+    known = instance.tables
+    if known.special is None:
+        known.special = frozenset(instance.couple_of) | frozenset(
+            i.id for i in instance.internes if i.surnombre is not None)
+    return known.special
 
 
 class Round:
@@ -341,7 +373,9 @@ class Round:
 
         Records into the caller's ``placed`` (interne -> ``(terrain, slot, voeu, imposed,
         round)``), ``trace`` (``(interne, round, terrain, voeu, postes left, imposed,
-        outside, refusals, joint)``) and ``refused`` (refusals of those left without a poste;
+        outside, refusals, joint)``, or the interne id alone for a common turn that placed
+        them: the rest is in ``placed``, the postes left follow from the turns before; see
+        :func:`expand_trace`) and ``refused`` (refusals of those left without a poste;
         ``None`` or :class:`Derived` for refusals derived when read). For speed, the common
         turn (one round, no surnombre, not counted in the fill, so no wish can lower it: the
         first eligible wish with a free poste) is written inline, and an imposable interne's
@@ -352,6 +386,9 @@ class Round:
         mandatory, counted = self._mandatory, self._counted
         couple_of, interne_by_id = instance.couple_of, instance.interne_by_id
         fast = self._fast
+        special = _special(instance) if fast else ()
+        """Couple members and surnombres: the internes the common turn does not fit; an
+        imposable interne is still ``counted`` at their turn."""
         skip_next = False
         for position, interne_id in enumerate(order):
             if skip_next:
@@ -359,37 +396,46 @@ class Round:
                 continue
             if interne_id in placed:
                 continue
-            if couple_of and interne_id in couple_of and partner_now(
-                    order, position, couple_of, placed) is not None:
-                skip_next = self._play_couple(couple_of[interne_id], order, placed, trace,
-                                              refused)
-                if skip_next:
-                    continue
             interne = interne_by_id[interne_id]
-            if fast and interne.surnombre is None and interne_id not in counted:
+            if fast and interne_id not in counted and interne_id not in special:
+                # the common turn: the first eligible wish with a free poste (full first: a
+                # look-up cheaper than the slot's)
                 table = tables[interne_id]
-                for rank, terrain_id in enumerate(interne.voeux, start=1):
+                voeux = interne.voeux
+                for terrain_id in voeux:
+                    if free[terrain_id] <= 0:
+                        continue
                     slot = table.get(terrain_id, _UNKNOWN)
                     if slot is _UNKNOWN:
                         slot = self.slot(interne, terrain_id)
-                    if slot is not None and free[terrain_id] > 0:
+                    if slot is not None:
                         free[terrain_id] -= 1
                         if terrain_id in mandatory:
                             fill.take(terrain_id)
-                        placed[interne_id] = (terrain_id, slot, rank, False, name)
-                        trace.append((interne_id, name, terrain_id, rank, free[terrain_id],
-                                      False, False, None, False))
+                        # the rank: the first occurrence (a repeated wish was granted there)
+                        placed[interne_id] = (terrain_id, slot, voeux.index(terrain_id) + 1,
+                                              False, name)
+                        trace.append(interne_id)  # a common turn: read back from ``placed``
                         break
                 else:
                     refused[interne_id] = None  # derived when read
                     trace.append((interne_id, name, None, None, None, False, False, None,
                                   False))
                 continue
+            if couple_of and interne_id in couple_of and partner_now(
+                    order, position, couple_of, placed) is not None:
+                skip_next = self._play_couple(couple_of[interne_id], order, placed, trace,
+                                              refused)
+                if skip_next:
+                    continue
             if fast and interne.surnombre is None:
-                terrain_id, slot, rank, imposed_, refusals = self._imposable_path(interne)
+                if interne_id in counted:
+                    terrain_id, slot, rank, imposed_, refusals = self._imposable_path(interne)
+                else:
+                    terrain_id, slot, rank, imposed_, refusals = self._common_path(interne)
             else:
                 terrain_id, slot, rank, imposed_, refusals = self.procuration(interne)
-            fill.done(interne)
+            fill.done(interne_id)
             if terrain_id is None:
                 if refusals is None or type(refusals) is Derived:
                     refused[interne_id] = refusals
@@ -398,7 +444,10 @@ class Round:
                 trace.append((interne_id, name, None, None, None, False, False, refusals,
                               False))
                 continue
-            self.place(interne, terrain_id)
+            if interne.surnombre is None:  # R-SUR Reading: a surnombre's poste is added
+                free[terrain_id] -= 1
+                if terrain_id in mandatory:
+                    fill.take(terrain_id)
             placed[interne_id] = (terrain_id, slot, rank, imposed_, name)
             trace.append((interne_id, name, terrain_id, rank, free[terrain_id], imposed_,
                           rank is None, refusals, False))
@@ -425,26 +474,47 @@ class Round:
                           False, False, refusals if k == 0 else [], True))
         return True
 
-    def _imposable_path(self, interne: Interne) -> tuple:
-        """:meth:`procuration` for an imposable interne of a one-round day, as a tight loop."""
-        fill, free = self.fill, self.free
-        table = self.tables[interne.id]
-        lowered: list[int] = []
-        first_open: int | None = None
+    def _common_path(self, interne: Interne) -> tuple:
+        """:meth:`procuration` for an interne who takes a poste and is not counted in the
+        fill, in a one-round day: the first eligible wish with a free poste."""
+        free, table = self.free, self.tables[interne.id]
         for rank, terrain_id in enumerate(interne.voeux, start=1):
+            if free[terrain_id] <= 0:
+                continue
             slot = table.get(terrain_id, _UNKNOWN)
             if slot is _UNKNOWN:
                 slot = self.slot(interne, terrain_id)
-            if slot is None or free[terrain_id] <= 0:
-                continue  # not eligible, or full: derived when read
+            if slot is not None:
+                return terrain_id, slot, rank, False, None
+        return None, None, None, False, None
+
+    def _imposable_path(self, interne: Interne) -> tuple:
+        """:meth:`procuration` for an imposable interne of a one-round day, as a tight loop:
+        what lowers the fill is asked once (:meth:`RoundFill.lowering`), then read for each
+        wish."""
+        free, mandatory = self.free, self._mandatory
+        table = self.tables[interne.id]
+        nothing, classes = self.fill.lowering(interne.id)
+        lowered: list[int] = []
+        first_open: int | None = None
+        for rank, terrain_id in enumerate(interne.voeux, start=1):
+            if free[terrain_id] <= 0:
+                continue  # full: derived when read
+            slot = table.get(terrain_id, _UNKNOWN)
+            if slot is _UNKNOWN:
+                slot = self.slot(interne, terrain_id)
+            if slot is None:
+                continue  # not eligible: derived when read
             if first_open is None:
                 first_open = rank
-            if fill.lowers(interne, terrain_id):
-                lowered.append(rank)
-                continue
+            if nothing:
+                taken = mandatory.get(terrain_id)
+                if taken is None or classes >> taken & 1:
+                    lowered.append(rank)
+                    continue
             return (terrain_id, slot, rank, is_imposition(rank, first_open),
                     Derived(lowered) if lowered else None)
-        if fill.lowers(interne, None):
+        if nothing:  # taking nothing lowers the fill: step 4
             found = self.outside_list(interne)
             if found is not None:
                 return (found[0].id, found[1], None, True, Derived(lowered) if lowered else None)
@@ -455,11 +525,11 @@ class Round:
         """The refusals of a tight path before wish ``upto`` (``None``: all): each wish not
         eligible, else refused for the fill when its rank is in ``lowered``, else full (an
         open wish that keeps the fill is granted, so nothing else is possible)."""
-        table = self.tables[interne.id]
         lowered = frozenset(lowered)
         wishes = interne.voeux if upto is None else interne.voeux[: upto - 1]
+        slot = self.slot  # the tight paths leave the slot of a full wish unread
         return [
-            (t, rank, Reason.NOT_ELIGIBLE if table[t] is None
+            (t, rank, Reason.NOT_ELIGIBLE if slot(interne, t) is None
              else Reason.WOULD_LOWER_FILL if rank in lowered else Reason.FULL)
             for rank, t in enumerate(wishes, start=1)
         ]
