@@ -206,9 +206,10 @@ def _core(state):
 
 
 KEPT_BY_ANY_DAY = ("R-POS-1", "R-SUR-1", "R-SUR-4", "R-ELI-1", "R-ELI-2", "R-ROUND-1",
-                   "R-IMP-1", "R-IMP-3", "R-ORD-2")
-"""What the checker verifies that no room choice may break (the rest, R-ORD-1 priority and
-R-VOE-1 lists, compares with wish lists a room choice does not follow)."""
+                   "R-IMP-1", "R-IMP-3")
+"""What the checker verifies that no room choice may break (the rest, R-ORD-1 priority, R-VOE-1
+lists and R-ORD-2's joint list, compares with wish lists a room choice does not follow: in the
+room a couple may pass and each choose alone, docs/rules.md "The choice day", item 4)."""
 
 
 @settings(max_examples=100)

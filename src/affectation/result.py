@@ -171,6 +171,39 @@ class Lazy(Sequence[T], Generic[T]):
         return (tuple, (self.items,))
 
 
+class LazyMapping(Mapping[str, T], Generic[T]):
+    """A dict built on first access, as :class:`Lazy` is a tuple: the serial engine's
+    ``interne -> (terrain, voeu, impose)`` (:meth:`Result.placements`). Pickles as the dict."""
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], Mapping[str, T]]) -> None:
+        self._build: Callable[[], Mapping[str, T]] | None = build
+        self._items: dict[str, T] | None = None
+
+    @property
+    def mapping(self) -> dict[str, T]:
+        if self._items is None:
+            self._items = dict(self._build())  # type: ignore[misc]
+            self._build = None
+        return self._items
+
+    def __getitem__(self, key: str) -> T:
+        return self.mapping[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.mapping)
+
+    def __len__(self) -> int:
+        return len(self.mapping)
+
+    def __repr__(self) -> str:
+        return repr(self.mapping)
+
+    def __reduce__(self):
+        return (dict, (self.mapping,))
+
+
 def _lazy_or_tuple(value: Any) -> Any:
     return value if isinstance(value, Lazy) else tuple(value)
 

@@ -28,6 +28,7 @@ from affectation.model import Instance
 from affectation.result import (
     Affectation,
     Lazy,
+    LazyMapping,
     Refusal,
     Result,
     SolveInfo,
@@ -113,7 +114,7 @@ class _Day:
         impositions = [i for i in order if i in placed and placed[i][3]]
         info = SolveInfo(SolveStatus.OPTIMAL, wall_time=time.perf_counter() - self.started)
         lazy = Lazy(affectations)
-        compact = {i: (got[0], got[2], got[3]) for i, got in placed.items()}
+        compact = LazyMapping(lambda: {i: (got[0], got[2], got[3]) for i, got in placed.items()})
         return Result("serial", order, lazy, vacants, impositions, Lazy(turns),
                       info=info, compact=(lazy, compact))
 

@@ -327,13 +327,11 @@ class RoundFill:
         caps = [0] * classes.n_classes
         for terrain_id, c in classes.class_of.items():
             caps[c] += max(free[terrain_id], 0)
-        counted: dict[str, int] = {}
+        type_of = classes.type_of
+        counted = {i.id: mask for i in waiting if (mask := type_of.get(i.id, 0))}
         counts: dict[int, int] = {}
-        for interne in waiting:
-            mask = classes.mask(interne.id)
-            if mask:
-                counted[interne.id] = mask
-                counts[mask] = counts.get(mask, 0) + 1
+        for mask in counted.values():
+            counts[mask] = counts.get(mask, 0) + 1
         return cls(classes, caps, counts, counted)
 
     def copy(self) -> RoundFill:
@@ -472,6 +470,6 @@ class RoundFill:
             del counts[mask]
         values = self._values
         if values is not None:
-            for k in self._outside_of(mask):
+            for k in self._outside.get(mask) or self._outside_of(mask):
                 values[k] -= 1
         self._matching = None
