@@ -459,8 +459,11 @@ class RoundFill:
                 values[k] += step
         self._matching = None
 
-    def done(self, interne: Interne | str) -> None:
-        """``interne``'s turn in the round is over: they leave the matching."""
+    def done(self, interne: Interne | str, taken: str | None = None) -> None:
+        """``interne``'s turn in the round is over: they leave the matching; with ``taken``,
+        having taken a poste of that terrain (:meth:`take` in the same call)."""
+        if taken is not None and taken in self.classes.class_of:
+            self._move(taken, -1)
         mask = self._waiting.pop(interne if type(interne) is str else interne.id, 0)  # type: ignore[union-attr]
         if not mask:
             return

@@ -435,7 +435,11 @@ class Round:
                     terrain_id, slot, rank, imposed_, refusals = self._common_path(interne)
             else:
                 terrain_id, slot, rank, imposed_, refusals = self.procuration(interne)
-            fill.done(interne_id)
+            if terrain_id is None or interne.surnombre is not None:
+                fill.done(interne_id)
+            else:  # R-SUR Reading: a surnombre's poste is added; anyone else takes one
+                free[terrain_id] -= 1
+                fill.done(interne_id, terrain_id)
             if terrain_id is None:
                 if refusals is None or type(refusals) is Derived:
                     refused[interne_id] = refusals
@@ -444,10 +448,6 @@ class Round:
                 trace.append((interne_id, name, None, None, None, False, False, refusals,
                               False))
                 continue
-            if interne.surnombre is None:  # R-SUR Reading: a surnombre's poste is added
-                free[terrain_id] -= 1
-                if terrain_id in mandatory:
-                    fill.take(terrain_id)
             placed[interne_id] = (terrain_id, slot, rank, imposed_, name)
             trace.append((interne_id, name, terrain_id, rank, free[terrain_id], imposed_,
                           rank is None, refusals, False))
