@@ -385,9 +385,35 @@ def diagnose(instance: Instance) -> None:
         serial_dictatorship(case)
         engine, bare = _best_cpu_ms(lambda c=case: serial_dictatorship(c)), _best_cpu_ms(
             lambda c=case: bare_loop(c))
+        floor = _best_cpu_ms(lambda c=case: recording_loop(c))
         print(f"{label}: engine {engine:.2f} ms, bare loop {bare:.3f} ms, "
-              f"{engine / bare:.1f}x (CPU time, best of 30; {imposables} internes in "
-              "semesters 1-2)")
+              f"{engine / bare:.1f}x; recording loop {floor:.3f} ms, {floor / bare:.1f}x "
+              f"(CPU time, best of 30; {imposables} internes in semesters 1-2)")
+
+
+def recording_loop(instance: Instance) -> dict[str, tuple]:
+    """A floor for any engine that keeps what a result needs: :func:`bare_loop` plus the
+    eligibility look-up of each free wish (the engine's slot tables, already filled) and, per
+    turn, the placement tuple and a trace entry, as the engine's common turn keeps them; no
+    fill, no surnombre, no couple, no round. Not a correct engine: a measuring stick."""
+    from affectation.rules.order import cached_choice_order
+    from affectation.rules.turn import slot_tables
+
+    tables = slot_tables(instance)
+    free = {terrain.id: terrain.postes for terrain in instance.terrains}
+    by_id = instance.interne_by_id
+    placed: dict[str, tuple] = {}
+    trace: list[str] = []
+    for interne_id in cached_choice_order(instance):
+        voeux, table = by_id[interne_id].voeux, tables[interne_id]
+        for terrain_id in voeux:
+            if free[terrain_id] > 0 and table.get(terrain_id) is not None:
+                free[terrain_id] -= 1
+                placed[interne_id] = (terrain_id, table[terrain_id],
+                                      voeux.index(terrain_id) + 1, False, "choix")
+                trace.append(interne_id)
+                break
+    return placed
 
 
 def main(argv: list[str] | None = None) -> int:
