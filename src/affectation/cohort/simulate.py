@@ -196,9 +196,9 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         return cache[key]
 
     # the lists are placeholders the preference model replaces (FORMAT.md voeux_connus)
-    internes = [attrs.evolve(i, voeux=listable(base.maquette_of(i), i.valides,
-                                               i.semestres_valides, i.derogations,
-                                               i.surnombre), voeux_connus=False)
+    internes = [_advanced(i, {"voeux": listable(base.maquette_of(i), i.valides,
+                                                i.semestres_valides, i.derogations,
+                                                i.surnombre), "voeux_connus": False})
                 for i in base.internes]
     first_year = listable(base.maquette, (), 0, (), None)
     # docteurs juniors: semesters of consolidation left, one entry each (R-MAQ-4); the plan's
@@ -284,13 +284,13 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
             if interne.id not in in_couple and asks[0, n] < payload.surnombre:  # R-SUR-1
                 surnombre = _ask_surnombre(maquette, valides, done, derogations, asks[1, n],
                                            hospital)
-            nxt.append(attrs.evolve(
-                interne, semestres_valides=done,
-                semestres_effectues=interne.semestres_effectues + 1, valides=valides,
-                impose=interne.impose or a.impose, surnombre=surnombre,
-                dernier_de_son_semestre=False, derogations=derogations,
-                voeux=listable(maquette, valides, done, derogations, surnombre),
-            ))
+            nxt.append(_advanced(interne, {
+                "semestres_valides": done,
+                "semestres_effectues": interne.semestres_effectues + 1, "valides": valides,
+                "impose": interne.impose or bool(a.impose), "surnombre": surnombre,
+                "dernier_de_son_semestre": False, "derogations": derogations,
+                "voeux": listable(maquette, valides, done, derogations, surnombre),
+            }))
         if nxt:
             row[col["a_l_heure"]] = sum(_on_time(base, i) for i in nxt) / len(nxt)
         else:
@@ -299,6 +299,32 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         couples = [c for c in couples if all(m in present for m in c.internes)]
         internes = nxt
     return rows
+
+
+_INTERNE_FIELDS = tuple(a.name for a in attrs.fields(Interne))
+
+
+def _advanced(interne: Interne, changes: dict[str, Any]) -> Interne:
+    """``attrs.evolve(interne, **changes)`` without the converters and validators: a career
+    moves every interne every semester, and ``evolve`` re-checking each field of each of them
+    was a fifth of a future's time.
+
+    Why the result is valid (what ``Interne``'s checks would ask of it): every value is a
+    valid one of this interne, of the instance, or built from them in :func:`_one_future`.
+    ``voeux`` comes from ``listable``, ids of distinct terrains; ``valides`` gains a slot only
+    when it is not in it yet and ``semestres_valides`` grows with it, so it never holds more
+    slots than validated semesters; ``derogations`` is a subset of a valid tuple;
+    ``semestres_effectues`` grows by one each semester, ``semestres_valides`` by at most one,
+    so the first stays at least the second, and a surnombre non validant comes only after a
+    semester done; ``impose`` is the ``or`` of two booleans. The instance each semester is
+    still built by ``attrs.evolve(base, ...)``, whose check of the references (every wish a
+    terrain, every slot of the interne's maquette, no interne past the last semester or in
+    the consolidation, R-ELI-6, R-MAQ-4) sees every interne the engine is given."""
+    new = object.__new__(Interne)
+    for name in _INTERNE_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(interne, name))
+    object.__setattr__(new, "_attrs_cached_hash", None)
+    return new
 
 
 def _home(instance: Instance, model: PreferenceModel, interne: Interne) -> str | None:
