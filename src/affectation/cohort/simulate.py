@@ -40,7 +40,7 @@ from affectation.cohort.plan import (
 )
 from affectation.executors import IN_PROCESS, PayloadCache, run_tasks
 from affectation.model import Instance, Interne, Maquette, Terrain
-from affectation.preferences import PreferenceModel
+from affectation.preferences import PreferenceModel, _Sampler
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
 from affectation.rules.mandatory import is_t1
 from affectation.rules.postes import minimum_postes
@@ -160,8 +160,19 @@ def _on_time(instance: Instance, interne: Interne) -> bool:
         maquette, required, interne.semestre)
 
 
-def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
-    """``semesters × metrics`` of one future."""
+def _semester_terrains(payload: _Payload) -> list[tuple[Terrain, ...]]:
+    """The terrains of each semester with the plan's postes: the same in every future."""
+    base = payload.instance
+    return [tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
+            for postes in payload.postes]
+
+
+def _one_future(payload: _Payload, seed: np.random.SeedSequence,
+                semester_terrains: Sequence[tuple[Terrain, ...]] | None = None) -> np.ndarray:
+    """``semesters × metrics`` of one future (``semester_terrains``: those of
+    :func:`_semester_terrains`, computed once for the futures of a task)."""
+    if semester_terrains is None:
+        semester_terrains = _semester_terrains(payload)
     rng = np.random.default_rng(seed)
     base = payload.instance
     kind_index = {label: k for k, label in enumerate(payload.kinds)}
@@ -223,13 +234,15 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                     voeux_connus=False,
                     effectif_promotion=size if base.interclassement == "percentile" else None,
                 ))
-        terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
-        current = attrs.evolve(base, terrains=terrains, internes=tuple(internes),
+        current = attrs.evolve(base, terrains=semester_terrains[s], internes=tuple(internes),
                                couples=tuple(couples),
                                rounds=base.rounds if s == 0 and len(internes) == len(
                                    base.internes) else unranked)
         present_homes = {i.id: homes[i.id] for i in internes if i.id in homes}
-        drawn = attrs.evolve(payload.model, home_towns=present_homes).sample(current, rng)
+        # the sampler of PreferenceModel.sample without its cache: each semester's instance
+        # is new, and the cache would keep the last ones alive
+        drawn = _Sampler(attrs.evolve(payload.model, home_towns=present_homes), current,
+                         None).sample(rng)
         result = _solve(drawn, payload.method)
         summary = result.summary()
         by_id = result.by_interne
@@ -349,7 +362,8 @@ def _ask_surnombre(maquette: Maquette, valides: tuple[str, ...], done: int,
 
 def _run_task(task: _Task) -> tuple[tuple[int, ...], list[np.ndarray]]:
     payload = _payload(task)
-    return task.futures, [_one_future(payload, seed) for seed in task.seeds]
+    terrains = _semester_terrains(payload)
+    return task.futures, [_one_future(payload, seed, terrains) for seed in task.seeds]
 
 
 # --- the simulation -------------------------------------------------------------------------------
