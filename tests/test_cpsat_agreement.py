@@ -5,6 +5,7 @@ The model is solved without hints: the proof does not lean on the baseline.
 
 from __future__ import annotations
 
+import pytest
 from conftest import DEEP
 from hypothesis import given, settings
 from strategies import (
@@ -23,6 +24,8 @@ from affectation.model import Instance
 from affectation.rules.mandatory import mandatory_classes
 
 N = max(300, settings().max_examples)
+
+pytestmark = pytest.mark.long  # 3 to 8 s each: run first, so that none is left for the end
 
 
 def assert_same(instance: Instance) -> None:

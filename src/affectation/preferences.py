@@ -298,12 +298,12 @@ def _choice_sets(instance: Instance, relevance: str) -> np.ndarray:
         for key, t in zip(keys, terrains, strict=True):
             if key not in held:
                 held[key] = reach(instance, probe, t)[0] != "no"
-        mask = np.array([held[key] for key in keys], dtype=bool)
+        listed: set[int] = set()
         if relevance == "listed":
-            listed = {kind_by_id[t] for r in rows for t in internes[r].voeux}
-            if listed:
-                mask = mask & np.isin(kind_of, sorted(listed))
-        choice[rows] = mask
+            # each list once: internes of one profile often share the same tuple
+            lists = {id(voeux): voeux for voeux in (internes[r].voeux for r in rows)}
+            listed = {kind_by_id[t] for voeux in lists.values() for t in voeux}
+        choice[rows] = [held[key] and (not listed or key[0] in listed) for key in keys]
     return choice
 
 

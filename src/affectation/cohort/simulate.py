@@ -40,7 +40,7 @@ from affectation.cohort.plan import (
 )
 from affectation.executors import IN_PROCESS, PayloadCache, run_tasks
 from affectation.model import Instance, Interne, Maquette, Terrain
-from affectation.preferences import PreferenceModel
+from affectation.preferences import PreferenceModel, _Sampler
 from affectation.rules.eligibility import completable, eligible_slot, open_slots
 from affectation.rules.mandatory import is_t1
 from affectation.rules.postes import minimum_postes
@@ -160,8 +160,19 @@ def _on_time(instance: Instance, interne: Interne) -> bool:
         maquette, required, interne.semestre)
 
 
-def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
-    """``semesters × metrics`` of one future."""
+def _semester_terrains(payload: _Payload) -> list[tuple[Terrain, ...]]:
+    """The terrains of each semester with the plan's postes: the same in every future."""
+    base = payload.instance
+    return [tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
+            for postes in payload.postes]
+
+
+def _one_future(payload: _Payload, seed: np.random.SeedSequence,
+                semester_terrains: Sequence[tuple[Terrain, ...]] | None = None) -> np.ndarray:
+    """``semesters × metrics`` of one future (``semester_terrains``: those of
+    :func:`_semester_terrains`, computed once for the futures of a task)."""
+    if semester_terrains is None:
+        semester_terrains = _semester_terrains(payload)
     rng = np.random.default_rng(seed)
     base = payload.instance
     kind_index = {label: k for k, label in enumerate(payload.kinds)}
@@ -196,9 +207,9 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         return cache[key]
 
     # the lists are placeholders the preference model replaces (FORMAT.md voeux_connus)
-    internes = [attrs.evolve(i, voeux=listable(base.maquette_of(i), i.valides,
-                                               i.semestres_valides, i.derogations,
-                                               i.surnombre), voeux_connus=False)
+    internes = [_advanced(i, {"voeux": listable(base.maquette_of(i), i.valides,
+                                                i.semestres_valides, i.derogations,
+                                                i.surnombre), "voeux_connus": False})
                 for i in base.internes]
     first_year = listable(base.maquette, (), 0, (), None)
     # docteurs juniors: semesters of consolidation left, one entry each (R-MAQ-4); the plan's
@@ -223,13 +234,15 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
                     voeux_connus=False,
                     effectif_promotion=size if base.interclassement == "percentile" else None,
                 ))
-        terrains = tuple(attrs.evolve(t, postes=postes[t.id]) for t in base.terrains)
-        current = attrs.evolve(base, terrains=terrains, internes=tuple(internes),
+        current = attrs.evolve(base, terrains=semester_terrains[s], internes=tuple(internes),
                                couples=tuple(couples),
                                rounds=base.rounds if s == 0 and len(internes) == len(
                                    base.internes) else unranked)
         present_homes = {i.id: homes[i.id] for i in internes if i.id in homes}
-        drawn = attrs.evolve(payload.model, home_towns=present_homes).sample(current, rng)
+        # the sampler of PreferenceModel.sample without its cache: each semester's instance
+        # is new, and the cache would keep the last ones alive
+        drawn = _Sampler(attrs.evolve(payload.model, home_towns=present_homes), current,
+                         None).sample(rng)
         result = _solve(drawn, payload.method)
         summary = result.summary()
         by_id = result.by_interne
@@ -284,13 +297,13 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
             if interne.id not in in_couple and asks[0, n] < payload.surnombre:  # R-SUR-1
                 surnombre = _ask_surnombre(maquette, valides, done, derogations, asks[1, n],
                                            hospital)
-            nxt.append(attrs.evolve(
-                interne, semestres_valides=done,
-                semestres_effectues=interne.semestres_effectues + 1, valides=valides,
-                impose=interne.impose or a.impose, surnombre=surnombre,
-                dernier_de_son_semestre=False, derogations=derogations,
-                voeux=listable(maquette, valides, done, derogations, surnombre),
-            ))
+            nxt.append(_advanced(interne, {
+                "semestres_valides": done,
+                "semestres_effectues": interne.semestres_effectues + 1, "valides": valides,
+                "impose": interne.impose or bool(a.impose), "surnombre": surnombre,
+                "dernier_de_son_semestre": False, "derogations": derogations,
+                "voeux": listable(maquette, valides, done, derogations, surnombre),
+            }))
         if nxt:
             row[col["a_l_heure"]] = sum(_on_time(base, i) for i in nxt) / len(nxt)
         else:
@@ -299,6 +312,32 @@ def _one_future(payload: _Payload, seed: np.random.SeedSequence) -> np.ndarray:
         couples = [c for c in couples if all(m in present for m in c.internes)]
         internes = nxt
     return rows
+
+
+_INTERNE_FIELDS = tuple(a.name for a in attrs.fields(Interne))
+
+
+def _advanced(interne: Interne, changes: dict[str, Any]) -> Interne:
+    """``attrs.evolve(interne, **changes)`` without the converters and validators: a career
+    moves every interne every semester, and ``evolve`` re-checking each field of each of them
+    was a fifth of a future's time.
+
+    Why the result is valid (what ``Interne``'s checks would ask of it): every value is a
+    valid one of this interne, of the instance, or built from them in :func:`_one_future`.
+    ``voeux`` comes from ``listable``, ids of distinct terrains; ``valides`` gains a slot only
+    when it is not in it yet and ``semestres_valides`` grows with it, so it never holds more
+    slots than validated semesters; ``derogations`` is a subset of a valid tuple;
+    ``semestres_effectues`` grows by one each semester, ``semestres_valides`` by at most one,
+    so the first stays at least the second, and a surnombre non validant comes only after a
+    semester done; ``impose`` is the ``or`` of two booleans. The instance each semester is
+    still built by ``attrs.evolve(base, ...)``, whose check of the references (every wish a
+    terrain, every slot of the interne's maquette, no interne past the last semester or in
+    the consolidation, R-ELI-6, R-MAQ-4) sees every interne the engine is given."""
+    new = object.__new__(Interne)
+    for name in _INTERNE_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(interne, name))
+    object.__setattr__(new, "_attrs_cached_hash", None)
+    return new
 
 
 def _home(instance: Instance, model: PreferenceModel, interne: Interne) -> str | None:
@@ -323,7 +362,8 @@ def _ask_surnombre(maquette: Maquette, valides: tuple[str, ...], done: int,
 
 def _run_task(task: _Task) -> tuple[tuple[int, ...], list[np.ndarray]]:
     payload = _payload(task)
-    return task.futures, [_one_future(payload, seed) for seed in task.seeds]
+    terrains = _semester_terrains(payload)
+    return task.futures, [_one_future(payload, seed, terrains) for seed in task.seeds]
 
 
 # --- the simulation -------------------------------------------------------------------------------
