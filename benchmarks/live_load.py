@@ -66,7 +66,7 @@ def start_server(workdir: Path, port: int) -> subprocess.Popen:
 
 
 async def _viewer(client, url: str, received: dict[int, float], errors: list[str],
-                  ready: asyncio.Event, stop: asyncio.Event) -> None:
+                  ready: asyncio.Event, stop: asyncio.Event, retries: set[int]) -> None:
     try:
         async with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -77,6 +77,8 @@ async def _viewer(client, url: str, received: dict[int, float], errors: list[str
             async for line in response.aiter_lines():
                 if line.startswith("id:"):
                     current = int(line[3:].strip())
+                elif line.startswith("retry:"):
+                    retries.add(int(line[6:].strip()))
                 elif line == "" and current is not None:
                     received.setdefault(current, time.monotonic())
                     current = None
@@ -114,11 +116,13 @@ async def run_load(viewers: int, duration: float, interval: float, port: int) ->
     stop = asyncio.Event()
     sent: dict[int, float] = {}
     write_errors: list[str] = []
+    retries: set[int] = set()
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client, \
             httpx.AsyncClient(timeout=timeout) as writer:
         readies = [asyncio.Event() for _ in range(viewers)]
         tasks = [asyncio.create_task(_viewer(client, f"{base}/events", received[k], errors,
-                                             readies[k], stop)) for k in range(viewers)]
+                                             readies[k], stop, retries))
+                 for k in range(viewers)]
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
         await asyncio.sleep(0.5)
         start = time.monotonic()
@@ -164,6 +168,7 @@ async def run_load(viewers: int, duration: float, interval: float, port: int) ->
         "p50_ms": None if not delays else round(1000 * statistics.median(delays), 1),
         "p99_ms": None if pct(0.99) is None else round(1000 * pct(0.99), 1),
         "max_ms": None if not delays else round(1000 * delays[-1], 1),
+        "retry_ms": sorted(retries),
     }
 
 

@@ -52,6 +52,9 @@ LAST_CHOICES = 15
 NEXT_CALLED = 5
 """How many internes after the called one the screens show."""
 
+RETRY_MS = 1000
+"""How long a page waits before reconnecting its event stream (SSE ``retry``)."""
+
 STATIC = {
     "public.js": "text/javascript", "console.js": "text/javascript",
     "ecran.js": "text/javascript",
@@ -227,7 +230,9 @@ def create_app(day: ChoiceDay, *, token: str | None = None, operator: str = "",
             while True:
                 seen = await broadcast.next_after(seen)
                 seq, payload = broadcast.payloads[seen]
-                yield {"event": "state", "id": str(seq), "data": payload}
+                # retry: a page reconnects 1 s after a restart (the browsers' default is 3 s:
+                # on the day the room's screen would stay stale that long)
+                yield {"event": "state", "id": str(seq), "data": payload, "retry": RETRY_MS}
 
         return EventSourceResponse(stream(), ping=15)
 
