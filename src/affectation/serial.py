@@ -58,21 +58,24 @@ class _Day:
         self.refused: dict[str, list[tuple[str, int, str]] | None] = {}
         """Refused wishes of the internes left without a poste; ``None``: derived from the
         slot tables (the kernel's common path)."""
-        self.round: Round | None = None
+        self.rounds: dict[str, Round] = {}
+        """Round name -> the round as played, for the refusals derived when read."""
 
     def run_round(self, r: int) -> None:
-        rnd = self.round = Round(self.instance, r, self.free, self.placed)
+        rnd = self.rounds[self.instance.rounds[r].nom] = Round(self.instance, r, self.free,
+                                                               self.placed)
         rnd.play(rnd.order, self.placed, self.trace, self.refused)  # R-ROUND-2: its order
         for interne_id, refusals in rnd.left_out(self.placed):
             self.refused.setdefault(interne_id, []).extend(refusals)  # type: ignore[union-attr]
 
     # --- the end -------------------------------------------------------------------------------
 
-    def derived_refusals(self, interne_id: str, upto: int | None,
-                         lowered: Derived | None) -> list[tuple[str, int, str]]:
-        assert self.round is not None
-        return self.round.derived_refusals(self.instance.interne(interne_id), upto,
-                                           lowered or ())
+    def derived_refusals(self, interne_id: str, upto: int | None, lowered: Derived | None,
+                         round_name: str | None = None) -> list[tuple[str, int, str]]:
+        """The refusals a tight path left to derive, in the round named (default: the one
+        round of a one-round day, the only day where an interne's whole record is derived)."""
+        rnd = self.rounds[round_name] if round_name else next(iter(self.rounds.values()))
+        return rnd.derived_refusals(self.instance.interne(interne_id), upto, lowered or ())
 
     def result(self) -> Result:
         instance = self.instance
@@ -103,7 +106,7 @@ class _Day:
             for i, rnd, t, voeu, left, imp, outside, refusals, joint in expand_trace(
                     trace, placed, postes):
                 if refusals is None or type(refusals) is Derived:
-                    refusals = self.derived_refusals(i, voeu, refusals)
+                    refusals = self.derived_refusals(i, voeu, refusals, rnd)
                 out.append(Turn(i, rnd, t, voeu, left, impose=imp,
                                 why_imposed=why_imposed(instance.interne(i), outside)
                                 if imp else None,

@@ -16,8 +16,8 @@ wish that was eligible and free, or, when nothing on the list keeps the fill and
 lowers it, the first mandatory terrain in file order that the interne can be imposed on and
 that keeps the fill (step 4). :meth:`Round.play`, the round played by procuration, takes two
 paths written as tight loops for speed (an interne not counted in the fill, and an imposable
-one, in a one-round day); they are paths of this kernel, equal to the general turn refusal by
-refusal
+one; in every round, reading the round's wishes only); they are paths of this kernel, equal
+to the general turn refusal by refusal
 (``tests/test_serial_properties.py::test_inlined_turns_give_the_same_result_and_trace``).
 """
 
@@ -227,7 +227,7 @@ class Round:
         self.single = len(instance.rounds) == 1
         self._mandatory = self.fill.classes.class_of
         self._counted = self.fill.counted
-        self._fast = self.inline and self.single
+        self._fast = self.inline
 
     # --- one terrain --------------------------------------------------------------------------
 
@@ -376,16 +376,18 @@ class Round:
         outside, refusals, joint)``, or the interne id alone for a common turn that placed
         them: the rest is in ``placed``, the postes left follow from the turns before; see
         :func:`expand_trace`) and ``refused`` (refusals of those left without a poste;
-        ``None`` or :class:`Derived` for refusals derived when read). For speed, the common
-        turn (one round, no surnombre, not counted in the fill, so no wish can lower it: the
-        first eligible wish with a free poste) is written inline, and an imposable interne's
-        turn is :meth:`_imposable_path`; with :attr:`inline` off, every turn is
+        ``None`` or :class:`Derived` for refusals derived when read, in a one-round day; in a
+        day of several rounds they are kept round by round as lists). For speed, the common
+        turn (no surnombre, no couple, not counted in the fill, so no wish can lower it: the
+        first eligible wish of the round with a free poste) is written inline, and an
+        imposable interne's turn is :meth:`_imposable_path`; with :attr:`inline` off, every turn is
         :meth:`procuration`."""
         instance = self.instance
         name, free, tables, fill = self.name, self.free, self.tables, self.fill
         mandatory, counted = self._mandatory, self._counted
         couple_of, interne_by_id = instance.couple_of, instance.interne_by_id
-        fast = self._fast
+        fast, single = self._fast, self.single
+        round_of, r = (None, None) if single else (instance.terrain_round, self.index)
         special = _special(instance) if fast else ()
         """Couple members and surnombres: the internes the common turn does not fit; an
         imposable interne is still ``counted`` at their turn."""
@@ -405,6 +407,8 @@ class Round:
                 for terrain_id in voeux:
                     if free[terrain_id] <= 0:
                         continue
+                    if round_of is not None and round_of[terrain_id] != r:
+                        continue  # R-ROUND-1: a wish of another round
                     slot = table.get(terrain_id, _UNKNOWN)
                     if slot is _UNKNOWN:
                         slot = self.slot(interne, terrain_id)
@@ -418,8 +422,13 @@ class Round:
                         trace.append(interne_id)  # a common turn: read back from ``placed``
                         break
                 else:
-                    refused[interne_id] = None  # derived when read
-                    trace.append((interne_id, name, None, None, None, False, False, None,
+                    refusals = None  # derived when read
+                    if not single:  # kept round by round, as procuration does
+                        refusals = self.derived_refusals(interne, None)
+                        refused.setdefault(interne_id, []).extend(refusals)
+                    else:
+                        refused[interne_id] = None
+                    trace.append((interne_id, name, None, None, None, False, False, refusals,
                                   False))
                 continue
             if couple_of and interne_id in couple_of and partner_now(
@@ -441,8 +450,11 @@ class Round:
                 free[terrain_id] -= 1
                 fill.done(interne_id, terrain_id)
             if terrain_id is None:
-                if refusals is None or type(refusals) is Derived:
+                if (refusals is None or type(refusals) is Derived) and single:
                     refused[interne_id] = refusals
+                elif refusals is None or type(refusals) is Derived:  # kept round by round
+                    refusals = self.derived_refusals(interne, None, refusals or ())
+                    refused.setdefault(interne_id, []).extend(refusals)
                 else:
                     refused.setdefault(interne_id, []).extend(refusals)
                 trace.append((interne_id, name, None, None, None, False, False, refusals,
@@ -476,9 +488,9 @@ class Round:
 
     def _common_path(self, interne: Interne) -> tuple:
         """:meth:`procuration` for an interne who takes a poste and is not counted in the
-        fill, in a one-round day: the first eligible wish with a free poste."""
+        fill: the first eligible wish of the round with a free poste."""
         free, table = self.free, self.tables[interne.id]
-        for rank, terrain_id in enumerate(interne.voeux, start=1):
+        for rank, terrain_id in self.wishes(interne):
             if free[terrain_id] <= 0:
                 continue
             slot = table.get(terrain_id, _UNKNOWN)
@@ -489,7 +501,7 @@ class Round:
         return None, None, None, False, None
 
     def _imposable_path(self, interne: Interne) -> tuple:
-        """:meth:`procuration` for an imposable interne of a one-round day, as a tight loop:
+        """:meth:`procuration` for an imposable interne, as a tight loop:
         what lowers the fill is asked once (:meth:`RoundFill.lowering`), then read for each
         wish."""
         free, mandatory = self.free, self._mandatory
@@ -497,7 +509,7 @@ class Round:
         nothing, classes = self.fill.lowering(interne.id)
         lowered: list[int] = []
         first_open: int | None = None
-        for rank, terrain_id in enumerate(interne.voeux, start=1):
+        for rank, terrain_id in self.wishes(interne):
             if free[terrain_id] <= 0:
                 continue  # full: derived when read
             slot = table.get(terrain_id, _UNKNOWN)
@@ -526,12 +538,11 @@ class Round:
         eligible, else refused for the fill when its rank is in ``lowered``, else full (an
         open wish that keeps the fill is granted, so nothing else is possible)."""
         lowered = frozenset(lowered)
-        wishes = interne.voeux if upto is None else interne.voeux[: upto - 1]
         slot = self.slot  # the tight paths leave the slot of a full wish unread
         return [
             (t, rank, Reason.NOT_ELIGIBLE if slot(interne, t) is None
              else Reason.WOULD_LOWER_FILL if rank in lowered else Reason.FULL)
-            for rank, t in enumerate(wishes, start=1)
+            for rank, t in self.wishes(interne) if upto is None or rank < upto
         ]
 
     # --- couples ---------------------------------------------------------------------------------
