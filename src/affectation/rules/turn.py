@@ -509,7 +509,8 @@ class Round:
         nothing, classes = self.fill.lowering(interne.id)
         lowered: list[int] = []
         first_open: int | None = None
-        for rank, terrain_id in self.wishes(interne):
+        wishes = enumerate(interne.voeux, start=1) if self.single else self.wishes(interne)
+        for rank, terrain_id in wishes:
             if free[terrain_id] <= 0:
                 continue  # full: derived when read
             slot = table.get(terrain_id, _UNKNOWN)
