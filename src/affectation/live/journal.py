@@ -44,7 +44,6 @@ import hashlib
 import hmac
 import json
 import os
-import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -127,24 +126,15 @@ class Head:
         return {"seq": self.seq, "tete": self.tete}
 
 
-_HASHES: dict[int, tuple[weakref.ref[Instance], str]] = {}
-"""``id(instance) -> (weak reference to it, its hash)``: an instance is frozen, and writing its
-document with ``indent=2`` (Python's JSON encoder, not the C one) took 15 ms for the example's
-306 internes, at every journal opened and every one resumed on it."""
-
-
 def instance_hash(instance: Instance) -> str:
     """SHA-256 of the instance's canonical document (the bytes ``save_instance`` writes);
-    computed once per instance object."""
-    key = id(instance)
-    known = _HASHES.get(key)
-    if known is not None and known[0]() is instance:
-        return known[1]
-    from affectation.io import dumps, instance_to_dict
+    computed once per instance (``Instance.tables``)."""
+    known = instance.tables
+    if known.document_sha256 is None:
+        from affectation.io import dumps, instance_to_dict
 
-    digest = hashlib.sha256(dumps(instance_to_dict(instance))).hexdigest()
-    _HASHES[key] = (weakref.ref(instance, lambda _, key=key: _HASHES.pop(key, None)), digest)
-    return digest
+        known.document_sha256 = hashlib.sha256(dumps(instance_to_dict(instance))).hexdigest()
+    return known.document_sha256
 
 
 def key_id(key: bytes) -> str:
